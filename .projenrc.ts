@@ -1,18 +1,70 @@
-import { awscdk, javascript } from "projen";
-const project = new awscdk.AwsCdkConstructLibrary({
-  author: "cdk-cloudwatch-logs-s3-exporter maintainers",
-  authorAddress: "maintainers@example.com",
-  cdkVersion: "2.189.1",
-  jsiiVersion: "~6.0.0",
-  name: "cdk-cloudwatch-logs-s3-exporter",
-  packageManager: javascript.NodePackageManager.NPM,
-  projenrcTs: true,
-  repositoryUrl: "https://github.com/cdk-cloudwatch-logs-s3-exporter/cdk-cloudwatch-logs-s3-exporter.git",
+import { awscdk, javascript } from 'projen';
 
-  // defaultReleaseBranch: "main",  /* The name of the main release branch. */
-  // deps: [],                      /* Runtime dependencies of this module. */
-  // description: undefined,        /* The description is just a string that helps people understand the purpose of the package. */
-  // devDeps: [],                   /* Build dependencies for this module. */
-  // packageName: undefined,        /* The "name" in package.json. */
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-cloudwatch-logs-s3-exporter',
+  description:
+    'AWS CDK construct that exports CloudWatch Logs log groups to S3 every day (or hour), ' +
+    'exactly once, one CreateExportTask at a time, driven by Step Functions.',
+  author: 'cdk-cloudwatch-logs-s3-exporter maintainers',
+  authorAddress: 'maintainers@example.com',
+  repositoryUrl: 'https://github.com/cdk-cloudwatch-logs-s3-exporter/cdk-cloudwatch-logs-s3-exporter.git',
+  license: 'Apache-2.0',
+  keywords: ['cdk', 'awscdk', 'aws-cdk', 'cloudwatch', 'logs', 's3', 'export'],
+  defaultReleaseBranch: 'main',
+  projenrcTs: true,
+  packageManager: javascript.NodePackageManager.NPM,
+
+  // aws-scheduler and aws-scheduler-targets are stable from this release on.
+  cdkVersion: '2.189.1',
+  constructsVersion: '10.5.1',
+  jsiiVersion: '~5.9.0',
+  typescriptVersion: '~5.9.0',
+  minNodeVersion: '20.0.0',
+  tsconfigDevFile: 'tsconfig.dev.json',
+
+  // The handler is bundled with esbuild, AWS SDK v3 included: the tested SDK is the deployed SDK.
+  lambdaOptions: {
+    runtime: awscdk.LambdaRuntime.NODEJS_22_X,
+    bundlingOptions: { externals: [], sourcemap: false },
+    awsSdkConnectionReuse: false,
+  },
+  devDeps: [
+    '@aws-sdk/client-cloudwatch-logs@^3',
+    '@aws-sdk/client-s3@^3',
+    '@smithy/util-retry@^4',
+    '@types/aws-lambda',
+    'aws-sdk-client-mock@^4',
+    'aws-local-stepfunctions@^3',
+    'cdk-nag@^2',
+    'esbuild',
+  ],
+
+  jestOptions: {
+    // A snapshot that does not match must fail the test run, never be rewritten silently.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      setupFiles: ['<rootDir>/test/setup.ts'],
+      testTimeout: 120_000,
+    },
+  },
+
+  publishToPypi: {
+    distName: 'cdk-cloudwatch-logs-s3-exporter',
+    module: 'cdk_cloudwatch_logs_s3_exporter',
+  },
+  publishToMaven: {
+    javaPackage: 'io.github.cdk_cloudwatch_logs_s3_exporter',
+    mavenGroupId: 'io.github.cdk-cloudwatch-logs-s3-exporter',
+    mavenArtifactId: 'cdk-cloudwatch-logs-s3-exporter',
+  },
+  publishToGo: {
+    moduleName: 'github.com/cdk-cloudwatch-logs-s3-exporter/cdk-cloudwatch-logs-s3-exporter-go',
+  },
+
+  gitignore: ['/.venv/', '/.demo/', '/cdk.out/', '*.bench.json'],
 });
+
+// Tests load the bundled handler asset: bundle before testing, also on a fresh clone.
+project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
+
 project.synth();

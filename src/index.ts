@@ -1,5 +1,3 @@
-export class Hello {
-  public sayHello() {
-    return 'hello, world!';
-  }
-}
+export * from './exporter';
+export * from './export-period';
+export * from './log-group-selection';

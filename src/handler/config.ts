@@ -1,0 +1,173 @@
+/**
+ * The handler's configuration (set by the construct) and its execution input, with validation.
+ * Pure: no I/O.
+ */
+import { Period, Window, assertTimeZone, instantOf, lastWindowEndedBy, windowAt, windowsBetween } from './windows';
+
+/** One way of finding log groups: every group whose name starts with `prefix`, or exactly `prefix`. */
+export interface Source {
+  readonly prefix?: string;
+  readonly exact?: boolean;
+}
+
+/** Configuration the construct passes to the handler in the `EXPORTER_CONFIG` environment variable. */
+export interface ExporterConfig {
+  readonly bucket: string;
+  readonly keyPrefix: string;
+  readonly period: Period;
+  readonly timeZone: string;
+  readonly sources: Source[];
+  readonly excludePrefixes: string[];
+  readonly excludeNames: string[];
+  /** Export task names start with this: it tells this exporter's tasks from anyone else's. */
+  readonly taskPrefix: string;
+  readonly settleSeconds: number;
+  readonly maxCatchUpSeconds: number;
+  /** Attempts per (log group, window) before it is reported as failed. */
+  readonly maxAttempts: number;
+  /** How long one invocation may poll an export task before handing back to the Wait state. */
+  readonly pollSeconds: number;
+  readonly minWaitSeconds: number;
+  readonly maxWaitSeconds: number;
+  /** Loop turns after which the execution continues as a new execution. */
+  readonly maxTurns: number;
+  readonly leaseSeconds: number;
+}
+
+/** Thrown for execution input that cannot be run: the execution fails at once with this error. */
+export class InvalidInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidInput';
+  }
+}
+
+export const MAX_WINDOWS = 1000;
+export const MAX_NAMES = 100;
+const LOG_GROUP_NAME = /^[.\-_/#A-Za-z0-9]{1,512}$/;
+
+/** What a run exports: windows (by start) and, for a backfill, optionally only some groups. */
+export interface RunRequest {
+  readonly mode: 'scheduled' | 'backfill';
+  /** Instant the run counts as "now" (the scheduled time for a scheduled run). */
+  readonly now: number;
+  /** First and last window to export when known from the input (backfill). */
+  readonly first?: number;
+  readonly last?: number;
+  readonly names?: string[];
+  readonly reexport: boolean;
+}
+
+const SCHEDULED_KEYS = new Set(['scheduledTime']);
+const BACKFILL_KEYS = new Set(['startDate', 'endDate', 'logGroupNames', 'reexport']);
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Parses the execution input of a new run:
+ * `{}` or `{"scheduledTime": "<ISO 8601>"}` (the schedule's input) for a scheduled run, or
+ * `{"startDate": "2026-11-01", "endDate": "2026-11-20", "logGroupNames"?: [...], "reexport"?: true}`
+ * for a backfill (hourly exports also take `"2026-11-01T05"`).
+ */
+export function parseRunInput(input: unknown, config: ExporterConfig, now: number): RunRequest {
+  if (input === undefined || input === null) input = {};
+  if (!isObject(input)) {
+    throw new InvalidInputError(`execution input must be a JSON object, got ${JSON.stringify(input)}`);
+  }
+  const keys = Object.keys(input);
+  const backfill = keys.some((k) => BACKFILL_KEYS.has(k));
+  const allowed = backfill ? BACKFILL_KEYS : SCHEDULED_KEYS;
+  for (const k of keys) {
+    if (!allowed.has(k)) {
+      throw new InvalidInputError(
+        `unknown field '${k}' in execution input: a scheduled run takes 'scheduledTime'; ` +
+        "a backfill takes 'startDate', 'endDate', 'logGroupNames' and 'reexport'");
+    }
+  }
+  if (!backfill) {
+    let at = now;
+    if (input.scheduledTime !== undefined) {
+      at = typeof input.scheduledTime === 'string' ? Date.parse(input.scheduledTime) : NaN;
+      if (!Number.isFinite(at)) {
+        throw new InvalidInputError(`'scheduledTime' must be an ISO 8601 time, got ${JSON.stringify(input.scheduledTime)}`);
+      }
+    }
+    return { mode: 'scheduled', now: at, reexport: false };
+  }
+
+  const first = parseLocalDate('startDate', input.startDate, config);
+  const lastStart = parseLocalDate('endDate', input.endDate, config);
+  if (lastStart < first) {
+    throw new InvalidInputError(`'endDate' (${input.endDate}) is before 'startDate' (${input.startDate})`);
+  }
+  const settled = lastWindowEndedBy(now - config.settleSeconds * 1000, config.period, config.timeZone);
+  const lastWindow = windowAt(lastStart, config.period, config.timeZone);
+  if (lastWindow.end > settled.end) {
+    throw new InvalidInputError(
+      `'endDate' (${input.endDate}) is too recent: the last window that can be exported now ` +
+      `(settle time ${config.settleSeconds} s) ends at ${new Date(settled.end).toISOString()}`);
+  }
+  try {
+    windowsBetween(first, lastStart, config.period, config.timeZone, MAX_WINDOWS);
+  } catch {
+    throw new InvalidInputError(`'startDate'..'endDate' spans more than ${MAX_WINDOWS} export windows; split the backfill`);
+  }
+
+  let names: string[] | undefined;
+  if (input.logGroupNames !== undefined) {
+    const v = input.logGroupNames;
+    if (!Array.isArray(v) || v.length === 0 || v.length > MAX_NAMES) {
+      throw new InvalidInputError(`'logGroupNames' must be a non-empty array of at most ${MAX_NAMES} log group names`);
+    }
+    for (const n of v) {
+      if (typeof n !== 'string' || !LOG_GROUP_NAME.test(n)) {
+        throw new InvalidInputError(`'logGroupNames' holds ${JSON.stringify(n)}, which is not a log group name`);
+      }
+    }
+    names = [...new Set(v as string[])].sort();
+  }
+  if (input.reexport !== undefined && typeof input.reexport !== 'boolean') {
+    throw new InvalidInputError(`'reexport' must be true or false, got ${JSON.stringify(input.reexport)}`);
+  }
+  return { mode: 'backfill', now, first, last: lastStart, names, reexport: input.reexport === true };
+}
+
+function parseLocalDate(field: string, value: unknown, config: ExporterConfig): number {
+  const hourly = config.period === 'PT1H';
+  const m = typeof value === 'string' ? /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}))?$/.exec(value) : null;
+  if (!m || (m[4] !== undefined && !hourly)) {
+    throw new InvalidInputError(
+      `'${field}' must be a date 'YYYY-MM-DD'${hourly ? " or an hour 'YYYY-MM-DDTHH'" : ''} in ${config.timeZone}, got ${JSON.stringify(value)}`);
+  }
+  const [year, month, day, hour] = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4] ?? 0)];
+  const check = new Date(Date.UTC(year, month - 1, day, hour));
+  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || hour > 23) {
+    throw new InvalidInputError(`'${field}' is not a real date: ${JSON.stringify(value)}`);
+  }
+  return instantOf({ year, month, day, hour, minute: 0 }, config.timeZone);
+}
+
+/**
+ * The windows a scheduled run exports: every settled window after the last one fully exported
+ * (`checkpointEnd`), at most `maxCatchUpSeconds` back; on the first run only the latest one.
+ */
+export function scheduledWindows(now: number, checkpointEnd: number | undefined, config: ExporterConfig): Window[] {
+  const latest = lastWindowEndedBy(now - config.settleSeconds * 1000, config.period, config.timeZone);
+  const floor = windowAt(now - config.maxCatchUpSeconds * 1000, config.period, config.timeZone).end;
+  const first = checkpointEnd === undefined ? latest.start : Math.max(checkpointEnd, floor);
+  if (first > latest.start) return [];
+  return windowsBetween(first, latest.start, config.period, config.timeZone, MAX_WINDOWS);
+}
+
+/** Validates the configuration once per container: a broken deployment fails loudly, at once. */
+export function parseConfig(raw: string | undefined): ExporterConfig {
+  if (!raw) throw new Error('EXPORTER_CONFIG is not set');
+  const c = JSON.parse(raw) as ExporterConfig;
+  if (!c.bucket || typeof c.keyPrefix !== 'string' || !['P1D', 'PT1H'].includes(c.period) || !Array.isArray(c.sources)) {
+    throw new Error(`EXPORTER_CONFIG is incomplete: ${raw}`);
+  }
+  assertTimeZone(c.timeZone);
+  return c;
+}

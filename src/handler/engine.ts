@@ -1,0 +1,588 @@
+/**
+ * One loop turn of an export run. The state machine calls this, follows the answer (wait,
+ * continue as a new execution, succeed, fail) and passes the returned state to the next turn.
+ *
+ * The state is a cursor, not a list: the current page of at most 50 log groups, a position in
+ * it, the windows of the run and the export task in flight. Its size does not grow with the
+ * number of log groups, and every log group costs O(1) API calls.
+ */
+import {
+  CreateExportTaskCommand,
+  DescribeExportTasksCommand,
+  DescribeLogGroupsCommand,
+  ExportTask,
+  ExportTaskStatusCode,
+} from '@aws-sdk/client-cloudwatch-logs';
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { logs, s3 } from './aws';
+import { clock } from './clock';
+import { ExporterConfig, InvalidInputError, Source, parseRunInput, scheduledWindows } from './config';
+import { checkpointKey, exportPrefix, leaseKey, markerName, markerPrefix, taskName, windowOfTask } from './layout';
+import { backoffSeconds, FIRST_LOOK_MS, nextLookMs, waitSeconds } from './policy';
+import { Window, windowAt, windowId, windowsBetween } from './windows';
+
+/** A log group as the run needs it: name, creation time, retention in days. */
+export interface Group {
+  readonly n: string;
+  readonly c: number;
+  readonly r?: number;
+}
+
+/** The export task in flight. */
+export interface Active {
+  readonly id: string;
+  readonly group: string;
+  readonly window: number;
+  /** When this run first saw the task (ms). */
+  readonly since: number;
+}
+
+export interface Failure {
+  readonly logGroupName: string;
+  readonly window: string;
+  readonly reason: string;
+}
+
+export interface Stats {
+  exported: number;
+  skipped: number;
+  retried: number;
+  adopted: number;
+}
+
+export interface RunState {
+  readonly v: 1;
+  readonly runId: string;
+  /** Executions before this one in the run's chain. */
+  gen: number;
+  /** Turns taken in this execution. */
+  turns: number;
+  readonly mode: 'scheduled' | 'backfill';
+  readonly reexport: boolean;
+  /** Starts of the windows to export, ascending. */
+  readonly windows: number[];
+  /** A backfill limited to these log groups. */
+  readonly names?: string[];
+  /** Index of the current log group source. */
+  src: number;
+  /** DescribeLogGroups token of the page after the current one. */
+  token?: string;
+  page?: Group[];
+  /** Position: window index and group index in the page. */
+  w: number;
+  g: number;
+  /** Page indexes already exported for window `w`; absent until listed. */
+  done?: number[];
+  active?: Active;
+  /** Failed attempts of the current item. */
+  attempt: number;
+  /** Turns spent waiting for something this run does not own. */
+  waited: number;
+  lease?: { etag: string; at: number };
+  /** Before creating an export, look for one a dead attempt may have created. */
+  recover: boolean;
+  stats: Stats;
+  failures: Failure[];
+  failureCount: number;
+}
+
+export type Status = 'WAIT' | 'CONTINUE' | 'SUCCEEDED' | 'FAILED';
+
+export interface TurnResult {
+  readonly status: Status;
+  readonly waitSeconds: number;
+  readonly state: RunState;
+  /** Name of the next execution of the chain (CONTINUE). */
+  readonly continuation?: string;
+  /** Set when the run ends. */
+  readonly summary?: string;
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+export interface TurnEvent {
+  /** The execution input on the first turn, the previous turn's result afterwards. */
+  readonly input?: unknown;
+  readonly executionName?: string;
+  /** Times the state machine has retried this turn after an error (from the context object). */
+  readonly retryCount?: number;
+}
+
+export interface TurnContext {
+  /** Milliseconds the invocation may still run. */
+  remainingMs(): number;
+}
+
+const ACTIVE_STATUSES: ExportTaskStatusCode[] = ['RUNNING', 'PENDING', 'PENDING_CANCEL'];
+const MAX_FAILURES_KEPT = 50;
+/** Time kept free at the end of an invocation for the last API calls and the answer. */
+const SAFETY_MS = 20_000;
+
+/** Structured log line (JSON, one per event); CloudWatch Logs Insights can query the fields. */
+export function log(level: 'INFO' | 'WARN' | 'ERROR', message: string, fields: Record<string, unknown> = {}): void {
+  // eslint-disable-next-line no-console
+  console.log(JSON.stringify({ level, message, ...fields }));
+}
+
+function errorName(e: unknown): string {
+  return (e as { name?: string })?.name ?? 'Error';
+}
+
+function isConditionalFailure(e: unknown): boolean {
+  const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return ['PreconditionFailed', 'ConditionalRequestConflict'].includes(errorName(e)) || status === 412 || status === 409;
+}
+
+export class Engine {
+  constructor(private readonly config: ExporterConfig) {}
+
+  async turn(event: TurnEvent, ctx: TurnContext): Promise<TurnResult> {
+    const state = await this.load(event);
+    const deadline = clock.now() + Math.max(0, ctx.remainingMs() - SAFETY_MS);
+    state.turns += 1;
+
+    if (state.turns > this.config.maxTurns) {
+      state.turns = 0;
+      state.gen += 1;
+      return { status: 'CONTINUE', waitSeconds: 0, state, continuation: `${state.runId.slice(0, 60)}-c${state.gen}` };
+    }
+
+    const lease = await this.holdLease(state);
+    if (lease === 'held-by-other') {
+      state.waited += 1;
+      return this.wait(state, backoffSeconds(state.waited, this.config.minWaitSeconds, this.config.maxWaitSeconds));
+    }
+    if (lease === 'lost') {
+      return this.finish(state, 'the run lost its lease to another run, which carries on with the work');
+    }
+
+    // A retried turn may have died after CreateExportTask: check before creating its export again.
+    let recover = (event.retryCount ?? 0) > 0;
+    while (true) {
+      if (state.active) {
+        const r = await this.follow(state, state.active, deadline);
+        if (r) return r;
+        continue;
+      }
+      const item = await this.nextItem(state);
+      if (!item) return this.finish(state);
+      if (clock.now() >= deadline) return this.wait(state, this.config.minWaitSeconds);
+      const r = await this.start(state, item, recover || state.recover);
+      recover = false;
+      if (r) return r;
+    }
+  }
+
+  // ---------------------------------------------------------------- run state
+
+  private async load(event: TurnEvent): Promise<RunState> {
+    const input = event.input;
+    if (typeof input === 'object' && input !== null && 'state' in input) {
+      const s = (input as { state: RunState }).state;
+      if (typeof s !== 'object' || s === null || s.v !== 1 || typeof s.runId !== 'string' || !Array.isArray(s.windows)) {
+        throw new InvalidInputError("execution input has a 'state' field that is not a run state of this exporter");
+      }
+      return s;
+    }
+    const now = clock.now();
+    const req = parseRunInput(input, this.config, now);
+    const { period, timeZone } = this.config;
+    let windows: Window[];
+    if (req.mode === 'backfill') {
+      windows = windowsBetween(req.first!, req.last!, period, timeZone, Number.MAX_SAFE_INTEGER);
+    } else {
+      const checkpoint = await this.readJson<{ end: number }>(checkpointKey(this.config.keyPrefix, period));
+      windows = scheduledWindows(req.now, checkpoint?.end, this.config);
+    }
+    const runId = (event.executionName ?? `run-${now}`).replace(/[^A-Za-z0-9_-]/g, '-');
+    log('INFO', 'run started', { runId, mode: req.mode, windows: windows.map(windowId), logGroupNames: req.names, reexport: req.reexport });
+    return {
+      v: 1, runId, gen: 0, turns: 0, mode: req.mode, reexport: req.reexport,
+      windows: windows.map((w) => w.start), names: req.names,
+      src: 0, w: 0, g: 0, attempt: 0, waited: 0, recover: false,
+      stats: { exported: 0, skipped: 0, retried: 0, adopted: 0 }, failures: [], failureCount: 0,
+    };
+  }
+
+  private window(start: number): Window {
+    return windowAt(start, this.config.period, this.config.timeZone);
+  }
+
+  private sources(state: RunState): Source[] {
+    return state.names ? state.names.map((n) => ({ prefix: n, exact: true })) : this.config.sources;
+  }
+
+  // ---------------------------------------------------------------- iteration
+
+  /** The next (group, window) to export, loading pages and done-markers as needed. */
+  private async nextItem(state: RunState): Promise<{ group: Group; window: Window } | undefined> {
+    if (state.windows.length === 0) return undefined;
+    const sources = this.sources(state);
+    while (true) {
+      if (!state.page) {
+        if (state.src >= sources.length) return undefined;
+        await this.loadPage(state, sources[state.src]);
+        continue;
+      }
+      if (state.w >= state.windows.length) {
+        state.page = undefined;
+        state.done = undefined;
+        if (state.token === undefined) state.src += 1;
+        continue;
+      }
+      if (state.g >= state.page.length) {
+        state.w += 1;
+        state.g = 0;
+        state.done = undefined;
+        continue;
+      }
+      const window = this.window(state.windows[state.w]);
+      if (!state.done) state.done = state.reexport ? [] : await this.listDone(state.page, window);
+      if (state.done.includes(state.g)) {
+        state.g += 1;
+        continue;
+      }
+      const group = state.page[state.g];
+      if (this.range(group, window) === undefined) {
+        state.stats.skipped += 1;
+        state.g += 1;
+        continue;
+      }
+      return { group, window };
+    }
+  }
+
+  private async loadPage(state: RunState, source: Source): Promise<void> {
+    const res = await logs.send(new DescribeLogGroupsCommand({
+      logGroupNamePrefix: source.prefix,
+      nextToken: state.token,
+    }));
+    const { excludePrefixes, excludeNames } = this.config;
+    const page: Group[] = (res.logGroups ?? [])
+      .filter((g) => g.logGroupName !== undefined)
+      .filter((g) => !source.exact || g.logGroupName === source.prefix)
+      .filter((g) => !excludeNames.includes(g.logGroupName!) && !excludePrefixes.some((p) => g.logGroupName!.startsWith(p)))
+      .map((g) => ({ n: g.logGroupName!, c: g.creationTime ?? 0, ...(g.retentionInDays ? { r: g.retentionInDays } : {}) }))
+      .sort((a, b) => (markerName(a.n) < markerName(b.n) ? -1 : 1));
+    // Names come ASCII-sorted, so an exact name is on the first page of its prefix.
+    state.token = source.exact ? undefined : res.nextToken;
+    state.page = page;
+    state.w = 0;
+    state.g = 0;
+    state.done = undefined;
+  }
+
+  /** Page indexes whose marker exists for the window: one ListObjectsV2 call per page and window. */
+  private async listDone(page: Group[], window: Window): Promise<number[]> {
+    if (page.length === 0) return [];
+    const prefix = markerPrefix(this.config.keyPrefix, this.config.period, window);
+    const first = prefix + markerName(page[0].n);
+    const last = prefix + markerName(page[page.length - 1].n);
+    const found = new Set<string>();
+    let startAfter = first.slice(0, -1);
+    let token: string | undefined;
+    while (true) {
+      const res = await s3.send(new ListObjectsV2Command({
+        Bucket: this.config.bucket, Prefix: prefix, StartAfter: token ? undefined : startAfter, ContinuationToken: token,
+      }));
+      const keys = (res.Contents ?? []).map((o) => o.Key!);
+      keys.forEach((k) => found.add(k));
+      if (!res.IsTruncated || keys.length === 0 || keys[keys.length - 1] >= last) break;
+      token = res.NextContinuationToken;
+      startAfter = keys[keys.length - 1];
+    }
+    return page.flatMap((g, i) => (found.has(prefix + markerName(g.n)) ? [i] : []));
+  }
+
+  /** The part of the window the group still holds (after its creation, inside its retention). */
+  private range(group: Group, window: Window): { from: number; to: number } | undefined {
+    let from = Math.max(window.start, group.c);
+    if (group.r) from = Math.max(from, clock.now() - group.r * 86_400_000 + 3_600_000);
+    const to = window.end - 1;
+    return from <= to ? { from, to } : undefined;
+  }
+
+  // ---------------------------------------------------------------- export tasks
+
+  /** Starts the export of an item; answers a turn result when the loop must hand back. */
+  private async start(state: RunState, item: { group: Group; window: Window }, recover: boolean): Promise<TurnResult | undefined> {
+    const { group, window } = item;
+    const { bucket, keyPrefix, period, timeZone, taskPrefix } = this.config;
+    const destinationPrefix = exportPrefix(keyPrefix, group.n, window, period, timeZone);
+    if (recover) {
+      const found = await this.findEarlierTask(destinationPrefix, group.n, window);
+      if (found) {
+        state.stats.adopted += 1;
+        state.active = { id: found, group: group.n, window: window.start, since: clock.now() };
+        log('INFO', 'export adopted', { logGroupName: group.n, window: windowId(window), taskId: found });
+        return undefined;
+      }
+    }
+    const range = this.range(group, window)!;
+    try {
+      const res = await logs.send(new CreateExportTaskCommand({
+        taskName: taskName(taskPrefix, period, window),
+        logGroupName: group.n,
+        from: range.from,
+        to: range.to,
+        destination: bucket,
+        destinationPrefix,
+      }));
+      state.active = { id: res.taskId!, group: group.n, window: window.start, since: clock.now() };
+      state.waited = 0;
+      log('INFO', 'export started', { logGroupName: group.n, window: windowId(window), taskId: res.taskId, from: range.from, to: range.to, destinationPrefix });
+      await clock.sleep(FIRST_LOOK_MS);
+      return undefined;
+    } catch (e) {
+      switch (errorName(e)) {
+        case 'LimitExceededException':
+          return this.onLimitExceeded(state);
+        case 'ResourceNotFoundException':
+          log('WARN', 'log group no longer exists', { logGroupName: group.n });
+          state.stats.skipped += 1;
+          this.advance(state);
+          return undefined;
+        case 'InvalidParameterException':
+          this.fail(state, group.n, window, `CreateExportTask rejected the request: ${(e as Error).message}`);
+          return undefined;
+        default:
+          throw e;
+      }
+    }
+  }
+
+  /** Another export is active: adopt it when it is ours, otherwise wait for it. */
+  private async onLimitExceeded(state: RunState): Promise<TurnResult | undefined> {
+    const active = await this.activeTask();
+    const window = windowOfTask(this.config.taskPrefix, this.config.period, active?.taskName);
+    if (active && window !== undefined && active.taskId && active.logGroupName) {
+      state.active = { id: active.taskId, group: active.logGroupName, window, since: clock.now() };
+      state.stats.adopted += 1;
+      log('INFO', 'export adopted', { logGroupName: active.logGroupName, window: windowId(this.window(window)), taskId: active.taskId });
+      return undefined;
+    }
+    state.waited += 1;
+    log('INFO', 'another export task is active; waiting', { taskId: active?.taskId, taskName: active?.taskName });
+    return this.wait(state, backoffSeconds(state.waited, this.config.minWaitSeconds, this.config.maxWaitSeconds));
+  }
+
+  private async activeTask(): Promise<ExportTask | undefined> {
+    for (const statusCode of ACTIVE_STATUSES) {
+      const res = await logs.send(new DescribeExportTasksCommand({ statusCode }));
+      if (res.exportTasks?.length) return res.exportTasks[0];
+    }
+    return undefined;
+  }
+
+  /** After a crash, an export of this item may exist: its task folder is under the destination. */
+  private async findEarlierTask(destinationPrefix: string, group: string, window: Window): Promise<string | undefined> {
+    const res = await s3.send(new ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: `${destinationPrefix}/`, Delimiter: '/' }));
+    const ids = (res.CommonPrefixes ?? []).map((p) => p.Prefix!.slice(destinationPrefix.length + 1, -1));
+    for (const id of ids) {
+      const t = (await logs.send(new DescribeExportTasksCommand({ taskId: id }))).exportTasks?.[0];
+      const ok = t?.status?.code && !['FAILED', 'CANCELLED'].includes(t.status.code);
+      if (ok && t.logGroupName === group && windowOfTask(this.config.taskPrefix, this.config.period, t.taskName) === window.start) {
+        return id;
+      }
+    }
+    return undefined;
+  }
+
+  /** Follows the task in flight until it ends or the invocation should hand back to the Wait state. */
+  private async follow(state: RunState, active: Active, deadline: number): Promise<TurnResult | undefined> {
+    const { pollSeconds, minWaitSeconds, maxWaitSeconds, maxAttempts } = this.config;
+    const invocationStart = clock.now();
+    while (true) {
+      const task = (await logs.send(new DescribeExportTasksCommand({ taskId: active.id }))).exportTasks?.[0];
+      const code = task?.status?.code;
+      const window = this.window(active.window);
+      const elapsed = clock.now() - active.since;
+      if (code === 'COMPLETED') {
+        await this.writeMarker(state, active, task!);
+        state.stats.exported += 1;
+        log('INFO', 'export completed', { logGroupName: active.group, window: windowId(window), taskId: active.id, seconds: elapsed / 1000 });
+        this.settle(state, active);
+        return undefined;
+      }
+      if (code === undefined || code === 'FAILED' || code === 'CANCELLED') {
+        const reason = `export task ${active.id} ended ${code ?? 'unknown (not found)'}: ${task?.status?.message ?? ''}`.trim();
+        state.active = undefined;
+        if (this.isCurrent(state, active)) {
+          state.attempt += 1;
+          if (state.attempt >= maxAttempts) {
+            this.fail(state, active.group, window, `${reason} (after ${state.attempt} attempts)`);
+          } else {
+            state.stats.retried += 1;
+            log('WARN', 'export failed; retrying', { logGroupName: active.group, window: windowId(window), attempt: state.attempt, reason });
+          }
+        }
+        return undefined;
+      }
+      const gap = nextLookMs(elapsed);
+      const polled = clock.now() - invocationStart;
+      if (polled + gap > pollSeconds * 1000 || clock.now() + gap > deadline) {
+        return this.wait(state, waitSeconds(elapsed, minWaitSeconds, maxWaitSeconds));
+      }
+      await clock.sleep(gap);
+    }
+  }
+
+  /** Whether the task in flight is the export of the item at the cursor (not an adopted one). */
+  private isCurrent(state: RunState, active: Active): boolean {
+    const group = state.page?.[state.g];
+    return group?.n === active.group && state.windows[state.w] === active.window;
+  }
+
+  /**
+   * A task ended well: move past its item when it is the current one; otherwise (an adopted task)
+   * forget the listed markers, which may predate the marker just written.
+   */
+  private settle(state: RunState, active: Active): void {
+    state.active = undefined;
+    if (this.isCurrent(state, active)) this.advance(state);
+    else state.done = undefined;
+  }
+
+  private advance(state: RunState): void {
+    state.g += 1;
+    state.attempt = 0;
+  }
+
+  private fail(state: RunState, group: string, window: Window, reason: string): void {
+    log('ERROR', 'export failed', { logGroupName: group, window: windowId(window), reason });
+    state.failureCount += 1;
+    if (state.failures.length < MAX_FAILURES_KEPT) {
+      state.failures.push({ logGroupName: group, window: new Date(window.start).toISOString(), reason });
+    }
+    this.advance(state);
+  }
+
+  // ---------------------------------------------------------------- S3 state
+
+  private async writeMarker(state: RunState, active: Active, task: ExportTask): Promise<void> {
+    const window = this.window(active.window);
+    const key = markerPrefix(this.config.keyPrefix, this.config.period, window) + markerName(active.group);
+    await s3.send(new PutObjectCommand({
+      Bucket: this.config.bucket,
+      Key: key,
+      ContentType: 'application/json',
+      Body: JSON.stringify({
+        logGroupName: active.group,
+        window: { start: new Date(window.start).toISOString(), end: new Date(window.end).toISOString() },
+        from: task.from, to: task.to, taskId: active.id,
+        destination: `s3://${task.destination}/${task.destinationPrefix}/${active.id}/`,
+        runId: state.runId,
+      }),
+    }));
+  }
+
+  private async readJson<T>(key: string): Promise<(T & { etag: string }) | undefined> {
+    try {
+      const res = await s3.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: key }));
+      return { ...(JSON.parse(await res.Body!.transformToString()) as T), etag: res.ETag! };
+    } catch (e) {
+      if (errorName(e) === 'NoSuchKey') return undefined;
+      throw e;
+    }
+  }
+
+  private async putJson(key: string, body: unknown, condition: { IfMatch?: string; IfNoneMatch?: string }): Promise<string> {
+    const res = await s3.send(new PutObjectCommand({
+      Bucket: this.config.bucket, Key: key, Body: JSON.stringify(body), ContentType: 'application/json', ...condition,
+    }));
+    return res.ETag!;
+  }
+
+  /**
+   * One run at a time: a lease object written with conditional puts. It expires so that a dead
+   * holder does not block the next run for longer than `leaseSeconds`; a run that finds an
+   * expired lease (its holder died) checks for exports the dead run may have started.
+   */
+  private async holdLease(state: RunState): Promise<'ok' | 'held-by-other' | 'lost'> {
+    const key = leaseKey(this.config.keyPrefix);
+    const ttl = this.config.leaseSeconds * 1000;
+    const now = clock.now();
+    if (state.lease && now - state.lease.at < ttl / 3) return 'ok';
+    const body = { runId: state.runId, expires: now + ttl };
+    try {
+      const etag = state.lease
+        ? await this.putJson(key, body, { IfMatch: state.lease.etag })
+        : await this.putJson(key, body, { IfNoneMatch: '*' });
+      state.lease = { etag, at: now };
+      return 'ok';
+    } catch (e) {
+      if (!isConditionalFailure(e)) throw e;
+    }
+    const current = await this.readJson<{ runId: string; expires: number }>(key);
+    const ours = current?.runId === state.runId;
+    if (current && !ours && current.expires > now) return state.lease ? 'lost' : 'held-by-other';
+    if (current && !ours && current.expires > 0 && !state.lease) {
+      state.recover = true;
+      log('WARN', 'the previous run ended without releasing its lease; checking for exports it left behind', { previousRunId: current.runId });
+    }
+    try {
+      const etag = current
+        ? await this.putJson(key, body, { IfMatch: current.etag })
+        : await this.putJson(key, body, { IfNoneMatch: '*' });
+      state.lease = { etag, at: now };
+      return 'ok';
+    } catch (e) {
+      if (isConditionalFailure(e)) return state.lease ? 'lost' : 'held-by-other';
+      throw e;
+    }
+  }
+
+  private async releaseLease(state: RunState): Promise<void> {
+    if (!state.lease) return;
+    try {
+      await this.putJson(leaseKey(this.config.keyPrefix), { runId: state.runId, expires: 0 }, { IfMatch: state.lease.etag });
+    } catch (e) {
+      if (!isConditionalFailure(e)) throw e;
+    }
+    state.lease = undefined;
+  }
+
+  // ---------------------------------------------------------------- answers
+
+  private wait(state: RunState, seconds: number): TurnResult {
+    return { status: 'WAIT', waitSeconds: seconds, state };
+  }
+
+  private async finish(state: RunState, note?: string): Promise<TurnResult> {
+    if (!note) {
+      if (state.mode === 'scheduled') await this.advanceCheckpoint(state);
+      await this.releaseLease(state);
+    }
+    const s = state.stats;
+    const summary = note ?? `exported ${s.exported}, skipped ${s.skipped}, retried ${s.retried}, adopted ${s.adopted}, failed ${state.failureCount}`;
+    log(state.failureCount ? 'ERROR' : 'INFO', 'run ended', { runId: state.runId, summary, failures: state.failures });
+    if (state.failureCount === 0) {
+      return { status: 'SUCCEEDED', waitSeconds: 0, state, summary };
+    }
+    const listed = state.failures.map((f) => `${f.logGroupName} @ ${f.window}: ${f.reason}`).join('; ');
+    const more = state.failureCount > state.failures.length ? ` (and ${state.failureCount - state.failures.length} more)` : '';
+    return {
+      status: 'FAILED', waitSeconds: 0, state, summary,
+      error: 'ExportsFailed',
+      cause: `${state.failureCount} export(s) failed after retries: ${listed}${more}`.slice(0, 32_000),
+    };
+  }
+
+  /** The checkpoint moves to the end of the last window before the first window with a failure. */
+  private async advanceCheckpoint(state: RunState): Promise<void> {
+    if (state.windows.length === 0) return;
+    const failed = state.failures.map((f) => Date.parse(f.window));
+    const firstFailed = state.failureCount > state.failures.length ? state.windows[0] : Math.min(...failed, Infinity);
+    const complete = state.windows.filter((w) => w < firstFailed);
+    if (complete.length === 0) return;
+    const end = this.window(complete[complete.length - 1]).end;
+    const key = checkpointKey(this.config.keyPrefix, this.config.period);
+    const current = await this.readJson<{ end: number }>(key);
+    if (current && current.end >= end) return;
+    await this.putJson(key, { end, endIso: new Date(end).toISOString(), timeZone: this.config.timeZone, runId: state.runId }, {});
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Export windows: calendar days or hours of a time zone, as UTC epoch milliseconds.
+ *
+ * Pure functions, no I/O. A window is `[start, end)`; a daily window is one calendar day of the
+ * zone, so it lasts 23 or 25 hours on daylight-saving change days.
+ */
+
+export type Period = 'P1D' | 'PT1H';
+
+export interface Window {
+  /** First millisecond of the window (inclusive). */
+  readonly start: number;
+  /** First millisecond after the window (exclusive). */
+  readonly end: number;
+}
+
+export interface LocalTime {
+  readonly year: number;
+  readonly month: number;
+  readonly day: number;
+  readonly hour: number;
+  readonly minute: number;
+}
+
+const HOUR = 3_600_000;
+const MINUTE = 60_000;
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/** Throws a clear error when the zone is not an IANA time zone this runtime knows. */
+export function assertTimeZone(timeZone: string): void {
+  try {
+    formatter(timeZone);
+  } catch {
+    throw new Error(`Unknown time zone '${timeZone}': expected an IANA name such as 'UTC' or 'Europe/Paris'`);
+  }
+}
+
+/** The wall-clock time in `timeZone` at instant `t`. */
+export function localTime(t: number, timeZone: string): LocalTime {
+  const parts: Record<string, number> = {};
+  for (const p of formatter(timeZone).formatToParts(new Date(t))) {
+    if (p.type !== 'literal') parts[p.type] = Number(p.value);
+  }
+  return { year: parts.year, month: parts.month, day: parts.day, hour: parts.hour, minute: parts.minute };
+}
+
+/** Offset of `timeZone` from UTC at instant `t`, in milliseconds (local minus UTC). */
+export function offsetAt(t: number, timeZone: string): number {
+  const l = localTime(t, timeZone);
+  const wall = Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute);
+  return wall - Math.floor(t / MINUTE) * MINUTE;
+}
+
+function sortKey(l: LocalTime): number {
+  return Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute);
+}
+
+/**
+ * The first instant whose wall-clock time in `timeZone` is at or after the given local time.
+ * Where the local time does not exist (a daylight-saving gap), this is the end of the gap.
+ */
+export function instantOf(local: LocalTime, timeZone: string): number {
+  const target = sortKey(local);
+  // Every zone's offset is within +-15 h: search that range at minute resolution.
+  let lo = Math.floor((target - 15 * HOUR) / MINUTE);
+  let hi = Math.floor((target + 15 * HOUR) / MINUTE);
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (sortKey(localTime(mid * MINUTE, timeZone)) >= target) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo * MINUTE;
+}
+
+function startOfLocalDay(year: number, month: number, day: number, timeZone: string): number {
+  const d = new Date(Date.UTC(year, month - 1, day));
+  return instantOf({ year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: 0, minute: 0 }, timeZone);
+}
+
+/** The window that contains instant `t`. */
+export function windowAt(t: number, period: Period, timeZone: string): Window {
+  if (period === 'PT1H') {
+    const offset = offsetAt(t, timeZone);
+    const start = t - ((((t + offset) % HOUR) + HOUR) % HOUR);
+    return { start, end: start + HOUR };
+  }
+  const l = localTime(t, timeZone);
+  return {
+    start: startOfLocalDay(l.year, l.month, l.day, timeZone),
+    end: startOfLocalDay(l.year, l.month, l.day + 1, timeZone),
+  };
+}
+
+/** The latest window that has ended at or before `t`. */
+export function lastWindowEndedBy(t: number, period: Period, timeZone: string): Window {
+  const current = windowAt(t, period, timeZone);
+  return current.start === t ? windowAt(t - 1, period, timeZone) : windowAt(current.start - 1, period, timeZone);
+}
+
+/** The window that follows `w`. */
+export function nextWindow(w: Window, period: Period, timeZone: string): Window {
+  return windowAt(w.end, period, timeZone);
+}
+
+/** Windows from the one containing `first` to the one containing `last`, in order, at most `limit`. */
+export function windowsBetween(first: number, last: number, period: Period, timeZone: string, limit: number): Window[] {
+  const out: Window[] = [];
+  for (let w = windowAt(first, period, timeZone); w.start <= last; w = nextWindow(w, period, timeZone)) {
+    if (out.length === limit) {
+      throw new Error(`the range holds more than ${limit} windows`);
+    }
+    out.push(w);
+  }
+  return out;
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** Path segments that name the window in its time zone: yyyy/mm/dd, plus hh when hourly. */
+export function windowPath(w: Window, period: Period, timeZone: string): string {
+  const l = localTime(w.start, timeZone);
+  const day = `${l.year}/${pad(l.month)}/${pad(l.day)}`;
+  return period === 'PT1H' ? `${day}/${pad(l.hour)}` : day;
+}
+
+/** A compact, sortable id of the window (its UTC start), unique for a period. */
+export function windowId(w: Window): string {
+  return new Date(w.start).toISOString().replace(/[-:]|\.\d+/g, '');
+}
