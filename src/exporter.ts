@@ -379,7 +379,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
     const done = new sfn.Succeed(this, 'Done');
     const failed = new sfn.Fail(this, 'ExportsFailed', { errorPath: '$.error', causePath: '$.cause' });
 
-    const definition = turn.next(new sfn.Choice(this, 'Next')
+    const definition = turn.next(new sfn.Choice(this, 'WhatNext')
       .when(sfn.Condition.stringEquals('$.status', 'WAIT'), wait.next(turn))
       .when(sfn.Condition.stringEquals('$.status', 'CONTINUE'), continueAsNew.next(done))
       .when(sfn.Condition.stringEquals('$.status', 'SUCCEEDED'), done)

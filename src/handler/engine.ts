@@ -122,8 +122,15 @@ const MAX_FAILURES_KEPT = 50;
 /** Time kept free at the end of an invocation for the last API calls and the answer. */
 const SAFETY_MS = 20_000;
 
-/** Structured log line (JSON, one per event); CloudWatch Logs Insights can query the fields. */
+const LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'];
+
+/**
+ * Structured log line (JSON, one per event); CloudWatch Logs Insights can query the fields.
+ * `POWERTOOLS_LOG_LEVEL` (or `LOG_LEVEL`) sets the lowest level written; default INFO.
+ */
 export function log(level: 'INFO' | 'WARN' | 'ERROR', message: string, fields: Record<string, unknown> = {}): void {
+  const min = (process.env.POWERTOOLS_LOG_LEVEL ?? process.env.LOG_LEVEL ?? 'INFO').toUpperCase();
+  if (LEVELS.indexOf(level) < LEVELS.indexOf(min)) return;
   // eslint-disable-next-line no-console
   console.log(JSON.stringify({ level, message, ...fields }));
 }

@@ -1,0 +1,256 @@
+/**
+ * Stateful fakes of CloudWatch Logs and S3 behind the real AWS SDK v3 clients (via
+ * aws-sdk-client-mock), on a virtual clock. They model what the exporter depends on: one active
+ * export task per account, PENDING -> RUNNING -> COMPLETED over time, FAILED tasks, throttling,
+ * sorted and paginated DescribeLogGroups, S3 conditional writes and listing.
+ */
+import {
+  CloudWatchLogsClient, CreateExportTaskCommand, CreateExportTaskCommandInput, DescribeExportTasksCommand,
+  DescribeExportTasksCommandInput, DescribeLogGroupsCommand, DescribeLogGroupsCommandInput, ExportTask,
+} from '@aws-sdk/client-cloudwatch-logs';
+import {
+  DeleteObjectCommand, GetObjectCommand, GetObjectCommandInput, ListObjectsV2Command, ListObjectsV2CommandInput,
+  PutObjectCommand, PutObjectCommandInput, S3Client,
+} from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { clock } from '../../src/handler/clock';
+
+export class VirtualClock {
+  constructor(public now: number) {}
+  /** Simulated time the handler spent sleeping (billed Lambda time). */
+  public slept = 0;
+  install(): void {
+    clock.now = () => this.now;
+    clock.sleep = async (ms: number) => {
+      this.now += ms;
+      this.slept += ms;
+    };
+  }
+}
+
+export function awsError(name: string, message: string, httpStatusCode = 400): Error {
+  return Object.assign(new Error(message), { name, $metadata: { httpStatusCode } });
+}
+
+interface FakeTask {
+  taskId: string;
+  taskName?: string;
+  logGroupName: string;
+  from: number;
+  to: number;
+  destination: string;
+  destinationPrefix: string;
+  created: number;
+  duration: number;
+  fails: boolean;
+  cancelled?: boolean;
+  written?: boolean;
+}
+
+export interface FakeGroup {
+  name: string;
+  creationTime: number;
+  retentionInDays?: number;
+  /** Messages to put in the exported object (default: one line naming the group). */
+}
+
+export interface LogsOptions {
+  /** Export duration in ms for a task (default 3 s). */
+  duration?: (t: { logGroupName: string; index: number }) => number;
+  /** How many times a group's export fails before succeeding (Infinity: always). */
+  failures?: Record<string, number>;
+  /** Throw ThrottlingException on every n-th call (0: never). */
+  throttleEvery?: number;
+}
+
+export class FakeLogs {
+  readonly groups = new Map<string, FakeGroup>();
+  readonly tasks: FakeTask[] = [];
+  readonly calls: Record<string, number> = {};
+  private failedSoFar: Record<string, number> = {};
+  private callCount = 0;
+  /** Called after CreateExportTask succeeded, before the answer returns (to simulate a crash). */
+  afterCreate?: (task: FakeTask) => void;
+
+  constructor(private readonly vclock: VirtualClock, private readonly s3: FakeS3, private readonly opts: LogsOptions = {}) {}
+
+  addGroup(name: string, creationTime = 0, retentionInDays?: number): void {
+    this.groups.set(name, { name, creationTime, retentionInDays });
+  }
+
+  /** An export task of another tool, active for `duration` ms from now. */
+  addForeignTask(duration: number): void {
+    this.tasks.push({
+      taskId: `foreign-${this.tasks.length}`, taskName: 'someone-else', logGroupName: 'foreign', from: 0, to: 1,
+      destination: 'other-bucket', destinationPrefix: 'x', created: this.vclock.now, duration, fails: false,
+    });
+  }
+
+  statusOf(t: FakeTask): string {
+    const age = this.vclock.now - t.created;
+    if (t.cancelled) return 'CANCELLED';
+    if (age < Math.min(500, t.duration / 4)) return 'PENDING';
+    if (age < t.duration) return 'RUNNING';
+    if (t.fails) return 'FAILED';
+    if (!t.written && t.destination !== 'other-bucket') {
+      t.written = true;
+      this.s3.put(t.destination, `${t.destinationPrefix}/${t.taskId}/stream-1/000000.gz`, `${t.logGroupName} ${t.from}..${t.to}`);
+    }
+    return 'COMPLETED';
+  }
+
+  /** Exports that completed, by `<group>|<from>|<to>`, with how many times each. */
+  completedExports(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const t of this.tasks) {
+      if (t.destination === 'other-bucket' || this.statusOf(t) !== 'COMPLETED') continue;
+      const k = `${t.logGroupName}|${t.from}|${t.to}`;
+      out.set(k, (out.get(k) ?? 0) + 1);
+    }
+    return out;
+  }
+
+  private count(op: string): void {
+    this.calls[op] = (this.calls[op] ?? 0) + 1;
+    this.callCount += 1;
+    const every = this.opts.throttleEvery ?? 0;
+    if (every && this.callCount % every === 0) {
+      this.calls.throttled = (this.calls.throttled ?? 0) + 1;
+      throw awsError('ThrottlingException', 'Rate exceeded');
+    }
+  }
+
+  describeLogGroups(input: DescribeLogGroupsCommandInput) {
+    this.count('DescribeLogGroups');
+    const names = [...this.groups.keys()].filter((n) => n.startsWith(input.logGroupNamePrefix ?? '')).sort();
+    const start = input.nextToken ? Number(input.nextToken) : 0;
+    const limit = Math.min(input.limit ?? 50, 50);
+    const page = names.slice(start, start + limit).map((n) => this.groups.get(n)!);
+    return {
+      logGroups: page.map((g) => ({ logGroupName: g.name, creationTime: g.creationTime, retentionInDays: g.retentionInDays })),
+      nextToken: start + limit < names.length ? String(start + limit) : undefined,
+    };
+  }
+
+  createExportTask(input: CreateExportTaskCommandInput) {
+    this.count('CreateExportTask');
+    if (this.tasks.some((t) => ['PENDING', 'RUNNING'].includes(this.statusOf(t)))) {
+      throw awsError('LimitExceededException', 'Resource limit exceeded.');
+    }
+    const g = this.groups.get(input.logGroupName!);
+    if (!g) throw awsError('ResourceNotFoundException', 'The specified log group does not exist.');
+    if (input.from! < g.creationTime) throw awsError('InvalidParameterException', 'from is before the creation time');
+    if (input.from! > input.to!) throw awsError('InvalidParameterException', 'from is after to');
+    const failuresLeft = (this.opts.failures?.[g.name] ?? 0) - (this.failedSoFar[g.name] ?? 0);
+    const fails = failuresLeft > 0;
+    if (fails) this.failedSoFar[g.name] = (this.failedSoFar[g.name] ?? 0) + 1;
+    const task: FakeTask = {
+      taskId: `task-${String(this.tasks.length).padStart(6, '0')}`,
+      taskName: input.taskName,
+      logGroupName: g.name,
+      from: input.from!,
+      to: input.to!,
+      destination: input.destination!,
+      destinationPrefix: input.destinationPrefix ?? 'exportedlogs',
+      created: this.vclock.now,
+      duration: this.opts.duration?.({ logGroupName: g.name, index: this.tasks.length }) ?? 3_000,
+      fails,
+    };
+    this.tasks.push(task);
+    this.s3.put(task.destination, `${task.destinationPrefix}/aws-logs-write-test`, 'Permission Check Successful');
+    this.afterCreate?.(task);
+    return { taskId: task.taskId };
+  }
+
+  describeExportTasks(input: DescribeExportTasksCommandInput) {
+    this.count('DescribeExportTasks');
+    const matches = this.tasks.filter((t) =>
+      (input.taskId === undefined || t.taskId === input.taskId) &&
+      (input.statusCode === undefined || this.statusOf(t) === input.statusCode));
+    return {
+      exportTasks: matches.slice(0, 50).map((t): ExportTask => ({
+        taskId: t.taskId, taskName: t.taskName, logGroupName: t.logGroupName, from: t.from, to: t.to,
+        destination: t.destination, destinationPrefix: t.destinationPrefix,
+        status: { code: this.statusOf(t) as any, message: this.statusOf(t) === 'FAILED' ? 'simulated failure' : undefined },
+      })),
+    };
+  }
+}
+
+export class FakeS3 {
+  readonly objects = new Map<string, { body: string; etag: string }>();
+  readonly calls: Record<string, number> = {};
+  private version = 0;
+
+  put(bucket: string, key: string, body: string): string {
+    const etag = `"${++this.version}"`;
+    this.objects.set(`${bucket}/${key}`, { body, etag });
+    return etag;
+  }
+
+  keys(bucket: string, prefix = ''): string[] {
+    return [...this.objects.keys()].filter((k) => k.startsWith(`${bucket}/${prefix}`)).map((k) => k.slice(bucket.length + 1)).sort();
+  }
+
+  private count(op: string): void {
+    this.calls[op] = (this.calls[op] ?? 0) + 1;
+  }
+
+  putObject(input: PutObjectCommandInput) {
+    this.count('PutObject');
+    const existing = this.objects.get(`${input.Bucket}/${input.Key}`);
+    if (input.IfNoneMatch === '*' && existing) throw awsError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412);
+    if (input.IfMatch !== undefined && existing?.etag !== input.IfMatch) {
+      throw awsError(existing ? 'PreconditionFailed' : 'NoSuchKey', 'At least one of the pre-conditions you specified did not hold', existing ? 412 : 404);
+    }
+    return { ETag: this.put(input.Bucket!, input.Key!, String(input.Body)) };
+  }
+
+  getObject(input: GetObjectCommandInput) {
+    this.count('GetObject');
+    const o = this.objects.get(`${input.Bucket}/${input.Key}`);
+    if (!o) throw awsError('NoSuchKey', 'The specified key does not exist.', 404);
+    return { ETag: o.etag, Body: { transformToString: async () => o.body } as any };
+  }
+
+  listObjectsV2(input: ListObjectsV2CommandInput) {
+    this.count('ListObjectsV2');
+    const prefix = input.Prefix ?? '';
+    const after = input.ContinuationToken ?? input.StartAfter ?? '';
+    let keys = this.keys(input.Bucket!, prefix).filter((k) => k > after);
+    if (input.Delimiter) {
+      const prefixes = new Set<string>();
+      const contents: string[] = [];
+      for (const k of keys) {
+        const i = k.indexOf(input.Delimiter, prefix.length);
+        if (i >= 0) prefixes.add(k.slice(0, i + 1));
+        else contents.push(k);
+      }
+      return { Contents: contents.map((Key) => ({ Key })), CommonPrefixes: [...prefixes].map((Prefix) => ({ Prefix })), IsTruncated: false };
+    }
+    const max = input.MaxKeys ?? 1000;
+    const page = keys.slice(0, max);
+    return {
+      Contents: page.map((Key) => ({ Key })),
+      IsTruncated: keys.length > max,
+      NextContinuationToken: keys.length > max ? page[page.length - 1] : undefined,
+    };
+  }
+}
+
+/** Routes the SDK clients' calls to the fakes. Returns a function that restores the clients. */
+export function installFakes(logs: FakeLogs, s3: FakeS3): () => void {
+  const logsMock = mockClient(CloudWatchLogsClient);
+  logsMock.on(DescribeLogGroupsCommand).callsFake((i) => logs.describeLogGroups(i));
+  logsMock.on(CreateExportTaskCommand).callsFake((i) => logs.createExportTask(i));
+  logsMock.on(DescribeExportTasksCommand).callsFake((i) => logs.describeExportTasks(i));
+  const s3Mock = mockClient(S3Client);
+  s3Mock.on(PutObjectCommand).callsFake((i) => s3.putObject(i));
+  s3Mock.on(GetObjectCommand).callsFake((i) => s3.getObject(i));
+  s3Mock.on(ListObjectsV2Command).callsFake((i) => s3.listObjectsV2(i));
+  s3Mock.on(DeleteObjectCommand).rejects(new Error('the exporter never deletes'));
+  return () => {
+    logsMock.restore();
+    s3Mock.restore();
+  };
+}

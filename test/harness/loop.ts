@@ -1,0 +1,170 @@
+/**
+ * Runs the synthesized state machine with aws-local-stepfunctions, its Lambda task bound to the
+ * real handler engine, its continue-as-new task bound to starting the next execution, on the
+ * virtual clock of the fakes. Emulates what the local interpreter lacks: `$$.State.RetryCount`,
+ * the Wait state's duration (advanced on the virtual clock) and the execution timeout.
+ */
+import { StateMachine } from 'aws-local-stepfunctions';
+import { ExporterConfig, parseConfig } from '../../src/handler/config';
+import { Engine, TurnResult } from '../../src/handler/engine';
+import { VirtualClock } from './fakes';
+
+export const ACCOUNT = '123456789012';
+export const REGION = 'us-east-1';
+
+/** Resolves the intrinsic functions of a synthesized value with fixed names for references. */
+export function resolve(value: any, refs: Record<string, string>): any {
+  if (Array.isArray(value)) return value.map((v) => resolve(v, refs));
+  if (value && typeof value === 'object') {
+    if ('Ref' in value) {
+      const pseudo: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::URLSuffix': 'amazonaws.com' };
+      return pseudo[value.Ref] ?? refs[value.Ref] ?? `ref-${value.Ref}`;
+    }
+    if ('Fn::GetAtt' in value) return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${value['Fn::GetAtt'][0]}`;
+    if ('Fn::Join' in value) return resolve(value['Fn::Join'][1], refs).join(value['Fn::Join'][0]);
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v, refs)]));
+  }
+  return value;
+}
+
+export interface Synthesized {
+  readonly definition: any;
+  readonly config: ExporterConfig;
+  readonly timeoutSeconds: number;
+}
+
+/** The state machine definition and the handler configuration of a synthesized template. */
+export function fromTemplate(template: any, bucketName = 'exports-bucket'): Synthesized {
+  const resources = Object.entries<any>(template.Resources);
+  const refs: Record<string, string> = {};
+  for (const [id, r] of resources) {
+    if (r.Type === 'AWS::S3::Bucket') refs[id] = bucketName;
+    if (r.Type === 'AWS::Logs::LogGroup') refs[id] = `/own/${id}`;
+  }
+  const sm = resources.find(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine')![1];
+  const fn = resources.find(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.EXPORTER_CONFIG)![1];
+  const definition = JSON.parse(resolve(sm.Properties.DefinitionString, refs));
+  return {
+    definition,
+    config: parseConfig(resolve(fn.Properties.Environment.Variables.EXPORTER_CONFIG, refs)),
+    timeoutSeconds: definition.TimeoutSeconds,
+  };
+}
+
+export interface Execution {
+  readonly name: string;
+  status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
+  error?: string;
+  cause?: string;
+  output?: TurnResult;
+  /** States entered (each is one billed state transition). */
+  transitions: number;
+  /** Execution history events, counted as Step Functions writes them. */
+  historyEvents: number;
+  invocations: number;
+}
+
+export interface RunOptions {
+  /** Throw from the handler on these invocation numbers (1-based, over the whole run). */
+  readonly crashOn?: number[];
+}
+
+export class Loop {
+  readonly executions: Execution[] = [];
+  /** Handler invocations and their simulated duration (ms) over all runs. */
+  invocations = 0;
+  handlerMs = 0;
+  private engine: Engine;
+
+  constructor(private readonly synth: Synthesized, private readonly clock: VirtualClock, private readonly invocationOverheadMs = 0) {
+    this.engine = new Engine(synth.config);
+  }
+
+  /** Runs an execution and the executions it continues as, to the end of the chain. */
+  async run(input: unknown, name = `run-${this.executions.length + 1}`, options: RunOptions = {}): Promise<Execution[]> {
+    const chain: Execution[] = [];
+    let next: { name: string; input: unknown } | undefined = { name, input };
+    while (next) {
+      const e = await this.execute(next.name, next.input, options);
+      chain.push(e);
+      next = e.output?.status === 'CONTINUE' && e.status === 'SUCCEEDED'
+        ? { name: e.output.continuation!, input: { state: e.output.state } }
+        : undefined;
+    }
+    return chain;
+  }
+
+  private async execute(name: string, input: unknown, options: RunOptions): Promise<Execution> {
+    const exec: Execution = { name, status: 'SUCCEEDED', transitions: 0, historyEvents: 2, invocations: 0 };
+    this.executions.push(exec);
+    const started = this.clock.now;
+    const machine = new StateMachine(this.synth.definition, { validationOptions: { checkArn: false, checkPaths: false } });
+    let retryCount = 0;
+    let lastResult: TurnResult | undefined;
+    let timedOut = false;
+    let abort = () => {};
+    const execution = machine.run(input as any, {
+      noThrowOnAbort: true,
+      context: {
+        Execution: { Id: `arn:aws:states:${name}`, Name: name },
+        StateMachine: { Id: 'arn:aws:states:us-east-1:123456789012:stateMachine:exporter' },
+        State: { RetryCount: 0 },
+      } as any,
+      overrides: {
+        waitTimeOverrides: { Wait: 0 },
+        retryIntervalOverrides: { Export: 0 },
+        taskResourceLocalHandlers: {
+          Export: async (payload: any) => {
+            // The Wait state before this turn lasted waitSeconds; a retry waited its interval.
+            if (retryCount > 0) this.clock.now += 5_000 * retryCount;
+            else if (payload.input?.status === 'WAIT') this.clock.now += payload.input.waitSeconds * 1000;
+            if (this.clock.now - started > this.synth.timeoutSeconds * 1000) {
+              timedOut = true;
+              abort();
+              return new Promise(() => {});
+            }
+            this.invocations += 1;
+            exec.invocations += 1;
+            exec.historyEvents += 3;
+            const t0 = this.clock.now;
+            try {
+              if (options.crashOn?.includes(this.invocations)) throw new Error('simulated crash of the handler');
+              lastResult = await this.engine.turn({ ...payload, retryCount }, { remainingMs: () => 90_000 - (this.clock.now - t0) });
+              retryCount = 0;
+              return lastResult as any;
+            } catch (e) {
+              retryCount += 1;
+              throw e;
+            } finally {
+              this.clock.now += this.invocationOverheadMs;
+              this.handlerMs += this.clock.now - t0;
+            }
+          },
+          ContinueAsNew: async () => ({}),
+        },
+      },
+    });
+    abort = execution.abort;
+    const counting = (async () => {
+      for await (const ev of execution.eventLogs) {
+        if (ev.type === 'StateEntered') {
+          exec.transitions += 1;
+          exec.historyEvents += 1;
+        } else if (ev.type === 'StateExited' || ev.type === 'StateRetried') {
+          exec.historyEvents += 1;
+        }
+      }
+    })();
+    try {
+      await execution.result;
+    } catch (e: any) {
+      exec.status = 'FAILED';
+      exec.error = e.cause?.name ?? e.name;
+      exec.cause = e.cause?.message ?? e.message;
+    }
+    await counting;
+    exec.output = lastResult;
+    if (timedOut) exec.status = 'TIMED_OUT';
+    return exec;
+  }
+}

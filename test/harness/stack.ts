@@ -1,0 +1,12 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { CloudWatchLogsS3Exporter, CloudWatchLogsS3ExporterProps } from '../../src';
+import { ACCOUNT, REGION } from './loop';
+
+/** A stack holding one exporter, and its template. */
+export function synth(props: CloudWatchLogsS3ExporterProps = {}): { stack: Stack; exporter: CloudWatchLogsS3Exporter; template: Template } {
+  const app = new App();
+  const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
+  const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', props);
+  return { stack, exporter, template: Template.fromStack(stack) };
+}
