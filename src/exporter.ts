@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, Duration, RemovalPolicy, Stack, TimeZone, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -15,6 +15,7 @@ import { ExportPeriod } from './export-period';
 import type { ExporterConfig } from './handler/config';
 import { ExporterFunction } from './handler/exporter-function';
 import { LogGroupSelection } from './log-group-selection';
+import { suppress } from './private/nag';
 
 /**
  * Properties of a CloudWatchLogsS3Exporter.
@@ -209,7 +210,8 @@ export class CloudWatchLogsS3Exporter extends Construct {
       leaseSeconds: 900,
     };
     const configJson = stack.toJsonString(config);
-    if (!Token.isUnresolved(configJson) && configJson.length > 3_500) {
+    // Lambda environment variables hold 4 KB; unresolved names count here at their token length.
+    if (JSON.stringify(config).length > 3_300) {
       throw new Error('CloudWatchLogsS3Exporter: the log group selection is too long for the handler configuration (4 KB); select by prefixes instead of names');
     }
 
@@ -256,6 +258,46 @@ export class CloudWatchLogsS3Exporter extends Construct {
     });
     if (props.alarmTopic) alarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
     this.alarm = alarm;
+
+    this.explainNagFindings(fn, !props.bucket, !selection.explicit && selection.sources.some((s) => s.prefix === undefined));
+  }
+
+  /** Why the AwsSolutions rules that flag this construct do not apply (read by cdk-nag). */
+  private explainNagFindings(fn: ExporterFunction, ownBucket: boolean, allGroups: boolean): void {
+    if (ownBucket) {
+      suppress(this.bucket, [{
+        id: 'AwsSolutions-S1',
+        reason: 'The default bucket only receives exports written by the CloudWatch Logs service principal, limited by policy to ' +
+          "this account's log groups, and the exporter's state. Consumers who need server access logs pass their own bucket.",
+      }]);
+    }
+    suppress(fn.role, [{
+      id: 'AwsSolutions-IAM4',
+      reason: "AWSLambdaBasicExecutionRole only lets the function write its own logs (CreateLogStream, PutLogEvents).",
+      appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
+    }]);
+    suppress(fn.role?.node.tryFindChild('DefaultPolicy'), [
+      { id: 'AwsSolutions-IAM5', reason: 'logs:DescribeLogGroups and logs:DescribeExportTasks do not support resource-level permissions.', appliesTo: ['Resource::*'] },
+      ...(allGroups ? [{
+        id: 'AwsSolutions-IAM5',
+        reason: 'The selection is every log group of the account and region, so CreateExportTask must be allowed on every log group.',
+        appliesTo: ['Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*', `Resource::arn:<AWS::Partition>:logs:${Stack.of(this).region}:${Stack.of(this).account}:log-group:*`],
+      }] : []),
+      ...(ownBucket ? [{
+        id: 'AwsSolutions-IAM5',
+        reason: "Done-markers (one object per log group and window), the lease and the checkpoint live under the exporter's _state/ prefix and nowhere else.",
+        appliesTo: [`Resource::<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${this.keyPrefix}/_state/*`],
+      }] : []),
+    ]);
+    const sm = this.stateMachine as sfn.StateMachine;
+    suppress(sm.role.node.tryFindChild('DefaultPolicy'), [
+      { id: 'AwsSolutions-IAM5', reason: 'Invoking the handler function, its versions and aliases: <arn>:* is the one function.', appliesTo: [`Resource::<${Stack.of(this).getLogicalId(fn.node.defaultChild as lambda.CfnFunction)}.Arn>:*`] },
+      { id: 'AwsSolutions-IAM5', reason: 'CloudWatch Logs log delivery and X-Ray APIs used by state machine logging and tracing do not support resource-level permissions.', appliesTo: ['Resource::*'] },
+    ]);
+    suppress(sm, [{
+      id: 'AwsSolutions-SF1',
+      reason: 'Execution logs default to ERROR to keep log volume and cost proportional to problems; the logLevel prop raises it to ALL.',
+    }]);
   }
 
   /** Bucket (and key) policy statements that let CloudWatch Logs write exports of this account's log groups. */

@@ -155,7 +155,8 @@ function parseLocalDate(field: string, value: unknown, config: ExporterConfig): 
  */
 export function scheduledWindows(now: number, checkpointEnd: number | undefined, config: ExporterConfig): Window[] {
   const latest = lastWindowEndedBy(now - config.settleSeconds * 1000, config.period, config.timeZone);
-  const floor = windowAt(now - config.maxCatchUpSeconds * 1000, config.period, config.timeZone).end;
+  // Windows that ended within maxCatchUp.
+  const floor = windowAt(now - config.maxCatchUpSeconds * 1000, config.period, config.timeZone).start;
   const first = checkpointEnd === undefined ? latest.start : Math.max(checkpointEnd, floor);
   if (first > latest.start) return [];
   return windowsBetween(first, latest.start, config.period, config.timeZone, MAX_WINDOWS);

@@ -1,0 +1,72 @@
+import { ExporterConfig, parseConfig, parseRunInput, scheduledWindows } from '../../src/handler/config';
+
+const config: ExporterConfig = {
+  bucket: 'b', keyPrefix: 'exported-logs', period: 'P1D', timeZone: 'UTC', sources: [{}], excludePrefixes: [], excludeNames: [],
+  taskPrefix: 'cwl2s3-x', settleSeconds: 43_200, maxCatchUpSeconds: 14 * 86_400, maxAttempts: 3, pollSeconds: 30,
+  minWaitSeconds: 5, maxWaitSeconds: 300, maxTurns: 2000, leaseSeconds: 900,
+};
+const NOW = Date.parse('2026-11-25T13:00:00Z');
+const iso = (t: number) => new Date(t).toISOString();
+
+describe('execution input', () => {
+  test('scheduled input: the scheduled time is the run\'s now', () => {
+    expect(parseRunInput({ scheduledTime: '2026-11-25T01:00:00Z' }, config, NOW)).toEqual({ mode: 'scheduled', now: Date.parse('2026-11-25T01:00:00Z'), reexport: false });
+    expect(parseRunInput({}, config, NOW).now).toBe(NOW);
+  });
+
+  test('a backfill of a range, limited to some groups, re-exporting', () => {
+    const r = parseRunInput({ startDate: '2026-11-01', endDate: '2026-11-20', logGroupNames: ['/b', '/a', '/a'], reexport: true }, config, NOW);
+    expect(r).toMatchObject({ mode: 'backfill', first: Date.parse('2026-11-01T00:00:00Z'), last: Date.parse('2026-11-20T00:00:00Z'), names: ['/a', '/b'], reexport: true });
+  });
+
+  test.each([
+    ['not an object', [1], /must be a JSON object/],
+    ['unknown field', { scheduledTime: '2026-11-25T01:00:00Z', force: true }, /unknown field 'force'/],
+    ['bad scheduled time', { scheduledTime: 'yesterday' }, /'scheduledTime' must be an ISO 8601 time/],
+    ['wrong date format', { startDate: '2026/11/01', endDate: '2026-11-02' }, /'startDate' must be a date 'YYYY-MM-DD' in UTC/],
+    ['impossible date', { startDate: '2026-02-30', endDate: '2026-03-02' }, /'startDate' is not a real date/],
+    ['missing end', { startDate: '2026-11-01' }, /'endDate' must be a date/],
+    ['hour on a daily exporter', { startDate: '2026-11-01T05', endDate: '2026-11-02' }, /'startDate' must be a date 'YYYY-MM-DD' in UTC/],
+    ['reversed range', { startDate: '2026-11-10', endDate: '2026-11-01' }, /'endDate' \(2026-11-01\) is before 'startDate' \(2026-11-10\)/],
+    ['range not settled yet', { startDate: '2026-11-20', endDate: '2026-11-25' }, /'endDate' \(2026-11-25\) is too recent/],
+    ['too long a range', { startDate: '2023-01-01', endDate: '2026-11-01' }, /spans more than 1000 export windows/],
+    ['bad group name', { startDate: '2026-11-01', endDate: '2026-11-02', logGroupNames: ['a b'] }, /'logGroupNames' holds "a b"/],
+    ['empty group list', { startDate: '2026-11-01', endDate: '2026-11-02', logGroupNames: [] }, /'logGroupNames' must be a non-empty array/],
+    ['reexport not boolean', { startDate: '2026-11-01', endDate: '2026-11-02', reexport: 'yes' }, /'reexport' must be true or false/],
+  ])('%s is rejected with a message naming the field', (_n, input, message) => {
+    expect(() => parseRunInput(input, config, NOW)).toThrow(message);
+    try {
+      parseRunInput(input, config, NOW);
+    } catch (e) {
+      expect((e as Error).name).toBe('InvalidInput');
+    }
+  });
+
+  test('hourly exporters take hours', () => {
+    const r = parseRunInput({ startDate: '2026-11-24T05', endDate: '2026-11-24T07' }, { ...config, period: 'PT1H', timeZone: 'Asia/Tokyo' }, NOW);
+    expect(iso(r.first!)).toBe('2026-11-23T20:00:00.000Z');
+  });
+});
+
+describe('scheduled windows (catch-up and settle time)', () => {
+  test('first run: only the latest settled window', () => {
+    expect(scheduledWindows(NOW, undefined, config).map((w) => iso(w.start))).toEqual(['2026-11-24T00:00:00.000Z']);
+  });
+
+  test('one hour after a window ends it is not settled yet', () => {
+    const ws = scheduledWindows(Date.parse('2026-11-25T01:00:00Z'), Date.parse('2026-11-24T00:00:00Z'), config);
+    expect(ws.map((w) => iso(w.start))).toEqual([]);
+  });
+
+  test('catch-up: every window since the checkpoint, at most maxCatchUp back', () => {
+    expect(scheduledWindows(NOW, Date.parse('2026-11-21T00:00:00Z'), config).map((w) => iso(w.start)))
+      .toEqual(['2026-11-21T00:00:00.000Z', '2026-11-22T00:00:00.000Z', '2026-11-23T00:00:00.000Z', '2026-11-24T00:00:00.000Z']);
+    expect(scheduledWindows(NOW, Date.parse('2026-01-01T00:00:00Z'), config)).toHaveLength(14);
+  });
+});
+
+test('configuration is validated once per container', () => {
+  expect(() => parseConfig(undefined)).toThrow(/EXPORTER_CONFIG is not set/);
+  expect(() => parseConfig(JSON.stringify({ ...config, timeZone: 'Nowhere/City' }))).toThrow(/Unknown time zone 'Nowhere\/City'/);
+  expect(parseConfig(JSON.stringify(config))).toEqual(config);
+});
