@@ -4,17 +4,17 @@
  */
 import { Duration, TimeZone } from 'aws-cdk-lib';
 import { exportPrefix } from '../src/handler/layout';
-import { Window, windowAt } from '../src/handler/windows';
+import { Window, windowAt, windowsBetween } from '../src/handler/windows';
 import { FakeLogs, FakeS3, VirtualClock, installFakes } from './harness/fakes';
 import { Loop, fromTemplate } from './harness/loop';
 import { synth } from './harness/stack';
 
 const BUCKET = 'exports-bucket';
-const DAY = 86_400_000;
 
-function world(props = {}, now = Date.parse('2026-11-25T01:00:00Z'), logsOptions = {}) {
+function world(props = {}, now = Date.parse('2026-11-25T01:00:00Z'), logsOptions = {}, configOverrides = {}) {
   const { template } = synth(props);
   const synthesized = fromTemplate(template.toJSON(), BUCKET);
+  Object.assign(synthesized.config, configOverrides);
   const clock = new VirtualClock(now);
   clock.install();
   const s3 = new FakeS3();
@@ -109,6 +109,147 @@ describe('export loop', () => {
     expect(e.status).toBe('FAILED');
     expect(e.cause).toContain("'startDate' is not a real date");
     expect(e.invocations).toBe(1);
-    expect(DAY).toBeGreaterThan(0);
+  });
+});
+
+const days = (first: string, last: string) => windowsBetween(Date.parse(first), Date.parse(last), 'P1D', 'UTC', 1000);
+
+describe('never lose a window', () => {
+  let w: ReturnType<typeof world>;
+  afterEach(() => w.restore());
+  const GROUPS = ['/aws/lambda/a', '/aws/lambda/b', 'plain', '/ecs/c'];
+  function addGroups() {
+    GROUPS.forEach((g) => w.logs.addGroup(g));
+  }
+
+  test('1. three missed days, then one run exports all three', async () => {
+    w = world({}, Date.parse('2026-11-21T13:00:00Z'));
+    addGroups();
+    expect((await w.loop.run({}))[0].status).toBe('SUCCEEDED'); // exports the 20th, sets the checkpoint
+    w.clock.now = Date.parse('2026-11-25T13:00:00Z'); // runs of the 22nd..24th never happened
+    const [e] = await w.loop.run({ scheduledTime: '2026-11-25T13:00:00Z' });
+    expect(e.status).toBe('SUCCEEDED');
+    expectExactlyOnce(w, GROUPS, days('2026-11-20T00:00:00Z', '2026-11-24T00:00:00Z'));
+  });
+
+  test('2. a ten-day backfill, then the same again: nothing new', async () => {
+    w = world();
+    addGroups();
+    const [e] = await w.loop.run({ startDate: '2026-11-10', endDate: '2026-11-19' });
+    expect(e.status).toBe('SUCCEEDED');
+    const created = w.logs.calls.CreateExportTask;
+    const [again] = await w.loop.run({ startDate: '2026-11-10', endDate: '2026-11-19' });
+    expect(again.status).toBe('SUCCEEDED');
+    expect(w.logs.calls.CreateExportTask).toBe(created);
+    expectExactlyOnce(w, GROUPS, days('2026-11-10T00:00:00Z', '2026-11-19T00:00:00Z'));
+    // A backfill limited to one group, re-exporting on purpose.
+    const [redo] = await w.loop.run({ startDate: '2026-11-12', endDate: '2026-11-12', logGroupNames: ['plain'], reexport: true });
+    expect(redo.status).toBe('SUCCEEDED');
+    expect(w.logs.calls.CreateExportTask).toBe(created + 1);
+  });
+
+  test('3. two executions started together: each (group, window) exported once, neither fails', async () => {
+    w = world({ settleTime: Duration.hours(0) });
+    addGroups();
+    const [a, b] = await Promise.all([w.loop.run({}, 'scheduled'), w.loop.run({ startDate: '2026-11-23', endDate: '2026-11-24' }, 'manual')]);
+    expect(a[0].status).toBe('SUCCEEDED');
+    expect(b[0].status).toBe('SUCCEEDED');
+    expectExactlyOnce(w, GROUPS, days('2026-11-23T00:00:00Z', '2026-11-24T00:00:00Z'));
+  });
+
+  test('4. the handler dies after CreateExportTask, before answering: the task is adopted, not created twice', async () => {
+    w = world({ settleTime: Duration.hours(0) });
+    addGroups();
+    let crashes = 0;
+    w.logs.afterCreate = (task) => {
+      if (task.logGroupName === '/aws/lambda/b' && crashes++ === 0) throw new Error('Runtime.ExitError: out of memory');
+    };
+    const [e] = await w.loop.run({});
+    expect(e.status).toBe('SUCCEEDED');
+    expect(crashes).toBeGreaterThan(0);
+    expect(e.output?.state.stats.adopted).toBe(1);
+    expectExactlyOnce(w, GROUPS, days('2026-11-24T00:00:00Z', '2026-11-24T00:00:00Z'));
+  });
+
+  test('4b. it also dies after a task that completes at once: found under its destination, adopted', async () => {
+    w = world({ settleTime: Duration.hours(0) }, undefined, { duration: () => 100 });
+    addGroups();
+    let crashes = 0;
+    w.logs.afterCreate = (task) => {
+      if (task.logGroupName === '/ecs/c' && crashes++ === 0) {
+        w.clock.now += 60_000; // the export finishes before the retry
+        throw new Error('Sandbox.Timedout');
+      }
+    };
+    const [e] = await w.loop.run({});
+    expect(e.status).toBe('SUCCEEDED');
+    expectExactlyOnce(w, GROUPS, days('2026-11-24T00:00:00Z', '2026-11-24T00:00:00Z'));
+  });
+
+  test('5. throttling on every third CloudWatch Logs call', async () => {
+    w = world({ settleTime: Duration.hours(0) }, undefined, { throttleEvery: 3 });
+    addGroups();
+    const [e] = await w.loop.run({});
+    expect(e.status).toBe('SUCCEEDED');
+    expect(w.logs.calls.throttled).toBeGreaterThan(3);
+    expectExactlyOnce(w, GROUPS, days('2026-11-24T00:00:00Z', '2026-11-24T00:00:00Z'));
+  });
+
+  test('6 and 7. a long foreign export at the start; a group failing twice then succeeding, one always failing', async () => {
+    w = world({ settleTime: Duration.hours(0) }, undefined, { failures: { '/aws/lambda/b': 2, '/ecs/c': Infinity } });
+    addGroups();
+    w.logs.addForeignTask(3 * 3600_000);
+    const [e] = await w.loop.run({});
+    expect(e.status).toBe('FAILED');
+    expect(e.cause).toMatch(/^1 export\(s\) failed after retries: \/ecs\/c @ 2026-11-24T00:00:00.000Z: export task task-\d+ ended FAILED/);
+    expect(w.clock.now).toBeGreaterThan(Date.parse('2026-11-25T04:00:00Z'));
+    expect([...w.logs.completedExports().keys()].map((k) => k.split('|')[0]).sort()).toEqual(['/aws/lambda/a', '/aws/lambda/b', 'plain']);
+    // The failed window stays before the checkpoint: the next run tries /ecs/c again, and only it.
+    const created = w.logs.calls.CreateExportTask;
+    await w.loop.run({});
+    expect(w.logs.calls.CreateExportTask - created).toBe(3);
+  });
+
+  test('8. an execution stopped by its timeout, then a rerun resumes', async () => {
+    w = world({ settleTime: Duration.hours(0), timeout: Duration.minutes(30) }, undefined, { duration: () => 12 * 60_000 });
+    addGroups();
+    const [first] = await w.loop.run({});
+    expect(first.status).toBe('TIMED_OUT');
+    // Each rerun waits out the dead run's lease, adopts its running export and goes on.
+    const statuses = [first.status];
+    while (statuses[statuses.length - 1] !== 'SUCCEEDED' && statuses.length < 6) statuses.push((await w.loop.run({}))[0].status);
+    expect(statuses[statuses.length - 1]).toBe('SUCCEEDED');
+    expectExactlyOnce(w, GROUPS, days('2026-11-24T00:00:00Z', '2026-11-24T00:00:00Z'));
+  });
+
+  test('9. a run one hour after a window ends skips it (default settle time); the next run exports it', async () => {
+    w = world({}, Date.parse('2026-11-24T13:00:00Z'));
+    addGroups();
+    await w.loop.run({}); // exports the 23rd, the checkpoint moves to the 24th
+    w.clock.now = Date.parse('2026-11-25T01:00:00Z');
+    const before = w.logs.calls.CreateExportTask;
+    expect((await w.loop.run({ scheduledTime: '2026-11-25T01:00:00Z' }))[0].status).toBe('SUCCEEDED');
+    expect(w.logs.calls.CreateExportTask).toBe(before);
+    w.clock.now = Date.parse('2026-11-26T01:00:00Z');
+    await w.loop.run({ scheduledTime: '2026-11-26T01:00:00Z' });
+    expectExactlyOnce(w, GROUPS, days('2026-11-23T00:00:00Z', '2026-11-24T00:00:00Z'));
+  });
+});
+
+describe('scale', () => {
+  let w: ReturnType<typeof world>;
+  afterEach(() => w.restore());
+
+  test('pages of log groups, continue-as-new before the history limit, a small payload', async () => {
+    w = world({ settleTime: Duration.hours(0) }, undefined, {}, { maxTurns: 3 });
+    const groups = Array.from({ length: 130 }, (_, i) => `/aws/lambda/f${String(i).padStart(3, '0')}`);
+    groups.forEach((g) => w.logs.addGroup(g));
+    const chain = await w.loop.run({});
+    expect(chain.length).toBeGreaterThan(2);
+    expect(chain.slice(0, -1).every((e) => e.output?.status === 'CONTINUE')).toBe(true);
+    expect(chain[chain.length - 1].status).toBe('SUCCEEDED');
+    expect(w.logs.calls.DescribeLogGroups).toBe(3);
+    expect(Math.max(...chain.map((e) => JSON.stringify(e.output).length))).toBeLessThan(8_000);
+    expectExactlyOnce(w, groups, days('2026-11-24T00:00:00Z', '2026-11-24T00:00:00Z'));
   });
 });

@@ -118,6 +118,7 @@ export interface TurnContext {
 }
 
 const ACTIVE_STATUSES: ExportTaskStatusCode[] = ['RUNNING', 'PENDING', 'PENDING_CANCEL'];
+const THROTTLING = ['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'SlowDown', 'ServiceUnavailable', 'ServiceUnavailableException'];
 const MAX_FAILURES_KEPT = 50;
 /** Time kept free at the end of an invocation for the last API calls and the answer. */
 const SAFETY_MS = 20_000;
@@ -167,8 +168,21 @@ export class Engine {
       return this.finish(state, 'the run lost its lease to another run, which carries on with the work');
     }
 
+    try {
+      return await this.work(state, deadline, (event.retryCount ?? 0) > 0);
+    } catch (e) {
+      // Throttled past the SDK's retries: keep the progress made so far and try again after a wait.
+      if (!THROTTLING.includes(errorName(e))) throw e;
+      state.waited += 1;
+      log('WARN', 'throttled; waiting', { error: errorName(e) });
+      return this.wait(state, backoffSeconds(state.waited, this.config.minWaitSeconds, this.config.maxWaitSeconds));
+    }
+  }
+
+  /** Starts and follows exports until all are done, or the loop must wait. */
+  private async work(state: RunState, deadline: number, retried: boolean): Promise<TurnResult> {
     // A retried turn may have died after CreateExportTask: check before creating its export again.
-    let recover = (event.retryCount ?? 0) > 0;
+    let recover = retried;
     while (true) {
       if (state.active) {
         const r = await this.follow(state, state.active, deadline);

@@ -99,6 +99,11 @@ export class FakeLogs {
     return 'COMPLETED';
   }
 
+  /** Brings every task up to the current time (completed exports write their objects). */
+  tick(): void {
+    this.tasks.forEach((t) => this.statusOf(t));
+  }
+
   /** Exports that completed, by `<group>|<from>|<to>`, with how many times each. */
   completedExports(): Map<string, number> {
     const out = new Map<string, number>();
@@ -247,7 +252,10 @@ export function installFakes(logs: FakeLogs, s3: FakeS3): () => void {
   const s3Mock = mockClient(S3Client);
   s3Mock.on(PutObjectCommand).callsFake((i) => s3.putObject(i));
   s3Mock.on(GetObjectCommand).callsFake((i) => s3.getObject(i));
-  s3Mock.on(ListObjectsV2Command).callsFake((i) => s3.listObjectsV2(i));
+  s3Mock.on(ListObjectsV2Command).callsFake((i) => {
+    logs.tick();
+    return s3.listObjectsV2(i);
+  });
   s3Mock.on(DeleteObjectCommand).rejects(new Error('the exporter never deletes'));
   return () => {
     logsMock.restore();

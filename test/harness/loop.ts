@@ -114,14 +114,16 @@ export class Loop {
         waitTimeOverrides: { Wait: 0 },
         retryIntervalOverrides: { Export: 0 },
         taskResourceLocalHandlers: {
-          Export: async (payload: any) => {
+          Export: async (parameters: any) => {
+            // Lambda receives a serialized copy of its input.
+            const payload = JSON.parse(JSON.stringify(parameters));
             // The Wait state before this turn lasted waitSeconds; a retry waited its interval.
             if (retryCount > 0) this.clock.now += 5_000 * retryCount;
             else if (payload.input?.status === 'WAIT') this.clock.now += payload.input.waitSeconds * 1000;
             if (this.clock.now - started > this.synth.timeoutSeconds * 1000) {
               timedOut = true;
               abort();
-              return new Promise(() => {});
+              throw new Error('States.Timeout');
             }
             this.invocations += 1;
             exec.invocations += 1;
