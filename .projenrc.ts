@@ -21,6 +21,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
   typescriptVersion: '~5.9.0',
   minNodeVersion: '20.0.0',
   tsconfigDevFile: 'tsconfig.dev.json',
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'bench', 'examples', '.projenrc.ts'],
+    tsconfigPath: './tsconfig.dev.json',
+    projectService: false,
+  },
 
   // The handler is bundled with esbuild, AWS SDK v3 included: the tested SDK is the deployed SDK.
   lambdaOptions: {
@@ -62,6 +68,14 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
 
   gitignore: ['/.venv/', '/.demo/', '/cdk.out/', '*.bench.json'],
+});
+
+project.tsconfigDev.addInclude('.projenrc.ts');
+
+// Handlers bundle their SDK clients (devDependencies): nothing in the published API imports them.
+project.eslint?.addOverride({
+  files: ['src/**/*.lambda.ts', 'src/handler/**'],
+  rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, optionalDependencies: false, peerDependencies: true }] },
 });
 
 // Tests load the bundled handler asset: bundle before testing, also on a fresh clone.

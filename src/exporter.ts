@@ -273,7 +273,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
     }
     suppress(fn.role, [{
       id: 'AwsSolutions-IAM4',
-      reason: "AWSLambdaBasicExecutionRole only lets the function write its own logs (CreateLogStream, PutLogEvents).",
+      reason: 'AWSLambdaBasicExecutionRole only lets the function write its own logs (CreateLogStream, PutLogEvents).',
       appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
     }]);
     suppress(fn.role?.node.tryFindChild('DefaultPolicy'), [
@@ -391,13 +391,21 @@ export class CloudWatchLogsS3Exporter extends Construct {
     turn.addRetry({
       errors: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException',
         'Lambda.TooManyRequestsException', 'Lambda.ClientExecutionTimeoutException'],
-      interval: Duration.seconds(2), maxAttempts: 8, backoffRate: 2, maxDelay: Duration.minutes(2), jitterStrategy: sfn.JitterType.FULL,
+      interval: Duration.seconds(2),
+      maxAttempts: 8,
+      backoffRate: 2,
+      maxDelay: Duration.minutes(2),
+      jitterStrategy: sfn.JitterType.FULL,
     });
     // The handler failed (API throttling past the SDK's retries, a crash, a timeout): its next
     // attempt resumes from the same state and adopts any export the failed attempt started.
     turn.addRetry({
       errors: [sfn.Errors.ALL],
-      interval: Duration.seconds(5), maxAttempts: 6, backoffRate: 2, maxDelay: Duration.minutes(5), jitterStrategy: sfn.JitterType.FULL,
+      interval: Duration.seconds(5),
+      maxAttempts: 6,
+      backoffRate: 2,
+      maxDelay: Duration.minutes(5),
+      jitterStrategy: sfn.JitterType.FULL,
     });
 
     const wait = new sfn.Wait(this, 'Wait', {

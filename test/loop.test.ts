@@ -3,11 +3,11 @@
  * of CloudWatch Logs (one active export task, PENDING -> RUNNING -> COMPLETED) and S3.
  */
 import { Duration, TimeZone } from 'aws-cdk-lib';
-import { exportPrefix } from '../src/handler/layout';
-import { Window, windowAt, windowsBetween } from '../src/handler/windows';
 import { FakeLogs, FakeS3, VirtualClock, installFakes } from './harness/fakes';
 import { Loop, fromTemplate } from './harness/loop';
 import { synth } from './harness/stack';
+import { exportPrefix } from '../src/handler/layout';
+import { Window, windowAt, windowsBetween } from '../src/handler/windows';
 
 const BUCKET = 'exports-bucket';
 

@@ -222,10 +222,23 @@ export class Engine {
     const runId = (event.executionName ?? `run-${now}`).replace(/[^A-Za-z0-9_-]/g, '-');
     log('INFO', 'run started', { runId, mode: req.mode, windows: windows.map(windowId), logGroupNames: req.names, reexport: req.reexport });
     return {
-      v: 1, runId, gen: 0, turns: 0, mode: req.mode, reexport: req.reexport,
-      windows: windows.map((w) => w.start), names: req.names,
-      src: 0, w: 0, g: 0, attempt: 0, waited: 0, recover: false,
-      stats: { exported: 0, skipped: 0, retried: 0, adopted: 0 }, failures: [], failureCount: 0,
+      v: 1,
+      runId,
+      gen: 0,
+      turns: 0,
+      mode: req.mode,
+      reexport: req.reexport,
+      windows: windows.map((w) => w.start),
+      names: req.names,
+      src: 0,
+      w: 0,
+      g: 0,
+      attempt: 0,
+      waited: 0,
+      recover: false,
+      stats: { exported: 0, skipped: 0, retried: 0, adopted: 0 },
+      failures: [],
+      failureCount: 0,
     };
   }
 
@@ -494,7 +507,9 @@ export class Engine {
       Body: JSON.stringify({
         logGroupName: active.group,
         window: { start: new Date(window.start).toISOString(), end: new Date(window.end).toISOString() },
-        from: task.from, to: task.to, taskId: active.id,
+        from: task.from,
+        to: task.to,
+        taskId: active.id,
         destination: `s3://${task.destination}/${task.destinationPrefix}/${active.id}/`,
         runId: state.runId,
       }),
@@ -587,7 +602,10 @@ export class Engine {
     const listed = state.failures.map((f) => `${f.logGroupName} @ ${f.window}: ${f.reason}`).join('; ');
     const more = state.failureCount > state.failures.length ? ` (and ${state.failureCount - state.failures.length} more)` : '';
     return {
-      status: 'FAILED', waitSeconds: 0, state, summary,
+      status: 'FAILED',
+      waitSeconds: 0,
+      state,
+      summary,
       error: 'ExportsFailed',
       cause: `${state.failureCount} export(s) failed after retries: ${listed}${more}`.slice(0, 32_000),
     };

@@ -16,6 +16,9 @@ export function suppress(scope: IConstruct | undefined, suppressions: Suppressio
   if (!(resource instanceof CfnResource)) return;
   const existing = resource.getMetadata('cdk_nag')?.rules_to_suppress ?? [];
   resource.addMetadata('cdk_nag', {
-    rules_to_suppress: [...existing, ...suppressions.map((s) => ({ id: s.id, reason: s.reason, ...(s.appliesTo ? { applies_to: s.appliesTo } : {}) }))],
+    rules_to_suppress: [
+      ...existing,
+      ...suppressions.map((s) => ({ id: s.id, reason: s.reason, ...(s.appliesTo ? { applies_to: s.appliesTo } : {}) })),
+    ],
   });
 }

@@ -16,9 +16,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { clock } from '../../src/handler/clock';
 
 export class VirtualClock {
-  constructor(public now: number) {}
   /** Simulated time the handler spent sleeping (billed Lambda time). */
   public slept = 0;
+  constructor(public now: number) {}
   install(): void {
     clock.now = () => this.now;
     clock.sleep = async (ms: number) => {
@@ -81,8 +81,16 @@ export class FakeLogs {
   /** An export task of another tool, active for `duration` ms from now. */
   addForeignTask(duration: number): void {
     this.tasks.push({
-      taskId: `foreign-${this.tasks.length}`, taskName: 'someone-else', logGroupName: 'foreign', from: 0, to: 1,
-      destination: 'other-bucket', destinationPrefix: 'x', created: this.vclock.now, duration, fails: false,
+      taskId: `foreign-${this.tasks.length}`,
+      taskName: 'someone-else',
+      logGroupName: 'foreign',
+      from: 0,
+      to: 1,
+      destination: 'other-bucket',
+      destinationPrefix: 'x',
+      created: this.vclock.now,
+      duration,
+      fails: false,
     });
   }
 
@@ -174,8 +182,13 @@ export class FakeLogs {
       (input.statusCode === undefined || this.statusOf(t) === input.statusCode));
     return {
       exportTasks: matches.slice(0, 50).map((t): ExportTask => ({
-        taskId: t.taskId, taskName: t.taskName, logGroupName: t.logGroupName, from: t.from, to: t.to,
-        destination: t.destination, destinationPrefix: t.destinationPrefix,
+        taskId: t.taskId,
+        taskName: t.taskName,
+        logGroupName: t.logGroupName,
+        from: t.from,
+        to: t.to,
+        destination: t.destination,
+        destinationPrefix: t.destinationPrefix,
         status: { code: this.statusOf(t) as any, message: this.statusOf(t) === 'FAILED' ? 'simulated failure' : undefined },
       })),
     };

@@ -5,9 +5,9 @@
  * the Wait state's duration (advanced on the virtual clock) and the execution timeout.
  */
 import { StateMachine } from 'aws-local-stepfunctions';
+import { VirtualClock } from './fakes';
 import { ExporterConfig, parseConfig } from '../../src/handler/config';
 import { Engine, TurnResult } from '../../src/handler/engine';
-import { VirtualClock } from './fakes';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';

@@ -1,7 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { CloudWatchLogsS3Exporter, CloudWatchLogsS3ExporterProps } from '../../src';
 import { ACCOUNT, REGION } from './loop';
+import { CloudWatchLogsS3Exporter, CloudWatchLogsS3ExporterProps } from '../../src';
 
 /** A stack holding one exporter, and its template. */
 export function synth(props: CloudWatchLogsS3ExporterProps = {}): { stack: Stack; exporter: CloudWatchLogsS3Exporter; template: Template } {
