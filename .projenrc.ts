@@ -35,6 +35,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     awsSdkConnectionReuse: false,
   },
   devDeps: [
+    '@aws-lambda-powertools/logger@^2',
+    '@aws-lambda-powertools/metrics@^2',
     '@aws-sdk/client-cloudwatch-logs@^3',
     '@aws-sdk/client-s3@^3',
     '@smithy/util-retry@^4',

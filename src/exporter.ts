@@ -221,7 +221,12 @@ export class CloudWatchLogsS3Exporter extends Construct {
       memorySize: 128,
       timeout: Duration.seconds(maxPoll.toSeconds() + 60),
       logGroup: handlerLogs,
-      environment: { EXPORTER_CONFIG: configJson },
+      environment: {
+        EXPORTER_CONFIG: configJson,
+        POWERTOOLS_SERVICE_NAME: 'cloudwatch-logs-s3-exporter',
+        POWERTOOLS_METRICS_NAMESPACE: 'CloudWatchLogsS3Exporter',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      },
     });
     this.handler = fn;
     this.grantHandler(fn, selection.arns, keyPrefix);

@@ -14,4 +14,4 @@ if (typeof P.withResolvers !== 'function') {
 
 // The handler's structured logs would drown the test output.
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
-process.env.AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING ??= '1';
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';

@@ -23,6 +23,7 @@ import { clock } from './clock';
 import { ExporterConfig, InvalidInputError, Source, parseRunInput, scheduledWindows } from './config';
 import { checkpointKey, exportPrefix, leaseKey, markerName, markerPrefix, taskName, windowOfTask } from './layout';
 import { backoffSeconds, FIRST_LOOK_MS, nextLookMs, waitSeconds } from './policy';
+import { count, log, metrics, seconds } from './telemetry';
 import { Window, windowAt, windowId, windowsBetween } from './windows';
 
 /** A log group as the run needs it: name, creation time, retention in days. */
@@ -123,19 +124,6 @@ const MAX_FAILURES_KEPT = 50;
 /** Time kept free at the end of an invocation for the last API calls and the answer. */
 const SAFETY_MS = 20_000;
 
-const LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'];
-
-/**
- * Structured log line (JSON, one per event); CloudWatch Logs Insights can query the fields.
- * `POWERTOOLS_LOG_LEVEL` (or `LOG_LEVEL`) sets the lowest level written; default INFO.
- */
-export function log(level: 'INFO' | 'WARN' | 'ERROR', message: string, fields: Record<string, unknown> = {}): void {
-  const min = (process.env.POWERTOOLS_LOG_LEVEL ?? process.env.LOG_LEVEL ?? 'INFO').toUpperCase();
-  if (LEVELS.indexOf(level) < LEVELS.indexOf(min)) return;
-  // eslint-disable-next-line no-console
-  console.log(JSON.stringify({ level, message, ...fields }));
-}
-
 function errorName(e: unknown): string {
   return (e as { name?: string })?.name ?? 'Error';
 }
@@ -149,6 +137,14 @@ export class Engine {
   constructor(private readonly config: ExporterConfig) {}
 
   async turn(event: TurnEvent, ctx: TurnContext): Promise<TurnResult> {
+    try {
+      return await this.turnOnce(event, ctx);
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  }
+
+  private async turnOnce(event: TurnEvent, ctx: TurnContext): Promise<TurnResult> {
     const state = await this.load(event);
     const deadline = clock.now() + Math.max(0, ctx.remainingMs() - SAFETY_MS);
     state.turns += 1;
@@ -174,6 +170,7 @@ export class Engine {
       // Throttled past the SDK's retries: keep the progress made so far and try again after a wait.
       if (!THROTTLING.includes(errorName(e))) throw e;
       state.waited += 1;
+      count('Throttled');
       log('WARN', 'throttled; waiting', { error: errorName(e) });
       return this.wait(state, backoffSeconds(state.waited, this.config.minWaitSeconds, this.config.maxWaitSeconds));
     }
@@ -351,6 +348,7 @@ export class Engine {
       const found = await this.findEarlierTask(destinationPrefix, group.n, window);
       if (found) {
         state.stats.adopted += 1;
+        count('ExportsAdopted');
         state.active = { id: found, group: group.n, window: window.start, since: clock.now() };
         log('INFO', 'export adopted', { logGroupName: group.n, window: windowId(window), taskId: found });
         return undefined;
@@ -368,6 +366,7 @@ export class Engine {
       }));
       state.active = { id: res.taskId!, group: group.n, window: window.start, since: clock.now() };
       state.waited = 0;
+      count('ExportsStarted');
       log('INFO', 'export started', { logGroupName: group.n, window: windowId(window), taskId: res.taskId, from: range.from, to: range.to, destinationPrefix });
       await clock.sleep(FIRST_LOOK_MS);
       return undefined;
@@ -396,10 +395,12 @@ export class Engine {
     if (active && window !== undefined && active.taskId && active.logGroupName) {
       state.active = { id: active.taskId, group: active.logGroupName, window, since: clock.now() };
       state.stats.adopted += 1;
+      count('ExportsAdopted');
       log('INFO', 'export adopted', { logGroupName: active.logGroupName, window: windowId(this.window(window)), taskId: active.taskId });
       return undefined;
     }
     state.waited += 1;
+    count('ForeignTaskWaits');
     log('INFO', 'another export task is active; waiting', { taskId: active?.taskId, taskName: active?.taskName });
     return this.wait(state, backoffSeconds(state.waited, this.config.minWaitSeconds, this.config.maxWaitSeconds));
   }
@@ -438,6 +439,9 @@ export class Engine {
       if (code === 'COMPLETED') {
         await this.writeMarker(state, active, task!);
         state.stats.exported += 1;
+        count('ExportsCompleted');
+        seconds('ExportDuration', elapsed / 1000);
+        seconds('ExportLag', (clock.now() - window.end) / 1000);
         log('INFO', 'export completed', { logGroupName: active.group, window: windowId(window), taskId: active.id, seconds: elapsed / 1000 });
         this.settle(state, active);
         return undefined;
@@ -451,6 +455,7 @@ export class Engine {
             this.fail(state, active.group, window, `${reason} (after ${state.attempt} attempts)`);
           } else {
             state.stats.retried += 1;
+            count('ExportsRetried');
             log('WARN', 'export failed; retrying', { logGroupName: active.group, window: windowId(window), attempt: state.attempt, reason });
           }
         }
@@ -488,6 +493,7 @@ export class Engine {
 
   private fail(state: RunState, group: string, window: Window, reason: string): void {
     log('ERROR', 'export failed', { logGroupName: group, window: windowId(window), reason });
+    count('ExportsFailed');
     state.failureCount += 1;
     if (state.failures.length < MAX_FAILURES_KEPT) {
       state.failures.push({ logGroupName: group, window: new Date(window.start).toISOString(), reason });

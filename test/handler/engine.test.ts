@@ -1,0 +1,136 @@
+/**
+ * Handler turns against aws-sdk-client-mock, asserting the calls it makes.
+ */
+import { CloudWatchLogsClient, CreateExportTaskCommand, DescribeExportTasksCommand, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { clock } from '../../src/handler/clock';
+import { ExporterConfig } from '../../src/handler/config';
+import { Engine } from '../../src/handler/engine';
+import { metrics } from '../../src/handler/telemetry';
+import { awsError } from '../harness/fakes';
+
+const config: ExporterConfig = {
+  bucket: 'b',
+  keyPrefix: 'exported-logs',
+  period: 'P1D',
+  timeZone: 'UTC',
+  sources: [{}],
+  excludePrefixes: ['/tmp/'],
+  excludeNames: ['/own/logs'],
+  taskPrefix: 'cwl2s3-abc',
+  settleSeconds: 0,
+  maxCatchUpSeconds: 14 * 86_400,
+  maxAttempts: 3,
+  pollSeconds: 30,
+  minWaitSeconds: 5,
+  maxWaitSeconds: 300,
+  maxTurns: 2000,
+  leaseSeconds: 900,
+};
+const NOW = Date.parse('2026-11-25T01:00:00Z');
+const ctx = { remainingMs: () => 90_000 };
+const logs = mockClient(CloudWatchLogsClient);
+const s3 = mockClient(S3Client);
+let now = NOW;
+
+beforeEach(() => {
+  logs.reset();
+  s3.reset();
+  now = NOW;
+  jest.spyOn(clock, 'now').mockImplementation(() => now);
+  jest.spyOn(clock, 'sleep').mockImplementation(async (ms) => {
+    now += ms;
+  });
+  s3.on(GetObjectCommand).rejects(awsError('NoSuchKey', 'no such key', 404));
+  s3.on(PutObjectCommand).resolves({ ETag: '"1"' });
+  s3.on(ListObjectsV2Command).resolves({ Contents: [], IsTruncated: false });
+});
+
+test('pages through log groups, skips excluded and done ones, names with a leading / keep their date folder', async () => {
+  logs.on(DescribeLogGroupsCommand)
+    .resolvesOnce({ logGroups: [{ logGroupName: '/aws/a', creationTime: 0 }, { logGroupName: '/own/logs', creationTime: 0 }], nextToken: 't1' })
+    .resolvesOnce({ logGroups: [{ logGroupName: '/tmp/x', creationTime: 0 }, { logGroupName: 'plain', creationTime: 0 }] });
+  s3.on(ListObjectsV2Command, { Prefix: 'exported-logs/_state/done/P1D/20261124T000000Z/' })
+    .resolves({ Contents: [{ Key: 'exported-logs/_state/done/P1D/20261124T000000Z/%2Faws%2Fa' }], IsTruncated: false });
+  let id = 0;
+  logs.on(CreateExportTaskCommand).callsFake(async () => ({ taskId: `t-${++id}` }));
+  logs.on(DescribeExportTasksCommand).callsFake(async (i) => ({ exportTasks: [{ taskId: i.taskId, status: { code: 'COMPLETED' }, destination: 'b', destinationPrefix: 'p' }] }));
+
+  const r = await new Engine(config).turn({ input: {}, executionName: 'exec-1' }, ctx);
+
+  expect(r.status).toBe('SUCCEEDED');
+  expect(logs.commandCalls(DescribeLogGroupsCommand).map((c) => c.args[0].input.nextToken)).toEqual([undefined, 't1']);
+  const created = logs.commandCalls(CreateExportTaskCommand).map((c) => c.args[0].input);
+  expect(created).toEqual([{
+    taskName: 'cwl2s3-abc-P1D-20261124T000000Z',
+    logGroupName: 'plain',
+    from: Date.parse('2026-11-24T00:00:00Z'),
+    to: Date.parse('2026-11-25T00:00:00Z') - 1,
+    destination: 'b',
+    destinationPrefix: 'exported-logs/plain/2026/11/24',
+  }]);
+  // The marker of the completed export, then the checkpoint and the lease release.
+  const puts = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key);
+  expect(puts).toEqual(expect.arrayContaining(['exported-logs/_state/done/P1D/20261124T000000Z/plain', 'exported-logs/_state/checkpoint-P1D.json']));
+  expect(puts.filter((k) => k!.includes('/done/'))).toHaveLength(1);
+});
+
+test('LimitExceeded with a foreign task active: wait, grow the wait, keep the cursor', async () => {
+  logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ logGroupName: '/aws/a', creationTime: 0 }] });
+  logs.on(CreateExportTaskCommand).rejects(awsError('LimitExceededException', 'Resource limit exceeded.'));
+  logs.on(DescribeExportTasksCommand, { statusCode: 'RUNNING' }).resolves({ exportTasks: [{ taskId: 'theirs', taskName: 'nightly-backup' }] });
+  const add = jest.spyOn(metrics, 'addMetric');
+  const engine = new Engine(config);
+  const first = await engine.turn({ input: {}, executionName: 'exec-1' }, ctx);
+  expect(first).toMatchObject({ status: 'WAIT', waitSeconds: 10 });
+  const second = await engine.turn({ input: first }, ctx);
+  expect(second).toMatchObject({ status: 'WAIT', waitSeconds: 20 });
+  expect(second.state.page?.[second.state.g].n).toBe('/aws/a');
+  expect(add).toHaveBeenCalledWith('ForeignTaskWaits', 'Count', 1);
+  expect(logs.commandCalls(DescribeLogGroupsCommand)).toHaveLength(1);
+});
+
+test('LimitExceeded with its own task active (a crashed attempt): adopts it instead of creating another', async () => {
+  logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ logGroupName: '/aws/a', creationTime: 0 }] });
+  logs.on(CreateExportTaskCommand).rejects(awsError('LimitExceededException', 'Resource limit exceeded.'));
+  logs.on(DescribeExportTasksCommand, { statusCode: 'RUNNING' })
+    .resolves({ exportTasks: [{ taskId: 'mine', taskName: 'cwl2s3-abc-P1D-20261124T000000Z', logGroupName: '/aws/a' }] });
+  logs.on(DescribeExportTasksCommand, { taskId: 'mine' }).resolves({ exportTasks: [{ taskId: 'mine', status: { code: 'COMPLETED' } }] });
+  const r = await new Engine(config).turn({ input: {}, executionName: 'exec-1' }, ctx);
+  expect(r.status).toBe('SUCCEEDED');
+  expect(r.state.stats).toMatchObject({ adopted: 1, exported: 1 });
+  expect(logs.commandCalls(CreateExportTaskCommand)).toHaveLength(1);
+});
+
+test('a FAILED task is retried, then reported after maxAttempts', async () => {
+  logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ logGroupName: '/aws/a', creationTime: 0 }] });
+  let id = 0;
+  logs.on(CreateExportTaskCommand).callsFake(async () => ({ taskId: `t-${++id}` }));
+  logs.on(DescribeExportTasksCommand).callsFake(async (i) => ({ exportTasks: [{ taskId: i.taskId, status: { code: 'FAILED', message: 'Access denied' } }] }));
+  const r = await new Engine(config).turn({ input: {}, executionName: 'exec-1' }, ctx);
+  expect(logs.commandCalls(CreateExportTaskCommand)).toHaveLength(3);
+  expect(r).toMatchObject({ status: 'FAILED', error: 'ExportsFailed' });
+  expect(r.cause).toContain('/aws/a @ 2026-11-24T00:00:00.000Z: export task t-3 ended FAILED: Access denied (after 3 attempts)');
+  // No checkpoint past a failed window.
+  expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key)).not.toContain('exported-logs/_state/checkpoint-P1D.json');
+});
+
+test('a long export hands back to the Wait state with a growing, bounded wait', async () => {
+  logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ logGroupName: '/aws/a', creationTime: 0 }] });
+  logs.on(CreateExportTaskCommand).resolves({ taskId: 'long' });
+  logs.on(DescribeExportTasksCommand).resolves({ exportTasks: [{ taskId: 'long', status: { code: 'RUNNING' } }] });
+  const engine = new Engine(config);
+  let r = await engine.turn({ input: {}, executionName: 'exec-1' }, ctx);
+  const waits = [];
+  for (let i = 0; i < 12; i++) {
+    expect(r.status).toBe('WAIT');
+    waits.push(r.waitSeconds);
+    now += r.waitSeconds * 1000;
+    r = await engine.turn({ input: r }, ctx);
+  }
+  expect(waits[0]).toBeLessThanOrEqual(20);
+  expect(waits[waits.length - 1]).toBe(300);
+  for (let i = 1; i < waits.length; i++) expect(waits[i]).toBeGreaterThanOrEqual(waits[i - 1]);
+  expect(logs.commandCalls(CreateExportTaskCommand)).toHaveLength(1);
+});
