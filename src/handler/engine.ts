@@ -590,8 +590,8 @@ export class Engine {
 
   // ---------------------------------------------------------------- answers
 
-  private wait(state: RunState, seconds: number): TurnResult {
-    return { status: 'WAIT', waitSeconds: seconds, state };
+  private wait(state: RunState, waitFor: number): TurnResult {
+    return { status: 'WAIT', waitSeconds: waitFor, state };
   }
 
   private async finish(state: RunState, note?: string): Promise<TurnResult> {
