@@ -61,12 +61,18 @@ export interface LogsOptions {
   failures?: Record<string, number>;
   /** Throw ThrottlingException on every n-th call (0: never). */
   throttleEvery?: number;
+  /** Virtual time each call takes (default 0). */
+  latencyMs?: number;
 }
 
 export class FakeLogs {
   readonly groups = new Map<string, FakeGroup>();
   readonly tasks: FakeTask[] = [];
   readonly calls: Record<string, number> = {};
+  /** Tasks not yet ended, and all tasks by id: keeps every call O(1) at 10,000 tasks. */
+  private live: FakeTask[] = [];
+  private byId = new Map<string, FakeTask>();
+  private sortedNames?: string[];
   private failedSoFar: Record<string, number> = {};
   private callCount = 0;
   /** Called after CreateExportTask succeeded, before the answer returns (to simulate a crash). */
@@ -76,11 +82,18 @@ export class FakeLogs {
 
   addGroup(name: string, creationTime = 0, retentionInDays?: number): void {
     this.groups.set(name, { name, creationTime, retentionInDays });
+    this.sortedNames = undefined;
+  }
+
+  private add(task: FakeTask): void {
+    this.tasks.push(task);
+    this.live.push(task);
+    this.byId.set(task.taskId, task);
   }
 
   /** An export task of another tool, active for `duration` ms from now. */
   addForeignTask(duration: number): void {
-    this.tasks.push({
+    this.add({
       taskId: `foreign-${this.tasks.length}`,
       taskName: 'someone-else',
       logGroupName: 'foreign',
@@ -109,7 +122,7 @@ export class FakeLogs {
 
   /** Brings every task up to the current time (completed exports write their objects). */
   tick(): void {
-    this.tasks.forEach((t) => this.statusOf(t));
+    this.live = this.live.filter((t) => ['PENDING', 'RUNNING'].includes(this.statusOf(t)));
   }
 
   /** Exports that completed, by `<group>|<from>|<to>`, with how many times each. */
@@ -126,6 +139,7 @@ export class FakeLogs {
   private count(op: string): void {
     this.calls[op] = (this.calls[op] ?? 0) + 1;
     this.callCount += 1;
+    this.vclock.now += this.opts.latencyMs ?? 0;
     const every = this.opts.throttleEvery ?? 0;
     if (every && this.callCount % every === 0) {
       this.calls.throttled = (this.calls.throttled ?? 0) + 1;
@@ -135,7 +149,9 @@ export class FakeLogs {
 
   describeLogGroups(input: DescribeLogGroupsCommandInput) {
     this.count('DescribeLogGroups');
-    const names = [...this.groups.keys()].filter((n) => n.startsWith(input.logGroupNamePrefix ?? '')).sort();
+    this.sortedNames ??= [...this.groups.keys()].sort();
+    const prefix = input.logGroupNamePrefix ?? '';
+    const names = prefix ? this.sortedNames.filter((n) => n.startsWith(prefix)) : this.sortedNames;
     const start = input.nextToken ? Number(input.nextToken) : 0;
     const limit = Math.min(input.limit ?? 50, 50);
     const page = names.slice(start, start + limit).map((n) => this.groups.get(n)!);
@@ -147,7 +163,8 @@ export class FakeLogs {
 
   createExportTask(input: CreateExportTaskCommandInput) {
     this.count('CreateExportTask');
-    if (this.tasks.some((t) => ['PENDING', 'RUNNING'].includes(this.statusOf(t)))) {
+    this.tick();
+    if (this.live.length > 0) {
       throw awsError('LimitExceededException', 'Resource limit exceeded.');
     }
     const g = this.groups.get(input.logGroupName!);
@@ -169,7 +186,7 @@ export class FakeLogs {
       duration: this.opts.duration?.({ logGroupName: g.name, index: this.tasks.length }) ?? 3_000,
       fails,
     };
-    this.tasks.push(task);
+    this.add(task);
     this.s3.put(task.destination, `${task.destinationPrefix}/aws-logs-write-test`, 'Permission Check Successful');
     this.afterCreate?.(task);
     return { taskId: task.taskId };
@@ -177,9 +194,10 @@ export class FakeLogs {
 
   describeExportTasks(input: DescribeExportTasksCommandInput) {
     this.count('DescribeExportTasks');
-    const matches = this.tasks.filter((t) =>
-      (input.taskId === undefined || t.taskId === input.taskId) &&
-      (input.statusCode === undefined || this.statusOf(t) === input.statusCode));
+    this.tick();
+    const candidates = input.taskId !== undefined ? [this.byId.get(input.taskId)].filter((t) => t !== undefined)
+      : ['PENDING', 'RUNNING'].includes(input.statusCode ?? '') ? this.live : this.tasks;
+    const matches = candidates.filter((t) => input.statusCode === undefined || this.statusOf(t) === input.statusCode);
     return {
       exportTasks: matches.slice(0, 50).map((t): ExportTask => ({
         taskId: t.taskId,
@@ -199,19 +217,46 @@ export class FakeS3 {
   readonly objects = new Map<string, { body: string; etag: string }>();
   readonly calls: Record<string, number> = {};
   private version = 0;
+  /** Every `<bucket>/<key>`, sorted, for listing by binary search. */
+  private sorted: string[] = [];
+
+  /** `latencyMs`: virtual time each request takes. */
+  constructor(private readonly vclock?: VirtualClock, private readonly latencyMs = 0) {}
 
   put(bucket: string, key: string, body: string): string {
     const etag = `"${++this.version}"`;
-    this.objects.set(`${bucket}/${key}`, { body, etag });
+    const full = `${bucket}/${key}`;
+    if (!this.objects.has(full)) this.sorted.splice(this.lowerBound(full), 0, full);
+    this.objects.set(full, { body, etag });
     return etag;
   }
 
-  keys(bucket: string, prefix = ''): string[] {
-    return [...this.objects.keys()].filter((k) => k.startsWith(`${bucket}/${prefix}`)).map((k) => k.slice(bucket.length + 1)).sort();
+  private lowerBound(k: string): number {
+    let lo = 0;
+    let hi = this.sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.sorted[mid] < k) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Keys under a prefix, sorted, after `after` (exclusive), at most `limit`. */
+  keys(bucket: string, prefix = '', after = '', limit = Infinity): string[] {
+    const base = `${bucket}/`;
+    const out: string[] = [];
+    for (let i = this.lowerBound(base + (after > prefix ? after : prefix)); i < this.sorted.length && out.length < limit; i++) {
+      const k = this.sorted[i];
+      if (!k.startsWith(base + prefix)) break;
+      if (k.slice(base.length) > after) out.push(k.slice(base.length));
+    }
+    return out;
   }
 
   private count(op: string): void {
     this.calls[op] = (this.calls[op] ?? 0) + 1;
+    if (this.vclock) this.vclock.now += this.latencyMs;
   }
 
   putObject(input: PutObjectCommandInput) {
@@ -235,7 +280,8 @@ export class FakeS3 {
     this.count('ListObjectsV2');
     const prefix = input.Prefix ?? '';
     const after = input.ContinuationToken ?? input.StartAfter ?? '';
-    let keys = this.keys(input.Bucket!, prefix).filter((k) => k > after);
+    const max = input.MaxKeys ?? 1000;
+    const keys = this.keys(input.Bucket!, prefix, after, input.Delimiter ? Infinity : max + 1);
     if (input.Delimiter) {
       const prefixes = new Set<string>();
       const contents: string[] = [];
@@ -246,7 +292,6 @@ export class FakeS3 {
       }
       return { Contents: contents.map((Key) => ({ Key })), CommonPrefixes: [...prefixes].map((Prefix) => ({ Prefix })), IsTruncated: false };
     }
-    const max = input.MaxKeys ?? 1000;
     const page = keys.slice(0, max);
     return {
       Contents: page.map((Key) => ({ Key })),
