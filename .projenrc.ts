@@ -83,4 +83,9 @@ project.eslint?.addOverride({
 // Tests load the bundled handler asset: bundle before testing, also on a fresh clone.
 project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
 
+project.addTask('bench', {
+  description: 'Benchmark the export loop on the fakes for 100, 1,000 and 10,000 log groups; writes docs/benchmarks.md',
+  steps: [{ spawn: 'bundle' }, { exec: 'ts-node --transpile-only --project tsconfig.dev.json bench/run.ts', receiveArgs: true }],
+});
+
 project.synth();

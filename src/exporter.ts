@@ -207,7 +207,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
       maxWaitSeconds: 300,
       // ~9 history events a turn: 2,000 turns stay well below the 25,000-event limit, retries included.
       maxTurns: 2_000,
-      leaseSeconds: 900,
+      leaseSeconds: 1_800,
     };
     const configJson = stack.toJsonString(config);
     // Lambda environment variables hold 4 KB; unresolved names count here at their token length.

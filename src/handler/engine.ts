@@ -23,7 +23,7 @@ import { clock } from './clock';
 import { ExporterConfig, InvalidInputError, Source, parseRunInput, scheduledWindows } from './config';
 import { checkpointKey, exportPrefix, leaseKey, markerName, markerPrefix, taskName, windowOfTask } from './layout';
 import { backoffSeconds, FIRST_LOOK_MS, nextLookMs, waitSeconds } from './policy';
-import { count, log, metrics, seconds } from './telemetry';
+import { count, flushMetrics, log, seconds } from './telemetry';
 import { Window, windowAt, windowId, windowsBetween } from './windows';
 
 /** A log group as the run needs it: name, creation time, retention in days. */
@@ -140,7 +140,7 @@ export class Engine {
     try {
       return await this.turnOnce(event, ctx);
     } finally {
-      metrics.publishStoredMetrics();
+      flushMetrics();
     }
   }
 

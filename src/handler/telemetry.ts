@@ -20,10 +20,20 @@ export function log(level: 'INFO' | 'WARN' | 'ERROR', message: string, fields: R
 /** Metric names: counts of exports by outcome, and how far behind the window end an export completed. */
 export type Counter = 'ExportsStarted' | 'ExportsCompleted' | 'ExportsRetried' | 'ExportsFailed' | 'ExportsAdopted' | 'ForeignTaskWaits' | 'Throttled';
 
+let pending = false;
+
 export function count(name: Counter, value = 1): void {
   metrics.addMetric(name, MetricUnit.Count, value);
+  pending = true;
 }
 
 export function seconds(name: 'ExportLag' | 'ExportDuration', value: number): void {
   metrics.addMetric(name, MetricUnit.Seconds, value);
+  pending = true;
+}
+
+/** Publishes the metrics of this turn, if any. */
+export function flushMetrics(): void {
+  if (pending) metrics.publishStoredMetrics();
+  pending = false;
 }

@@ -235,7 +235,7 @@ export class FakeS3 {
     let lo = 0;
     let hi = this.sorted.length;
     while (lo < hi) {
-      const mid = (lo + hi) >> 1;
+      const mid = Math.floor((lo + hi) / 2);
       if (this.sorted[mid] < k) lo = mid + 1;
       else hi = mid;
     }
