@@ -68,8 +68,10 @@ export interface CloudWatchLogsS3ExporterProps {
   readonly exportPeriod?: ExportPeriod;
 
   /**
-   * Longest an execution of the state machine may run (its `TimeoutSeconds`). An execution that
-   * times out is resumed by the next run. Between 5 minutes and one year.
+   * Longest an execution of the state machine may run (its `TimeoutSeconds`). A run that needs
+   * longer continues as a new execution well before the timeout (a quarter of it, at most 30
+   * minutes, ahead), so the timeout only stops a stuck execution; one that times out is resumed
+   * by the next run. Between 5 minutes and one year.
    *
    * @default Duration.hours(24)
    */
@@ -207,6 +209,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
       maxWaitSeconds: 300,
       // ~9 history events a turn: 2,000 turns stay well below the 25,000-event limit, retries included.
       maxTurns: 2_000,
+      executionTimeoutSeconds: timeout.toSeconds(),
       leaseSeconds: 1_800,
     };
     const configJson = stack.toJsonString(config);
@@ -386,6 +389,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
         input: sfn.JsonPath.entirePayload,
         executionName: sfn.JsonPath.stringAt('$$.Execution.Name'),
         retryCount: sfn.JsonPath.numberAt('$$.State.RetryCount'),
+        executionStart: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
       }),
       payloadResponseOnly: true,
       retryOnServiceExceptions: false,

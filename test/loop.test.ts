@@ -213,7 +213,8 @@ describe('never lose a window', () => {
   test('8. an execution stopped by its timeout, then a rerun resumes', async () => {
     w = world({ settleTime: Duration.hours(0), timeout: Duration.minutes(30) }, undefined, { duration: () => 12 * 60_000 });
     addGroups();
-    const [first] = await w.loop.run({});
+    // The second turn hangs past the timeout (a stuck dependency): the execution times out.
+    const [first] = await w.loop.run({}, 'stuck', { hangOn: [2], hangMs: 40 * 60_000 });
     expect(first.status).toBe('TIMED_OUT');
     // Each rerun waits out the dead run's lease, adopts its running export and goes on.
     const statuses = [first.status];
@@ -252,4 +253,24 @@ describe('scale', () => {
     expect(Math.max(...chain.map((e) => JSON.stringify(e.output).length))).toBeLessThan(8_000);
     expectExactlyOnce(w, groups, days('2026-11-24T00:00:00Z', '2026-11-24T00:00:00Z'));
   });
+});
+
+test('a run longer than the execution timeout continues as a new execution before it', async () => {
+  const { template } = synth({ settleTime: Duration.hours(0), timeout: Duration.hours(1) });
+  const synthesized = fromTemplate(template.toJSON(), BUCKET);
+  const clock = new VirtualClock(Date.parse('2026-11-25T01:00:00Z'));
+  clock.install();
+  const s3 = new FakeS3();
+  const logs = new FakeLogs(clock, s3, { duration: () => 10 * 60_000 });
+  const restore = installFakes(logs, s3);
+  try {
+    for (let i = 0; i < 12; i++) logs.addGroup(`/g/${i}`);
+    const chain = await new Loop(synthesized, clock).run({});
+    expect(chain.length).toBeGreaterThan(1);
+    expect(chain.every((e) => e.status === 'SUCCEEDED')).toBe(true);
+    expect(logs.completedExports().size).toBe(12);
+    expect([...logs.completedExports().values()].every((n) => n === 1)).toBe(true);
+  } finally {
+    restore();
+  }
 });

@@ -31,6 +31,8 @@ export interface ExporterConfig {
   readonly maxWaitSeconds: number;
   /** Loop turns after which the execution continues as a new execution. */
   readonly maxTurns: number;
+  /** The state machine's timeout: an execution continues as a new one well before it. */
+  readonly executionTimeoutSeconds: number;
   readonly leaseSeconds: number;
 }
 

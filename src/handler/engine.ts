@@ -111,6 +111,8 @@ export interface TurnEvent {
   readonly executionName?: string;
   /** Times the state machine has retried this turn after an error (from the context object). */
   readonly retryCount?: number;
+  /** When this execution started (ISO 8601, from the context object). */
+  readonly executionStart?: string;
 }
 
 export interface TurnContext {
@@ -149,7 +151,10 @@ export class Engine {
     const deadline = clock.now() + Math.max(0, ctx.remainingMs() - SAFETY_MS);
     state.turns += 1;
 
-    if (state.turns > this.config.maxTurns) {
+    // Continue as a new execution before this one nears 25,000 history events or its timeout.
+    const age = event.executionStart ? clock.now() - Date.parse(event.executionStart) : 0;
+    const timeout = this.config.executionTimeoutSeconds * 1000;
+    if (state.turns > this.config.maxTurns || age > timeout - Math.min(timeout / 4, 1_800_000)) {
       state.turns = 0;
       state.gen += 1;
       return { status: 'CONTINUE', waitSeconds: 0, state, continuation: `${state.runId.slice(0, 60)}-c${state.gen}` };

@@ -16,6 +16,7 @@ const config: ExporterConfig = {
   minWaitSeconds: 5,
   maxWaitSeconds: 300,
   maxTurns: 2000,
+  executionTimeoutSeconds: 86_400,
   leaseSeconds: 900,
 };
 const NOW = Date.parse('2026-11-25T13:00:00Z');

@@ -67,6 +67,9 @@ export interface Execution {
 export interface RunOptions {
   /** Throw from the handler on these invocation numbers (1-based, over the whole run). */
   readonly crashOn?: number[];
+  /** Invocations that hang for `hangMs` of virtual time, then time out (a stuck dependency). */
+  readonly hangOn?: number[];
+  readonly hangMs?: number;
 }
 
 export class Loop {
@@ -131,7 +134,12 @@ export class Loop {
             const t0 = this.clock.now;
             try {
               if (options.crashOn?.includes(this.invocations)) throw new Error('simulated crash of the handler');
-              lastResult = await this.engine.turn({ ...payload, retryCount }, { remainingMs: () => 90_000 - (this.clock.now - t0) });
+              if (options.hangOn?.includes(this.invocations)) {
+                this.clock.now += options.hangMs ?? 0;
+                throw Object.assign(new Error('Task timed out'), { name: 'Sandbox.Timedout' });
+              }
+              const executionStart = new Date(started).toISOString(); // the interpreter's is wall-clock time
+              lastResult = await this.engine.turn({ ...payload, retryCount, executionStart }, { remainingMs: () => 90_000 - (this.clock.now - t0) });
               retryCount = 0;
               return lastResult as any;
             } catch (e) {
