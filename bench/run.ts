@@ -69,10 +69,8 @@ function cost(f: Omit<Figures, 'costPer1000'>): number {
   return (total / f.exported) * 1000;
 }
 
-async function exporter(n: number): Promise<Figures> {
-  const started = Date.now();
-  const { template } = synth();
-  const synthesized = fromTemplate(template.toJSON(), BUCKET);
+/** N log groups on the fakes, with their export durations. */
+function world(n: number) {
   const clock = new VirtualClock(NOW);
   clock.install();
   const s3 = new FakeS3(clock, LATENCY_MS);
@@ -83,6 +81,14 @@ async function exporter(n: number): Promise<Figures> {
     index.set(groupName(i), i);
     logs.addGroup(groupName(i));
   }
+  return { clock, s3, logs, d };
+}
+
+async function exporter(n: number): Promise<Figures> {
+  const started = Date.now();
+  const { template } = synth();
+  const synthesized = fromTemplate(template.toJSON(), BUCKET);
+  const { clock, s3, logs, d } = world(n);
   const restore = installFakes(logs, s3);
   try {
     const loop = new Loop(synthesized, clock, INVOCATION_OVERHEAD_MS);
@@ -119,69 +125,54 @@ async function exporter(n: number): Promise<Figures> {
  */
 async function naive(n: number): Promise<Figures> {
   const started = Date.now();
-  const clock = new VirtualClock(NOW);
-  clock.install();
-  const s3 = new FakeS3(clock, LATENCY_MS);
-  const d = durations(n);
-  const index = new Map<string, number>();
-  const logs = new FakeLogs(clock, s3, { duration: ({ logGroupName }) => d[index.get(logGroupName)!], latencyMs: LATENCY_MS });
-  for (let i = 0; i < n; i++) {
-    index.set(groupName(i), i);
-    logs.addGroup(groupName(i));
-  }
+  const { clock, s3, logs, d } = world(n);
   let invocations = 0;
   let handlerMs = 0;
   let transitions = 1;
-  try {
-    for (let done = false; !done;) {
-      invocations += 1;
-      const t0 = clock.now;
-      let running = false;
-      for (const statusCode of ['PENDING', 'PENDING_CANCEL', 'RUNNING'] as const) {
-        const r = logs.describeExportTasks({ statusCode });
-        if (r.exportTasks?.length) running = true;
-      }
-      done = !running;
-      if (running) {
-        // returns "running"
-      } else {
-        let token: string | undefined;
-        outer: do {
-          const page = logs.describeLogGroups({ nextToken: token });
-          for (const g of page.logGroups ?? []) {
-            const dir = `${g.logGroupName!.replace(/^\//, '')}/20261124`;
-            const listed = s3.listObjectsV2({ Bucket: BUCKET, Prefix: dir, MaxKeys: 1 });
-            if (listed.Contents?.length) continue;
-            logs.createExportTask({ logGroupName: g.logGroupName, from: 0, to: 1, destination: BUCKET, destinationPrefix: dir });
-            done = false;
-            break outer;
-          }
-          token = page.nextToken;
-        } while (token);
-      }
-      clock.now += INVOCATION_OVERHEAD_MS;
-      handlerMs += clock.now - t0;
-      transitions += done ? 2 : 3; // Task, Choice (, Wait)
-      if (!done) clock.now += 5_000;
+  for (let done = false; !done;) {
+    invocations += 1;
+    const t0 = clock.now;
+    let running = false;
+    for (const statusCode of ['PENDING', 'PENDING_CANCEL', 'RUNNING'] as const) {
+      const r = logs.describeExportTasks({ statusCode });
+      if (r.exportTasks?.length) running = true;
     }
-    const f = {
-      n,
-      exported: logs.completedExports().size,
-      logsCalls: logs.calls,
-      s3Calls: s3.calls,
-      invocations,
-      gbSeconds: (handlerMs / 1000) * MEMORY_GB,
-      transitions,
-      executions: 1,
-      maxHistory: transitions * 3,
-      wallSeconds: (clock.now - NOW) / 1000,
-      exportSeconds: d.reduce((a, b) => a + b, 0) / 1000,
-      ms: 0,
-    };
-    return { ...f, costPer1000: cost(f), ms: Date.now() - started };
-  } finally {
-    clock.install();
+    done = !running;
+    if (!running) {
+      let token: string | undefined;
+      outer: do {
+        const page = logs.describeLogGroups({ nextToken: token });
+        for (const g of page.logGroups ?? []) {
+          const dir = `${g.logGroupName!.replace(/^\//, '')}/20261124`;
+          const listed = s3.listObjectsV2({ Bucket: BUCKET, Prefix: dir, MaxKeys: 1 });
+          if (listed.Contents?.length) continue;
+          logs.createExportTask({ logGroupName: g.logGroupName, from: 0, to: 1, destination: BUCKET, destinationPrefix: dir });
+          done = false;
+          break outer;
+        }
+        token = page.nextToken;
+      } while (token);
+    }
+    clock.now += INVOCATION_OVERHEAD_MS;
+    handlerMs += clock.now - t0;
+    transitions += done ? 2 : 3; // Task, Choice (, Wait)
+    if (!done) clock.now += 5_000;
   }
+  const f = {
+    n,
+    exported: logs.completedExports().size,
+    logsCalls: logs.calls,
+    s3Calls: s3.calls,
+    invocations,
+    gbSeconds: (handlerMs / 1000) * MEMORY_GB,
+    transitions,
+    executions: 1,
+    maxHistory: transitions * 3,
+    wallSeconds: (clock.now - NOW) / 1000,
+    exportSeconds: d.reduce((a, b) => a + b, 0) / 1000,
+    ms: 0,
+  };
+  return { ...f, costPer1000: cost(f), ms: Date.now() - started };
 }
 
 const perGroup = (calls: Record<string, number>, n: number, ops: string[]) => ops.reduce((a, op) => a + (calls[op] ?? 0), 0) / n;

@@ -110,9 +110,10 @@ export interface CloudWatchLogsS3ExporterProps {
   /**
    * Longest one Lambda invocation polls a running export before handing back to the state
    * machine's Wait state. Short exports are then chained inside one invocation, which is cheaper
-   * than a loop turn. The function's timeout is this plus one minute. Between 0 and 10 minutes.
+   * than a loop turn. The function's timeout is this plus 4.5 minutes, the time one invocation
+   * may spend chaining exports. Between 0 and 10 minutes.
    *
-   * @default Duration.seconds(30)
+   * @default Duration.seconds(60)
    */
   readonly maxPollDuration?: Duration;
 
@@ -174,7 +175,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
     const settleTime = props.settleTime ?? Duration.hours(12);
     const maxCatchUp = props.maxCatchUp ?? Duration.days(14);
     const maxAttempts = props.maxAttempts ?? 3;
-    const maxPoll = props.maxPollDuration ?? Duration.seconds(30);
+    const maxPoll = props.maxPollDuration ?? Duration.seconds(60);
     validate({ keyPrefix, timeZone, period, timeout, settleTime, maxCatchUp, maxAttempts, maxPoll });
     this.keyPrefix = keyPrefix;
 
@@ -222,7 +223,8 @@ export class CloudWatchLogsS3Exporter extends Construct {
       description: 'Starts and follows CloudWatch Logs export tasks, one at a time',
       architecture: lambda.Architecture.ARM_64,
       memorySize: 128,
-      timeout: Duration.seconds(maxPoll.toSeconds() + 60),
+      // One invocation chains exports for up to ~4.5 minutes: fewer loop turns (state transitions).
+      timeout: Duration.seconds(maxPoll.toSeconds() + 270),
       logGroup: handlerLogs,
       environment: {
         EXPORTER_CONFIG: configJson,

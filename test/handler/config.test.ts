@@ -1,24 +1,7 @@
-import { ExporterConfig, parseConfig, parseRunInput, scheduledWindows } from '../../src/handler/config';
+import { parseConfig, parseRunInput, scheduledWindows } from '../../src/handler/config';
+import { testConfig } from '../harness/config';
 
-const config: ExporterConfig = {
-  bucket: 'b',
-  keyPrefix: 'exported-logs',
-  period: 'P1D',
-  timeZone: 'UTC',
-  sources: [{}],
-  excludePrefixes: [],
-  excludeNames: [],
-  taskPrefix: 'cwl2s3-x',
-  settleSeconds: 43_200,
-  maxCatchUpSeconds: 14 * 86_400,
-  maxAttempts: 3,
-  pollSeconds: 30,
-  minWaitSeconds: 5,
-  maxWaitSeconds: 300,
-  maxTurns: 2000,
-  executionTimeoutSeconds: 86_400,
-  leaseSeconds: 900,
-};
+const config = testConfig();
 const NOW = Date.parse('2026-11-25T13:00:00Z');
 const iso = (t: number) => new Date(t).toISOString();
 

@@ -5,30 +5,12 @@ import { CloudWatchLogsClient, CreateExportTaskCommand, DescribeExportTasksComma
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { clock } from '../../src/handler/clock';
-import { ExporterConfig } from '../../src/handler/config';
 import { Engine } from '../../src/handler/engine';
 import { metrics } from '../../src/handler/telemetry';
+import { testConfig } from '../harness/config';
 import { awsError } from '../harness/fakes';
 
-const config: ExporterConfig = {
-  bucket: 'b',
-  keyPrefix: 'exported-logs',
-  period: 'P1D',
-  timeZone: 'UTC',
-  sources: [{}],
-  excludePrefixes: ['/tmp/'],
-  excludeNames: ['/own/logs'],
-  taskPrefix: 'cwl2s3-abc',
-  settleSeconds: 0,
-  maxCatchUpSeconds: 14 * 86_400,
-  maxAttempts: 3,
-  pollSeconds: 30,
-  minWaitSeconds: 5,
-  maxWaitSeconds: 300,
-  maxTurns: 2000,
-  executionTimeoutSeconds: 86_400,
-  leaseSeconds: 900,
-};
+const config = testConfig({ excludePrefixes: ['/tmp/'], excludeNames: ['/own/logs'], settleSeconds: 0 });
 const NOW = Date.parse('2026-11-25T01:00:00Z');
 const ctx = { remainingMs: () => 90_000 };
 const logs = mockClient(CloudWatchLogsClient);

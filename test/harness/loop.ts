@@ -31,6 +31,8 @@ export interface Synthesized {
   readonly definition: any;
   readonly config: ExporterConfig;
   readonly timeoutSeconds: number;
+  /** The handler function's timeout. */
+  readonly lambdaTimeoutSeconds: number;
 }
 
 /** The state machine definition and the handler configuration of a synthesized template. */
@@ -48,6 +50,7 @@ export function fromTemplate(template: any, bucketName = 'exports-bucket'): Synt
     definition,
     config: parseConfig(resolve(fn.Properties.Environment.Variables.EXPORTER_CONFIG, refs)),
     timeoutSeconds: definition.TimeoutSeconds,
+    lambdaTimeoutSeconds: fn.Properties.Timeout,
   };
 }
 
@@ -139,7 +142,7 @@ export class Loop {
                 throw Object.assign(new Error('Task timed out'), { name: 'Sandbox.Timedout' });
               }
               const executionStart = new Date(started).toISOString(); // the interpreter's is wall-clock time
-              lastResult = await this.engine.turn({ ...payload, retryCount, executionStart }, { remainingMs: () => 90_000 - (this.clock.now - t0) });
+              lastResult = await this.engine.turn({ ...payload, retryCount, executionStart }, { remainingMs: () => this.synth.lambdaTimeoutSeconds * 1000 - (this.clock.now - t0) });
               retryCount = 0;
               return lastResult as any;
             } catch (e) {

@@ -1,0 +1,25 @@
+import { ExporterConfig } from '../../src/handler/config';
+
+/** A handler configuration for unit tests, as the construct would write it with default props. */
+export function testConfig(overrides: Partial<ExporterConfig> = {}): ExporterConfig {
+  return {
+    bucket: 'b',
+    keyPrefix: 'exported-logs',
+    period: 'P1D',
+    timeZone: 'UTC',
+    sources: [{}],
+    excludePrefixes: [],
+    excludeNames: [],
+    taskPrefix: 'cwl2s3-abc',
+    settleSeconds: 43_200,
+    maxCatchUpSeconds: 14 * 86_400,
+    maxAttempts: 3,
+    pollSeconds: 30,
+    minWaitSeconds: 5,
+    maxWaitSeconds: 300,
+    maxTurns: 2000,
+    executionTimeoutSeconds: 86_400,
+    leaseSeconds: 1_800,
+    ...overrides,
+  };
+}
