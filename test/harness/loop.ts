@@ -142,7 +142,8 @@ export class Loop {
                 throw Object.assign(new Error('Task timed out'), { name: 'Sandbox.Timedout' });
               }
               const executionStart = new Date(started).toISOString(); // the interpreter's is wall-clock time
-              lastResult = await this.engine.turn({ ...payload, retryCount, executionStart }, { remainingMs: () => this.synth.lambdaTimeoutSeconds * 1000 - (this.clock.now - t0) });
+              const remainingMs = () => this.synth.lambdaTimeoutSeconds * 1000 - (this.clock.now - t0);
+              lastResult = await this.engine.turn({ ...payload, retryCount, executionStart }, { remainingMs });
               retryCount = 0;
               return lastResult as any;
             } catch (e) {
