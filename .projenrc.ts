@@ -14,8 +14,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   projenrcTs: true,
   packageManager: javascript.NodePackageManager.NPM,
 
-  // aws-scheduler and aws-scheduler-targets are stable from this release on.
-  cdkVersion: '2.189.1',
+  // Stable aws-scheduler and aws-scheduler-targets; the lowest release whose Go modules all resolve.
+  cdkVersion: '2.230.0',
   constructsVersion: '10.5.1',
   jsiiVersion: '~5.9.0',
   typescriptVersion: '~5.9.0',
@@ -30,7 +30,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   // The handler is bundled with esbuild, AWS SDK v3 included: the tested SDK is the deployed SDK.
   lambdaOptions: {
-    runtime: awscdk.LambdaRuntime.NODEJS_22_X,
+    runtime: awscdk.LambdaRuntime.NODEJS_24_X,
     bundlingOptions: { externals: [], sourcemap: false },
     awsSdkConnectionReuse: false,
   },

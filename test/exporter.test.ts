@@ -153,9 +153,9 @@ describe('CloudWatchLogsS3Exporter', () => {
     expect(config.excludeNames).toEqual([]);
   });
 
-  test('the handler: Node.js 22 on arm64, timeout = max poll + 4.5 minutes', () => {
+  test('the handler: Node.js 24 on arm64, timeout = max poll + 4.5 minutes', () => {
     const { template } = synth({ maxPollDuration: Duration.seconds(45) });
-    template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'], Timeout: 315, MemorySize: 128 });
+    template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Architectures: ['arm64'], Timeout: 315, MemorySize: 128 });
   });
 
   test('alarm on failed, timed-out and aborted executions, notifying the topic', () => {
