@@ -255,8 +255,11 @@ describe('scale', () => {
   });
 });
 
-test('a run longer than the execution timeout continues as a new execution before it', async () => {
-  const { template } = synth({ settleTime: Duration.hours(0), timeout: Duration.hours(1) });
+test.each([
+  ['one hour', Duration.hours(1), 12],
+  ['six minutes, shorter than one invocation', Duration.minutes(6), 3],
+])('a run longer than the execution timeout (%s) continues as a new execution before it', async (_name, timeout, groups) => {
+  const { template } = synth({ settleTime: Duration.hours(0), timeout });
   const synthesized = fromTemplate(template.toJSON(), BUCKET);
   const clock = new VirtualClock(Date.parse('2026-11-25T01:00:00Z'));
   clock.install();
@@ -264,11 +267,11 @@ test('a run longer than the execution timeout continues as a new execution befor
   const logs = new FakeLogs(clock, s3, { duration: () => 10 * 60_000 });
   const restore = installFakes(logs, s3);
   try {
-    for (let i = 0; i < 12; i++) logs.addGroup(`/g/${i}`);
+    for (let i = 0; i < groups; i++) logs.addGroup(`/g/${i}`);
     const chain = await new Loop(synthesized, clock).run({});
     expect(chain.length).toBeGreaterThan(1);
     expect(chain.every((e) => e.status === 'SUCCEEDED')).toBe(true);
-    expect(logs.completedExports().size).toBe(12);
+    expect(logs.completedExports().size).toBe(groups);
     expect([...logs.completedExports().values()].every((n) => n === 1)).toBe(true);
   } finally {
     restore();

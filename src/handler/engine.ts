@@ -148,18 +148,25 @@ export class Engine {
 
   private async turnOnce(event: TurnEvent, ctx: TurnContext): Promise<TurnResult> {
     const state = await this.load(event);
-    const deadline = clock.now() + Math.max(0, ctx.remainingMs() - SAFETY_MS);
     state.turns += 1;
 
-    // Continue as a new execution before this one nears 25,000 history events or its timeout.
-    const age = event.executionStart ? clock.now() - Date.parse(event.executionStart) : 0;
+    // Continue as a new execution before this one nears 25,000 history events or its timeout:
+    // no invocation or wait of this execution may run past `continueAt`.
     const timeout = this.config.executionTimeoutSeconds * 1000;
-    if (state.turns > this.config.maxTurns || age > timeout - Math.min(timeout / 4, 1_800_000)) {
+    const started = event.executionStart ? Date.parse(event.executionStart) : clock.now();
+    const continueAt = started + timeout - Math.min(timeout / 4, 1_800_000);
+    if (state.turns > this.config.maxTurns || clock.now() >= continueAt) {
       state.turns = 0;
       state.gen += 1;
       return { status: 'CONTINUE', waitSeconds: 0, state, continuation: `${state.runId.slice(0, 60)}-c${state.gen}` };
     }
+    const deadline = Math.min(continueAt, clock.now() + Math.max(0, ctx.remainingMs() - SAFETY_MS));
+    const result = await this.lockedTurn(state, deadline, (event.retryCount ?? 0) > 0);
+    if (result.status !== 'WAIT') return result;
+    return { ...result, waitSeconds: Math.max(1, Math.min(result.waitSeconds, Math.ceil((continueAt - clock.now()) / 1000))) };
+  }
 
+  private async lockedTurn(state: RunState, deadline: number, retried: boolean): Promise<TurnResult> {
     const lease = await this.holdLease(state);
     if (lease === 'held-by-other') {
       state.waited += 1;
@@ -170,7 +177,7 @@ export class Engine {
     }
 
     try {
-      return await this.work(state, deadline, (event.retryCount ?? 0) > 0);
+      return await this.work(state, deadline, retried);
     } catch (e) {
       // Throttled past the SDK's retries: keep the progress made so far and try again after a wait.
       if (!THROTTLING.includes(errorName(e))) throw e;
