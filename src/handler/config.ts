@@ -58,6 +58,8 @@ export interface RunRequest {
   readonly last?: number;
   readonly names?: string[];
   readonly reexport: boolean;
+  /** The backfill's windows, oldest first. */
+  readonly windows?: Window[];
 }
 
 const SCHEDULED_KEYS = new Set(['scheduledTime']);
@@ -111,8 +113,9 @@ export function parseRunInput(input: unknown, config: ExporterConfig, now: numbe
       `'endDate' (${input.endDate}) is too recent: the last window that can be exported now ` +
       `(settle time ${config.settleSeconds} s) ends at ${new Date(settled.end).toISOString()}`);
   }
+  let windows: Window[];
   try {
-    windowsBetween(first, lastStart, config.period, config.timeZone, MAX_WINDOWS);
+    windows = windowsBetween(first, lastStart, config.period, config.timeZone, MAX_WINDOWS);
   } catch {
     throw new InvalidInputError(`'startDate'..'endDate' spans more than ${MAX_WINDOWS} export windows; split the backfill`);
   }
@@ -133,7 +136,7 @@ export function parseRunInput(input: unknown, config: ExporterConfig, now: numbe
   if (input.reexport !== undefined && typeof input.reexport !== 'boolean') {
     throw new InvalidInputError(`'reexport' must be true or false, got ${JSON.stringify(input.reexport)}`);
   }
-  return { mode: 'backfill', now, first, last: lastStart, names, reexport: input.reexport === true };
+  return { mode: 'backfill', now, first, last: lastStart, names, reexport: input.reexport === true, windows };
 }
 
 function parseLocalDate(field: string, value: unknown, config: ExporterConfig): number {

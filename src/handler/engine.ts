@@ -24,13 +24,20 @@ import { ExporterConfig, InvalidInputError, Source, parseRunInput, scheduledWind
 import { checkpointKey, exportPrefix, leaseKey, markerName, markerPrefix, taskName, windowOfTask } from './layout';
 import { backoffSeconds, FIRST_LOOK_MS, nextLookMs, waitSeconds } from './policy';
 import { count, flushMetrics, log, seconds } from './telemetry';
-import { Window, windowAt, windowId, windowsBetween } from './windows';
+import { Window, windowAt, windowId } from './windows';
 
 /** A log group as the run needs it: name, creation time, retention in days. */
 export interface Group {
   readonly n: string;
   readonly c: number;
   readonly r?: number;
+}
+
+/** A log group and window to export, with the part of the window the group holds. */
+interface Item {
+  readonly group: Group;
+  readonly window: Window;
+  readonly range: { from: number; to: number };
 }
 
 /** The export task in flight. */
@@ -220,12 +227,9 @@ export class Engine {
     }
     const now = clock.now();
     const req = parseRunInput(input, this.config, now);
-    const { period, timeZone } = this.config;
-    let windows: Window[];
-    if (req.mode === 'backfill') {
-      windows = windowsBetween(req.first!, req.last!, period, timeZone, Number.MAX_SAFE_INTEGER);
-    } else {
-      const checkpoint = await this.readJson<{ end: number }>(checkpointKey(this.config.keyPrefix, period));
+    let windows = req.windows;
+    if (!windows) {
+      const checkpoint = await this.readJson<{ end: number }>(checkpointKey(this.config.keyPrefix, this.config.period));
       windows = scheduledWindows(req.now, checkpoint?.end, this.config);
     }
     const runId = (event.executionName ?? `run-${now}`).replace(/[^A-Za-z0-9_-]/g, '-');
@@ -262,7 +266,7 @@ export class Engine {
   // ---------------------------------------------------------------- iteration
 
   /** The next (group, window) to export, loading pages and done-markers as needed. */
-  private async nextItem(state: RunState): Promise<{ group: Group; window: Window } | undefined> {
+  private async nextItem(state: RunState): Promise<Item | undefined> {
     if (state.windows.length === 0) return undefined;
     const sources = this.sources(state);
     while (true) {
@@ -290,12 +294,13 @@ export class Engine {
         continue;
       }
       const group = state.page[state.g];
-      if (this.range(group, window) === undefined) {
+      const range = this.range(group, window);
+      if (range === undefined) {
         state.stats.skipped += 1;
         state.g += 1;
         continue;
       }
-      return { group, window };
+      return { group, window, range };
     }
   }
 
@@ -352,21 +357,17 @@ export class Engine {
   // ---------------------------------------------------------------- export tasks
 
   /** Starts the export of an item; answers a turn result when the loop must hand back. */
-  private async start(state: RunState, item: { group: Group; window: Window }, recover: boolean): Promise<TurnResult | undefined> {
-    const { group, window } = item;
+  private async start(state: RunState, item: Item, recover: boolean): Promise<TurnResult | undefined> {
+    const { group, window, range } = item;
     const { bucket, keyPrefix, period, timeZone, taskPrefix } = this.config;
     const destinationPrefix = exportPrefix(keyPrefix, group.n, window, period, timeZone);
     if (recover) {
       const found = await this.findEarlierTask(destinationPrefix, group.n, window);
       if (found) {
-        state.stats.adopted += 1;
-        count('ExportsAdopted');
-        state.active = { id: found, group: group.n, window: window.start, since: clock.now() };
-        log('INFO', 'export adopted', { logGroupName: group.n, window: windowId(window), taskId: found });
+        this.adopt(state, found, group.n, window.start);
         return undefined;
       }
     }
-    const range = this.range(group, window)!;
     try {
       const res = await logs.send(new CreateExportTaskCommand({
         taskName: taskName(taskPrefix, period, window),
@@ -405,16 +406,21 @@ export class Engine {
     const active = await this.activeTask();
     const window = windowOfTask(this.config.taskPrefix, this.config.period, active?.taskName);
     if (active && window !== undefined && active.taskId && active.logGroupName) {
-      state.active = { id: active.taskId, group: active.logGroupName, window, since: clock.now() };
-      state.stats.adopted += 1;
-      count('ExportsAdopted');
-      log('INFO', 'export adopted', { logGroupName: active.logGroupName, window: windowId(this.window(window)), taskId: active.taskId });
+      this.adopt(state, active.taskId, active.logGroupName, window);
       return undefined;
     }
     state.waited += 1;
     count('ForeignTaskWaits');
     log('INFO', 'another export task is active; waiting', { taskId: active?.taskId, taskName: active?.taskName });
     return this.wait(state, backoffSeconds(state.waited, this.config.minWaitSeconds, this.config.maxWaitSeconds));
+  }
+
+  /** Follows an export task this exporter started earlier instead of starting another. */
+  private adopt(state: RunState, taskId: string, group: string, window: number): void {
+    state.active = { id: taskId, group, window, since: clock.now() };
+    state.stats.adopted += 1;
+    count('ExportsAdopted');
+    log('INFO', 'export adopted', { logGroupName: group, window: windowId(this.window(window)), taskId });
   }
 
   private async activeTask(): Promise<ExportTask | undefined> {
