@@ -7,7 +7,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CloudWatchLogsS3Exporter, CloudWatchLogsS3ExporterProps, ExportPeriod, LogGroupSelection } from '../src';
-import { ACCOUNT, REGION, resolve } from './harness/loop';
+import { ACCOUNT, REGION, fromTemplate, resolve } from './harness/loop';
 import { synth } from './harness/stack';
 
 const LOGS_PRINCIPAL = { Service: 'logs.us-east-1.amazonaws.com' };
@@ -16,9 +16,7 @@ const SOURCE_CONDITIONS = {
 };
 
 function definitionOf(template: Template): any {
-  const sm = Object.values<any>(template.findResources('AWS::StepFunctions::StateMachine'))[0];
-  const parts = sm.Properties.DefinitionString['Fn::Join'][1];
-  return JSON.parse(parts.map((p: any) => (typeof p === 'string' ? p : 'TOKEN')).join(''));
+  return fromTemplate(template.toJSON()).definition;
 }
 
 describe('CloudWatchLogsS3Exporter', () => {

@@ -9,4 +9,4 @@ import { S3Client } from '@aws-sdk/client-s3';
 const common = { retryMode: 'adaptive', maxAttempts: 6 } as const;
 
 export const logs = new CloudWatchLogsClient(common);
-export const s3 = new S3Client({ ...common, forcePathStyle: process.env.AWS_S3_FORCE_PATH_STYLE === 'true' });
+export const s3 = new S3Client(common);

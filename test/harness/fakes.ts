@@ -51,7 +51,6 @@ export interface FakeGroup {
   name: string;
   creationTime: number;
   retentionInDays?: number;
-  /** Messages to put in the exported object (default: one line naming the group). */
 }
 
 export interface LogsOptions {
