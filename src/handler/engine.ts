@@ -143,6 +143,8 @@ function isConditionalFailure(e: unknown): boolean {
 }
 
 export class Engine {
+  private readonly windowCache = new Map<number, Window>();
+
   constructor(private readonly config: ExporterConfig) {}
 
   async turn(event: TurnEvent, ctx: TurnContext): Promise<TurnResult> {
@@ -255,8 +257,14 @@ export class Engine {
     };
   }
 
+  /** The window starting at `start`, memoised: time-zone arithmetic is not free and this is on every item. */
   private window(start: number): Window {
-    return windowAt(start, this.config.period, this.config.timeZone);
+    let w = this.windowCache.get(start);
+    if (!w) {
+      w = windowAt(start, this.config.period, this.config.timeZone);
+      this.windowCache.set(start, w);
+    }
+    return w;
   }
 
   private sources(state: RunState): Source[] {
@@ -331,7 +339,8 @@ export class Engine {
     const first = prefix + markerName(page[0].n);
     const last = prefix + markerName(page[page.length - 1].n);
     const found = new Set<string>();
-    let startAfter = first.slice(0, -1);
+    // A strict prefix of the first key sorts just before it.
+    const startAfter = first.slice(0, -1);
     let token: string | undefined;
     while (true) {
       const res = await s3.send(new ListObjectsV2Command({
@@ -341,7 +350,6 @@ export class Engine {
       keys.forEach((k) => found.add(k));
       if (!res.IsTruncated || keys.length === 0 || keys[keys.length - 1] >= last) break;
       token = res.NextContinuationToken;
-      startAfter = keys[keys.length - 1];
     }
     return page.flatMap((g, i) => (found.has(prefix + markerName(g.n)) ? [i] : []));
   }
@@ -449,13 +457,13 @@ export class Engine {
   private async follow(state: RunState, active: Active, deadline: number): Promise<TurnResult | undefined> {
     const { pollSeconds, minWaitSeconds, maxWaitSeconds, maxAttempts } = this.config;
     const invocationStart = clock.now();
+    const window = this.window(active.window);
     while (true) {
       const task = (await logs.send(new DescribeExportTasksCommand({ taskId: active.id }))).exportTasks?.[0];
       const code = task?.status?.code;
-      const window = this.window(active.window);
       const elapsed = clock.now() - active.since;
       if (code === 'COMPLETED') {
-        await this.writeMarker(state, active, task!);
+        await this.writeMarker(state, active, window, task!);
         state.stats.exported += 1;
         count('ExportsCompleted');
         seconds('ExportDuration', elapsed / 1000);
@@ -521,8 +529,7 @@ export class Engine {
 
   // ---------------------------------------------------------------- S3 state
 
-  private async writeMarker(state: RunState, active: Active, task: ExportTask): Promise<void> {
-    const window = this.window(active.window);
+  private async writeMarker(state: RunState, active: Active, window: Window, task: ExportTask): Promise<void> {
     const key = markerPrefix(this.config.keyPrefix, this.config.period, window) + markerName(active.group);
     await s3.send(new PutObjectCommand({
       Bucket: this.config.bucket,
