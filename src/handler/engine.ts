@@ -354,11 +354,16 @@ export class Engine {
     return page.flatMap((g, i) => (found.has(prefix + markerName(g.n)) ? [i] : []));
   }
 
-  /** The part of the window the group still holds (after its creation, inside its retention). */
+  /**
+   * The part of the window the group can hold: none if the window ended before the group was
+   * created (CreateExportTask refuses a `to` before the creation time); otherwise all of it
+   * inside the retention period. Events may carry timestamps up to 14 days before the group's
+   * creation, so the creation time does not cut the start of the range.
+   */
   private range(group: Group, window: Window): { from: number; to: number } | undefined {
-    let from = Math.max(window.start, group.c);
-    if (group.r) from = Math.max(from, clock.now() - group.r * 86_400_000 + 3_600_000);
     const to = window.end - 1;
+    if (to < group.c) return undefined;
+    const from = group.r ? Math.max(window.start, clock.now() - group.r * 86_400_000 + 3_600_000) : window.start;
     return from <= to ? { from, to } : undefined;
   }
 

@@ -168,7 +168,7 @@ export class FakeLogs {
     }
     const g = this.groups.get(input.logGroupName!);
     if (!g) throw awsError('ResourceNotFoundException', 'The specified log group does not exist.');
-    if (input.from! < g.creationTime) throw awsError('InvalidParameterException', 'from is before the creation time');
+    if (input.to! < g.creationTime) throw awsError('InvalidParameterException', 'to is before the creation time');
     if (input.from! > input.to!) throw awsError('InvalidParameterException', 'from is after to');
     const failuresLeft = (this.opts.failures?.[g.name] ?? 0) - (this.failedSoFar[g.name] ?? 0);
     const fails = failuresLeft > 0;
