@@ -83,6 +83,10 @@ project.eslint?.addOverride({
 // Tests load the bundled handler asset: bundle before testing, also on a fresh clone.
 project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
 
+project.addTask('demo', {
+  description: 'Run the example app on this machine: moto (CloudWatch Logs, S3) on 127.0.0.1, the synthesized state machine, the bundled handler',
+  steps: [{ spawn: 'bundle' }, { exec: 'ts-node --transpile-only --project tsconfig.dev.json examples/demo.ts' }],
+});
 project.addTask('bench', {
   description: 'Benchmark the export loop on the fakes for 100, 1,000 and 10,000 log groups; writes docs/benchmarks.md',
   steps: [{ spawn: 'bundle' }, { exec: 'ts-node --transpile-only --project tsconfig.dev.json bench/run.ts', receiveArgs: true }],

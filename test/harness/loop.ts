@@ -6,52 +6,20 @@
  */
 import { StateMachine } from 'aws-local-stepfunctions';
 import { VirtualClock } from './fakes';
+import { ExporterStack, exporterOf } from '../../examples/local/assembly';
 import { ExporterConfig, parseConfig } from '../../src/handler/config';
 import { Engine, TurnResult } from '../../src/handler/engine';
 
-export const ACCOUNT = '123456789012';
-export const REGION = 'us-east-1';
+export { ACCOUNT, REGION, resolve } from '../../examples/local/assembly';
 
-/** Resolves the intrinsic functions of a synthesized value with fixed names for references. */
-export function resolve(value: any, refs: Record<string, string>): any {
-  if (Array.isArray(value)) return value.map((v) => resolve(v, refs));
-  if (value && typeof value === 'object') {
-    if ('Ref' in value) {
-      const pseudo: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::URLSuffix': 'amazonaws.com' };
-      return pseudo[value.Ref] ?? refs[value.Ref] ?? `ref-${value.Ref}`;
-    }
-    if ('Fn::GetAtt' in value) return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${value['Fn::GetAtt'][0]}`;
-    if ('Fn::Join' in value) return resolve(value['Fn::Join'][1], refs).join(value['Fn::Join'][0]);
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v, refs)]));
-  }
-  return value;
-}
-
-export interface Synthesized {
-  readonly definition: any;
+export interface Synthesized extends ExporterStack {
   readonly config: ExporterConfig;
-  readonly timeoutSeconds: number;
-  /** The handler function's timeout. */
-  readonly lambdaTimeoutSeconds: number;
 }
 
 /** The state machine definition and the handler configuration of a synthesized template. */
 export function fromTemplate(template: any, bucketName = 'exports-bucket'): Synthesized {
-  const resources = Object.entries<any>(template.Resources);
-  const refs: Record<string, string> = {};
-  for (const [id, r] of resources) {
-    if (r.Type === 'AWS::S3::Bucket') refs[id] = bucketName;
-    if (r.Type === 'AWS::Logs::LogGroup') refs[id] = `/own/${id}`;
-  }
-  const sm = resources.find(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine')![1];
-  const fn = resources.find(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.EXPORTER_CONFIG)![1];
-  const definition = JSON.parse(resolve(sm.Properties.DefinitionString, refs));
-  return {
-    definition,
-    config: parseConfig(resolve(fn.Properties.Environment.Variables.EXPORTER_CONFIG, refs)),
-    timeoutSeconds: definition.TimeoutSeconds,
-    lambdaTimeoutSeconds: fn.Properties.Timeout,
-  };
+  const exporter = exporterOf(template, bucketName);
+  return { ...exporter, config: parseConfig(exporter.configJson) };
 }
 
 export interface Execution {

@@ -1,0 +1,116 @@
+/**
+ * Executes a synthesized exporter state machine with aws-local-stepfunctions, its Lambda task
+ * bound to the bundled handler of the cloud assembly, its continue-as-new task bound to starting
+ * the next execution of the chain. Real time; the Wait state is not slept (the emulator
+ * completes exports at once).
+ */
+import { join } from 'path';
+import './polyfill';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { AssemblyExporter } from './assembly';
+
+/** The handler's structured log line (Powertools): `message` and its fields. */
+export type LogEntry = Record<string, any> & { readonly level: string; readonly message: string };
+
+type Handler = (event: unknown, context: { getRemainingTimeInMillis(): number }) => Promise<any>;
+
+export interface ExecutionResult {
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly error?: string;
+  readonly cause?: string;
+  /** The run's summary, as the handler ends it. */
+  readonly summary?: string;
+  readonly stats?: { exported: number; skipped: number; retried: number; adopted: number };
+  /** Executions in the chain (continue-as-new). */
+  readonly executions: number;
+}
+
+/**
+ * Loads the bundled handler of the assembly into this process, configured as the construct
+ * configures it, its AWS SDK clients pointed at `endpoint` through the standard SDK settings.
+ */
+export function loadHandler(exporter: AssemblyExporter, endpoint: string): Handler {
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    EXPORTER_CONFIG: exporter.configJson,
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+  });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(join(exporter.handlerDir, 'index.js')).handler;
+}
+
+/** Runs `fn` with the JSON lines written to stdout handed to `onLog` instead. */
+async function capturingLogs<T>(onLog: (entry: LogEntry) => void, fn: () => Promise<T>): Promise<T> {
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: any, ...rest: any[]) => {
+    const text = String(chunk);
+    const entries = text.split('\n').filter((l) => l.startsWith('{')).flatMap((l) => {
+      try {
+        return [JSON.parse(l)];
+      } catch {
+        return [];
+      }
+    });
+    if (entries.length === 0) return write.call(process.stdout, chunk, ...rest);
+    entries.forEach(onLog);
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    return await fn();
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+/** Runs an execution with `input` and the executions it continues as, to the end of the chain. */
+export async function execute(exporter: AssemblyExporter, handler: Handler, input: unknown, name: string,
+  onLog: (entry: LogEntry) => void = () => {}): Promise<ExecutionResult> {
+  const machine = new StateMachine(exporter.definition, { validationOptions: { checkArn: false, checkPaths: false } });
+  let next: { name: string; input: unknown } | undefined = { name, input };
+  let executions = 0;
+  let last: any;
+  return capturingLogs(onLog, async () => {
+    while (next) {
+      executions += 1;
+      let retryCount = 0;
+      const run = machine.run(next.input as any, {
+        context: {
+          Execution: { Id: `arn:aws:states:local:${next.name}`, Name: next.name },
+          StateMachine: { Id: 'arn:aws:states:us-east-1:123456789012:stateMachine:exporter' },
+          State: { RetryCount: 0 },
+        } as any,
+        overrides: {
+          waitTimeOverrides: { Wait: 0 },
+          retryIntervalOverrides: { Export: 0 },
+          taskResourceLocalHandlers: {
+            // The interpreter does not count retries in `$$.State.RetryCount`: count them here.
+            Export: async (payload: any) => {
+              const timeoutAt = Date.now() + exporter.lambdaTimeoutSeconds * 1000;
+              try {
+                last = await handler({ ...JSON.parse(JSON.stringify(payload)), retryCount },
+                  { getRemainingTimeInMillis: () => timeoutAt - Date.now() });
+                retryCount = 0;
+                return last;
+              } catch (e) {
+                retryCount += 1;
+                throw e;
+              }
+            },
+            ContinueAsNew: async () => ({}),
+          },
+        },
+      });
+      try {
+        await run.result;
+      } catch (e: any) {
+        return { status: 'FAILED', error: e.cause?.name ?? e.name, cause: e.cause?.message ?? e.message, executions };
+      }
+      next = last?.status === 'CONTINUE' ? { name: last.continuation, input: { state: last.state } } : undefined;
+    }
+    return { status: 'SUCCEEDED', summary: last?.summary, stats: last?.state?.stats, executions };
+  });
+}
