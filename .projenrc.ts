@@ -74,6 +74,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
 project.tsconfigDev.addInclude('.projenrc.ts');
 
+// The package holds the library and the handler asset only: not the local-run environment,
+// benchmark, examples or their outputs.
+project.npmignore?.exclude('/.demo/', '/.venv/', '/bench/', '/examples/', '/docs/', '/cdk.out/', '*.bench.json');
+
 // Handlers bundle their SDK clients (devDependencies): nothing in the published API imports them.
 project.eslint?.addOverride({
   files: ['src/**/*.lambda.ts', 'src/handler/**'],
