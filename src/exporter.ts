@@ -40,7 +40,8 @@ export interface CloudWatchLogsS3ExporterProps {
   readonly keyPrefix?: string;
 
   /**
-   * When export runs start.
+   * When export runs start. A cron expression is read in its own time zone
+   * (`ScheduleExpression.cron({ timeZone })`, UTC when not given), not in `timeZone`.
    *
    * @default - daily at 01:00 in `timeZone`
    */
