@@ -1,0 +1,126 @@
+"""The Python package as a user installs it (wheel from jsii-pacmak, aws-cdk-lib from PyPI):
+a CDK app with the construct and several options, synthesized and asserted."""
+import json
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import assertions
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_sns as sns
+
+from cdk_cloudwatch_logs_s3_exporter import (
+    CloudWatchLogsS3Exporter,
+    ExportPeriod,
+    LogGroupSelection,
+)
+
+ENV = cdk.Environment(account="123456789012", region="eu-west-1")
+
+
+def synth(**props):
+    app = cdk.App()
+    stack = cdk.Stack(app, "Consumer", env=ENV)
+    bucket = s3.Bucket(stack, "Archive", enforce_ssl=True)
+    exporter = CloudWatchLogsS3Exporter(
+        stack,
+        "Exporter",
+        bucket=bucket,
+        key_prefix="archive/logs",
+        export_period=ExportPeriod.HOURLY,
+        log_groups=LogGroupSelection.prefixes(["/aws/lambda/", "app-"]),
+        schedule=scheduler.ScheduleExpression.cron(minute="20", time_zone=cdk.TimeZone.EUROPE_BERLIN),
+        time_zone=cdk.TimeZone.EUROPE_BERLIN,
+        timeout=cdk.Duration.hours(2),
+        max_poll_duration=cdk.Duration.minutes(2),
+        alarm_topic=sns.Topic(stack, "Alerts"),
+        **props,
+    )
+    return exporter, assertions.Template.from_stack(stack)
+
+
+@pytest.fixture(scope="module")
+def synthesized():
+    return synth()
+
+
+def joined(value):
+    """A synthesized Fn::Join with references replaced by placeholders."""
+    if isinstance(value, dict) and "Fn::Join" in value:
+        sep, parts = value["Fn::Join"]
+        return sep.join(p if isinstance(p, str) else "REF" for p in parts)
+    return value
+
+
+def only(template, resource_type):
+    resources = template.find_resources(resource_type)
+    assert len(resources) == 1, resources
+    return next(iter(resources.values()))["Properties"]
+
+
+def test_state_machine_loops_export_choice_wait_and_times_out_as_configured(synthesized):
+    exporter, template = synthesized
+    definition = json.loads(joined(only(template, "AWS::StepFunctions::StateMachine")["DefinitionString"]))
+    assert definition["TimeoutSeconds"] == 7200
+    assert definition["StartAt"] == "Export"
+    states = definition["States"]
+    assert states["Export"]["Type"] == "Task"
+    assert states["Export"]["Next"] == "WhatNext"
+    assert states["WhatNext"]["Type"] == "Choice"
+    assert states["Wait"]["Type"] == "Wait"
+    assert states["Wait"]["SecondsPath"] == "$.waitSeconds"
+    assert states["Wait"]["Next"] == "Export"
+    assert exporter.key_prefix == "archive/logs"
+    assert cdk.Token.is_unresolved(exporter.state_machine.state_machine_arn)
+
+
+def test_handler_is_configured_for_hourly_windows_in_the_time_zone(synthesized):
+    _, template = synthesized
+    functions = template.find_resources("AWS::Lambda::Function")
+    configs = [
+        json.loads(joined(f["Properties"]["Environment"]["Variables"]["EXPORTER_CONFIG"]))
+        for f in functions.values()
+        if "EXPORTER_CONFIG" in f["Properties"].get("Environment", {}).get("Variables", {})
+    ]
+    assert len(configs) == 1
+    config = configs[0]
+    assert config["period"] == "PT1H"
+    assert config["timeZone"] == "Europe/Berlin"
+    assert config["keyPrefix"] == "archive/logs"
+    assert [s["prefix"] for s in config["sources"]] == ["/aws/lambda/", "app-"]
+
+
+def test_schedule_runs_the_state_machine_in_the_time_zone(synthesized):
+    _, template = synthesized
+    schedule = only(template, "AWS::Scheduler::Schedule")
+    assert schedule["ScheduleExpression"] == "cron(20 * * * ? *)"
+    assert schedule["ScheduleExpressionTimezone"] == "Europe/Berlin"
+    assert schedule["State"] == "ENABLED"
+    assert schedule["Target"]["Arn"] == {"Ref": template_state_machine_id(template)}
+
+
+def template_state_machine_id(template):
+    return next(iter(template.find_resources("AWS::StepFunctions::StateMachine")))
+
+
+def test_bucket_policy_lets_cloudwatch_logs_of_this_account_write_under_the_prefix_only(synthesized):
+    _, template = synthesized
+    statements = only(template, "AWS::S3::BucketPolicy")["PolicyDocument"]["Statement"]
+    by_sid = {s.get("Sid"): s for s in statements}
+    put = by_sid["CloudWatchLogsPutExports"]
+    assert put["Principal"] == {"Service": "logs.eu-west-1.amazonaws.com"}
+    assert put["Action"] == "s3:PutObject"
+    assert joined(put["Resource"]).endswith("/archive/logs/*")
+    assert put["Condition"]["StringEquals"]["aws:SourceAccount"] == "123456789012"
+    assert by_sid["CloudWatchLogsGetBucketAcl"]["Action"] == "s3:GetBucketAcl"
+
+
+def test_alarm_notifies_the_topic(synthesized):
+    _, template = synthesized
+    alarm = only(template, "AWS::CloudWatch::Alarm")
+    assert alarm["AlarmActions"] == [{"Ref": next(iter(template.find_resources("AWS::SNS::Topic")))}]
+
+
+def test_bad_props_fail_at_synth_time_with_the_library_message():
+    with pytest.raises(Exception, match="maxAttempts must be an integer from 1 to 10"):
+        synth(max_attempts=0)
