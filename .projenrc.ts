@@ -35,6 +35,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     awsSdkConnectionReuse: false,
   },
   devDeps: [
+    '@aws-cdk/integ-runner@^2.197.10',
+    // The newest integ-tests release whose aws-cdk-lib peer range includes cdkVersion.
+    '@aws-cdk/integ-tests-alpha@2.214.0-alpha.0',
     '@aws-lambda-powertools/logger@^2',
     '@aws-lambda-powertools/metrics@^2',
     '@aws-sdk/client-cloudwatch-logs@^3',
@@ -86,6 +89,35 @@ project.eslint?.addOverride({
 
 // Tests load the bundled handler asset: bundle before testing, also on a fresh clone.
 project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
+
+// Integration test (test/integ.*.ts): `integ` checks its committed snapshot without deploying
+// (part of `test`); `integ:deploy` runs it against the account of the current AWS credentials.
+const integApp = '--app "ts-node --transpile-only --project tsconfig.dev.json {filePath}"';
+const integ = project.addTask('integ', {
+  description: 'Check the integration test snapshots (no deployment)',
+  exec: `integ-runner --directory test --language typescript ${integApp}`,
+});
+project.addTask('integ:update', {
+  description: 'Rewrite the integration test snapshots from a synthesis (no deployment)',
+  exec: `integ-runner --directory test --language typescript ${integApp} --update-on-failed --dry-run`,
+});
+project.addTask('integ:deploy', {
+  description: 'Deploy the integration tests to the current AWS account, run their assertions, destroy them, update snapshots',
+  exec: `integ-runner --directory test --language typescript ${integApp} --update-on-failed --force`,
+});
+project.testTask.spawn(integ);
+
+// The Python package as a user installs it, in a fresh virtual environment.
+const testPython = project.addTask('test:python', {
+  description: 'Install the Python wheel from dist/python with aws-cdk-lib from PyPI; synthesize and assert a Python CDK app',
+  exec: 'bash test/bindings/python/run.sh',
+});
+
+// `build` packages JavaScript, Java and Python, then tests the Python package as a user gets it.
+// (Go: see README, Development.)
+project.packageTask.reset();
+for (const target of ['js', 'java', 'python']) project.packageTask.spawn(project.tasks.tryFind(`package:${target}`)!);
+project.packageTask.spawn(testPython);
 
 project.addTask('demo', {
   description: 'Run the example app on this machine: moto (CloudWatch Logs, S3) on 127.0.0.1, the synthesized state machine, the bundled handler',
