@@ -8,11 +8,12 @@ import { join } from 'path';
 import './polyfill';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { AssemblyExporter } from './assembly';
+import type { Stats, TurnResult } from '../../src/handler/engine';
 
 /** The handler's structured log line (Powertools): `message` and its fields. */
 export type LogEntry = Record<string, any> & { readonly level: string; readonly message: string };
 
-type Handler = (event: unknown, context: { getRemainingTimeInMillis(): number }) => Promise<any>;
+type Handler = (event: unknown, context: { getRemainingTimeInMillis(): number }) => Promise<TurnResult>;
 
 export interface ExecutionResult {
   readonly status: 'SUCCEEDED' | 'FAILED';
@@ -20,7 +21,7 @@ export interface ExecutionResult {
   readonly cause?: string;
   /** The run's summary, as the handler ends it. */
   readonly summary?: string;
-  readonly stats?: { exported: number; skipped: number; retried: number; adopted: number };
+  readonly stats?: Stats;
   /** Executions in the chain (continue-as-new). */
   readonly executions: number;
 }
@@ -66,50 +67,56 @@ async function capturingLogs<T>(onLog: (entry: LogEntry) => void, fn: () => Prom
   }
 }
 
+/**
+ * Options of a local run of the exporter's state machine: its Export task bound to `exportTask`
+ * (which receives the task's parameters and must count retries itself: the interpreter leaves
+ * `$$.State.RetryCount` at 0), ContinueAsNew bound to nothing (the caller starts the next
+ * execution of the chain), the Wait state and retry intervals not slept.
+ */
+export function runOptions(executionName: string, exportTask: (parameters: any) => Promise<unknown>) {
+  return {
+    context: {
+      Execution: { Id: `arn:aws:states:us-east-1:123456789012:execution:exporter:${executionName}`, Name: executionName },
+      StateMachine: { Id: 'arn:aws:states:us-east-1:123456789012:stateMachine:exporter' },
+      State: { RetryCount: 0 },
+    } as any,
+    overrides: {
+      waitTimeOverrides: { Wait: 0 },
+      retryIntervalOverrides: { Export: 0 },
+      taskResourceLocalHandlers: { Export: exportTask, ContinueAsNew: async () => ({}) },
+    },
+  };
+}
+
 /** Runs an execution with `input` and the executions it continues as, to the end of the chain. */
 export async function execute(exporter: AssemblyExporter, handler: Handler, input: unknown, name: string,
   onLog: (entry: LogEntry) => void = () => {}): Promise<ExecutionResult> {
   const machine = new StateMachine(exporter.definition, { validationOptions: { checkArn: false, checkPaths: false } });
   let next: { name: string; input: unknown } | undefined = { name, input };
   let executions = 0;
-  let last: any;
+  let last: TurnResult | undefined;
   return capturingLogs(onLog, async () => {
     while (next) {
       executions += 1;
       let retryCount = 0;
-      const run = machine.run(next.input as any, {
-        context: {
-          Execution: { Id: `arn:aws:states:local:${next.name}`, Name: next.name },
-          StateMachine: { Id: 'arn:aws:states:us-east-1:123456789012:stateMachine:exporter' },
-          State: { RetryCount: 0 },
-        } as any,
-        overrides: {
-          waitTimeOverrides: { Wait: 0 },
-          retryIntervalOverrides: { Export: 0 },
-          taskResourceLocalHandlers: {
-            // The interpreter does not count retries in `$$.State.RetryCount`: count them here.
-            Export: async (payload: any) => {
-              const timeoutAt = Date.now() + exporter.lambdaTimeoutSeconds * 1000;
-              try {
-                last = await handler({ ...JSON.parse(JSON.stringify(payload)), retryCount },
-                  { getRemainingTimeInMillis: () => timeoutAt - Date.now() });
-                retryCount = 0;
-                return last;
-              } catch (e) {
-                retryCount += 1;
-                throw e;
-              }
-            },
-            ContinueAsNew: async () => ({}),
-          },
-        },
-      });
+      const run = machine.run(next.input as any, runOptions(next.name, async (payload: any) => {
+        const timeoutAt = Date.now() + exporter.lambdaTimeoutSeconds * 1000;
+        try {
+          last = await handler({ ...JSON.parse(JSON.stringify(payload)), retryCount },
+            { getRemainingTimeInMillis: () => timeoutAt - Date.now() });
+          retryCount = 0;
+          return last;
+        } catch (e) {
+          retryCount += 1;
+          throw e;
+        }
+      }));
       try {
         await run.result;
       } catch (e: any) {
         return { status: 'FAILED', error: e.cause?.name ?? e.name, cause: e.cause?.message ?? e.message, executions };
       }
-      next = last?.status === 'CONTINUE' ? { name: last.continuation, input: { state: last.state } } : undefined;
+      next = last?.status === 'CONTINUE' ? { name: last.continuation!, input: { state: last.state } } : undefined;
     }
     return { status: 'SUCCEEDED', summary: last?.summary, stats: last?.state?.stats, executions };
   });

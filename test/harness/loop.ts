@@ -7,6 +7,7 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import { VirtualClock } from './fakes';
 import { ExporterStack, exporterOf } from '../../examples/local/assembly';
+import { runOptions } from '../../examples/local/run';
 import { ExporterConfig, parseConfig } from '../../src/handler/config';
 import { Engine, TurnResult } from '../../src/handler/engine';
 
@@ -79,52 +80,40 @@ export class Loop {
     let abort = () => {};
     const execution = machine.run(input as any, {
       noThrowOnAbort: true,
-      context: {
-        Execution: { Id: `arn:aws:states:${name}`, Name: name },
-        StateMachine: { Id: 'arn:aws:states:us-east-1:123456789012:stateMachine:exporter' },
-        State: { RetryCount: 0 },
-      } as any,
-      overrides: {
-        waitTimeOverrides: { Wait: 0 },
-        retryIntervalOverrides: { Export: 0 },
-        taskResourceLocalHandlers: {
-          Export: async (parameters: any) => {
-            // Lambda receives a serialized copy of its input.
-            const payload = JSON.parse(JSON.stringify(parameters));
-            // The Wait state before this turn lasted waitSeconds; a retry waited its interval.
-            if (retryCount > 0) this.clock.now += 5_000 * retryCount;
-            else if (payload.input?.status === 'WAIT') this.clock.now += payload.input.waitSeconds * 1000;
-            if (this.clock.now - started > this.synth.timeoutSeconds * 1000) {
-              timedOut = true;
-              abort();
-              throw new Error('States.Timeout');
-            }
-            this.invocations += 1;
-            exec.invocations += 1;
-            exec.historyEvents += 3;
-            const t0 = this.clock.now;
-            try {
-              if (options.crashOn?.includes(this.invocations)) throw new Error('simulated crash of the handler');
-              if (options.hangOn?.includes(this.invocations)) {
-                this.clock.now += options.hangMs ?? 0;
-                throw Object.assign(new Error('Task timed out'), { name: 'Sandbox.Timedout' });
-              }
-              const executionStart = new Date(started).toISOString(); // the interpreter's is wall-clock time
-              const remainingMs = () => this.synth.lambdaTimeoutSeconds * 1000 - (this.clock.now - t0);
-              lastResult = await this.engine.turn({ ...payload, retryCount, executionStart }, { remainingMs });
-              retryCount = 0;
-              return lastResult as any;
-            } catch (e) {
-              retryCount += 1;
-              throw e;
-            } finally {
-              this.clock.now += this.invocationOverheadMs;
-              this.handlerMs += this.clock.now - t0;
-            }
-          },
-          ContinueAsNew: async () => ({}),
-        },
-      },
+      ...runOptions(name, async (parameters: any) => {
+        // Lambda receives a serialized copy of its input.
+        const payload = JSON.parse(JSON.stringify(parameters));
+        // The Wait state before this turn lasted waitSeconds; a retry waited its interval.
+        if (retryCount > 0) this.clock.now += 5_000 * retryCount;
+        else if (payload.input?.status === 'WAIT') this.clock.now += payload.input.waitSeconds * 1000;
+        if (this.clock.now - started > this.synth.timeoutSeconds * 1000) {
+          timedOut = true;
+          abort();
+          throw new Error('States.Timeout');
+        }
+        this.invocations += 1;
+        exec.invocations += 1;
+        exec.historyEvents += 3;
+        const t0 = this.clock.now;
+        try {
+          if (options.crashOn?.includes(this.invocations)) throw new Error('simulated crash of the handler');
+          if (options.hangOn?.includes(this.invocations)) {
+            this.clock.now += options.hangMs ?? 0;
+            throw Object.assign(new Error('Task timed out'), { name: 'Sandbox.Timedout' });
+          }
+          const executionStart = new Date(started).toISOString(); // the interpreter's is wall-clock time
+          const remainingMs = () => this.synth.lambdaTimeoutSeconds * 1000 - (this.clock.now - t0);
+          lastResult = await this.engine.turn({ ...payload, retryCount, executionStart }, { remainingMs });
+          retryCount = 0;
+          return lastResult;
+        } catch (e) {
+          retryCount += 1;
+          throw e;
+        } finally {
+          this.clock.now += this.invocationOverheadMs;
+          this.handlerMs += this.clock.now - t0;
+        }
+      }),
     });
     abort = execution.abort;
     const counting = (async () => {
