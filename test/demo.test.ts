@@ -54,4 +54,4 @@ test('the demo exports every seeded event of the selected groups once, under its
   // Progress: one line per export started and finished, all in the first execution.
   expect(lines.filter((l) => /^ {2}started /.test(l))).toHaveLength(8);
   expect(lines.filter((l) => /^ {2}finished /.test(l))).toHaveLength(8);
-});
+}, 10 * 60_000);
