@@ -88,10 +88,15 @@ export function runOptions(executionName: string, exportTask: (parameters: any) 
   };
 }
 
+/** The interpreter for a synthesized definition (its ARNs and paths are resolved placeholders). */
+export function localStateMachine(definition: any): StateMachine {
+  return new StateMachine(definition, { validationOptions: { checkArn: false, checkPaths: false } });
+}
+
 /** Runs an execution with `input` and the executions it continues as, to the end of the chain. */
 export async function execute(exporter: AssemblyExporter, handler: Handler, input: unknown, name: string,
   onLog: (entry: LogEntry) => void = () => {}): Promise<ExecutionResult> {
-  const machine = new StateMachine(exporter.definition, { validationOptions: { checkArn: false, checkPaths: false } });
+  const machine = localStateMachine(exporter.definition);
   let next: { name: string; input: unknown } | undefined = { name, input };
   let executions = 0;
   let last: TurnResult | undefined;

@@ -18,9 +18,17 @@ export interface SeededEvent {
   readonly message: string;
 }
 
-function clients(endpoint: string) {
-  const common = { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
-  return { logs: new CloudWatchLogsClient(common), s3: new S3Client({ ...common, forcePathStyle: true }) };
+const clientsByEndpoint = new Map<string, { logs: CloudWatchLogsClient; s3: S3Client }>();
+
+/** SDK clients for the emulator at `endpoint`, created once. */
+function clients(endpoint: string): { logs: CloudWatchLogsClient; s3: S3Client } {
+  let c = clientsByEndpoint.get(endpoint);
+  if (!c) {
+    const common = { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+    c = { logs: new CloudWatchLogsClient(common), s3: new S3Client({ ...common, forcePathStyle: true }) };
+    clientsByEndpoint.set(endpoint, c);
+  }
+  return c;
 }
 
 /** `yyyy-mm-dd` of a UTC day start. */

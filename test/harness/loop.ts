@@ -4,10 +4,9 @@
  * virtual clock of the fakes. Emulates what the local interpreter lacks: `$$.State.RetryCount`,
  * the Wait state's duration (advanced on the virtual clock) and the execution timeout.
  */
-import { StateMachine } from 'aws-local-stepfunctions';
 import { VirtualClock } from './fakes';
 import { ExporterStack, exporterOf } from '../../examples/local/assembly';
-import { runOptions } from '../../examples/local/run';
+import { localStateMachine, runOptions } from '../../examples/local/run';
 import { ExporterConfig, parseConfig } from '../../src/handler/config';
 import { Engine, TurnResult } from '../../src/handler/engine';
 
@@ -73,7 +72,7 @@ export class Loop {
     const exec: Execution = { name, status: 'SUCCEEDED', transitions: 0, historyEvents: 2, invocations: 0 };
     this.executions.push(exec);
     const started = this.clock.now;
-    const machine = new StateMachine(this.synth.definition, { validationOptions: { checkArn: false, checkPaths: false } });
+    const machine = localStateMachine(this.synth.definition);
     let retryCount = 0;
     let lastResult: TurnResult | undefined;
     let timedOut = false;
