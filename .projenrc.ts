@@ -92,18 +92,18 @@ project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
 
 // Integration test (test/integ.*.ts): `integ` checks its committed snapshot without deploying
 // (part of `test`); `integ:deploy` runs it against the account of the current AWS credentials.
-const integApp = '--app "ts-node --transpile-only --project tsconfig.dev.json {filePath}"';
+const integRunner = 'integ-runner --directory test --language typescript --app "ts-node --transpile-only --project tsconfig.dev.json {filePath}"';
 const integ = project.addTask('integ', {
   description: 'Check the integration test snapshots (no deployment)',
-  exec: `integ-runner --directory test --language typescript ${integApp}`,
+  exec: integRunner,
 });
 project.addTask('integ:update', {
   description: 'Rewrite the integration test snapshots from a synthesis (no deployment)',
-  exec: `integ-runner --directory test --language typescript ${integApp} --update-on-failed --dry-run`,
+  exec: `${integRunner} --update-on-failed --dry-run`,
 });
 project.addTask('integ:deploy', {
   description: 'Deploy the integration tests to the current AWS account, run their assertions, destroy them, update snapshots',
-  exec: `integ-runner --directory test --language typescript ${integApp} --update-on-failed --force`,
+  exec: `${integRunner} --update-on-failed --force`,
 });
 project.testTask.spawn(integ);
 
