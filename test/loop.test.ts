@@ -256,6 +256,30 @@ describe('scale', () => {
     expect(Math.max(...chain.map((e) => JSON.stringify(e.output).length))).toBeLessThan(8_000);
     expectExactlyOnce(w, groups, days('2026-11-24T00:00:00Z', '2026-11-24T00:00:00Z'));
   });
+
+  test("the next day, each group's export is looked at once, when the one of the day before says it ends", async () => {
+    const groups = Array.from({ length: 60 }, (_, i) => `/aws/lambda/f${String(i).padStart(2, '0')}`);
+    // 1-9 s, and two groups of over a minute (these go back to the Wait state); 5% longer on day 2.
+    const base = (g: string) => (g.endsWith('7') ? 70_000 : 1_000 + (Number(g.slice(-2)) % 9) * 1_000);
+    let factor = 1;
+    const duration = ({ logGroupName }: { logGroupName: string }) => base(logGroupName) * factor;
+    w = world({ settleTime: Duration.hours(0) }, undefined, { duration });
+    groups.forEach((g) => w.logs.addGroup(g));
+    const [day1] = await w.loop.run({ scheduledTime: '2026-11-25T01:00:00Z' });
+    expect(day1.status).toBe('SUCCEEDED');
+    const looksDay1 = w.logs.calls.DescribeExportTasks;
+    expect(looksDay1).toBeGreaterThan(groups.length);
+
+    factor = 1.05;
+    const listsDay1 = w.s3.calls.ListObjectsV2;
+    w.clock.now = Date.parse('2026-11-26T01:00:00Z');
+    const [day2] = await w.loop.run({ scheduledTime: '2026-11-26T01:00:00Z' });
+    expect(day2.status).toBe('SUCCEEDED');
+    expect(w.logs.calls.DescribeExportTasks - looksDay1).toBe(groups.length);
+    // Once per run: are there markers of the window? Once per page: the markers of the window before.
+    expect(w.s3.calls.ListObjectsV2 - listsDay1).toBe(1 + 2);
+    expectExactlyOnce(w, groups, days('2026-11-24T00:00:00Z', '2026-11-25T00:00:00Z'));
+  });
 });
 
 test.each([

@@ -21,8 +21,8 @@ import {
 import { logs, s3 } from './aws';
 import { clock } from './clock';
 import { ExporterConfig, InvalidInputError, Source, parseRunInput, scheduledWindows } from './config';
-import { checkpointKey, exportPrefix, leaseKey, markerName, markerPrefix, taskName, windowOfTask } from './layout';
-import { backoffSeconds, FIRST_LOOK_MS, nextLookMs, waitSeconds } from './policy';
+import { checkpointKey, exportPrefix, leaseKey, markerKey, markerName, markerPrefix, parseMarker, taskName, windowOfTask } from './layout';
+import { backoffSeconds, firstLookMs, HAND_BACK_MS, nextLookMs, waitSeconds } from './policy';
 import { count, flushMetrics, log, seconds } from './telemetry';
 import { Window, windowAt, windowId } from './windows';
 
@@ -47,6 +47,16 @@ export interface Active {
   readonly window: number;
   /** When this run first saw the task (ms). */
   readonly since: number;
+  /** How long the task is expected to take (ms), from the group's export of the window before. */
+  readonly expected?: number;
+}
+
+/** What the done-markers say about the current page. */
+export interface Marks {
+  /** Page indexes already exported for the window. */
+  readonly done: number[];
+  /** Per page index, how long the export of the window before took (ms; 0 when unknown). */
+  readonly expected: number[];
 }
 
 export interface Failure {
@@ -83,8 +93,13 @@ export interface RunState {
   /** Position: window index and group index in the page. */
   w: number;
   g: number;
-  /** Page indexes already exported for window `w`; absent until listed. */
-  done?: number[];
+  /** Markers of the page for window `w`; absent until listed. */
+  marks?: Marks;
+  /**
+   * Windows that had no done-marker when this run, holding the lease, first looked: their
+   * groups need no marker listing, as only this run writes their markers.
+   */
+  clean?: number[];
   active?: Active;
   /** Failed attempts of the current item. */
   attempt: number;
@@ -210,7 +225,7 @@ export class Engine {
       const item = await this.nextItem(state);
       if (!item) return this.finish(state);
       if (clock.now() >= deadline) return this.wait(state, this.config.minWaitSeconds);
-      const r = await this.start(state, item, recover || state.recover);
+      const r = await this.start(state, item, recover || state.recover, deadline);
       recover = false;
       if (r) return r;
     }
@@ -285,19 +300,19 @@ export class Engine {
       }
       if (state.w >= state.windows.length) {
         state.page = undefined;
-        state.done = undefined;
+        state.marks = undefined;
         if (state.token === undefined) state.src += 1;
         continue;
       }
       if (state.g >= state.page.length) {
         state.w += 1;
         state.g = 0;
-        state.done = undefined;
+        state.marks = undefined;
         continue;
       }
       const window = this.window(state.windows[state.w]);
-      if (!state.done) state.done = state.reexport ? [] : await this.listDone(state.page, window);
-      if (state.done.includes(state.g)) {
+      if (!state.marks) state.marks = await this.readMarks(state, state.page, window);
+      if (state.marks.done.includes(state.g)) {
         state.g += 1;
         continue;
       }
@@ -329,16 +344,45 @@ export class Engine {
     state.page = page;
     state.w = 0;
     state.g = 0;
-    state.done = undefined;
+    state.marks = undefined;
   }
 
-  /** Page indexes whose marker exists for the window: one ListObjectsV2 call per page and window. */
-  private async listDone(page: Group[], window: Window): Promise<number[]> {
-    if (page.length === 0) return [];
+  /**
+   * Which groups of the page are done for the window, and how long each one's export of the
+   * window before took: one ListObjectsV2 call per page and window for the window before, and
+   * one for the window itself unless it is known to have no markers.
+   */
+  private async readMarks(state: RunState, page: Group[], window: Window): Promise<Marks> {
+    const skipDone = state.reexport || (await this.cleanWindows(state)).includes(window.start);
+    const done = skipDone ? new Map<string, number | undefined>() : await this.listMarkers(page, window);
+    const before = await this.listMarkers(page, windowAt(window.start - 1, this.config.period, this.config.timeZone));
+    return {
+      done: page.flatMap((g, i) => (done.has(markerName(g.n)) ? [i] : [])),
+      expected: page.map((g) => before.get(markerName(g.n)) ?? 0),
+    };
+  }
+
+  /** The run's windows that have no done-marker, listed once per run (one call per window). */
+  private async cleanWindows(state: RunState): Promise<number[]> {
+    if (!state.clean) {
+      const clean: number[] = [];
+      for (const start of state.windows) {
+        const prefix = markerPrefix(this.config.keyPrefix, this.config.period, this.window(start));
+        const res = await s3.send(new ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: prefix, MaxKeys: 1 }));
+        if (!res.Contents?.length) clean.push(start);
+      }
+      state.clean = clean;
+    }
+    return state.clean;
+  }
+
+  /** The markers of the page's groups for a window: encoded group name to export duration (ms). */
+  private async listMarkers(page: Group[], window: Window): Promise<Map<string, number | undefined>> {
+    const found = new Map<string, number | undefined>();
+    if (page.length === 0) return found;
     const prefix = markerPrefix(this.config.keyPrefix, this.config.period, window);
     const first = prefix + markerName(page[0].n);
     const last = prefix + markerName(page[page.length - 1].n);
-    const found = new Set<string>();
     // A strict prefix of the first key sorts just before it.
     const startAfter = first.slice(0, -1);
     let token: string | undefined;
@@ -347,11 +391,14 @@ export class Engine {
         Bucket: this.config.bucket, Prefix: prefix, StartAfter: token ? undefined : startAfter, ContinuationToken: token,
       }));
       const keys = (res.Contents ?? []).map((o) => o.Key!);
-      keys.forEach((k) => found.add(k));
+      for (const key of keys) {
+        const m = parseMarker(prefix, key);
+        found.set(m.name, m.durationMs);
+      }
       if (!res.IsTruncated || keys.length === 0 || keys[keys.length - 1] >= last) break;
       token = res.NextContinuationToken;
     }
-    return page.flatMap((g, i) => (found.has(prefix + markerName(g.n)) ? [i] : []));
+    return found;
   }
 
   /**
@@ -370,7 +417,7 @@ export class Engine {
   // ---------------------------------------------------------------- export tasks
 
   /** Starts the export of an item; answers a turn result when the loop must hand back. */
-  private async start(state: RunState, item: Item, recover: boolean): Promise<TurnResult | undefined> {
+  private async start(state: RunState, item: Item, recover: boolean, deadline: number): Promise<TurnResult | undefined> {
     const { group, window, range } = item;
     const { bucket, keyPrefix, period, timeZone, taskPrefix } = this.config;
     const destinationPrefix = exportPrefix(keyPrefix, group.n, window, period, timeZone);
@@ -390,11 +437,16 @@ export class Engine {
         destination: bucket,
         destinationPrefix,
       }));
-      state.active = { id: res.taskId!, group: group.n, window: window.start, since: clock.now() };
+      const expected = state.marks?.expected[state.g] || undefined;
+      state.active = { id: res.taskId!, group: group.n, window: window.start, since: clock.now(), expected };
       state.waited = 0;
       count('ExportsStarted');
-      log('INFO', 'export started', { logGroupName: group.n, window: windowId(window), taskId: res.taskId, from: range.from, to: range.to, destinationPrefix });
-      await clock.sleep(FIRST_LOOK_MS);
+      log('INFO', 'export started', { logGroupName: group.n, window: windowId(window), taskId: res.taskId, from: range.from, to: range.to, destinationPrefix, expectedSeconds: expected && expected / 1000 });
+      const look = firstLookMs(expected);
+      if (look > HAND_BACK_MS || clock.now() + look > deadline) {
+        return this.wait(state, Math.min(this.config.maxWaitSeconds, Math.ceil(look / 1000)));
+      }
+      await clock.sleep(look);
       return undefined;
     } catch (e) {
       switch (errorName(e)) {
@@ -468,12 +520,14 @@ export class Engine {
       const code = task?.status?.code;
       const elapsed = clock.now() - active.since;
       if (code === 'COMPLETED') {
-        await this.writeMarker(state, active, window, task!);
+        const info = task!.executionInfo;
+        const took = info?.completionTime && info.creationTime ? info.completionTime - info.creationTime : elapsed;
+        await this.writeMarker(state, active, window, task!, took);
         state.stats.exported += 1;
         count('ExportsCompleted');
         seconds('ExportDuration', elapsed / 1000);
         seconds('ExportLag', (clock.now() - window.end) / 1000);
-        log('INFO', 'export completed', { logGroupName: active.group, window: windowId(window), taskId: active.id, seconds: elapsed / 1000 });
+        log('INFO', 'export completed', { logGroupName: active.group, window: windowId(window), taskId: active.id, seconds: took / 1000 });
         this.settle(state, active);
         return undefined;
       }
@@ -492,10 +546,10 @@ export class Engine {
         }
         return undefined;
       }
-      const gap = nextLookMs(elapsed);
+      const gap = nextLookMs(elapsed, active.expected);
       const polled = clock.now() - invocationStart;
       if (polled + gap > pollSeconds * 1000 || clock.now() + gap > deadline) {
-        return this.wait(state, waitSeconds(elapsed, minWaitSeconds, maxWaitSeconds));
+        return this.wait(state, waitSeconds(elapsed, minWaitSeconds, maxWaitSeconds, active.expected));
       }
       await clock.sleep(gap);
     }
@@ -509,12 +563,16 @@ export class Engine {
 
   /**
    * A task ended well: move past its item when it is the current one; otherwise (an adopted task)
-   * forget the listed markers, which may predate the marker just written.
+   * forget what the markers said, which may predate the marker just written.
    */
   private settle(state: RunState, active: Active): void {
     state.active = undefined;
-    if (this.isCurrent(state, active)) this.advance(state);
-    else state.done = undefined;
+    if (this.isCurrent(state, active)) {
+      this.advance(state);
+      return;
+    }
+    state.marks = undefined;
+    state.clean = state.clean?.filter((w) => w !== active.window);
   }
 
   private advance(state: RunState): void {
@@ -534,8 +592,8 @@ export class Engine {
 
   // ---------------------------------------------------------------- S3 state
 
-  private async writeMarker(state: RunState, active: Active, window: Window, task: ExportTask): Promise<void> {
-    const key = markerPrefix(this.config.keyPrefix, this.config.period, window) + markerName(active.group);
+  private async writeMarker(state: RunState, active: Active, window: Window, task: ExportTask, durationMs: number): Promise<void> {
+    const key = markerKey(markerPrefix(this.config.keyPrefix, this.config.period, window), active.group, durationMs);
     await s3.send(new PutObjectCommand({
       Bucket: this.config.bucket,
       Key: key,

@@ -2,7 +2,7 @@
  * Where things live in the bucket. Pure: no I/O.
  *
  * - exports:  `<keyPrefix>/<group name without leading '/'>/<yyyy>/<mm>/<dd>[/<hh>]/<taskId>/<stream>/000000.gz`
- * - markers:  `<keyPrefix>/_state/done/<period>/<window id>/<url-encoded group name>`
+ * - markers:  `<keyPrefix>/_state/done/<period>/<window id>/<url-encoded group name>!<export duration in ms>`
  * - lease and checkpoint under `<keyPrefix>/_state/`.
  */
 import { Period, Window, windowId, windowPath } from './windows';
@@ -28,6 +28,27 @@ export function markerPrefix(keyPrefix: string, period: Period, w: Window): stri
 /** Marker key suffix of a group: encoded so that every name is one key segment. */
 export function markerName(group: string): string {
   return encodeURIComponent(group);
+}
+
+/**
+ * Separator between a marker's group name and the export's duration. It sorts before every
+ * character of an encoded name, so markers sort like their names, and no encoded name holds it.
+ */
+const DURATION_MARK = '!';
+
+/**
+ * A done-marker's key. It carries the export's duration so that the listing that tells which
+ * groups are done also tells how long each group's next export will probably take.
+ */
+export function markerKey(prefix: string, group: string, durationMs: number): string {
+  return `${prefix}${markerName(group)}${DURATION_MARK}${Math.max(0, Math.round(durationMs))}`;
+}
+
+/** The encoded group name and duration of a marker key below `prefix` (markers without a duration have none). */
+export function parseMarker(prefix: string, key: string): { name: string; durationMs?: number } {
+  const [name, ms] = key.slice(prefix.length).split(DURATION_MARK);
+  const durationMs = ms === undefined ? undefined : Number(ms);
+  return durationMs !== undefined && Number.isFinite(durationMs) ? { name, durationMs } : { name };
 }
 
 export function leaseKey(keyPrefix: string): string {

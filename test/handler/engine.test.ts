@@ -55,7 +55,8 @@ test('pages through log groups, skips excluded and done ones, names with a leadi
   }]);
   // The marker of the completed export, then the checkpoint and the lease release.
   const puts = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key);
-  expect(puts).toEqual(expect.arrayContaining(['exported-logs/_state/done/P1D/20261124T000000Z/plain', 'exported-logs/_state/checkpoint-P1D.json']));
+  // Without executionInfo, the marker records the time until the look that saw the task complete.
+  expect(puts).toEqual(expect.arrayContaining(['exported-logs/_state/done/P1D/20261124T000000Z/plain!2500', 'exported-logs/_state/checkpoint-P1D.json']));
   expect(puts.filter((k) => k!.includes('/done/'))).toHaveLength(1);
 });
 
@@ -116,4 +117,41 @@ test('a long export hands back to the Wait state with a growing, bounded wait', 
   expect(waits[waits.length - 1]).toBe(300);
   for (let i = 1; i < waits.length; i++) expect(waits[i]).toBeGreaterThanOrEqual(waits[i - 1]);
   expect(logs.commandCalls(CreateExportTaskCommand)).toHaveLength(1);
+});
+
+test("the window before's markers set the first look: one look for an export that ends in time, the Wait state for a long one", async () => {
+  logs.on(DescribeLogGroupsCommand).resolves({ logGroups: ['/aws/long', '/aws/new', '/aws/short'].map((n) => ({ logGroupName: n, creationTime: 0 })) });
+  const before = 'exported-logs/_state/done/P1D/20261123T000000Z/';
+  s3.on(ListObjectsV2Command, { Prefix: before })
+    .resolves({ Contents: [{ Key: `${before}%2Faws%2Flong!120000` }, { Key: `${before}%2Faws%2Fshort!4000` }], IsTruncated: false });
+  const ends: Record<string, number> = { '/aws/long': 110_000, '/aws/new': 2_000, '/aws/short': 4_200 };
+  const tasks = new Map<string, { group: string; created: number }>();
+  logs.on(CreateExportTaskCommand).callsFake(async (i) => {
+    tasks.set(`t-${i.logGroupName}`, { group: i.logGroupName, created: now });
+    return { taskId: `t-${i.logGroupName}` };
+  });
+  const looks: Array<[string, number]> = [];
+  logs.on(DescribeExportTasksCommand).callsFake(async (i) => {
+    const t = tasks.get(i.taskId)!;
+    looks.push([t.group, now - t.created]);
+    const completionTime = t.created + ends[t.group];
+    return { exportTasks: [{ taskId: i.taskId, status: { code: now >= completionTime ? 'COMPLETED' : 'RUNNING' }, executionInfo: { creationTime: t.created, completionTime } }] };
+  });
+  const engine = new Engine(config);
+
+  const first = await engine.turn({ input: {}, executionName: 'exec-1' }, ctx);
+  // 120 s last time, 10% more: handed back to the Wait state at once, without a look.
+  expect(first).toMatchObject({ status: 'WAIT', waitSeconds: 133 });
+  expect(looks).toEqual([]);
+  now += first.waitSeconds * 1000;
+  const last = await engine.turn({ input: first }, ctx);
+  expect(last.status).toBe('SUCCEEDED');
+  // One look each for the groups with a duration on record (4 s: looked at 4.7 s); a new group gets the default schedule.
+  expect(looks).toEqual([['/aws/long', 133_000], ['/aws/new', 2_500], ['/aws/short', 4_700]]);
+  // Each marker records how long its export took, for the next window.
+  const done = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key!).filter((k) => k.includes('/done/'));
+  expect(done).toEqual(['%2Faws%2Flong!110000', '%2Faws%2Fnew!2000', '%2Faws%2Fshort!4200'].map((n) => `exported-logs/_state/done/P1D/20261124T000000Z/${n}`));
+  // The window had no markers when the run looked (once): no per-page listing of it, one of the window before.
+  const listed = s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input);
+  expect(listed.map((l) => [l.Prefix, l.MaxKeys])).toEqual([['exported-logs/_state/done/P1D/20261124T000000Z/', 1], [before, undefined]]);
 });

@@ -207,6 +207,7 @@ export class FakeLogs {
         destination: t.destination,
         destinationPrefix: t.destinationPrefix,
         status: { code: this.statusOf(t) as any, message: this.statusOf(t) === 'FAILED' ? 'simulated failure' : undefined },
+        executionInfo: { creationTime: t.created, ...(this.live.includes(t) ? {} : { completionTime: t.created + t.duration }) },
       })),
     };
   }

@@ -48959,6 +48959,15 @@ function markerPrefix(keyPrefix, period, w) {
 function markerName(group4) {
   return encodeURIComponent(group4);
 }
+var DURATION_MARK = "!";
+function markerKey(prefix, group4, durationMs) {
+  return `${prefix}${markerName(group4)}${DURATION_MARK}${Math.max(0, Math.round(durationMs))}`;
+}
+function parseMarker(prefix, key) {
+  const [name, ms] = key.slice(prefix.length).split(DURATION_MARK);
+  const durationMs = ms === void 0 ? void 0 : Number(ms);
+  return durationMs !== void 0 && Number.isFinite(durationMs) ? { name, durationMs } : { name };
+}
 function leaseKey(keyPrefix) {
   return join5(stateRoot(keyPrefix), "lease.json");
 }
@@ -48977,11 +48986,18 @@ function windowOfTask(taskPrefix, period, name) {
 
 // src/handler/policy.ts
 var FIRST_LOOK_MS = 2500;
-function nextLookMs(elapsedMs) {
+var EXPECTED_MARGIN = 0.1;
+var EXPECTED_SLACK_MS = 300;
+var HAND_BACK_MS = 45e3;
+function firstLookMs(expectedMs) {
+  return expectedMs ? Math.round(expectedMs * (1 + EXPECTED_MARGIN) + EXPECTED_SLACK_MS) : FIRST_LOOK_MS;
+}
+function nextLookMs(elapsedMs, expectedMs) {
+  if (expectedMs && elapsedMs < 2 * expectedMs) return Math.max(1e3, Math.round(expectedMs * 0.2));
   return Math.max(FIRST_LOOK_MS, Math.round(elapsedMs * 0.5));
 }
-function waitSeconds(elapsedMs, minSeconds, maxSeconds) {
-  return Math.min(maxSeconds, Math.max(minSeconds, Math.ceil(nextLookMs(elapsedMs) / 1e3)));
+function waitSeconds(elapsedMs, minSeconds, maxSeconds, expectedMs) {
+  return Math.min(maxSeconds, Math.max(minSeconds, Math.ceil(nextLookMs(elapsedMs, expectedMs) / 1e3)));
 }
 function backoffSeconds(turnsWaited, minSeconds, maxSeconds) {
   return Math.min(maxSeconds, Math.max(minSeconds, Math.round(minSeconds * 2 ** Math.min(turnsWaited, 16))));
@@ -52340,7 +52356,7 @@ var Engine = class {
       const item = await this.nextItem(state2);
       if (!item) return this.finish(state2);
       if (clock.now() >= deadline) return this.wait(state2, this.config.minWaitSeconds);
-      const r5 = await this.start(state2, item, recover || state2.recover);
+      const r5 = await this.start(state2, item, recover || state2.recover, deadline);
       recover = false;
       if (r5) return r5;
     }
@@ -52409,19 +52425,19 @@ var Engine = class {
       }
       if (state2.w >= state2.windows.length) {
         state2.page = void 0;
-        state2.done = void 0;
+        state2.marks = void 0;
         if (state2.token === void 0) state2.src += 1;
         continue;
       }
       if (state2.g >= state2.page.length) {
         state2.w += 1;
         state2.g = 0;
-        state2.done = void 0;
+        state2.marks = void 0;
         continue;
       }
       const window2 = this.window(state2.windows[state2.w]);
-      if (!state2.done) state2.done = state2.reexport ? [] : await this.listDone(state2.page, window2);
-      if (state2.done.includes(state2.g)) {
+      if (!state2.marks) state2.marks = await this.readMarks(state2, state2.page, window2);
+      if (state2.marks.done.includes(state2.g)) {
         state2.g += 1;
         continue;
       }
@@ -52446,15 +52462,42 @@ var Engine = class {
     state2.page = page;
     state2.w = 0;
     state2.g = 0;
-    state2.done = void 0;
+    state2.marks = void 0;
   }
-  /** Page indexes whose marker exists for the window: one ListObjectsV2 call per page and window. */
-  async listDone(page, window2) {
-    if (page.length === 0) return [];
+  /**
+   * Which groups of the page are done for the window, and how long each one's export of the
+   * window before took: one ListObjectsV2 call per page and window for the window before, and
+   * one for the window itself unless it is known to have no markers.
+   */
+  async readMarks(state2, page, window2) {
+    const skipDone = state2.reexport || (await this.cleanWindows(state2)).includes(window2.start);
+    const done = skipDone ? /* @__PURE__ */ new Map() : await this.listMarkers(page, window2);
+    const before = await this.listMarkers(page, windowAt(window2.start - 1, this.config.period, this.config.timeZone));
+    return {
+      done: page.flatMap((g5, i5) => done.has(markerName(g5.n)) ? [i5] : []),
+      expected: page.map((g5) => before.get(markerName(g5.n)) ?? 0)
+    };
+  }
+  /** The run's windows that have no done-marker, listed once per run (one call per window). */
+  async cleanWindows(state2) {
+    if (!state2.clean) {
+      const clean = [];
+      for (const start of state2.windows) {
+        const prefix = markerPrefix(this.config.keyPrefix, this.config.period, this.window(start));
+        const res = await s3.send(new import_client_s32.ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: prefix, MaxKeys: 1 }));
+        if (!res.Contents?.length) clean.push(start);
+      }
+      state2.clean = clean;
+    }
+    return state2.clean;
+  }
+  /** The markers of the page's groups for a window: encoded group name to export duration (ms). */
+  async listMarkers(page, window2) {
+    const found = /* @__PURE__ */ new Map();
+    if (page.length === 0) return found;
     const prefix = markerPrefix(this.config.keyPrefix, this.config.period, window2);
     const first = prefix + markerName(page[0].n);
     const last = prefix + markerName(page[page.length - 1].n);
-    const found = /* @__PURE__ */ new Set();
     const startAfter = first.slice(0, -1);
     let token;
     while (true) {
@@ -52465,11 +52508,14 @@ var Engine = class {
         ContinuationToken: token
       }));
       const keys = (res.Contents ?? []).map((o3) => o3.Key);
-      keys.forEach((k5) => found.add(k5));
+      for (const key of keys) {
+        const m3 = parseMarker(prefix, key);
+        found.set(m3.name, m3.durationMs);
+      }
       if (!res.IsTruncated || keys.length === 0 || keys[keys.length - 1] >= last) break;
       token = res.NextContinuationToken;
     }
-    return page.flatMap((g5, i5) => found.has(prefix + markerName(g5.n)) ? [i5] : []);
+    return found;
   }
   /**
    * The part of the window the group can hold: none if the window ended before the group was
@@ -52485,7 +52531,7 @@ var Engine = class {
   }
   // ---------------------------------------------------------------- export tasks
   /** Starts the export of an item; answers a turn result when the loop must hand back. */
-  async start(state2, item, recover) {
+  async start(state2, item, recover, deadline) {
     const { group: group4, window: window2, range: range2 } = item;
     const { bucket, keyPrefix, period, timeZone, taskPrefix } = this.config;
     const destinationPrefix = exportPrefix(keyPrefix, group4.n, window2, period, timeZone);
@@ -52505,11 +52551,16 @@ var Engine = class {
         destination: bucket,
         destinationPrefix
       }));
-      state2.active = { id: res.taskId, group: group4.n, window: window2.start, since: clock.now() };
+      const expected = state2.marks?.expected[state2.g] || void 0;
+      state2.active = { id: res.taskId, group: group4.n, window: window2.start, since: clock.now(), expected };
       state2.waited = 0;
       count("ExportsStarted");
-      log("INFO", "export started", { logGroupName: group4.n, window: windowId(window2), taskId: res.taskId, from: range2.from, to: range2.to, destinationPrefix });
-      await clock.sleep(FIRST_LOOK_MS);
+      log("INFO", "export started", { logGroupName: group4.n, window: windowId(window2), taskId: res.taskId, from: range2.from, to: range2.to, destinationPrefix, expectedSeconds: expected && expected / 1e3 });
+      const look = firstLookMs(expected);
+      if (look > HAND_BACK_MS || clock.now() + look > deadline) {
+        return this.wait(state2, Math.min(this.config.maxWaitSeconds, Math.ceil(look / 1e3)));
+      }
+      await clock.sleep(look);
       return void 0;
     } catch (e5) {
       switch (errorName(e5)) {
@@ -52578,12 +52629,14 @@ var Engine = class {
       const code = task?.status?.code;
       const elapsed = clock.now() - active.since;
       if (code === "COMPLETED") {
-        await this.writeMarker(state2, active, window2, task);
+        const info = task.executionInfo;
+        const took = info?.completionTime && info.creationTime ? info.completionTime - info.creationTime : elapsed;
+        await this.writeMarker(state2, active, window2, task, took);
         state2.stats.exported += 1;
         count("ExportsCompleted");
         seconds("ExportDuration", elapsed / 1e3);
         seconds("ExportLag", (clock.now() - window2.end) / 1e3);
-        log("INFO", "export completed", { logGroupName: active.group, window: windowId(window2), taskId: active.id, seconds: elapsed / 1e3 });
+        log("INFO", "export completed", { logGroupName: active.group, window: windowId(window2), taskId: active.id, seconds: took / 1e3 });
         this.settle(state2, active);
         return void 0;
       }
@@ -52602,10 +52655,10 @@ var Engine = class {
         }
         return void 0;
       }
-      const gap = nextLookMs(elapsed);
+      const gap = nextLookMs(elapsed, active.expected);
       const polled = clock.now() - invocationStart;
       if (polled + gap > pollSeconds * 1e3 || clock.now() + gap > deadline) {
-        return this.wait(state2, waitSeconds(elapsed, minWaitSeconds, maxWaitSeconds));
+        return this.wait(state2, waitSeconds(elapsed, minWaitSeconds, maxWaitSeconds, active.expected));
       }
       await clock.sleep(gap);
     }
@@ -52617,12 +52670,16 @@ var Engine = class {
   }
   /**
    * A task ended well: move past its item when it is the current one; otherwise (an adopted task)
-   * forget the listed markers, which may predate the marker just written.
+   * forget what the markers said, which may predate the marker just written.
    */
   settle(state2, active) {
     state2.active = void 0;
-    if (this.isCurrent(state2, active)) this.advance(state2);
-    else state2.done = void 0;
+    if (this.isCurrent(state2, active)) {
+      this.advance(state2);
+      return;
+    }
+    state2.marks = void 0;
+    state2.clean = state2.clean?.filter((w) => w !== active.window);
   }
   advance(state2) {
     state2.g += 1;
@@ -52638,8 +52695,8 @@ var Engine = class {
     this.advance(state2);
   }
   // ---------------------------------------------------------------- S3 state
-  async writeMarker(state2, active, window2, task) {
-    const key = markerPrefix(this.config.keyPrefix, this.config.period, window2) + markerName(active.group);
+  async writeMarker(state2, active, window2, task, durationMs) {
+    const key = markerKey(markerPrefix(this.config.keyPrefix, this.config.period, window2), active.group, durationMs);
     await s3.send(new import_client_s32.PutObjectCommand({
       Bucket: this.config.bucket,
       Key: key,
