@@ -1,4 +1,4 @@
-import { awscdk, javascript } from 'projen';
+import { awscdk, javascript, typescript } from 'projen';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-cloudwatch-logs-s3-exporter',
@@ -12,6 +12,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   keywords: ['cdk', 'awscdk', 'aws-cdk', 'cloudwatch', 'logs', 's3', 'export'],
   defaultReleaseBranch: 'main',
   projenrcTs: true,
+  // `npx projen` only runs this file; `test` type-checks it (task typecheck:projenrc).
+  projenrcTsOptions: { runner: typescript.TypeScriptRunner.tsNode({ typeCheck: false, tsconfig: 'projenrc/tsconfig.json' }) },
   packageManager: javascript.NodePackageManager.NPM,
 
   // Stable aws-scheduler and aws-scheduler-targets; the lowest release whose Go modules all resolve.
@@ -89,6 +91,10 @@ project.eslint?.addOverride({
 
 // Tests load the bundled handler asset: bundle before testing, also on a fresh clone.
 project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
+project.testTask.spawn(project.addTask('typecheck:projenrc', {
+  description: 'Type-check .projenrc.ts and projenrc/',
+  exec: 'tsc --noEmit -p projenrc/tsconfig.json',
+}));
 
 // Integration test (test/integ.*.ts): `integ` checks its committed snapshot without deploying
 // (part of `test`); `integ:deploy` runs it against the account of the current AWS credentials.
