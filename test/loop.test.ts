@@ -3,47 +3,15 @@
  * of CloudWatch Logs (one active export task, PENDING -> RUNNING -> COMPLETED) and S3.
  */
 import { Duration, TimeZone } from 'aws-cdk-lib';
-import { FakeLogs, FakeS3, VirtualClock, installFakes } from './harness/fakes';
-import { Loop, fromTemplate } from './harness/loop';
-import { synth } from './harness/stack';
-import { exportPrefix } from '../src/handler/layout';
-import { Window, windowAt, windowsBetween } from '../src/handler/windows';
+import { BUCKET, World, days, expectExactlyOnce, world as makeWorld } from './harness/world';
+import { windowAt } from '../src/handler/windows';
 
-const BUCKET = 'exports-bucket';
-
-function world(props = {}, now = Date.parse('2026-11-25T01:00:00Z'), logsOptions = {}, configOverrides = {}) {
-  const { template } = synth(props);
-  const synthesized = fromTemplate(template.toJSON(), BUCKET);
-  Object.assign(synthesized.config, configOverrides);
-  const clock = new VirtualClock(now);
-  clock.install();
-  const s3 = new FakeS3();
-  const logs = new FakeLogs(clock, s3, logsOptions);
-  const restore = installFakes(logs, s3);
-  const loop = new Loop(synthesized, clock);
-  return { synthesized, clock, s3, logs, loop, restore };
-}
-
-/** Asserts that exactly the expected (group, window) pairs were exported, each once, under the right keys. */
-function expectExactlyOnce(w: ReturnType<typeof world>, groups: string[], windows: Window[]) {
-  const { config } = w.synthesized;
-  const expected = new Map<string, number>();
-  for (const g of groups) {
-    for (const win of windows) expected.set(`${g}|${win.start}|${win.end - 1}`, 1);
-  }
-  expect(Object.fromEntries(w.logs.completedExports())).toEqual(Object.fromEntries(expected));
-  for (const g of groups) {
-    for (const win of windows) {
-      const prefix = exportPrefix(config.keyPrefix, g, win, config.period, config.timeZone);
-      expect(w.s3.keys(BUCKET, `${prefix}/`).filter((k) => k.endsWith('.gz'))).toHaveLength(1);
-    }
-  }
-  const markers = w.s3.keys(BUCKET, `${config.keyPrefix}/_state/done/`);
-  expect(markers).toHaveLength(groups.length * windows.length);
+function world(props = {}, now = Date.parse('2026-11-25T01:00:00Z'), logsOptions = {}, configOverrides = {}): World {
+  return makeWorld({ props, now, logs: logsOptions, config: configOverrides });
 }
 
 describe('export loop', () => {
-  let w: ReturnType<typeof world>;
+  let w: World;
   afterEach(() => w.restore());
 
   test('exports 35 groups, with and without a leading slash, exactly once; a second run exports nothing', async () => {
@@ -115,10 +83,8 @@ describe('export loop', () => {
   });
 });
 
-const days = (first: string, last: string) => windowsBetween(Date.parse(first), Date.parse(last), 'P1D', 'UTC', 1000);
-
 describe('never lose a window', () => {
-  let w: ReturnType<typeof world>;
+  let w: World;
   afterEach(() => w.restore());
   const GROUPS = ['/aws/lambda/a', '/aws/lambda/b', 'plain', '/ecs/c'];
   function addGroups() {
@@ -241,7 +207,7 @@ describe('never lose a window', () => {
 });
 
 describe('scale', () => {
-  let w: ReturnType<typeof world>;
+  let w: World;
   afterEach(() => w.restore());
 
   test('pages of log groups, continue-as-new before the history limit, a small payload', async () => {
@@ -286,21 +252,15 @@ test.each([
   ['one hour', Duration.hours(1), 12],
   ['six minutes, shorter than one invocation', Duration.minutes(6), 3],
 ])('a run longer than the execution timeout (%s) continues as a new execution before it', async (_name, timeout, groups) => {
-  const { template } = synth({ settleTime: Duration.hours(0), timeout });
-  const synthesized = fromTemplate(template.toJSON(), BUCKET);
-  const clock = new VirtualClock(Date.parse('2026-11-25T01:00:00Z'));
-  clock.install();
-  const s3 = new FakeS3();
-  const logs = new FakeLogs(clock, s3, { duration: () => 10 * 60_000 });
-  const restore = installFakes(logs, s3);
+  const w = world({ settleTime: Duration.hours(0), timeout }, undefined, { duration: () => 10 * 60_000 });
   try {
-    for (let i = 0; i < groups; i++) logs.addGroup(`/g/${i}`);
-    const chain = await new Loop(synthesized, clock).run({});
+    for (let i = 0; i < groups; i++) w.logs.addGroup(`/g/${i}`);
+    const chain = await w.loop.run({});
     expect(chain.length).toBeGreaterThan(1);
     expect(chain.every((e) => e.status === 'SUCCEEDED')).toBe(true);
-    expect(logs.completedExports().size).toBe(groups);
-    expect([...logs.completedExports().values()].every((n) => n === 1)).toBe(true);
+    expect(w.logs.completedExports().size).toBe(groups);
+    expect([...w.logs.completedExports().values()].every((n) => n === 1)).toBe(true);
   } finally {
-    restore();
+    w.restore();
   }
 });

@@ -8,13 +8,16 @@ import { join } from 'path';
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';
 
-/** Resolves the intrinsic functions of a synthesized value with fixed names for references. */
+/**
+ * Resolves the intrinsic functions of a synthesized value with fixed names for references (and
+ * `AWS::StackName` from `refs`, when given there).
+ */
 export function resolve(value: any, refs: Record<string, string>): any {
   if (Array.isArray(value)) return value.map((v) => resolve(v, refs));
   if (value && typeof value === 'object') {
     if ('Ref' in value) {
-      const pseudo: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::URLSuffix': 'amazonaws.com' };
-      return pseudo[value.Ref] ?? refs[value.Ref] ?? `ref-${value.Ref}`;
+      const pseudo: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': 'Stack' };
+      return refs[value.Ref] ?? pseudo[value.Ref] ?? `ref-${value.Ref}`;
     }
     if ('Fn::GetAtt' in value) return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${value['Fn::GetAtt'][0]}`;
     if ('Fn::Join' in value) return resolve(value['Fn::Join'][1], refs).join(value['Fn::Join'][0]);
@@ -24,6 +27,8 @@ export function resolve(value: any, refs: Record<string, string>): any {
 }
 
 export interface ExporterStack {
+  /** The name given to the stack's bucket. */
+  readonly bucket: string;
   /** The state machine definition (Amazon States Language). */
   readonly definition: any;
   /** The handler's `EXPORTER_CONFIG` environment variable. */
@@ -37,9 +42,9 @@ export interface ExporterStack {
 }
 
 /** The exporter of a synthesized template; the bucket the stack creates is given `bucketName`. */
-export function exporterOf(template: any, bucketName: string): ExporterStack {
+export function exporterOf(template: any, bucketName: string, stackName = 'Stack'): ExporterStack {
   const resources = Object.entries<any>(template.Resources);
-  const refs: Record<string, string> = {};
+  const refs: Record<string, string> = { 'AWS::StackName': stackName };
   for (const [id, r] of resources) {
     if (r.Type === 'AWS::S3::Bucket') refs[id] = bucketName;
     if (r.Type === 'AWS::Logs::LogGroup') refs[id] = `/own/${id}`;
@@ -48,6 +53,7 @@ export function exporterOf(template: any, bucketName: string): ExporterStack {
   const fn = resources.find(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.EXPORTER_CONFIG)![1];
   const definition = JSON.parse(resolve(sm.Properties.DefinitionString, refs));
   return {
+    bucket: bucketName,
     definition,
     configJson: resolve(fn.Properties.Environment.Variables.EXPORTER_CONFIG, refs),
     timeoutSeconds: definition.TimeoutSeconds,
@@ -64,7 +70,7 @@ export interface AssemblyExporter extends ExporterStack {
 /** The exporter of a stack in a cloud assembly folder (`cdk.out`). */
 export function loadExporter(outdir: string, stackName: string, bucketName: string): AssemblyExporter {
   const read = (file: string) => JSON.parse(readFileSync(join(outdir, file), 'utf8'));
-  const exporter = exporterOf(read(`${stackName}.template.json`), bucketName);
+  const exporter = exporterOf(read(`${stackName}.template.json`), bucketName, stackName);
   const assets = read(`${stackName}.assets.json`).files as Record<string, any>;
   const asset = Object.values(assets).find((a) =>
     Object.values<any>(a.destinations).some((d) => d.objectKey === exporter.codeKey));

@@ -70,13 +70,13 @@ async function capturingLogs<T>(onLog: (entry: LogEntry) => void, fn: () => Prom
 /**
  * Options of a local run of the exporter's state machine: its Export task bound to `exportTask`
  * (which receives the task's parameters and must count retries itself: the interpreter leaves
- * `$$.State.RetryCount` at 0), ContinueAsNew bound to nothing (the caller starts the next
+ * `$$.State.RetryCount` at 0; a redrive passes `$$.Execution.RedriveCount`), ContinueAsNew bound to nothing (the caller starts the next
  * execution of the chain), the Wait state and retry intervals not slept.
  */
-export function runOptions(executionName: string, exportTask: (parameters: any) => Promise<unknown>) {
+export function runOptions(executionName: string, exportTask: (parameters: any) => Promise<unknown>, redriveCount = 0) {
   return {
     context: {
-      Execution: { Id: `arn:aws:states:us-east-1:123456789012:execution:exporter:${executionName}`, Name: executionName },
+      Execution: { Id: `arn:aws:states:us-east-1:123456789012:execution:exporter:${executionName}`, Name: executionName, RedriveCount: redriveCount },
       StateMachine: { Id: 'arn:aws:states:us-east-1:123456789012:stateMachine:exporter' },
       State: { RetryCount: 0 },
     } as any,

@@ -4,6 +4,7 @@
  * export task per account, PENDING -> RUNNING -> COMPLETED over time, FAILED tasks, throttling,
  * sorted and paginated DescribeLogGroups, S3 conditional writes and listing.
  */
+import { AsyncLocalStorage } from 'async_hooks';
 import {
   CloudWatchLogsClient, CreateExportTaskCommand, CreateExportTaskCommandInput, DescribeExportTasksCommand,
   DescribeExportTasksCommandInput, DescribeLogGroupsCommand, DescribeLogGroupsCommandInput, ExportTask,
@@ -26,6 +27,63 @@ export class VirtualClock {
       this.slept += ms;
     };
   }
+}
+
+/** One SDK call as a fault rule sees it: its operation, its input and its number in the invocation (1-based). */
+export interface Call {
+  readonly op: string;
+  readonly input: any;
+  readonly n: number;
+}
+
+/** Where a killed invocation dies: before the call takes effect, or after it took effect but before its answer returns. */
+export type KillPoint = 'before' | 'after';
+
+/** What one handler invocation may do: its calls are counted, and it may be killed at any of them. */
+export interface Invocation {
+  /** Kills the invocation at a call (every later call of the invocation then fails too, without effect). */
+  readonly kill?: (call: Call) => KillPoint | undefined;
+  /** Virtual time after which the invocation is dead (its Lambda timeout). */
+  readonly deadline?: number;
+  calls: number;
+  dead: boolean;
+}
+
+/** The invocation an SDK call belongs to (async context: concurrent invocations keep their own). */
+export const invocations = new AsyncLocalStorage<Invocation>();
+
+/** The error a killed invocation's pending calls end with; nothing the handler does after it reaches AWS. */
+export class Killed extends Error {
+  constructor(where: string) {
+    super(`invocation killed ${where}`);
+    this.name = 'Killed';
+  }
+}
+
+/**
+ * Runs one SDK call of the current invocation: counts it, and kills the invocation where its rule
+ * says, or once its deadline has passed. A dead invocation's calls never take effect.
+ */
+function guarded<T>(op: string, input: any, effect: () => T): T {
+  const inv = invocations.getStore();
+  if (!inv) return effect();
+  if (inv.dead) throw new Killed(`before ${op} (already dead)`);
+  if (inv.deadline !== undefined && clock.now() > inv.deadline) {
+    inv.dead = true;
+    throw new Killed(`before ${op}: past its timeout`);
+  }
+  inv.calls += 1;
+  const point = inv.kill?.({ op, input, n: inv.calls });
+  if (point === 'before') {
+    inv.dead = true;
+    throw new Killed(`before ${op} #${inv.calls}`);
+  }
+  const out = effect();
+  if (point === 'after') {
+    inv.dead = true;
+    throw new Killed(`after ${op} #${inv.calls}`);
+  }
+  return out;
 }
 
 export function awsError(name: string, message: string, httpStatusCode = 400): Error {
@@ -62,6 +120,8 @@ export interface LogsOptions {
   throttleEvery?: number;
   /** Virtual time each call takes (default 0). */
   latencyMs?: number;
+  /** How long a DescribeLogGroups token stays valid (default 24 hours, as documented). */
+  tokenTtlMs?: number;
 }
 
 export class FakeLogs {
@@ -151,12 +211,21 @@ export class FakeLogs {
     this.sortedNames ??= [...this.groups.keys()].sort();
     const prefix = input.logGroupNamePrefix ?? '';
     const names = prefix ? this.sortedNames.filter((n) => n.startsWith(prefix)) : this.sortedNames;
-    const start = input.nextToken ? Number(input.nextToken) : 0;
+    let start = 0;
+    if (input.nextToken) {
+      // `<position>@<issued at>`: the token expires like the real one (24 hours after it was issued).
+      const [position, issued] = input.nextToken.split('@').map(Number);
+      if (!Number.isFinite(position) || !(this.vclock.now - issued <= (this.opts.tokenTtlMs ?? 86_400_000))) {
+        this.calls.expiredTokens = (this.calls.expiredTokens ?? 0) + 1;
+        throw awsError('InvalidParameterException', 'The specified nextToken has expired.');
+      }
+      start = position;
+    }
     const limit = Math.min(input.limit ?? 50, 50);
     const page = names.slice(start, start + limit).map((n) => this.groups.get(n)!);
     return {
       logGroups: page.map((g) => ({ logGroupName: g.name, creationTime: g.creationTime, retentionInDays: g.retentionInDays })),
-      nextToken: start + limit < names.length ? String(start + limit) : undefined,
+      nextToken: start + limit < names.length ? `${start + limit}@${this.vclock.now}` : undefined,
     };
   }
 
@@ -214,7 +283,7 @@ export class FakeLogs {
 }
 
 export class FakeS3 {
-  readonly objects = new Map<string, { body: string; etag: string }>();
+  readonly objects = new Map<string, { body: string; etag: string; modified: number }>();
   readonly calls: Record<string, number> = {};
   private version = 0;
   /** Every `<bucket>/<key>`, sorted, for listing by binary search. */
@@ -227,7 +296,7 @@ export class FakeS3 {
     const etag = `"${++this.version}"`;
     const full = `${bucket}/${key}`;
     if (!this.objects.has(full)) this.sorted.splice(this.lowerBound(full), 0, full);
-    this.objects.set(full, { body, etag });
+    this.objects.set(full, { body, etag, modified: this.vclock?.now ?? clock.now() });
     return etag;
   }
 
@@ -276,6 +345,10 @@ export class FakeS3 {
     return { ETag: o.etag, Body: { transformToString: async () => o.body } as any };
   }
 
+  private listed(bucket: string, Key: string) {
+    return { Key, LastModified: new Date(this.objects.get(`${bucket}/${Key}`)!.modified) };
+  }
+
   listObjectsV2(input: ListObjectsV2CommandInput) {
     this.count('ListObjectsV2');
     const prefix = input.Prefix ?? '';
@@ -290,30 +363,37 @@ export class FakeS3 {
         if (i >= 0) prefixes.add(k.slice(0, i + 1));
         else contents.push(k);
       }
-      return { Contents: contents.map((Key) => ({ Key })), CommonPrefixes: [...prefixes].map((Prefix) => ({ Prefix })), IsTruncated: false };
+      return {
+        Contents: contents.map((Key) => this.listed(input.Bucket!, Key)),
+        CommonPrefixes: [...prefixes].map((Prefix) => ({ Prefix })),
+        IsTruncated: false,
+      };
     }
     const page = keys.slice(0, max);
     return {
-      Contents: page.map((Key) => ({ Key })),
+      Contents: page.map((Key) => this.listed(input.Bucket!, Key)),
       IsTruncated: keys.length > max,
       NextContinuationToken: keys.length > max ? page[page.length - 1] : undefined,
     };
   }
 }
 
-/** Routes the SDK clients' calls to the fakes. Returns a function that restores the clients. */
+/**
+ * Routes the SDK clients' calls to the fakes, each through the fault rule of the invocation that
+ * makes it. Returns a function that restores the clients.
+ */
 export function installFakes(logs: FakeLogs, s3: FakeS3): () => void {
   const logsMock = mockClient(CloudWatchLogsClient);
-  logsMock.on(DescribeLogGroupsCommand).callsFake((i) => logs.describeLogGroups(i));
-  logsMock.on(CreateExportTaskCommand).callsFake((i) => logs.createExportTask(i));
-  logsMock.on(DescribeExportTasksCommand).callsFake((i) => logs.describeExportTasks(i));
+  logsMock.on(DescribeLogGroupsCommand).callsFake((i) => guarded('DescribeLogGroups', i, () => logs.describeLogGroups(i)));
+  logsMock.on(CreateExportTaskCommand).callsFake((i) => guarded('CreateExportTask', i, () => logs.createExportTask(i)));
+  logsMock.on(DescribeExportTasksCommand).callsFake((i) => guarded('DescribeExportTasks', i, () => logs.describeExportTasks(i)));
   const s3Mock = mockClient(S3Client);
-  s3Mock.on(PutObjectCommand).callsFake((i) => s3.putObject(i));
-  s3Mock.on(GetObjectCommand).callsFake((i) => s3.getObject(i));
-  s3Mock.on(ListObjectsV2Command).callsFake((i) => {
+  s3Mock.on(PutObjectCommand).callsFake((i) => guarded('PutObject', i, () => s3.putObject(i)));
+  s3Mock.on(GetObjectCommand).callsFake((i) => guarded('GetObject', i, () => s3.getObject(i)));
+  s3Mock.on(ListObjectsV2Command).callsFake((i) => guarded('ListObjectsV2', i, () => {
     logs.tick();
     return s3.listObjectsV2(i);
-  });
+  }));
   s3Mock.on(DeleteObjectCommand).rejects(new Error('the exporter never deletes'));
   return () => {
     logsMock.restore();

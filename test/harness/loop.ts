@@ -4,7 +4,7 @@
  * virtual clock of the fakes. Emulates what the local interpreter lacks: `$$.State.RetryCount`,
  * the Wait state's duration (advanced on the virtual clock) and the execution timeout.
  */
-import { VirtualClock } from './fakes';
+import { KillPoint, Call, VirtualClock, invocations } from './fakes';
 import { ExporterStack, exporterOf } from '../../examples/local/assembly';
 import { localStateMachine, runOptions } from '../../examples/local/run';
 import { ExporterConfig, parseConfig } from '../../src/handler/config';
@@ -17,13 +17,16 @@ export interface Synthesized extends ExporterStack {
 }
 
 /** The state machine definition and the handler configuration of a synthesized template. */
-export function fromTemplate(template: any, bucketName = 'exports-bucket'): Synthesized {
-  const exporter = exporterOf(template, bucketName);
+export function fromTemplate(template: any, bucketName = 'exports-bucket', stackName?: string): Synthesized {
+  const exporter = exporterOf(template, bucketName, stackName);
   return { ...exporter, config: parseConfig(exporter.configJson) };
 }
 
 export interface Execution {
   readonly name: string;
+  /** Input of the last Export state entered: where a redrive restarts. */
+  lastExportInput?: unknown;
+  redriveCount: number;
   status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
   error?: string;
   cause?: string;
@@ -35,12 +38,39 @@ export interface Execution {
   invocations: number;
 }
 
+/** One handler invocation, as fault rules see it. */
+export interface InvocationInfo {
+  /** The execution's name. */
+  readonly execution: string;
+  /** 1-based, over the whole run (every execution of the chain, retries included). */
+  readonly number: number;
+  /** 1-based, within the execution. */
+  readonly inExecution: number;
+  readonly retryCount: number;
+  readonly redriveCount: number;
+}
+
 export interface RunOptions {
-  /** Throw from the handler on these invocation numbers (1-based, over the whole run). */
+  /** Throw from the handler, before it does anything, on these invocation numbers (1-based, over the whole run). */
   readonly crashOn?: number[];
+  /** Throw from the handler, before it does anything, on the invocations this says. */
+  readonly crashWhen?: (inv: InvocationInfo) => boolean;
   /** Invocations that hang for `hangMs` of virtual time, then time out (a stuck dependency). */
   readonly hangOn?: number[];
   readonly hangMs?: number;
+  /**
+   * Kills an invocation at one of its SDK calls, before or after the call takes effect: the
+   * invocation dies there (no later call of it takes effect) and the state machine retries the
+   * task with the killed attempt's input, as after a Lambda timeout or out-of-memory error.
+   */
+  readonly kill?: (inv: InvocationInfo) => ((call: Call) => KillPoint | undefined) | undefined;
+  /**
+   * Invocations whose answer the state machine never gets (Lambda.ClientExecutionTimeoutException):
+   * it retries at once while the invocation keeps running until it ends or its timeout kills it.
+   */
+  readonly clientTimeoutOn?: (inv: InvocationInfo) => boolean;
+  /** Called before each invocation (to move the clock, or start other runs meanwhile). */
+  readonly beforeInvocation?: (inv: InvocationInfo) => Promise<void> | void;
 }
 
 export class Loop {
@@ -49,6 +79,8 @@ export class Loop {
   invocations = 0;
   handlerMs = 0;
   private engine: Engine;
+  /** Invocations still running after the state machine stopped waiting for them. */
+  private readonly background: Promise<unknown>[] = [];
 
   constructor(private readonly synth: Synthesized, private readonly clock: VirtualClock, private readonly invocationOverheadMs = 0) {
     this.engine = new Engine(synth.config);
@@ -56,64 +88,99 @@ export class Loop {
 
   /** Runs an execution and the executions it continues as, to the end of the chain. */
   async run(input: unknown, name = `run-${this.executions.length + 1}`, options: RunOptions = {}): Promise<Execution[]> {
-    const chain: Execution[] = [];
-    let next: { name: string; input: unknown } | undefined = { name, input };
-    while (next) {
-      const e = await this.execute(next.name, next.input, options);
+    return this.chain(await this.execute({ name, input, options }), options);
+  }
+
+  /**
+   * Redrives a failed, timed-out or aborted execution as Step Functions does: the same execution
+   * (name, ARN) restarts at its Export state with the input that state last had, with
+   * `$$.Execution.RedriveCount` one higher; then the chain it continues as.
+   */
+  async redrive(failed: Execution, options: RunOptions = {}): Promise<Execution[]> {
+    if (failed.status === 'SUCCEEDED') throw new Error('only an unsuccessful execution can be redriven');
+    const e = await this.execute({ name: failed.name, input: failed.lastExportInput, options, redriveCount: failed.redriveCount + 1, startAt: 'Export' });
+    return this.chain(e, options);
+  }
+
+  /** Waits for the invocations that were still running in the background. */
+  async settled(): Promise<void> {
+    await Promise.allSettled(this.background);
+  }
+
+  private async chain(first: Execution, options: RunOptions): Promise<Execution[]> {
+    const chain: Execution[] = [first];
+    let e = first;
+    while (e.output?.status === 'CONTINUE' && e.status === 'SUCCEEDED') {
+      e = await this.execute({ name: e.output.continuation!, input: { state: e.output.state }, options });
       chain.push(e);
-      next = e.output?.status === 'CONTINUE' && e.status === 'SUCCEEDED'
-        ? { name: e.output.continuation!, input: { state: e.output.state } }
-        : undefined;
     }
     return chain;
   }
 
-  private async execute(name: string, input: unknown, options: RunOptions): Promise<Execution> {
-    const exec: Execution = { name, status: 'SUCCEEDED', transitions: 0, historyEvents: 2, invocations: 0 };
+  private async execute(run: { name: string; input: unknown; options: RunOptions; redriveCount?: number; startAt?: string }): Promise<Execution> {
+    const { name, input, options } = run;
+    const redriveCount = run.redriveCount ?? 0;
+    const exec: Execution = { name, status: 'SUCCEEDED', transitions: 0, historyEvents: 2, invocations: 0, redriveCount };
     this.executions.push(exec);
     const started = this.clock.now;
-    const machine = localStateMachine(this.synth.definition);
+    const machine = localStateMachine(run.startAt ? { ...this.synth.definition, StartAt: run.startAt } : this.synth.definition);
     let retryCount = 0;
     let lastResult: TurnResult | undefined;
     let timedOut = false;
     let abort = () => {};
-    const execution = machine.run(input as any, {
-      noThrowOnAbort: true,
-      ...runOptions(name, async (parameters: any) => {
-        // Lambda receives a serialized copy of its input.
-        const payload = JSON.parse(JSON.stringify(parameters));
-        // The Wait state before this turn lasted waitSeconds; a retry waited its interval.
-        if (retryCount > 0) this.clock.now += 5_000 * retryCount;
-        else if (payload.input?.status === 'WAIT') this.clock.now += payload.input.waitSeconds * 1000;
-        if (this.clock.now - started > this.synth.timeoutSeconds * 1000) {
-          timedOut = true;
-          abort();
-          throw new Error('States.Timeout');
+    const options_ = runOptions(name, async (parameters: any) => {
+      // Lambda receives a serialized copy of its input.
+      const payload = JSON.parse(JSON.stringify(parameters));
+      exec.lastExportInput = payload.input;
+      // The Wait state before this turn lasted waitSeconds; a retry waited its interval.
+      if (retryCount > 0) this.clock.now += 5_000 * retryCount;
+      else if (payload.input?.status === 'WAIT') this.clock.now += payload.input.waitSeconds * 1000;
+      if (this.clock.now - started > this.synth.timeoutSeconds * 1000) {
+        timedOut = true;
+        abort();
+        throw new Error('States.Timeout');
+      }
+      this.invocations += 1;
+      exec.invocations += 1;
+      exec.historyEvents += 3;
+      const info: InvocationInfo = { execution: name, number: this.invocations, inExecution: exec.invocations, retryCount, redriveCount };
+      await options.beforeInvocation?.(info);
+      const t0 = this.clock.now;
+      const deadline = t0 + this.synth.lambdaTimeoutSeconds * 1000;
+      const invocation = { kill: options.kill?.(info), deadline, calls: 0, dead: false };
+      const turn = async () => {
+        if (options.crashOn?.includes(info.number) || options.crashWhen?.(info)) throw new Error('simulated crash of the handler');
+        if (options.hangOn?.includes(info.number)) {
+          this.clock.now += options.hangMs ?? 0;
+          throw Object.assign(new Error('Task timed out'), { name: 'Sandbox.Timedout' });
         }
-        this.invocations += 1;
-        exec.invocations += 1;
-        exec.historyEvents += 3;
-        const t0 = this.clock.now;
-        try {
-          if (options.crashOn?.includes(this.invocations)) throw new Error('simulated crash of the handler');
-          if (options.hangOn?.includes(this.invocations)) {
-            this.clock.now += options.hangMs ?? 0;
-            throw Object.assign(new Error('Task timed out'), { name: 'Sandbox.Timedout' });
-          }
-          const executionStart = new Date(started).toISOString(); // the interpreter's is wall-clock time
-          const remainingMs = () => this.synth.lambdaTimeoutSeconds * 1000 - (this.clock.now - t0);
-          lastResult = await this.engine.turn({ ...payload, retryCount, executionStart }, { remainingMs });
-          retryCount = 0;
-          return lastResult;
-        } catch (e) {
-          retryCount += 1;
-          throw e;
-        } finally {
-          this.clock.now += this.invocationOverheadMs;
-          this.handlerMs += this.clock.now - t0;
-        }
-      }),
-    });
+        const executionStart = new Date(started).toISOString(); // the interpreter's is wall-clock time
+        const remainingMs = () => deadline - this.clock.now;
+        const result = await this.engine.turn({ ...payload, retryCount, redriveCount, executionStart }, { remainingMs });
+        // An invocation killed at a call whose error the handler swallowed still died there.
+        if (invocation.dead) throw Object.assign(new Error('the invocation was killed'), { name: 'Sandbox.Timedout' });
+        return result;
+      };
+      const running = invocations.run(invocation, turn);
+      if (options.clientTimeoutOn?.(info)) {
+        // The state machine stops waiting; the invocation runs on until it ends or times out.
+        this.background.push(running.catch(() => undefined));
+        retryCount += 1;
+        throw Object.assign(new Error('Lambda.ClientExecutionTimeoutException'), { name: 'Lambda.ClientExecutionTimeoutException' });
+      }
+      try {
+        lastResult = await running;
+        retryCount = 0;
+        return lastResult;
+      } catch (e) {
+        retryCount += 1;
+        throw e instanceof Error && e.name === 'Killed' ? Object.assign(new Error(e.message), { name: 'Sandbox.Timedout' }) : e;
+      } finally {
+        this.clock.now += this.invocationOverheadMs;
+        this.handlerMs += this.clock.now - t0;
+      }
+    }, redriveCount);
+    const execution = machine.run(input as any, { noThrowOnAbort: true, ...options_ });
     abort = execution.abort;
     const counting = (async () => {
       for await (const ev of execution.eventLogs) {

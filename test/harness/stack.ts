@@ -3,10 +3,11 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { ACCOUNT, REGION } from './loop';
 import { CloudWatchLogsS3Exporter, CloudWatchLogsS3ExporterProps } from '../../src';
 
-/** A stack holding one exporter, and its template. */
-export function synth(props: CloudWatchLogsS3ExporterProps = {}): { stack: Stack; exporter: CloudWatchLogsS3Exporter; template: Template } {
+/** A stack holding one exporter, and its template (construct path `Stack/Exporter` whatever the stack name). */
+export function synth(props: CloudWatchLogsS3ExporterProps = {}, stackName?: string):
+{ stack: Stack; exporter: CloudWatchLogsS3Exporter; template: Template } {
   const app = new App();
-  const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
+  const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION }, stackName });
   const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', props);
   return { stack, exporter, template: Template.fromStack(stack) };
 }

@@ -1,0 +1,85 @@
+/**
+ * A test world: an exporter stack synthesized with given props, its state machine run locally by
+ * a Loop with the real handler, on stateful fakes of CloudWatch Logs and S3 on a virtual clock;
+ * and the assertion every fault test ends with, that each (log group, window) was exported once.
+ */
+import { FakeLogs, FakeS3, LogsOptions, VirtualClock, installFakes } from './fakes';
+import { Loop, Synthesized, fromTemplate } from './loop';
+import { synth } from './stack';
+import { CloudWatchLogsS3ExporterProps } from '../../src';
+import { exportPrefix } from '../../src/handler/layout';
+import { Window, windowsBetween } from '../../src/handler/windows';
+
+export const BUCKET = 'exports-bucket';
+export const NOW = Date.parse('2026-11-25T01:00:00Z');
+
+export interface World {
+  readonly synthesized: Synthesized;
+  readonly clock: VirtualClock;
+  readonly s3: FakeS3;
+  readonly logs: FakeLogs;
+  readonly loop: Loop;
+  restore(): void;
+}
+
+export interface WorldOptions {
+  readonly props?: CloudWatchLogsS3ExporterProps;
+  readonly now?: number;
+  readonly logs?: LogsOptions;
+  /** Changes to the handler configuration the construct wrote. */
+  readonly config?: Record<string, unknown>;
+  /** Stack name (the same construct path in stacks of other names is another exporter). */
+  readonly stackName?: string;
+  readonly bucket?: string;
+  /** Share the account's CloudWatch Logs and S3 with another world (a second exporter). */
+  readonly shareWith?: World;
+}
+
+export function world(o: WorldOptions = {}): World {
+  const { template } = synth(o.props ?? {}, o.stackName);
+  const synthesized = fromTemplate(template.toJSON(), o.bucket ?? BUCKET, o.stackName);
+  Object.assign(synthesized.config, o.config ?? {});
+  const clock = o.shareWith?.clock ?? new VirtualClock(o.now ?? NOW);
+  clock.install();
+  const s3 = o.shareWith?.s3 ?? new FakeS3();
+  const logs = o.shareWith?.logs ?? new FakeLogs(clock, s3, o.logs ?? {});
+  const restore = o.shareWith ? () => {} : installFakes(logs, s3);
+  return { synthesized, clock, s3, logs, loop: new Loop(synthesized, clock), restore };
+}
+
+/** Daily UTC windows from the one starting at `first` to the one starting at `last` (ISO times). */
+export const days = (first: string, last: string): Window[] => windowsBetween(Date.parse(first), Date.parse(last), 'P1D', 'UTC', 1000);
+
+/** Exports that completed into `bucket`, by `<group>|<from>|<to>`, with how many times each. */
+export function completedInto(w: World, bucket: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const t of w.logs.tasks) {
+    if (t.destination !== bucket || w.logs.statusOf(t) !== 'COMPLETED') continue;
+    const k = `${t.logGroupName}|${t.from}|${t.to}`;
+    out.set(k, (out.get(k) ?? 0) + 1);
+  }
+  return out;
+}
+
+/**
+ * Asserts that exactly the expected (group, window) pairs were exported into the world's bucket,
+ * each once, each into its own folder, each with one done-marker; and nothing else.
+ */
+export function expectExactlyOnce(w: World, groups: string[], windows: Window[], bucket = w.synthesized.bucket): void {
+  const { config } = w.synthesized;
+  const expected = new Map<string, number>();
+  for (const g of groups) {
+    for (const win of windows) expected.set(`${g}|${win.start}|${win.end - 1}`, 1);
+  }
+  expect(Object.fromEntries(completedInto(w, bucket))).toEqual(Object.fromEntries(expected));
+  for (const g of groups) {
+    for (const win of windows) {
+      const prefix = exportPrefix(config.keyPrefix, g, win, config.period, config.timeZone);
+      expect(w.s3.keys(bucket, `${prefix}/`).filter((k) => k.endsWith('.gz'))).toHaveLength(1);
+    }
+  }
+  // One marker per (group, window): a marker names its group before the first '!'.
+  const markers = w.s3.keys(bucket, `${config.keyPrefix}/_state/done/`).map((k) => k.split('!')[0]);
+  expect(markers).toHaveLength(groups.length * windows.length);
+  expect(new Set(markers).size).toBe(markers.length);
+}
