@@ -1,8 +1,11 @@
 /**
  * Export windows: calendar days or hours of a time zone, as UTC epoch milliseconds.
  *
- * Pure functions, no I/O. A window is `[start, end)`; a daily window is one calendar day of the
- * zone, so it lasts 23 or 25 hours on daylight-saving change days.
+ * Pure functions, no I/O. A window is `[start, end)`, and the windows of a zone partition time:
+ * each instant is in exactly one. A daily window is one calendar day of the zone, so it lasts 23
+ * or 25 hours on daylight-saving change days. An hourly window starts where the zone's clock
+ * shows a full hour; where a clock change is not a whole hour (Australia/Lord_Howe moves by 30
+ * minutes), the hour around the change lasts 30 or 90 minutes instead of overlapping its neighbour.
  */
 
 export type Period = 'P1D' | 'PT1H';
@@ -24,6 +27,8 @@ export interface LocalTime {
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
+/** Every zone's offset from UTC is a whole number of quarter hours (today's rules). */
+const QUARTER = 15 * MINUTE;
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 function formatter(timeZone: string): Intl.DateTimeFormat {
@@ -61,13 +66,6 @@ export function localTime(t: number, timeZone: string): LocalTime {
   return { year: parts.year, month: parts.month, day: parts.day, hour: parts.hour, minute: parts.minute };
 }
 
-/** Offset of `timeZone` from UTC at instant `t`, in milliseconds (local minus UTC). */
-export function offsetAt(t: number, timeZone: string): number {
-  const l = localTime(t, timeZone);
-  const wall = Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute);
-  return wall - Math.floor(t / MINUTE) * MINUTE;
-}
-
 function sortKey(l: LocalTime): number {
   return Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute);
 }
@@ -94,17 +92,46 @@ function startOfLocalDay(year: number, month: number, day: number, timeZone: str
   return instantOf({ year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: 0, minute: 0 }, timeZone);
 }
 
+/** Whether the zone's clock shows a full hour at quarter-hour instant `q`. */
+function fullHour(q: number, timeZone: string): boolean {
+  return localTime(q, timeZone).minute === 0;
+}
+
+/**
+ * The hour that contains `t`: from the latest quarter-hour instant at or before `t` whose local
+ * time is a full hour, to the next one. Zones without full hours on quarter-hour instants (none
+ * today) fall back to UTC hours.
+ */
+function hourAt(t: number, timeZone: string): Window {
+  const floor = Math.floor(t / QUARTER) * QUARTER;
+  let start: number | undefined;
+  for (let q = floor; q > floor - 3 * HOUR; q -= QUARTER) {
+    if (fullHour(q, timeZone)) {
+      start = q;
+      break;
+    }
+  }
+  if (start === undefined) {
+    const utc = Math.floor(t / HOUR) * HOUR;
+    return { start: utc, end: utc + HOUR };
+  }
+  for (let q = start + QUARTER; q <= start + 3 * HOUR; q += QUARTER) {
+    if (fullHour(q, timeZone)) return { start, end: q };
+  }
+  return { start, end: start + HOUR };
+}
+
 /** The window that contains instant `t`. */
 export function windowAt(t: number, period: Period, timeZone: string): Window {
-  if (period === 'PT1H') {
-    const offset = offsetAt(t, timeZone);
-    const start = t - ((((t + offset) % HOUR) + HOUR) % HOUR);
-    return { start, end: start + HOUR };
-  }
+  if (period === 'PT1H') return hourAt(t, timeZone);
   const l = localTime(t, timeZone);
+  // The calendar day the clock shows, unless a clock change moved the day's start past `t`.
+  let day = l.day;
+  while (t >= startOfLocalDay(l.year, l.month, day + 1, timeZone)) day += 1;
+  while (t < startOfLocalDay(l.year, l.month, day, timeZone)) day -= 1;
   return {
-    start: startOfLocalDay(l.year, l.month, l.day, timeZone),
-    end: startOfLocalDay(l.year, l.month, l.day + 1, timeZone),
+    start: startOfLocalDay(l.year, l.month, day, timeZone),
+    end: startOfLocalDay(l.year, l.month, day + 1, timeZone),
   };
 }
 
