@@ -62,7 +62,7 @@ export async function demo(endpoint: string, outdir: string, out: (line: string)
   const exporter = loadExporter(outdir, STACK, BUCKET);
   out(`  handler asset: ${exporter.handlerDir}`);
 
-  const settle = JSON.parse(exporter.configJson).settleSeconds;
+  const settle = exporter.config.settleSeconds;
   const last = lastSettledDay(Date.now(), settle);
   const days = [last - 86_400_000, last];
   const seeded = await seed(endpoint, BUCKET, days);

@@ -1,4 +1,5 @@
-import { Annotations, ArnFormat, Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
+import { createHash } from 'crypto';
+import { Annotations, ArnFormat, Duration, RemovalPolicy, Stack, TimeZone, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,11 +11,13 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { ExportPeriod } from './export-period';
 import type { ExporterConfig } from './handler/config';
 import { ExporterFunction } from './handler/exporter-function';
+import { Answer, EXPORT_STATE, NOT_RETRIED, Status } from './handler/protocol';
 import { LogGroupSelection } from './log-group-selection';
+import { MAX_LOG_GROUP_NAME, deployedLength } from './private/deployed-length';
 import { suppress } from './private/nag';
 
 /**
@@ -95,7 +98,9 @@ export interface CloudWatchLogsS3ExporterProps {
 
   /**
    * How far back a scheduled run catches up on windows missed since the last complete run
-   * (schedule disabled, failed runs). At least one export period, at most 365 days.
+   * (schedule disabled, failed runs), counted back from the latest settled window, that one
+   * included: with `Duration.days(14)` a daily run reaches the latest settled day and the 13
+   * before it. At least one export period, at most 365 days (and 1,000 windows).
    *
    * @default Duration.days(14)
    */
@@ -142,6 +147,17 @@ export interface CloudWatchLogsS3ExporterProps {
 
 const DEFAULT_PREFIX = 'exported-logs';
 const KEY_PREFIX = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/;
+/** The configuration travels with every turn of the state machine (256 KiB a state's input). */
+const MAX_CONFIG_BYTES = 128 * 1024;
+/** Room for log group ARNs in the role's inline policy (10,240 characters for all of it) and in a bucket policy statement (20 KB for all). */
+const INLINE_ARNS = 2_000;
+/** Room for log group ARNs in one managed policy (6,144 characters in all). */
+const MANAGED_POLICY_ARNS = 5_500;
+/** Managed policies a role may have attached: 10, one of them AWSLambdaBasicExecutionRole. */
+const MAX_MANAGED_POLICIES = 9;
+
+/** Key prefixes taken in each app, by bucket: two exporters must not keep their state in one place. */
+const prefixesInUse = new WeakMap<IConstruct, Map<string, string>>();
 
 /**
  * Exports CloudWatch Logs log groups to S3 on a schedule, exactly once per log group and window,
@@ -187,14 +203,21 @@ export class CloudWatchLogsS3Exporter extends Construct {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    this.allowCloudWatchLogs(keyPrefix);
+    this.claimPrefix(keyPrefix);
 
     const retention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
     const handlerLogs = new logs.LogGroup(this, 'HandlerLogs', { retention, removalPolicy: RemovalPolicy.RETAIN });
     this.stateMachineLogGroup = new logs.LogGroup(this, 'StateMachineLogs', { retention, removalPolicy: RemovalPolicy.RETAIN });
 
     const selection = (props.logGroups ?? LogGroupSelection.all())._bind(this);
+    // CloudWatch Logs may write exports of the selected groups only, where their ARNs fit the bucket policy.
+    const sourceArns = this.arnsLength(selection.arns) <= INLINE_ARNS ? selection.arns : [this.logGroupArn('*')];
+    this.allowCloudWatchLogs(keyPrefix, sourceArns);
+    const lambdaTimeout = Duration.seconds(maxPoll.toSeconds() + 270);
     const config: ExporterConfig = {
+      // Names this exporter's export tasks: another exporter in the account (another stack of
+      // the same app, too) never takes them for its own.
+      exporterId: `${stack.account}/${stack.region}/${stack.stackName}/${this.node.path}`,
       bucket: this.bucket.bucketName,
       keyPrefix,
       period: period.name as ExporterConfig['period'],
@@ -202,7 +225,6 @@ export class CloudWatchLogsS3Exporter extends Construct {
       sources: selection.sources,
       excludePrefixes: selection.excludePrefixes,
       excludeNames: selection.explicit ? [] : [handlerLogs.logGroupName, this.stateMachineLogGroup.logGroupName],
-      taskPrefix: `cwl2s3-${this.node.addr.slice(0, 10)}`,
       settleSeconds: settleTime.toSeconds(),
       maxCatchUpSeconds: maxCatchUp.toSeconds(),
       maxAttempts,
@@ -212,23 +234,20 @@ export class CloudWatchLogsS3Exporter extends Construct {
       // ~9 history events a turn: 2,000 turns stay well below the 25,000-event limit, retries included.
       maxTurns: 2_000,
       executionTimeoutSeconds: timeout.toSeconds(),
+      lambdaTimeoutSeconds: lambdaTimeout.toSeconds(),
+      // A turn renews the lease when a third of it has passed: it must outlast any turn by far.
       leaseSeconds: 1_800,
     };
-    const configJson = stack.toJsonString(config);
-    // Lambda environment variables hold 4 KB; unresolved names count here at their token length.
-    if (JSON.stringify(config).length > 3_300) {
-      throw new Error('CloudWatchLogsS3Exporter: the log group selection is too long for the handler configuration (4 KB); select by prefixes instead of names');
-    }
+    this.checkConfigSize(config);
 
     const fn = new ExporterFunction(this, 'Handler', {
       description: 'Starts and follows CloudWatch Logs export tasks, one at a time',
       architecture: lambda.Architecture.ARM_64,
       memorySize: 128,
       // One invocation chains exports for up to ~4.5 minutes: fewer loop turns (state transitions).
-      timeout: Duration.seconds(maxPoll.toSeconds() + 270),
+      timeout: lambdaTimeout,
       logGroup: handlerLogs,
       environment: {
-        EXPORTER_CONFIG: configJson,
         POWERTOOLS_SERVICE_NAME: 'cloudwatch-logs-s3-exporter',
         POWERTOOLS_METRICS_NAMESPACE: 'CloudWatchLogsS3Exporter',
         POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -237,7 +256,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
     this.handler = fn;
     this.grantHandler(fn, selection.arns, keyPrefix);
 
-    this.stateMachine = this.buildStateMachine(fn, timeout, props.logLevel ?? sfn.LogLevel.ERROR);
+    this.stateMachine = this.buildStateMachine(fn, config, lambdaTimeout, timeout, props.logLevel ?? sfn.LogLevel.ERROR);
 
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       description: `Starts the export of CloudWatch Logs to s3://.../${keyPrefix}/`,
@@ -311,28 +330,59 @@ export class CloudWatchLogsS3Exporter extends Construct {
     }]);
   }
 
-  /** Bucket (and key) policy statements that let CloudWatch Logs write exports of this account's log groups. */
-  private allowCloudWatchLogs(keyPrefix: string): void {
+  /**
+   * Fails synthesis when another exporter of the app keeps its state in the same bucket and key
+   * prefix: the two would share done-markers, lease and checkpoint, and skip each other's groups.
+   */
+  private claimPrefix(keyPrefix: string): void {
+    if (Token.isUnresolved(keyPrefix)) return;
+    const bucket = Token.isUnresolved(this.bucket.bucketName) ? this.bucket.node.path : this.bucket.bucketName;
+    const taken = prefixesInUse.get(this.node.root) ?? new Map<string, string>();
+    prefixesInUse.set(this.node.root, taken);
+    const key = `${bucket}\n${keyPrefix}`;
+    const other = taken.get(key);
+    if (other !== undefined) {
+      throw new Error(`CloudWatchLogsS3Exporter: keyPrefix '${keyPrefix}' of bucket ${bucket} is already used by the exporter at ${other}: ` +
+        'two exporters there would share done-markers and lease and skip each other\'s log groups. Give each exporter its own keyPrefix.');
+    }
+    taken.set(key, this.node.path);
+  }
+
+  /**
+   * Bucket (and key) policy statements that let CloudWatch Logs write exports of the selected log
+   * groups under the key prefix, and never into the exporter's state folder.
+   */
+  private allowCloudWatchLogs(keyPrefix: string, logGroupArns: string[]): void {
     const stack = Stack.of(this);
     const principal = new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`);
     const conditions = {
       StringEquals: { 'aws:SourceAccount': stack.account },
-      ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+      ArnLike: { 'aws:SourceArn': logGroupArns.length === 1 ? logGroupArns[0] : logGroupArns },
     };
+    // Statement ids are unique in a policy: one set per exporter (key prefix) of the bucket.
+    const sid = (name: string) => `${name}${sidSuffix(keyPrefix, this)}`;
     const statements = [
       new iam.PolicyStatement({
-        sid: 'CloudWatchLogsGetBucketAcl',
+        sid: sid('CloudWatchLogsGetBucketAcl'),
         principals: [principal],
         actions: ['s3:GetBucketAcl'],
         resources: [this.bucket.bucketArn],
         conditions,
       }),
       new iam.PolicyStatement({
-        sid: 'CloudWatchLogsPutExports',
+        sid: sid('CloudWatchLogsPutExports'),
         principals: [principal],
         actions: ['s3:PutObject'],
         resources: [this.bucket.arnForObjects(`${keyPrefix}/*`)],
         conditions: { ...conditions, StringEquals: { ...conditions.StringEquals, 's3:x-amz-acl': 'bucket-owner-full-control' } },
+      }),
+      // Anyone allowed to export a log group could otherwise aim an export at the done-markers.
+      new iam.PolicyStatement({
+        sid: sid('CloudWatchLogsNeverWritesState'),
+        effect: iam.Effect.DENY,
+        principals: [principal],
+        actions: ['s3:PutObject'],
+        resources: [this.bucket.arnForObjects(`${keyPrefix}/_state/*`)],
       }),
     ];
     const added = statements.map((s) => this.bucket.addToResourcePolicy(s).statementAdded);
@@ -344,7 +394,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
     const key = this.bucket.encryptionKey;
     if (key) {
       const keyStatement = new iam.PolicyStatement({
-        sid: 'CloudWatchLogsEncryptExports',
+        sid: sid('CloudWatchLogsEncryptExports'),
         principals: [principal],
         actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
         resources: ['*'],
@@ -365,11 +415,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
       actions: ['logs:DescribeLogGroups', 'logs:DescribeExportTasks'],
       resources: ['*'],
     }));
-    fn.addToRolePolicy(new iam.PolicyStatement({
-      sid: 'CreateExportTasks',
-      actions: ['logs:CreateExportTask'],
-      resources: logGroupArns,
-    }));
+    this.grantCreateExportTask(fn, logGroupArns);
     fn.addToRolePolicy(new iam.PolicyStatement({
       sid: 'ListExporterKeys',
       actions: ['s3:ListBucket'],
@@ -384,33 +430,101 @@ export class CloudWatchLogsS3Exporter extends Construct {
     this.bucket.encryptionKey?.grantEncryptDecrypt(fn);
   }
 
-  private buildStateMachine(fn: lambda.IFunction, timeout: Duration, level: sfn.LogLevel): sfn.StateMachine {
-    const turn = new tasks.LambdaInvoke(this, 'Export', {
+  /**
+   * CreateExportTask on the selected log groups: in the function's policy when the ARNs fit
+   * there, otherwise in as many managed policies as they need (a long list of names).
+   */
+  private grantCreateExportTask(fn: lambda.IFunction, arns: string[]): void {
+    const statement = (resources: string[], sid: string) => new iam.PolicyStatement({ sid, actions: ['logs:CreateExportTask'], resources });
+    if (this.arnsLength(arns) <= INLINE_ARNS) {
+      fn.addToRolePolicy(statement(arns, 'CreateExportTasks'));
+      return;
+    }
+    const chunks: string[][] = [[]];
+    let size = 0;
+    for (const arn of arns) {
+      const length = this.arnsLength([arn]);
+      if (size + length > MANAGED_POLICY_ARNS && chunks[chunks.length - 1].length > 0) {
+        chunks.push([]);
+        size = 0;
+      }
+      chunks[chunks.length - 1].push(arn);
+      size += length;
+    }
+    if (chunks.length > MAX_MANAGED_POLICIES) {
+      throw new Error(`CloudWatchLogsS3Exporter: logGroups names so many log groups that allowing CreateExportTask on them needs ${chunks.length} ` +
+        `managed policies (a role holds at most ${MAX_MANAGED_POLICIES} more); select them by prefixes instead`);
+    }
+    chunks.forEach((resources, i) => new iam.ManagedPolicy(this, `CreateExportTasks${i + 1}`, {
+      description: `Lets the exporter's handler export these log groups (part ${i + 1} of ${chunks.length})`,
+      statements: [statement(resources, 'CreateExportTasks')],
+      roles: [fn.role!],
+    }));
+  }
+
+  /** Upper bound of the characters a list of ARNs takes in a policy once deployed. */
+  private arnsLength(arns: string[]): number {
+    return arns.reduce((sum, arn) => sum + deployedLength(arn, this) + 3, 0);
+  }
+
+  private logGroupArn(name: string): string {
+    return Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  }
+
+  /**
+   * Fails synthesis when the configuration could outgrow a state's input (it travels with every
+   * turn). A log group name not known until deploy time counts as long as it can be.
+   */
+  private checkConfigSize(config: ExporterConfig): void {
+    const bound = deployedLength(JSON.stringify(config), this);
+    if (bound > MAX_CONFIG_BYTES) {
+      throw new Error(`CloudWatchLogsS3Exporter: logGroups names so many log groups that the exporter's configuration could reach ${bound} bytes ` +
+        `(at most ${MAX_CONFIG_BYTES}; a name known only at deploy time counts as up to ${MAX_LOG_GROUP_NAME}): select them by prefixes instead`);
+    }
+  }
+
+  private buildStateMachine(fn: lambda.IFunction, config: ExporterConfig, lambdaTimeout: Duration, timeout: Duration,
+    level: sfn.LogLevel): sfn.StateMachine {
+    const turn = new tasks.LambdaInvoke(this, EXPORT_STATE, {
       comment: 'Starts the next export when the previous one has finished; answers what to do next',
       lambdaFunction: fn,
       payload: sfn.TaskInput.fromObject({
+        // Part of the definition: no 4 KB limit like environment variables, however many log groups are named.
+        config,
         input: sfn.JsonPath.entirePayload,
         executionName: sfn.JsonPath.stringAt('$$.Execution.Name'),
+        executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
         retryCount: sfn.JsonPath.numberAt('$$.State.RetryCount'),
+        redriveCount: sfn.JsonPath.numberAt('$$.Execution.RedriveCount'),
         executionStart: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
       }),
       payloadResponseOnly: true,
       retryOnServiceExceptions: false,
     });
-    // Bad execution input: fail at once.
-    turn.addRetry({ errors: ['InvalidInput'], maxAttempts: 0 });
-    // Lambda service errors and throttling: back off and try again.
+    // Bad execution input, a key prefix of another exporter: fail at once.
+    turn.addRetry({ errors: NOT_RETRIED, maxAttempts: 0 });
+    // Throttled before the function ran: back off and try again.
     turn.addRetry({
-      errors: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException',
-        'Lambda.TooManyRequestsException', 'Lambda.ClientExecutionTimeoutException'],
+      errors: ['Lambda.TooManyRequestsException'],
       interval: Duration.seconds(2),
       maxAttempts: 8,
       backoffRate: 2,
       maxDelay: Duration.minutes(2),
       jitterStrategy: sfn.JitterType.FULL,
     });
-    // The handler failed (API throttling past the SDK's retries, a crash, a timeout): its next
-    // attempt resumes from the same state and adopts any export the failed attempt started.
+    // No answer from an invocation that may still be running: try again only once it must have
+    // ended (the interval is longer than the function's timeout, with no jitter to shorten it),
+    // so that two invocations of one run never export at once.
+    turn.addRetry({
+      errors: ['Lambda.ClientExecutionTimeoutException', 'Lambda.SdkClientException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException'],
+      interval: lambdaTimeout.plus(Duration.seconds(30)),
+      maxAttempts: 4,
+      backoffRate: 1.5,
+      maxDelay: Duration.minutes(30),
+      jitterStrategy: sfn.JitterType.NONE,
+    });
+    // The handler failed (API errors past the SDK's retries, a crash, a timeout): the invocation
+    // is over; the next attempt confirms what the failed one did before exporting anything.
     turn.addRetry({
       errors: [sfn.Errors.ALL],
       interval: Duration.seconds(5),
@@ -422,7 +536,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
 
     const wait = new sfn.Wait(this, 'Wait', {
       comment: 'Waits for the running export; the handler chooses how long',
-      time: sfn.WaitTime.secondsPath('$.waitSeconds'),
+      time: sfn.WaitTime.secondsPath(`$.${Answer.waitSeconds}`),
     });
     const continueAsNew = new sfn.CustomState(this, 'ContinueAsNew', {
       stateJson: {
@@ -431,20 +545,21 @@ export class CloudWatchLogsS3Exporter extends Construct {
         Resource: `arn:${Stack.of(this).partition}:states:::states:startExecution`,
         Parameters: {
           'StateMachineArn.$': '$$.StateMachine.Id',
-          'Name.$': '$.continuation',
-          'Input': { 'state.$': '$.state', 'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id' },
+          'Name.$': `$.${Answer.continuation}`,
+          'Input': { [`${Answer.state}.$`]: `$.${Answer.state}`, 'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id' },
         },
         ResultPath: null,
         Retry: [{ ErrorEquals: ['StepFunctions.ExecutionLimitExceededException', 'States.TaskFailed'], IntervalSeconds: 5, MaxAttempts: 5, BackoffRate: 2 }],
       },
     });
     const done = new sfn.Succeed(this, 'Done');
-    const failed = new sfn.Fail(this, 'ExportsFailed', { errorPath: '$.error', causePath: '$.cause' });
+    const failed = new sfn.Fail(this, 'ExportsFailed', { errorPath: `$.${Answer.error}`, causePath: `$.${Answer.cause}` });
 
+    const status = `$.${Answer.status}`;
     const definition = turn.next(new sfn.Choice(this, 'WhatNext')
-      .when(sfn.Condition.stringEquals('$.status', 'WAIT'), wait.next(turn))
-      .when(sfn.Condition.stringEquals('$.status', 'CONTINUE'), continueAsNew.next(done))
-      .when(sfn.Condition.stringEquals('$.status', 'SUCCEEDED'), done)
+      .when(sfn.Condition.stringEquals(status, Status.WAIT), wait.next(turn))
+      .when(sfn.Condition.stringEquals(status, Status.CONTINUE), continueAsNew.next(done))
+      .when(sfn.Condition.stringEquals(status, Status.SUCCEEDED), done)
       .otherwise(failed));
 
     const sm = new sfn.StateMachine(this, 'StateMachine', {
@@ -474,16 +589,21 @@ interface Checked {
   maxPoll: Duration;
 }
 
+/** Validates the props; values not known until deploy time (tokens) are left to the deployment. */
 function validate(p: Checked): void {
   const err = (m: string) => new Error(`CloudWatchLogsS3Exporter: ${m}`);
-  if (!KEY_PREFIX.test(p.keyPrefix) || p.keyPrefix.length > 200) {
-    throw err(`keyPrefix '${p.keyPrefix}' must be 1-200 characters of A-Z a-z 0-9 ! _ . * ' ( ) - in '/'-separated segments, without a leading or trailing '/'`);
+  if (!Token.isUnresolved(p.keyPrefix)) {
+    if (!KEY_PREFIX.test(p.keyPrefix) || p.keyPrefix.length > 200) {
+      throw err(`keyPrefix '${p.keyPrefix}' must be 1-200 characters of A-Z a-z 0-9 ! _ . * ' ( ) - in '/'-separated segments, without a leading or trailing '/'`);
+    }
+    if (p.keyPrefix.split('/').includes('_state')) throw err("keyPrefix must not contain a '_state' segment: the exporter keeps its state there");
   }
-  if (p.keyPrefix.split('/').includes('_state')) throw err("keyPrefix must not contain a '_state' segment: the exporter keeps its state there");
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: p.timeZone.timezoneName });
-  } catch {
-    throw err(`timeZone '${p.timeZone.timezoneName}' is not an IANA time zone`);
+  if (!Token.isUnresolved(p.timeZone.timezoneName)) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: p.timeZone.timezoneName });
+    } catch {
+      throw err(`timeZone '${p.timeZone.timezoneName}' is not an IANA time zone`);
+    }
   }
   const timeout = p.timeout.toSeconds();
   if (timeout < 300 || timeout > 365 * 86_400) throw err(`timeout must be between 5 minutes and 365 days, got ${p.timeout.toHumanString()}`);
@@ -494,7 +614,15 @@ function validate(p: Checked): void {
     throw err(`maxCatchUp must be between one export period (${p.period.seconds} s) and 365 days, got ${p.maxCatchUp.toHumanString()}`);
   }
   if (catchUp / p.period.seconds > 1000) throw err(`maxCatchUp spans more than 1000 export windows (${p.maxCatchUp.toHumanString()} of ${p.period.name})`);
-  if (!Number.isInteger(p.maxAttempts) || p.maxAttempts < 1 || p.maxAttempts > 10) throw err(`maxAttempts must be an integer from 1 to 10, got ${p.maxAttempts}`);
+  if (!Token.isUnresolved(p.maxAttempts) && (!Number.isInteger(p.maxAttempts) || p.maxAttempts < 1 || p.maxAttempts > 10)) {
+    throw err(`maxAttempts must be an integer from 1 to 10, got ${p.maxAttempts}`);
+  }
   const poll = p.maxPoll.toSeconds();
   if (poll < 0 || poll > 600) throw err(`maxPollDuration must be between 0 and 10 minutes, got ${p.maxPoll.toHumanString()}`);
+}
+
+/** A suffix that makes statement ids of this exporter unique in a shared bucket's policy (one exporter per key prefix). */
+function sidSuffix(keyPrefix: string, scope: IConstruct): string {
+  const basis = Token.isUnresolved(keyPrefix) ? scope.node.addr : keyPrefix;
+  return createHash('sha256').update(basis).digest('hex').slice(0, 8).toUpperCase();
 }

@@ -49,7 +49,16 @@ test('the demo exports every seeded event of the selected groups once, under its
   // One done-marker per (group, day), written after its export completed.
   const markers = objects.map((o) => o.key).filter((k) => k.includes('/_state/done/')).sort();
   const days = [...new Set(seeded.map((e) => e.day.replace(/-/g, '')))].sort();
-  expect(markers.map((k) => k.replace(/!\d+$/, ''))).toEqual(days.flatMap((d) => selected.map((g) => `exported-logs/_state/done/P1D/${d}T000000Z/${encodeURIComponent(g)}`)).sort());
+  expect(markers.map((k) => k.replace(/!.*$/, ''))).toEqual(days.flatMap((d) => selected.map((g) => `exported-logs/_state/done/P1D/${d}T000000Z/${encodeURIComponent(g)}`)).sort());
+  // Each marker names the export task the run started for its group and day (progress lines name them).
+  const started = new Map(lines.filter((l) => /^ {2}started /.test(l)).map((l) => {
+    const [, group, day, taskId] = /^ {2}started +(\S+) +(\S+) +task (\S+)$/.exec(l)!;
+    return [taskId, `${encodeURIComponent(group)} ${day.replace(/-/g, '')}`];
+  }));
+  expect(markers.map((k) => {
+    const [, day, group, taskId] = /done\/P1D\/(\d{8})T000000Z\/([^!]+)!\d+!(.+)$/.exec(k)!;
+    return started.get(taskId) === `${group} ${day}`;
+  })).toEqual(markers.map(() => true));
 
   // Progress: one line per export started and finished, all in the first execution.
   expect(lines.filter((l) => /^ {2}started /.test(l))).toHaveLength(8);

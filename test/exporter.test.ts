@@ -1,4 +1,4 @@
-import { App, Aspects, Duration, Stack, TimeZone } from 'aws-cdk-lib';
+import { App, Aspects, CfnParameter, Duration, Stack, TimeZone } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -32,10 +32,24 @@ describe('CloudWatchLogsS3Exporter', () => {
       { Variable: '$.status', StringEquals: 'CONTINUE', Next: 'ContinueAsNew' },
     ]));
     expect(d.States.Wait).toEqual(expect.objectContaining({ Type: 'Wait', SecondsPath: '$.waitSeconds', Next: 'Export' }));
-    // Bad input fails at once; Lambda service errors and handler failures are retried with backoff.
-    expect(d.States.Export.Retry[0]).toEqual({ ErrorEquals: ['InvalidInput'], MaxAttempts: 0 });
-    expect(d.States.Export.Retry[1]).toMatchObject({ ErrorEquals: expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException']), BackoffRate: 2 });
-    expect(d.States.Export.Retry[2]).toMatchObject({ ErrorEquals: ['States.ALL'], MaxAttempts: 6 });
+    // Each turn gets the configuration and what tells a replayed turn from a new one.
+    expect(d.States.Export.Parameters).toMatchObject({
+      'config': { keyPrefix: 'exported-logs', period: 'P1D', executionTimeoutSeconds: 6 * 3600, lambdaTimeoutSeconds: 330 },
+      'input.$': '$',
+      'executionArn.$': '$$.Execution.Id',
+      'retryCount.$': '$$.State.RetryCount',
+      'redriveCount.$': '$$.Execution.RedriveCount',
+    });
+    // Bad input and another exporter's key prefix fail at once; throttling and handler failures are retried with backoff.
+    expect(d.States.Export.Retry[0]).toEqual({ ErrorEquals: ['InvalidInput', 'PrefixInUse'], MaxAttempts: 0 });
+    expect(d.States.Export.Retry[1]).toMatchObject({ ErrorEquals: ['Lambda.TooManyRequestsException'], BackoffRate: 2 });
+    expect(d.States.Export.Retry[3]).toMatchObject({ ErrorEquals: ['States.ALL'], MaxAttempts: 6 });
+    // No answer from an invocation that may still run: no retry before it must have ended (its timeout, 330 s), whatever the jitter.
+    const fencing = d.States.Export.Retry[2];
+    expect(fencing.ErrorEquals).toEqual(expect.arrayContaining(['Lambda.ClientExecutionTimeoutException', 'Lambda.SdkClientException', 'Lambda.ServiceException']));
+    expect(fencing.IntervalSeconds).toBeGreaterThan(330);
+    expect(fencing.BackoffRate).toBeGreaterThanOrEqual(1);
+    expect(fencing.JitterStrategy ?? 'NONE').toBe('NONE');
     expect(d.States.ContinueAsNew).toMatchObject({ Resource: expect.stringContaining(':states:::states:startExecution'), Parameters: { 'StateMachineArn.$': '$$.StateMachine.Id' } });
     expect(d.States.ExportsFailed).toEqual({ Type: 'Fail', ErrorPath: '$.error', CausePath: '$.cause' });
   });
@@ -69,7 +83,7 @@ describe('CloudWatchLogsS3Exporter', () => {
         Statement: Match.arrayWith([
           Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
           {
-            Sid: 'CloudWatchLogsGetBucketAcl',
+            Sid: Match.stringLikeRegexp('^CloudWatchLogsGetBucketAcl[0-9A-F]{8}$'),
             Effect: 'Allow',
             Principal: LOGS_PRINCIPAL,
             Action: 's3:GetBucketAcl',
@@ -80,7 +94,7 @@ describe('CloudWatchLogsS3Exporter', () => {
             },
           },
           {
-            Sid: 'CloudWatchLogsPutExports',
+            Sid: Match.stringLikeRegexp('^CloudWatchLogsPutExports[0-9A-F]{8}$'),
             Effect: 'Allow',
             Principal: LOGS_PRINCIPAL,
             Action: 's3:PutObject',
@@ -89,6 +103,14 @@ describe('CloudWatchLogsS3Exporter', () => {
               StringEquals: { ...SOURCE_CONDITIONS, 's3:x-amz-acl': 'bucket-owner-full-control' },
               ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:us-east-1:123456789012:log-group:*']] } },
             },
+          },
+          // No export, whoever starts it, can write into the exporter's state.
+          {
+            Sid: Match.stringLikeRegexp('^CloudWatchLogsNeverWritesState[0-9A-F]{8}$'),
+            Effect: 'Deny',
+            Principal: LOGS_PRINCIPAL,
+            Action: 's3:PutObject',
+            Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('Bucket'), 'Arn'] }, '/exported-logs/_state/*']] },
           },
         ]),
       },
@@ -114,7 +136,7 @@ describe('CloudWatchLogsS3Exporter', () => {
     const bucket = new s3.Bucket(stack, 'Bucket', { encryption: s3.BucketEncryption.KMS, encryptionKey: key });
     new CloudWatchLogsS3Exporter(stack, 'Exporter', { bucket });
     Template.fromStack(stack).hasResourceProperties('AWS::KMS::Key', {
-      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'CloudWatchLogsEncryptExports', Principal: LOGS_PRINCIPAL, Action: ['kms:GenerateDataKey', 'kms:Decrypt'] })]) },
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Sid: Match.stringLikeRegexp('^CloudWatchLogsEncryptExports'), Principal: LOGS_PRINCIPAL, Action: ['kms:GenerateDataKey', 'kms:Decrypt'] })]) },
     });
   });
 
@@ -145,10 +167,12 @@ describe('CloudWatchLogsS3Exporter', () => {
     const text = JSON.stringify(resolve(t.findResources('AWS::IAM::Policy'), { AppLogsC5DF83A6: '/app/orders' }));
     expect(text).toContain('log-group:/app/orders:*');
     expect(text).not.toContain('log-group:*"');
-    const fn = Object.values<any>(t.findResources('AWS::Lambda::Function', { Properties: { Environment: Match.anyValue() } }))[0];
-    const config = JSON.parse(resolve(fn.Properties.Environment.Variables.EXPORTER_CONFIG, { AppLogsC5DF83A6: '/app/orders' }));
+    const config = fromTemplate(resolve(t.toJSON(), { AppLogsC5DF83A6: '/app/orders' })).config;
     expect(config.sources).toEqual([{ prefix: '/app/orders', exact: true }]);
     expect(config.excludeNames).toEqual([]);
+    // CloudWatch Logs may write exports of these groups only.
+    const policy = JSON.stringify(resolve(t.findResources('AWS::S3::BucketPolicy'), { AppLogsC5DF83A6: '/app/orders' }));
+    expect(policy).toContain('"aws:SourceArn":["arn:aws:logs:us-east-1:123456789012:log-group:/app/orders","arn:aws:logs:us-east-1:123456789012:log-group:/app/orders:*"]');
   });
 
   test('the handler: Node.js 24 on arm64, timeout = max poll + 4.5 minutes', () => {
@@ -179,12 +203,9 @@ describe('CloudWatchLogsS3Exporter', () => {
 
   test('the construct\'s own log groups are not exported by a selection of all groups', () => {
     const { template } = synth({ logGroups: LogGroupSelection.all().excluding(['/aws/codebuild/']) });
-    const fn = Object.values<any>(template.findResources('AWS::Lambda::Function', { Properties: { Environment: Match.anyValue() } }))[0];
-    const config = JSON.stringify(fn.Properties.Environment.Variables.EXPORTER_CONFIG);
-    expect(config).toContain('excludeNames');
-    expect(config).toMatch(/"Ref\\?":\\?"ExporterHandlerLogs/);
-    expect(config).toMatch(/"Ref\\?":\\?"ExporterStateMachineLogs/);
-    expect(config).toContain('/aws/codebuild/');
+    const config = fromTemplate(template.toJSON()).config;
+    expect(config.excludeNames).toEqual(['/own/ExporterHandlerLogs97C4EF1F', '/own/ExporterStateMachineLogs3423AEBD']);
+    expect(config.excludePrefixes).toEqual(['/aws/codebuild/']);
   });
 
   test('upgrade safety: logical IDs of the stateful resources are stable', () => {
@@ -217,6 +238,93 @@ describe('CloudWatchLogsS3Exporter', () => {
   });
 });
 
+describe('exporters that share a bucket', () => {
+  test('two exporters of an app with one bucket and one key prefix: synthesis fails naming keyPrefix', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
+    const bucket = new s3.Bucket(stack, 'Archive');
+    new CloudWatchLogsS3Exporter(stack, 'Prod', { bucket, keyPrefix: 'logs' });
+    const other = new Stack(app, 'Other', { env: { account: ACCOUNT, region: REGION } });
+    const imported = s3.Bucket.fromBucketName(other, 'Imported', 'central-archive');
+    new CloudWatchLogsS3Exporter(other, 'A', { bucket: imported, keyPrefix: 'logs' });
+    expect(() => new CloudWatchLogsS3Exporter(stack, 'Test', { bucket, keyPrefix: 'logs' }))
+      .toThrow(/keyPrefix 'logs' of bucket Stack\/Archive is already used by the exporter at Stack\/Prod/);
+    // The same bucket name imported again in another stack is the same bucket.
+    expect(() => new CloudWatchLogsS3Exporter(other, 'B', { bucket: s3.Bucket.fromBucketName(other, 'Again', 'central-archive'), keyPrefix: 'logs' }))
+      .toThrow(/keyPrefix 'logs' of bucket central-archive is already used by the exporter at Other\/A/);
+    // Another key prefix is fine.
+    new CloudWatchLogsS3Exporter(stack, 'Staging', { bucket, keyPrefix: 'staging-logs' });
+  });
+
+  test('two exporters on one bucket with different key prefixes: every statement id of the bucket policy is unique', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
+    const bucket = new s3.Bucket(stack, 'Archive');
+    new CloudWatchLogsS3Exporter(stack, 'Prod', { bucket, keyPrefix: 'prod' });
+    new CloudWatchLogsS3Exporter(stack, 'Test', { bucket, keyPrefix: 'test', logGroups: LogGroupSelection.prefixes(['/test/']) });
+    const policy = Object.values<any>(Template.fromStack(stack).findResources('AWS::S3::BucketPolicy'))[0].Properties.PolicyDocument;
+    const sids = policy.Statement.map((st: any) => st.Sid).filter(Boolean);
+    expect(sids).toHaveLength(6);
+    expect(new Set(sids).size).toBe(6);
+    // The second exporter's writes are limited to its prefix and its selection.
+    const test = resolve(policy.Statement.find((st: any) => st.Sid.startsWith('CloudWatchLogsPutExports') && JSON.stringify(st).includes('/test/*')), {});
+    expect(test.Condition.ArnLike).toEqual({ 'aws:SourceArn': 'arn:aws:logs:us-east-1:123456789012:log-group:/test/*' });
+  });
+});
+
+describe('values known only at deploy time', () => {
+  test('a keyPrefix from a CloudFormation parameter synthesizes, and reaches the handler', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
+    const prefix = new CfnParameter(stack, 'Prefix', { default: 'from-parameter' });
+    new CloudWatchLogsS3Exporter(stack, 'Exporter', { keyPrefix: prefix.valueAsString });
+    const config = fromTemplate(resolve(Template.fromStack(stack).toJSON(), { Prefix: 'from-parameter' })).config;
+    expect(config.keyPrefix).toBe('from-parameter');
+  });
+
+  test('45 log groups with generated names in a stack with a long name: synthesizes, and the handler environment stays small', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION }, stackName: `a-stack-with-a-long-name-${'x'.repeat(90)}` });
+    const groups = Array.from({ length: 45 }, (_, i) => new logs.LogGroup(stack, `ServiceLogs${i}`));
+    new CloudWatchLogsS3Exporter(stack, 'Exporter', { logGroups: LogGroupSelection.logGroups(groups) });
+    const t = Template.fromStack(stack);
+    const fn = Object.values<any>(t.findResources('AWS::Lambda::Function'))[0];
+    // The log group names travel in the state machine definition, not in the 4 KB of environment variables.
+    expect(JSON.stringify(fn.Properties.Environment).length).toBeLessThan(300);
+    // Names as CloudFormation generates them: <stack name>-<logical id>-<random suffix>.
+    const refs = Object.fromEntries(groups.map((g) => {
+      const id = stack.getLogicalId(g.node.defaultChild as logs.CfnLogGroup);
+      return [id, `${stack.stackName}-${id}-ABCDEFGHIJKLM`];
+    }));
+    const resolved = resolve(t.toJSON(), refs);
+    expect(fromTemplate(resolved).config.sources).toHaveLength(45);
+    // CreateExportTask on each of them, in managed policies of at most 6,144 characters (without white space).
+    const managed = Object.values<any>(resolved.Resources).filter((r) => r.Type === 'AWS::IAM::ManagedPolicy');
+    expect(managed.length).toBeGreaterThan(1);
+    for (const m of managed) expect(JSON.stringify(m.Properties.PolicyDocument).length).toBeLessThanOrEqual(6_144);
+    const granted = managed.flatMap((m) => m.Properties.PolicyDocument.Statement.flatMap((st: any) => st.Resource));
+    expect(granted).toHaveLength(90);
+    // The bucket policy would not hold 90 ARNs in each statement: CloudWatch Logs may write exports of this account's groups.
+    expect(JSON.stringify(resolved.Resources[Object.keys(t.findResources('AWS::S3::BucketPolicy'))[0]])).toContain('"aws:SourceArn":"arn:aws:logs:us-east-1:123456789012:log-group:*"');
+  });
+
+  test('more log groups by name than the handler role can be allowed to export: synthesis fails naming logGroups', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
+    const groups = Array.from({ length: 300 }, (_, i) => new logs.LogGroup(stack, `ServiceLogs${i}`));
+    expect(() => new CloudWatchLogsS3Exporter(stack, 'Exporter', { logGroups: LogGroupSelection.logGroups(groups) }))
+      .toThrow(/logGroups names so many log groups that allowing CreateExportTask on them needs 1\d managed policies \(a role holds at most 9 more\)/);
+  });
+
+  test('names not known until deploy time that could outgrow the state input: synthesis fails naming logGroups', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
+    const names = Array.from({ length: 300 }, (_, i) => new CfnParameter(stack, `Name${i}`).valueAsString);
+    expect(() => new CloudWatchLogsS3Exporter(stack, 'Exporter', { logGroups: LogGroupSelection.names(names) }))
+      .toThrow(/logGroups names so many log groups that the exporter's configuration could reach \d+ bytes \(at most 131072; a name known only at deploy time counts as up to 512\)/);
+  });
+});
+
 describe('props are validated at synth time', () => {
   const cases: [string, CloudWatchLogsS3ExporterProps | (() => CloudWatchLogsS3ExporterProps), RegExp][] = [
     ['timeout under 5 minutes', { timeout: Duration.minutes(4) }, /timeout must be between 5 minutes and 365 days, got 4 minutes/],
@@ -235,7 +343,8 @@ describe('props are validated at synth time', () => {
     ['empty prefixes', () => ({ logGroups: LogGroupSelection.prefixes([]) }), /prefixes must not be empty/],
     ['invalid log group name', () => ({ logGroups: LogGroupSelection.names(['bad name!']) }), /names holds 'bad name!', which is not a log group name/],
     ['invalid excluded prefix', () => ({ logGroups: LogGroupSelection.all().excluding(['a b']) }), /excluded prefixes holds 'a b'/],
-    ['too many names for the configuration', () => ({ logGroups: LogGroupSelection.names(Array.from({ length: 120 }, (_, i) => `/aws/lambda/function-number-${i}`)) }), /too long for the handler configuration/],
+    ['more names than a state input holds', () => ({ logGroups: LogGroupSelection.names(Array.from({ length: 2_000 }, (_, i) => `/aws/lambda/a-function-with-a-rather-long-name-number-${i}`)) }),
+      /logGroups names so many log groups that the exporter's configuration could reach \d+ bytes \(at most 131072/],
   ];
   test.each(cases)('%s', (_name, props, message) => {
     expect(() => synth(typeof props === 'function' ? props() : props)).toThrow(message);

@@ -31,8 +31,8 @@ export interface ExporterStack {
   readonly bucket: string;
   /** The state machine definition (Amazon States Language). */
   readonly definition: any;
-  /** The handler's `EXPORTER_CONFIG` environment variable. */
-  readonly configJson: string;
+  /** The handler's configuration, as the state machine passes it with every turn. */
+  readonly config: any;
   /** The state machine's timeout. */
   readonly timeoutSeconds: number;
   /** The handler function's timeout. */
@@ -50,12 +50,12 @@ export function exporterOf(template: any, bucketName: string, stackName = 'Stack
     if (r.Type === 'AWS::Logs::LogGroup') refs[id] = `/own/${id}`;
   }
   const sm = resources.find(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine')![1];
-  const fn = resources.find(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.EXPORTER_CONFIG)![1];
   const definition = JSON.parse(resolve(sm.Properties.DefinitionString, refs));
+  const fn = resources.find(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME)![1];
   return {
     bucket: bucketName,
     definition,
-    configJson: resolve(fn.Properties.Environment.Variables.EXPORTER_CONFIG, refs),
+    config: definition.States.Export.Parameters.config,
     timeoutSeconds: definition.TimeoutSeconds,
     lambdaTimeoutSeconds: fn.Properties.Timeout,
     codeKey: resolve(fn.Properties.Code.S3Key, refs),

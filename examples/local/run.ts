@@ -8,7 +8,8 @@ import { join } from 'path';
 import './polyfill';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { AssemblyExporter } from './assembly';
-import type { Stats, TurnResult } from '../../src/handler/engine';
+import type { TurnResult } from '../../src/handler/engine';
+import type { Stats } from '../../src/handler/run-state';
 
 /** The handler's structured log line (Powertools): `message` and its fields. */
 export type LogEntry = Record<string, any> & { readonly level: string; readonly message: string };
@@ -36,7 +37,6 @@ export function loadHandler(exporter: AssemblyExporter, endpoint: string): Handl
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'testing',
     AWS_SECRET_ACCESS_KEY: 'testing',
-    EXPORTER_CONFIG: exporter.configJson,
     POWERTOOLS_LOG_LEVEL: 'INFO',
     POWERTOOLS_METRICS_DISABLED: 'true',
   });

@@ -2,6 +2,7 @@
  * The handler's configuration (set by the construct) and its execution input, with validation.
  * Pure: no I/O.
  */
+import { ErrorName } from './protocol';
 import { Period, Window, assertTimeZone, instantOf, lastWindowEndedBy, windowAt, windowsBetween } from './windows';
 
 /** One way of finding log groups: every group whose name starts with `prefix`, or exactly `prefix`. */
@@ -10,8 +11,14 @@ export interface Source {
   readonly exact?: boolean;
 }
 
-/** Configuration the construct passes to the handler in the `EXPORTER_CONFIG` environment variable. */
+/**
+ * Configuration the construct passes to the handler with every turn (the `config` field of the
+ * Export task's payload, part of the state machine definition: no size limit like the 4 KB of
+ * Lambda environment variables, whatever the number of log groups named).
+ */
 export interface ExporterConfig {
+  /** Who the exporter is: `<account>/<region>/<stack name>/<construct path>`. Its export tasks are named after it. */
+  readonly exporterId: string;
   readonly bucket: string;
   readonly keyPrefix: string;
   readonly period: Period;
@@ -19,9 +26,8 @@ export interface ExporterConfig {
   readonly sources: Source[];
   readonly excludePrefixes: string[];
   readonly excludeNames: string[];
-  /** Export task names start with this: it tells this exporter's tasks from anyone else's. */
-  readonly taskPrefix: string;
   readonly settleSeconds: number;
+  /** How far back from the latest settled window a scheduled run catches up (that window included). */
   readonly maxCatchUpSeconds: number;
   /** Attempts per (log group, window) before it is reported as failed. */
   readonly maxAttempts: number;
@@ -33,6 +39,8 @@ export interface ExporterConfig {
   readonly maxTurns: number;
   /** The state machine's timeout: an execution continues as a new one well before it. */
   readonly executionTimeoutSeconds: number;
+  /** The handler function's timeout: no invocation runs longer. */
+  readonly lambdaTimeoutSeconds: number;
   readonly leaseSeconds: number;
 }
 
@@ -40,13 +48,17 @@ export interface ExporterConfig {
 export class InvalidInputError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'InvalidInput';
+    this.name = ErrorName.INVALID_INPUT;
   }
 }
 
 export const MAX_WINDOWS = 1000;
 export const MAX_NAMES = 100;
 const LOG_GROUP_NAME = /^[.\-_/#A-Za-z0-9]{1,512}$/;
+/** An ISO 8601 date and time with seconds and a zone, as EventBridge Scheduler writes `scheduledTime`. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+/** How far a scheduled time may be ahead of the handler's clock. */
+const CLOCK_SKEW_MS = 5 * 60_000;
 
 /** What a run exports: windows (by start) and, for a backfill, optionally only some groups. */
 export interface RunRequest {
@@ -93,9 +105,14 @@ export function parseRunInput(input: unknown, config: ExporterConfig, now: numbe
   if (!backfill) {
     let at = now;
     if (input.scheduledTime !== undefined) {
-      at = typeof input.scheduledTime === 'string' ? Date.parse(input.scheduledTime) : NaN;
+      const v = input.scheduledTime;
+      at = typeof v === 'string' && ISO_TIME.test(v) ? Date.parse(v) : NaN;
       if (!Number.isFinite(at)) {
-        throw new InvalidInputError(`'scheduledTime' must be an ISO 8601 time, got ${JSON.stringify(input.scheduledTime)}`);
+        throw new InvalidInputError(`'scheduledTime' must be an ISO 8601 time such as "2026-11-25T01:00:00Z", got ${JSON.stringify(v)}`);
+      }
+      if (at > now + CLOCK_SKEW_MS) {
+        throw new InvalidInputError(`'scheduledTime' (${v}) is in the future: it is now ${new Date(now).toISOString()}; ` +
+          'leave it out to export what has settled by now');
       }
     }
     return { mode: 'scheduled', now: at, reexport: false };
@@ -154,26 +171,38 @@ function parseLocalDate(field: string, value: unknown, config: ExporterConfig): 
   return instantOf({ year, month, day, hour, minute: 0 }, config.timeZone);
 }
 
-/**
- * The windows a scheduled run exports: every settled window after the last one fully exported
- * (`checkpointEnd`), at most `maxCatchUpSeconds` back; on the first run only the latest one.
- */
-export function scheduledWindows(now: number, checkpointEnd: number | undefined, config: ExporterConfig): Window[] {
-  const latest = lastWindowEndedBy(now - config.settleSeconds * 1000, config.period, config.timeZone);
-  // Windows that ended within maxCatchUp.
-  const floor = windowAt(now - config.maxCatchUpSeconds * 1000, config.period, config.timeZone).start;
-  const first = checkpointEnd === undefined ? latest.start : Math.max(checkpointEnd, floor);
-  if (first > latest.start) return [];
-  return windowsBetween(first, latest.start, config.period, config.timeZone, MAX_WINDOWS);
+/** How many windows a scheduled run may reach back: `maxCatchUp` in export periods, at least one. */
+export function catchUpWindows(config: ExporterConfig): number {
+  return Math.max(1, Math.floor(config.maxCatchUpSeconds / (config.period === 'PT1H' ? 3_600 : 86_400)));
 }
 
-/** Validates the configuration once per container: a broken deployment fails loudly, at once. */
-export function parseConfig(raw: string | undefined): ExporterConfig {
-  if (!raw) throw new Error('EXPORTER_CONFIG is not set');
-  const c = JSON.parse(raw) as ExporterConfig;
-  if (!c.bucket || typeof c.keyPrefix !== 'string' || !['P1D', 'PT1H'].includes(c.period) || !Array.isArray(c.sources)) {
-    throw new Error(`EXPORTER_CONFIG is incomplete: ${raw}`);
-  }
+/**
+ * The windows a scheduled run exports: every settled window after the last one fully exported
+ * (`checkpointEnd`), from at most `catchUpWindows` back from the latest settled window (that
+ * one included); on the first run only the latest one. A checkpoint past the latest settled
+ * window cannot be right (no run exports an unsettled window): the run then catches up as far
+ * as it may, and the done-markers keep it from exporting anything twice.
+ */
+export function scheduledWindows(now: number, checkpointEnd: number | undefined, config: ExporterConfig): Window[] {
+  const { period, timeZone } = config;
+  const latest = lastWindowEndedBy(now - config.settleSeconds * 1000, period, timeZone);
+  if (checkpointEnd === undefined) return [latest];
+  let floor = latest;
+  for (let i = 1; i < catchUpWindows(config); i++) floor = windowAt(floor.start - 1, period, timeZone);
+  const first = checkpointEnd > latest.end ? floor.start : Math.max(checkpointEnd, floor.start);
+  if (first > latest.start) return [];
+  return windowsBetween(first, latest.start, period, timeZone, MAX_WINDOWS);
+}
+
+/** Validates the configuration the construct wrote: a broken deployment fails loudly, at once. */
+export function parseConfig(raw: unknown): ExporterConfig {
+  const c = raw as ExporterConfig;
+  const numbers: (keyof ExporterConfig)[] = ['settleSeconds', 'maxCatchUpSeconds', 'maxAttempts', 'pollSeconds', 'minWaitSeconds',
+    'maxWaitSeconds', 'maxTurns', 'executionTimeoutSeconds', 'lambdaTimeoutSeconds', 'leaseSeconds'];
+  const complete = isObject(c) && typeof c.exporterId === 'string' && typeof c.bucket === 'string' && c.bucket !== ''
+    && typeof c.keyPrefix === 'string' && ['P1D', 'PT1H'].includes(c.period) && Array.isArray(c.sources)
+    && Array.isArray(c.excludePrefixes) && Array.isArray(c.excludeNames) && numbers.every((k) => typeof c[k] === 'number');
+  if (!complete) throw new Error(`the exporter's configuration is incomplete: ${JSON.stringify(raw)}`);
   assertTimeZone(c.timeZone);
   return c;
 }

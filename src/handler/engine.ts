@@ -2,118 +2,39 @@
  * One loop turn of an export run. The state machine calls this, follows the answer (wait,
  * continue as a new execution, succeed, fail) and passes the returned state to the next turn.
  *
- * The state is a cursor, not a list: the current page of at most 50 log groups, a position in
- * it, the windows of the run and the export task in flight. Its size does not grow with the
- * number of log groups, and every log group costs O(1) API calls.
+ * Exactly once per (log group, window) rests on durable things only: done-markers, the lease and
+ * the account's export tasks. The state a turn gets says where to look next, not what was done:
+ * a turn can be replayed with an older state (a retry after the handler died, a redrive), and
+ * then the run first lets any earlier invocation of it end, then confirms each export against
+ * the bucket and the export tasks before starting it, until it is past everything the earlier
+ * attempts did. A run that takes the lease over from a dead one first walks on from the dead
+ * run's last recorded position and settles the export it left without a marker.
  */
-import {
-  CreateExportTaskCommand,
-  DescribeExportTasksCommand,
-  DescribeLogGroupsCommand,
-  ExportTask,
-  ExportTaskStatusCode,
-} from '@aws-sdk/client-cloudwatch-logs';
-import {
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-} from '@aws-sdk/client-s3';
-import { logs, s3 } from './aws';
-import { clock } from './clock';
-import { ExporterConfig, InvalidInputError, Source, parseRunInput, scheduledWindows } from './config';
-import { checkpointKey, exportPrefix, leaseKey, markerKey, markerName, markerPrefix, parseMarker, taskName, windowOfTask } from './layout';
-import { backoffSeconds, firstLookMs, HAND_BACK_MS, nextLookMs, waitSeconds } from './policy';
+import { randomBytes } from 'crypto';
+import { CloudWatchLogsClient, ExportTask } from '@aws-sdk/client-cloudwatch-logs';
+import { S3Client } from '@aws-sdk/client-s3';
+import { ExporterConfig, InvalidInputError, parseRunInput, scheduledWindows } from './config';
+import { Cursor, GroupListing, Item, exportRange } from './cursor';
+import { ExportTasks } from './export-tasks';
+import { exportPrefix, inStateFolder, markerName } from './layout';
+import { HAND_BACK_MS, backoffSeconds, firstLookMs, nextLookMs, waitSeconds } from './poll-timing';
+import { ErrorName, Status } from './protocol';
+import { Active, RunState, Snapshot } from './run-state';
+import { LeaseOutcome, StateStore } from './state-store';
 import { count, flushMetrics, log, seconds } from './telemetry';
 import { Window, windowAt, windowId } from './windows';
 
-/** A log group as the run needs it: name, creation time, retention in days. */
-export interface Group {
-  readonly n: string;
-  readonly c: number;
-  readonly r?: number;
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
 }
 
-/** A log group and window to export, with the part of the window the group holds. */
-interface Item {
-  readonly group: Group;
-  readonly window: Window;
-  readonly range: { from: number; to: number };
+/** What the engine works with: AWS SDK clients and a clock. */
+export interface Clients {
+  readonly logs: CloudWatchLogsClient;
+  readonly s3: S3Client;
+  readonly clock: Clock;
 }
-
-/** The export task in flight. */
-export interface Active {
-  readonly id: string;
-  readonly group: string;
-  readonly window: number;
-  /** When this run first saw the task (ms). */
-  readonly since: number;
-  /** How long the task is expected to take (ms), from the group's export of the window before. */
-  readonly expected?: number;
-}
-
-/** What the done-markers say about the current page. */
-export interface Marks {
-  /** Page indexes already exported for the window. */
-  readonly done: number[];
-  /** Per page index, how long the export of the window before took (ms; 0 when unknown). */
-  readonly expected: number[];
-}
-
-export interface Failure {
-  readonly logGroupName: string;
-  readonly window: string;
-  readonly reason: string;
-}
-
-export interface Stats {
-  exported: number;
-  skipped: number;
-  retried: number;
-  adopted: number;
-}
-
-export interface RunState {
-  readonly v: 1;
-  readonly runId: string;
-  /** Executions before this one in the run's chain. */
-  gen: number;
-  /** Turns taken in this execution. */
-  turns: number;
-  readonly mode: 'scheduled' | 'backfill';
-  readonly reexport: boolean;
-  /** Starts of the windows to export, ascending. */
-  readonly windows: number[];
-  /** A backfill limited to these log groups. */
-  readonly names?: string[];
-  /** Index of the current log group source. */
-  src: number;
-  /** DescribeLogGroups token of the page after the current one. */
-  token?: string;
-  page?: Group[];
-  /** Position: window index and group index in the page. */
-  w: number;
-  g: number;
-  /** Markers of the page for window `w`; absent until listed. */
-  marks?: Marks;
-  /**
-   * Windows that had no done-marker when this run, holding the lease, first looked: their
-   * groups need no marker listing, as only this run writes their markers.
-   */
-  clean?: number[];
-  active?: Active;
-  /** Failed attempts of the current item. */
-  attempt: number;
-  /** Turns spent waiting for something this run does not own. */
-  waited: number;
-  lease?: { etag: string; at: number };
-  /** Before creating an export, look for one a dead attempt may have created. */
-  recover: boolean;
-  stats: Stats;
-  failures: Failure[];
-  failureCount: number;
-}
-
-export type Status = 'WAIT' | 'CONTINUE' | 'SUCCEEDED' | 'FAILED';
 
 export interface TurnResult {
   readonly status: Status;
@@ -127,13 +48,19 @@ export interface TurnResult {
   readonly cause?: string;
 }
 
+/** The Export task's payload, as the state machine builds it. */
 export interface TurnEvent {
-  /** The execution input on the first turn, the previous turn's result afterwards. */
+  /** The exporter's configuration (validated by the Lambda entry point). */
+  readonly config?: unknown;
+  /** The execution input on the first turn, the previous turn's answer afterwards. */
   readonly input?: unknown;
   readonly executionName?: string;
-  /** Times the state machine has retried this turn after an error (from the context object). */
+  readonly executionArn?: string;
+  /** Times the state machine has retried this turn after an error. */
   readonly retryCount?: number;
-  /** When this execution started (ISO 8601, from the context object). */
+  /** Times the execution has been redriven. */
+  readonly redriveCount?: number;
+  /** When this execution started (ISO 8601). */
   readonly executionStart?: string;
 }
 
@@ -142,7 +69,18 @@ export interface TurnContext {
   remainingMs(): number;
 }
 
-const ACTIVE_STATUSES: ExportTaskStatusCode[] = ['RUNNING', 'PENDING', 'PENDING_CANCEL'];
+/** What a turn knows about the execution it runs in. */
+interface Scope {
+  readonly executionArn: string;
+  /** The execution that answered the state this turn got. */
+  readonly previousExecution: string;
+  /** No export starts after this (ms). */
+  readonly deadline: number;
+}
+
+/** What the bucket and the account's tasks say about one (log group, window). */
+type Found = 'settled' | 'touched' | 'untouched';
+
 const THROTTLING = ['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'SlowDown', 'ServiceUnavailable', 'ServiceUnavailableException'];
 const MAX_FAILURES_KEPT = 50;
 /** Time kept free at the end of an invocation for the last API calls and the answer. */
@@ -152,15 +90,35 @@ function errorName(e: unknown): string {
   return (e as { name?: string })?.name ?? 'Error';
 }
 
-function isConditionalFailure(e: unknown): boolean {
-  const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return ['PreconditionFailed', 'ConditionalRequestConflict'].includes(errorName(e)) || status === 412 || status === 409;
+function isObject(v: unknown): v is Record<string, any> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A carried state this release can continue: everything the engine reads is there, of the right kind. */
+function isRunState(s: unknown): s is RunState {
+  return isObject(s) && s.v === 2 && typeof s.run === 'string' && typeof s.execution === 'string' && typeof s.startedAt === 'number'
+    && Array.isArray(s.windows) && isObject(s.cursor) && isObject(s.stats) && Array.isArray(s.failures);
 }
 
 export class Engine {
+  private readonly store: StateStore;
+  private readonly tasks: ExportTasks;
+  private readonly cursor: Cursor;
+  private readonly clock: Clock;
   private readonly windowCache = new Map<number, Window>();
 
-  constructor(private readonly config: ExporterConfig) {}
+  constructor(private readonly config: ExporterConfig, clients: Clients) {
+    this.clock = clients.clock;
+    this.store = new StateStore(clients.s3, config);
+    this.tasks = new ExportTasks(clients.logs, clients.s3, config);
+    this.cursor = new Cursor(config, {
+      listing: new GroupListing(clients.logs, config),
+      store: this.store,
+      window: (start) => this.window(start),
+      before: (w) => this.window(windowAt(w.start - 1, config.period, config.timeZone).start),
+      now: () => this.clock.now(),
+    });
+  }
 
   async turn(event: TurnEvent, ctx: TurnContext): Promise<TurnResult> {
     try {
@@ -171,105 +129,127 @@ export class Engine {
   }
 
   private async turnOnce(event: TurnEvent, ctx: TurnContext): Promise<TurnResult> {
-    const state = await this.load(event);
+    const executionName = event.executionName ?? 'local';
+    const executionArn = event.executionArn ?? `local:${executionName}`;
+    const state = await this.load(event, executionArn, executionName);
+    const previousExecution = state.execution;
+    const redriveCount = event.redriveCount ?? 0;
+    const redriven = redriveCount > state.redrives;
+    if ((event.retryCount ?? 0) > 0 || redriven) this.replayed(state, event, redriven);
+    state.execution = executionArn;
+    state.continuation = undefined;
+    state.redrives = redriveCount;
     state.turns += 1;
 
     // Continue as a new execution before this one nears 25,000 history events or its timeout:
     // no invocation or wait of this execution may run past `continueAt`.
+    const now = this.clock.now();
     const timeout = this.config.executionTimeoutSeconds * 1000;
-    const started = event.executionStart ? Date.parse(event.executionStart) : clock.now();
+    const started = event.executionStart ? Date.parse(event.executionStart) : now;
     const continueAt = started + timeout - Math.min(timeout / 4, 1_800_000);
-    if (state.turns > this.config.maxTurns || clock.now() >= continueAt) {
+    if (state.turns > this.config.maxTurns || now >= continueAt) {
       state.turns = 0;
-      state.gen += 1;
-      return { status: 'CONTINUE', waitSeconds: 0, state, continuation: `${state.runId.slice(0, 60)}-c${state.gen}` };
+      state.generation += 1;
+      // `<first execution's name>-<run>-c<generation>`: unique, at most 80 characters.
+      const base = executionName.replace(new RegExp(`-${state.run}-c\\d+$`), '').replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 50);
+      state.continuation = `${base}-${state.run}-c${state.generation}`;
+      return { status: Status.CONTINUE, waitSeconds: 0, state, continuation: state.continuation };
     }
-    const deadline = Math.min(continueAt, clock.now() + Math.max(0, ctx.remainingMs() - SAFETY_MS));
-    const result = await this.lockedTurn(state, deadline, (event.retryCount ?? 0) > 0);
-    if (result.status !== 'WAIT') return result;
-    return { ...result, waitSeconds: Math.max(1, Math.min(result.waitSeconds, Math.ceil((continueAt - clock.now()) / 1000))) };
-  }
-
-  private async lockedTurn(state: RunState, deadline: number, retried: boolean): Promise<TurnResult> {
-    const lease = await this.holdLease(state);
-    if (lease === 'held-by-other') {
-      state.waited += 1;
-      return this.wait(state, backoffSeconds(state.waited, this.config.minWaitSeconds, this.config.maxWaitSeconds));
+    const capped = (r: TurnResult): TurnResult => (r.status !== Status.WAIT ? r
+      : { ...r, waitSeconds: Math.max(1, Math.min(r.waitSeconds, Math.ceil((continueAt - this.clock.now()) / 1000))) });
+    if (state.fenceUntil !== undefined) {
+      if (now < state.fenceUntil) return capped(this.wait(state, Math.ceil((state.fenceUntil - now) / 1000)));
+      state.fenceUntil = undefined;
     }
-    if (lease === 'lost') {
-      return this.finish(state, 'the run lost its lease to another run, which carries on with the work');
-    }
+    const scope: Scope = { executionArn, previousExecution, deadline: Math.min(continueAt, now + Math.max(0, ctx.remainingMs() - SAFETY_MS)) };
 
     try {
-      return await this.work(state, deadline, retried);
+      const lease = await this.holdLease(state, scope, previousExecution !== executionArn);
+      if (lease) return capped(lease);
+      return capped(await this.work(state, scope));
     } catch (e) {
       // Throttled past the SDK's retries: keep the progress made so far and try again after a wait.
       if (!THROTTLING.includes(errorName(e))) throw e;
       state.waited += 1;
       count('Throttled');
       log('WARN', 'throttled; waiting', { error: errorName(e) });
-      return this.wait(state, backoffSeconds(state.waited, this.config.minWaitSeconds, this.config.maxWaitSeconds));
-    }
-  }
-
-  /** Starts and follows exports until all are done, or the loop must wait. */
-  private async work(state: RunState, deadline: number, retried: boolean): Promise<TurnResult> {
-    // A retried turn may have died after CreateExportTask: check before creating its export again.
-    let recover = retried;
-    while (true) {
-      if (state.active) {
-        const r = await this.follow(state, state.active, deadline);
-        if (r) return r;
-        continue;
-      }
-      const item = await this.nextItem(state);
-      if (!item) return this.finish(state);
-      if (clock.now() >= deadline) return this.wait(state, this.config.minWaitSeconds);
-      const r = await this.start(state, item, recover || state.recover, deadline);
-      recover = false;
-      if (r) return r;
+      return capped(this.backoff(state));
     }
   }
 
   // ---------------------------------------------------------------- run state
 
-  private async load(event: TurnEvent): Promise<RunState> {
+  /** The carried state of this run, or a new run's from the execution input. */
+  private async load(event: TurnEvent, executionArn: string, executionName: string): Promise<RunState> {
     const input = event.input;
-    if (typeof input === 'object' && input !== null && 'state' in input) {
-      const s = (input as { state: RunState }).state;
-      if (typeof s !== 'object' || s === null || s.v !== 1 || typeof s.runId !== 'string' || !Array.isArray(s.windows)) {
-        throw new InvalidInputError("execution input has a 'state' field that is not a run state of this exporter");
+    if (isObject(input) && 'state' in input) {
+      const s = input.state;
+      if (!isRunState(s)) {
+        throw new InvalidInputError("execution input has a 'state' field that is not a run state of this exporter's release; " +
+          'start a scheduled run ({}) or a backfill instead');
+      }
+      // Only the execution that answered with this state, or the one it continues as, may go on with it.
+      if (s.execution !== executionArn && s.continuation !== executionName) {
+        throw new InvalidInputError(`this run state belongs to execution ${s.execution}` +
+          `${s.continuation ? `, which continues as '${s.continuation}'` : ''}; a copy of it cannot be run as '${executionName}' ` +
+          '(that would export what the run exports a second time). Redrive that execution, or start a scheduled run or a backfill.');
       }
       return s;
     }
-    const now = clock.now();
+    const now = this.clock.now();
     const req = parseRunInput(input, this.config, now);
+    await this.store.claimPrefix();
     let windows = req.windows;
     if (!windows) {
-      const checkpoint = await this.readJson<{ end: number }>(checkpointKey(this.config.keyPrefix, this.config.period));
+      const checkpoint = await this.store.checkpoint();
+      if (checkpoint && checkpoint.end > now) {
+        log('WARN', 'the checkpoint is in the future, so it cannot be right: catching up as far as maxCatchUp allows', { checkpoint: new Date(checkpoint.end).toISOString() });
+      }
       windows = scheduledWindows(req.now, checkpoint?.end, this.config);
     }
-    const runId = (event.executionName ?? `run-${now}`).replace(/[^A-Za-z0-9_-]/g, '-');
-    log('INFO', 'run started', { runId, mode: req.mode, windows: windows.map(windowId), logGroupNames: req.names, reexport: req.reexport });
+    const run = randomBytes(6).toString('hex');
+    log('INFO', 'run started', { run, execution: executionArn, mode: req.mode, windows: windows.map(windowId), logGroupNames: req.names, reexport: req.reexport });
     return {
-      v: 1,
-      runId,
-      gen: 0,
+      v: 2,
+      run,
+      startedAt: now,
+      execution: executionArn,
+      redrives: 0,
+      generation: 0,
       turns: 0,
       mode: req.mode,
       reexport: req.reexport,
       windows: windows.map((w) => w.start),
       names: req.names,
-      src: 0,
-      w: 0,
-      g: 0,
+      cursor: { source: 0, window: 0, group: 0 },
       attempt: 0,
       waited: 0,
-      recover: false,
       stats: { exported: 0, skipped: 0, retried: 0, adopted: 0 },
       failures: [],
       failureCount: 0,
     };
+  }
+
+  /**
+   * A retried or redriven turn got the state of an earlier attempt, which may have done more
+   * than this state says: confirm before each export until past what the earlier attempts
+   * touched. A redriven execution (timed out or aborted mid-turn) may even have an invocation
+   * still running: wait until none can be, once per redrive. (A retry needs no such wait: the
+   * state machine retries a turn that may still be running only after the Lambda timeout.)
+   */
+  private replayed(state: RunState, event: TurnEvent, redriven: boolean): void {
+    if (redriven) state.fenceUntil = Math.max(state.fenceUntil ?? 0, this.clock.now() + this.config.lambdaTimeoutSeconds * 1000);
+    state.careful = true;
+    state.checkActive = true;
+    this.forgetListings(state);
+    log('WARN', 'turn replayed with an earlier state; confirming each export before starting it',
+      { run: state.run, retryCount: event.retryCount, redriveCount: event.redriveCount });
+  }
+
+  /** Forgets what listings said: another run or invocation may have written markers since. */
+  private forgetListings(state: RunState): void {
+    state.marks = undefined;
+    state.clean = undefined;
   }
 
   /** The window starting at `start`, memoised: time-zone arithmetic is not free and this is on every item. */
@@ -282,183 +262,179 @@ export class Engine {
     return w;
   }
 
-  private sources(state: RunState): Source[] {
-    return state.names ? state.names.map((n) => ({ prefix: n, exact: true })) : this.config.sources;
+  private snapshot(state: RunState): Snapshot | undefined {
+    const c = state.cursor;
+    if (!c.page) return undefined;
+    const { run, startedAt, reexport, windows } = state;
+    return { run, startedAt, reexport, windows, page: c.page, window: c.window, group: c.group };
   }
 
-  // ---------------------------------------------------------------- iteration
+  // ---------------------------------------------------------------- lease
 
-  /** The next (group, window) to export, loading pages and done-markers as needed. */
-  private async nextItem(state: RunState): Promise<Item | undefined> {
-    if (state.windows.length === 0) return undefined;
-    const sources = this.sources(state);
+  /** Holds the lease (answers a wait while another run holds it). */
+  private async holdLease(state: RunState, scope: Scope, force: boolean): Promise<TurnResult | undefined> {
+    const outcome = await this.store.holdLease(state, {
+      executionArn: scope.executionArn, previousExecution: scope.previousExecution, now: this.clock.now(), force, snapshot: this.snapshot(state),
+    });
+    return this.onLease(state, outcome);
+  }
+
+  private onLease(state: RunState, outcome: LeaseOutcome): TurnResult | undefined {
+    if (outcome.kind === 'busy') {
+      state.waited += 1;
+      log('INFO', 'another run holds the lease; waiting', { holder: outcome.holder });
+      return this.backoff(state);
+    }
+    if (outcome.kind === 'taken') {
+      this.forgetListings(state);
+      if (outcome.walk.length > 0 || outcome.blind) {
+        state.checkActive = true;
+        log('WARN', 'took the lease over from a run that ended without releasing it; settling the exports it may have left', { previous: outcome.from });
+      }
+      // A dead holder of an earlier release left no position: confirm this run's own exports instead.
+      if (outcome.blind) state.careful = true;
+    }
+    return undefined;
+  }
+
+  // ---------------------------------------------------------------- work
+
+  /** Starts and follows exports until all are done, or the loop must wait. */
+  private async work(state: RunState, scope: Scope): Promise<TurnResult> {
     while (true) {
-      if (!state.page) {
-        if (state.src >= sources.length) return undefined;
-        await this.loadPage(state, sources[state.src]);
+      if (state.active) {
+        const r = await this.follow(state, state.active, scope.deadline);
+        if (r) return r;
         continue;
       }
-      if (state.w >= state.windows.length) {
-        state.page = undefined;
-        state.marks = undefined;
-        if (state.token === undefined) state.src += 1;
+      if (state.checkActive) {
+        await this.adoptActive(state);
         continue;
       }
-      if (state.g >= state.page.length) {
-        state.w += 1;
-        state.g = 0;
-        state.marks = undefined;
+      if (state.recovery?.length) {
+        await this.walkStep(state);
         continue;
       }
-      const window = this.window(state.windows[state.w]);
-      if (!state.marks) state.marks = await this.readMarks(state, state.page, window);
-      if (state.marks.done.includes(state.g)) {
-        state.g += 1;
+      const item = await this.cursor.next(state);
+      if (!item) return this.finish(state);
+      if (this.clock.now() >= scope.deadline) return this.wait(state, this.config.minWaitSeconds);
+      if (inStateFolder(item.group.name)) {
+        this.fail(state, item.group.name, item.window,
+          `its exports would land in the exporter's state folder (${this.config.keyPrefix}/_state/); exclude it from the selection`);
         continue;
       }
-      const group = state.page[state.g];
-      const range = this.range(group, window);
-      if (range === undefined) {
-        state.stats.skipped += 1;
-        state.g += 1;
+      // The lease records each new page before anything on it is exported.
+      if (state.lease?.page !== state.cursor.page?.[0]?.name) {
+        const r = await this.holdLease(state, scope, true);
+        if (r) return r;
         continue;
       }
-      return { group, window, range };
+      if (state.careful) {
+        const found = await this.inspect(state, item, state);
+        if (found === 'settled') {
+          this.advance(state);
+          continue;
+        }
+        if (found === 'untouched') {
+          state.careful = false;
+          log('INFO', 'past what earlier attempts of this run did; exporting as usual', { logGroupName: item.group.name, window: windowId(item.window) });
+        }
+      }
+      const r = await this.start(state, item, scope.deadline);
+      if (r) return r;
     }
   }
 
-  private async loadPage(state: RunState, source: Source): Promise<void> {
-    const res = await logs.send(new DescribeLogGroupsCommand({
-      logGroupNamePrefix: source.prefix,
-      nextToken: state.token,
-    }));
-    const { excludePrefixes, excludeNames } = this.config;
-    const page: Group[] = (res.logGroups ?? [])
-      .filter((g) => g.logGroupName !== undefined)
-      .filter((g) => !source.exact || g.logGroupName === source.prefix)
-      .filter((g) => !excludeNames.includes(g.logGroupName!) && !excludePrefixes.some((p) => g.logGroupName!.startsWith(p)))
-      .map((g) => ({ n: g.logGroupName!, c: g.creationTime ?? 0, ...(g.retentionInDays ? { r: g.retentionInDays } : {}) }))
-      .sort((a, b) => (markerName(a.n) < markerName(b.n) ? -1 : 1));
-    // Names come ASCII-sorted, so an exact name is on the first page of its prefix.
-    state.token = source.exact ? undefined : res.nextToken;
-    state.page = page;
-    state.w = 0;
-    state.g = 0;
-    state.marks = undefined;
+  /** Follows this exporter's export task that is still running, if any: nothing else is started before it ends. */
+  private async adoptActive(state: RunState): Promise<void> {
+    const task = await this.tasks.active();
+    state.checkActive = false;
+    const origin = this.tasks.origin(task);
+    if (task?.taskId && task.logGroupName && origin) this.adopt(state, task.taskId, task.logGroupName, origin.window);
   }
 
   /**
-   * Which groups of the page are done for the window, and how long each one's export of the
-   * window before took: one ListObjectsV2 call per page and window for the window before, and
-   * one for the window itself unless it is known to have no markers.
+   * One step of the walk on from a dead run's last position: settles an export it left without
+   * a marker; ends at the first (group, window) it never touched, or at the end of its page.
    */
-  private async readMarks(state: RunState, page: Group[], window: Window): Promise<Marks> {
-    const skipDone = state.reexport || (await this.cleanWindows(state)).includes(window.start);
-    const done = skipDone ? new Map<string, number | undefined>() : await this.listMarkers(page, window);
-    const before = await this.listMarkers(page, windowAt(window.start - 1, this.config.period, this.config.timeZone));
-    return {
-      done: page.flatMap((g, i) => (done.has(markerName(g.n)) ? [i] : [])),
-      expected: page.map((g) => before.get(markerName(g.n)) ?? 0),
+  private async walkStep(state: RunState): Promise<void> {
+    const walk = state.recovery![0];
+    const next = (): void => {
+      const end = walk.group + 1 >= walk.page.length;
+      state.recovery![0] = { ...walk, window: end ? walk.window + 1 : walk.window, group: end ? 0 : walk.group + 1 };
     };
-  }
-
-  /** The run's windows that have no done-marker, listed once per run (one call per window). */
-  private async cleanWindows(state: RunState): Promise<number[]> {
-    if (!state.clean) {
-      const clean: number[] = [];
-      for (const start of state.windows) {
-        const prefix = markerPrefix(this.config.keyPrefix, this.config.period, this.window(start));
-        const res = await s3.send(new ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: prefix, MaxKeys: 1 }));
-        if (!res.Contents?.length) clean.push(start);
-      }
-      state.clean = clean;
-    }
-    return state.clean;
-  }
-
-  /** The markers of the page's groups for a window: encoded group name to export duration (ms). */
-  private async listMarkers(page: Group[], window: Window): Promise<Map<string, number | undefined>> {
-    const found = new Map<string, number | undefined>();
-    if (page.length === 0) return found;
-    const prefix = markerPrefix(this.config.keyPrefix, this.config.period, window);
-    const first = prefix + markerName(page[0].n);
-    const last = prefix + markerName(page[page.length - 1].n);
-    // A strict prefix of the first key sorts just before it.
-    const startAfter = first.slice(0, -1);
-    let token: string | undefined;
-    while (true) {
-      const res = await s3.send(new ListObjectsV2Command({
-        Bucket: this.config.bucket, Prefix: prefix, StartAfter: token ? undefined : startAfter, ContinuationToken: token,
-      }));
-      const keys = (res.Contents ?? []).map((o) => o.Key!);
-      for (const key of keys) {
-        const m = parseMarker(prefix, key);
-        found.set(m.name, m.durationMs);
-      }
-      if (!res.IsTruncated || keys.length === 0 || keys[keys.length - 1] >= last) break;
-      token = res.NextContinuationToken;
-    }
-    return found;
+    const done = (why: string): void => {
+      state.recovery!.shift();
+      if (state.recovery!.length === 0) state.recovery = undefined;
+      log('INFO', 'walk on from a dead run ended', { previousRun: walk.run, why });
+    };
+    if (walk.window >= walk.windows.length || walk.group >= walk.page.length) return done('end of its page');
+    const group = walk.page[walk.group];
+    const window = this.window(walk.windows[walk.window]);
+    const range = exportRange(group, window, this.clock.now());
+    if (!range) return next();
+    const found = await this.inspect(state, { group, window, range }, walk);
+    if (found === 'untouched') return done(`${group.name} @ ${windowId(window)} was never touched`);
+    next();
   }
 
   /**
-   * The part of the window the group can hold: none if the window ended before the group was
-   * created (CreateExportTask refuses a `to` before the creation time); otherwise all of it
-   * inside the retention period. Events may carry timestamps up to 14 days before the group's
-   * creation, so the creation time does not cut the start of the range.
+   * Whether a (group, window) was exported by a task of this exporter that has no done-marker
+   * yet (its marker is written now), or was touched by a task created since `by.startedAt`.
+   * With `by.reexport`, only tasks of run `by.run` count as its export.
    */
-  private range(group: Group, window: Window): { from: number; to: number } | undefined {
-    const to = window.end - 1;
-    if (to < group.c) return undefined;
-    const from = group.r ? Math.max(window.start, clock.now() - group.r * 86_400_000 + 3_600_000) : window.start;
-    return from <= to ? { from, to } : undefined;
+  private async inspect(state: RunState, item: Item, by: { run: string; startedAt: number; reexport: boolean }): Promise<Found> {
+    const { group, window } = item;
+    const marked = (await this.store.markers([group], window)).get(markerName(group.name)) ?? [];
+    if (!by.reexport && marked.length > 0) return 'settled';
+    const destination = exportPrefix(this.config.keyPrefix, group.name, window, this.config.period, this.config.timeZone);
+    const at = await this.tasks.atDestination(destination, by.startedAt);
+    let settled = false;
+    for (const taskId of at.taskIds) {
+      const task = await this.tasks.describe(taskId);
+      const origin = this.tasks.origin(task);
+      if (!task || !origin || origin.window !== window.start || task.logGroupName !== group.name || task.status?.code !== 'COMPLETED') continue;
+      if (by.reexport && origin.run !== by.run) continue;
+      settled = true;
+      if (marked.some((m) => m.taskId === taskId)) continue;
+      await this.recordCompleted(state, task, group.name, window, taskId);
+      state.stats.adopted += 1;
+      count('ExportsAdopted');
+      log('INFO', 'export found without its done-marker; marked done', { logGroupName: group.name, window: windowId(window), taskId });
+    }
+    if (settled) return 'settled';
+    return at.touchedSince ? 'touched' : 'untouched';
   }
 
   // ---------------------------------------------------------------- export tasks
 
   /** Starts the export of an item; answers a turn result when the loop must hand back. */
-  private async start(state: RunState, item: Item, recover: boolean, deadline: number): Promise<TurnResult | undefined> {
-    const { group, window, range } = item;
-    const { bucket, keyPrefix, period, timeZone, taskPrefix } = this.config;
-    const destinationPrefix = exportPrefix(keyPrefix, group.n, window, period, timeZone);
-    if (recover) {
-      const found = await this.findEarlierTask(destinationPrefix, group.n, window);
-      if (found) {
-        this.adopt(state, found, group.n, window.start);
-        return undefined;
-      }
-    }
+  private async start(state: RunState, item: Item, deadline: number): Promise<TurnResult | undefined> {
+    const { group, window, range, expectedMs } = item;
+    const destinationPrefix = exportPrefix(this.config.keyPrefix, group.name, window, this.config.period, this.config.timeZone);
     try {
-      const res = await logs.send(new CreateExportTaskCommand({
-        taskName: taskName(taskPrefix, period, window),
-        logGroupName: group.n,
-        from: range.from,
-        to: range.to,
-        destination: bucket,
-        destinationPrefix,
-      }));
-      const expected = state.marks?.expected[state.g] || undefined;
-      state.active = { id: res.taskId!, group: group.n, window: window.start, since: clock.now(), expected };
+      const taskId = await this.tasks.create({ group: group.name, window, ...range, destinationPrefix, run: state.run });
+      state.active = { taskId, group: group.name, window: window.start, since: this.clock.now(), expectedMs };
       state.waited = 0;
       count('ExportsStarted');
-      log('INFO', 'export started', { logGroupName: group.n, window: windowId(window), taskId: res.taskId, from: range.from, to: range.to, destinationPrefix, expectedSeconds: expected && expected / 1000 });
-      const look = firstLookMs(expected);
-      if (look > HAND_BACK_MS || clock.now() + look > deadline) {
+      log('INFO', 'export started', { logGroupName: group.name, window: windowId(window), taskId, ...range, destinationPrefix, expectedSeconds: expectedMs && expectedMs / 1000 });
+      const look = firstLookMs(expectedMs);
+      if (look > HAND_BACK_MS || this.clock.now() + look > deadline) {
         return this.wait(state, Math.min(this.config.maxWaitSeconds, Math.ceil(look / 1000)));
       }
-      await clock.sleep(look);
+      await this.clock.sleep(look);
       return undefined;
     } catch (e) {
       switch (errorName(e)) {
         case 'LimitExceededException':
           return this.onLimitExceeded(state);
         case 'ResourceNotFoundException':
-          log('WARN', 'log group no longer exists', { logGroupName: group.n });
+          log('WARN', 'log group no longer exists', { logGroupName: group.name });
           state.stats.skipped += 1;
           this.advance(state);
           return undefined;
         case 'InvalidParameterException':
-          this.fail(state, group.n, window, `CreateExportTask rejected the request: ${(e as Error).message}`);
+          this.fail(state, group.name, window, `CreateExportTask rejected the request: ${(e as Error).message}`);
           return undefined;
         default:
           throw e;
@@ -466,75 +442,51 @@ export class Engine {
     }
   }
 
-  /** Another export is active: adopt it when it is ours, otherwise wait for it. */
+  /** Another export is active: follow it when it is one of this exporter's, otherwise wait for it. */
   private async onLimitExceeded(state: RunState): Promise<TurnResult | undefined> {
-    const active = await this.activeTask();
-    const window = windowOfTask(this.config.taskPrefix, this.config.period, active?.taskName);
-    if (active && window !== undefined && active.taskId && active.logGroupName) {
-      this.adopt(state, active.taskId, active.logGroupName, window);
+    const active = await this.tasks.active();
+    const origin = this.tasks.origin(active);
+    if (active?.taskId && active.logGroupName && origin) {
+      this.adopt(state, active.taskId, active.logGroupName, origin.window);
       return undefined;
     }
     state.waited += 1;
     count('ForeignTaskWaits');
     log('INFO', 'another export task is active; waiting', { taskId: active?.taskId, taskName: active?.taskName });
-    return this.wait(state, backoffSeconds(state.waited, this.config.minWaitSeconds, this.config.maxWaitSeconds));
+    return this.backoff(state);
   }
 
   /** Follows an export task this exporter started earlier instead of starting another. */
   private adopt(state: RunState, taskId: string, group: string, window: number): void {
-    state.active = { id: taskId, group, window, since: clock.now() };
+    state.active = { taskId, group, window, since: this.clock.now() };
     state.stats.adopted += 1;
     count('ExportsAdopted');
     log('INFO', 'export adopted', { logGroupName: group, window: windowId(this.window(window)), taskId });
   }
 
-  private async activeTask(): Promise<ExportTask | undefined> {
-    for (const statusCode of ACTIVE_STATUSES) {
-      const res = await logs.send(new DescribeExportTasksCommand({ statusCode }));
-      if (res.exportTasks?.length) return res.exportTasks[0];
-    }
-    return undefined;
-  }
-
-  /** After a crash, an export of this item may exist: its task folder is under the destination. */
-  private async findEarlierTask(destinationPrefix: string, group: string, window: Window): Promise<string | undefined> {
-    const res = await s3.send(new ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: `${destinationPrefix}/`, Delimiter: '/' }));
-    const ids = (res.CommonPrefixes ?? []).map((p) => p.Prefix!.slice(destinationPrefix.length + 1, -1));
-    for (const id of ids) {
-      const t = (await logs.send(new DescribeExportTasksCommand({ taskId: id }))).exportTasks?.[0];
-      const ok = t?.status?.code && !['FAILED', 'CANCELLED'].includes(t.status.code);
-      if (ok && t.logGroupName === group && windowOfTask(this.config.taskPrefix, this.config.period, t.taskName) === window.start) {
-        return id;
-      }
-    }
-    return undefined;
-  }
-
   /** Follows the task in flight until it ends or the invocation should hand back to the Wait state. */
   private async follow(state: RunState, active: Active, deadline: number): Promise<TurnResult | undefined> {
     const { pollSeconds, minWaitSeconds, maxWaitSeconds, maxAttempts } = this.config;
-    const invocationStart = clock.now();
+    const invocationStart = this.clock.now();
     const window = this.window(active.window);
     while (true) {
-      const task = (await logs.send(new DescribeExportTasksCommand({ taskId: active.id }))).exportTasks?.[0];
+      const task = await this.tasks.describe(active.taskId);
       const code = task?.status?.code;
-      const elapsed = clock.now() - active.since;
+      const elapsed = this.clock.now() - active.since;
       if (code === 'COMPLETED') {
-        const info = task!.executionInfo;
-        const took = info?.completionTime && info.creationTime ? info.completionTime - info.creationTime : elapsed;
-        await this.writeMarker(state, active, window, task!, took);
+        const took = await this.recordCompleted(state, task!, active.group, window, active.taskId, elapsed);
         state.stats.exported += 1;
         count('ExportsCompleted');
-        seconds('ExportDuration', elapsed / 1000);
-        seconds('ExportLag', (clock.now() - window.end) / 1000);
-        log('INFO', 'export completed', { logGroupName: active.group, window: windowId(window), taskId: active.id, seconds: took / 1000 });
+        seconds('ExportDuration', took / 1000);
+        seconds('ExportLag', (this.clock.now() - window.end) / 1000);
+        log('INFO', 'export completed', { logGroupName: active.group, window: windowId(window), taskId: active.taskId, seconds: took / 1000 });
         this.settle(state, active);
         return undefined;
       }
       if (code === undefined || code === 'FAILED' || code === 'CANCELLED') {
-        const reason = `export task ${active.id} ended ${code ?? 'unknown (not found)'}: ${task?.status?.message ?? ''}`.trim();
+        const reason = `export task ${active.taskId} ended ${code ?? 'unknown (not found)'}: ${task?.status?.message ?? ''}`.trim();
         state.active = undefined;
-        if (this.isCurrent(state, active)) {
+        if (this.cursor.isAt(state, active.group, active.window)) {
           state.attempt += 1;
           if (state.attempt >= maxAttempts) {
             this.fail(state, active.group, window, `${reason} (after ${state.attempt} attempts)`);
@@ -546,19 +498,26 @@ export class Engine {
         }
         return undefined;
       }
-      const gap = nextLookMs(elapsed, active.expected);
-      const polled = clock.now() - invocationStart;
-      if (polled + gap > pollSeconds * 1000 || clock.now() + gap > deadline) {
-        return this.wait(state, waitSeconds(elapsed, minWaitSeconds, maxWaitSeconds, active.expected));
+      const gap = nextLookMs(elapsed, active.expectedMs);
+      const polled = this.clock.now() - invocationStart;
+      if (polled + gap > pollSeconds * 1000 || this.clock.now() + gap > deadline) {
+        return this.wait(state, waitSeconds(elapsed, minWaitSeconds, maxWaitSeconds, active.expectedMs));
       }
-      await clock.sleep(gap);
+      await this.clock.sleep(gap);
     }
   }
 
-  /** Whether the task in flight is the export of the item at the cursor (not an adopted one). */
-  private isCurrent(state: RunState, active: Active): boolean {
-    const group = state.page?.[state.g];
-    return group?.n === active.group && state.windows[state.w] === active.window;
+  /** Writes the done-marker of a COMPLETED task; returns how long the export took (ms). */
+  private async recordCompleted(state: RunState, task: ExportTask, group: string, window: Window, taskId: string, elapsedMs = 0): Promise<number> {
+    const info = task.executionInfo;
+    const took = info?.completionTime && info.creationTime ? info.completionTime - info.creationTime : elapsedMs;
+    await this.store.writeMarker(group, window, taskId, took, {
+      from: task.from,
+      to: task.to,
+      destination: `s3://${task.destination}/${task.destinationPrefix}/${taskId}/`,
+      run: state.run,
+    });
+    return took;
   }
 
   /**
@@ -567,7 +526,7 @@ export class Engine {
    */
   private settle(state: RunState, active: Active): void {
     state.active = undefined;
-    if (this.isCurrent(state, active)) {
+    if (this.cursor.isAt(state, active.group, active.window)) {
       this.advance(state);
       return;
     }
@@ -576,7 +535,7 @@ export class Engine {
   }
 
   private advance(state: RunState): void {
-    state.g += 1;
+    state.cursor.group += 1;
     state.attempt = 0;
   }
 
@@ -590,117 +549,34 @@ export class Engine {
     this.advance(state);
   }
 
-  // ---------------------------------------------------------------- S3 state
-
-  private async writeMarker(state: RunState, active: Active, window: Window, task: ExportTask, durationMs: number): Promise<void> {
-    const key = markerKey(markerPrefix(this.config.keyPrefix, this.config.period, window), active.group, durationMs);
-    await s3.send(new PutObjectCommand({
-      Bucket: this.config.bucket,
-      Key: key,
-      ContentType: 'application/json',
-      Body: JSON.stringify({
-        logGroupName: active.group,
-        window: { start: new Date(window.start).toISOString(), end: new Date(window.end).toISOString() },
-        from: task.from,
-        to: task.to,
-        taskId: active.id,
-        destination: `s3://${task.destination}/${task.destinationPrefix}/${active.id}/`,
-        runId: state.runId,
-      }),
-    }));
-  }
-
-  private async readJson<T>(key: string): Promise<(T & { etag: string }) | undefined> {
-    try {
-      const res = await s3.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: key }));
-      return { ...(JSON.parse(await res.Body!.transformToString()) as T), etag: res.ETag! };
-    } catch (e) {
-      if (errorName(e) === 'NoSuchKey') return undefined;
-      throw e;
-    }
-  }
-
-  private async putJson(key: string, body: unknown, condition: { IfMatch?: string; IfNoneMatch?: string }): Promise<string> {
-    const res = await s3.send(new PutObjectCommand({
-      Bucket: this.config.bucket, Key: key, Body: JSON.stringify(body), ContentType: 'application/json', ...condition,
-    }));
-    return res.ETag!;
-  }
-
-  /**
-   * One run at a time: a lease object written with conditional puts. It expires so that a dead
-   * holder does not block the next run for longer than `leaseSeconds`; a run that finds an
-   * expired lease (its holder died) checks for exports the dead run may have started.
-   */
-  private async holdLease(state: RunState): Promise<'ok' | 'held-by-other' | 'lost'> {
-    const key = leaseKey(this.config.keyPrefix);
-    const ttl = this.config.leaseSeconds * 1000;
-    const now = clock.now();
-    if (state.lease && now - state.lease.at < ttl / 3) return 'ok';
-    const body = { runId: state.runId, expires: now + ttl };
-    try {
-      const etag = state.lease
-        ? await this.putJson(key, body, { IfMatch: state.lease.etag })
-        : await this.putJson(key, body, { IfNoneMatch: '*' });
-      state.lease = { etag, at: now };
-      return 'ok';
-    } catch (e) {
-      if (!isConditionalFailure(e)) throw e;
-    }
-    const current = await this.readJson<{ runId: string; expires: number }>(key);
-    const ours = current?.runId === state.runId;
-    if (current && !ours && current.expires > now) return state.lease ? 'lost' : 'held-by-other';
-    if (current && !ours && current.expires > 0 && !state.lease) {
-      state.recover = true;
-      log('WARN', 'the previous run ended without releasing its lease; checking for exports it left behind', { previousRunId: current.runId });
-    }
-    try {
-      const etag = current
-        ? await this.putJson(key, body, { IfMatch: current.etag })
-        : await this.putJson(key, body, { IfNoneMatch: '*' });
-      state.lease = { etag, at: now };
-      return 'ok';
-    } catch (e) {
-      if (isConditionalFailure(e)) return state.lease ? 'lost' : 'held-by-other';
-      throw e;
-    }
-  }
-
-  private async releaseLease(state: RunState): Promise<void> {
-    if (!state.lease) return;
-    try {
-      await this.putJson(leaseKey(this.config.keyPrefix), { runId: state.runId, expires: 0 }, { IfMatch: state.lease.etag });
-    } catch (e) {
-      if (!isConditionalFailure(e)) throw e;
-    }
-    state.lease = undefined;
-  }
-
   // ---------------------------------------------------------------- answers
 
   private wait(state: RunState, waitFor: number): TurnResult {
-    return { status: 'WAIT', waitSeconds: waitFor, state };
+    return { status: Status.WAIT, waitSeconds: waitFor, state };
   }
 
-  private async finish(state: RunState, note?: string): Promise<TurnResult> {
-    if (!note) {
-      if (state.mode === 'scheduled') await this.advanceCheckpoint(state);
-      await this.releaseLease(state);
-    }
+  /** Waits for something this run does not own (another run's lease, another tool's export task), longer each time. */
+  private backoff(state: RunState): TurnResult {
+    return this.wait(state, backoffSeconds(state.waited, this.config.minWaitSeconds, this.config.maxWaitSeconds));
+  }
+
+  private async finish(state: RunState): Promise<TurnResult> {
+    if (state.mode === 'scheduled') await this.advanceCheckpoint(state);
+    await this.store.releaseLease(state);
     const s = state.stats;
-    const summary = note ?? `exported ${s.exported}, skipped ${s.skipped}, retried ${s.retried}, adopted ${s.adopted}, failed ${state.failureCount}`;
-    log(state.failureCount ? 'ERROR' : 'INFO', 'run ended', { runId: state.runId, summary, failures: state.failures });
+    const summary = `exported ${s.exported}, skipped ${s.skipped}, retried ${s.retried}, adopted ${s.adopted}, failed ${state.failureCount}`;
+    log(state.failureCount ? 'ERROR' : 'INFO', 'run ended', { run: state.run, summary, failures: state.failures });
     if (state.failureCount === 0) {
-      return { status: 'SUCCEEDED', waitSeconds: 0, state, summary };
+      return { status: Status.SUCCEEDED, waitSeconds: 0, state, summary };
     }
     const listed = state.failures.map((f) => `${f.logGroupName} @ ${f.window}: ${f.reason}`).join('; ');
     const more = state.failureCount > state.failures.length ? ` (and ${state.failureCount - state.failures.length} more)` : '';
     return {
-      status: 'FAILED',
+      status: Status.FAILED,
       waitSeconds: 0,
       state,
       summary,
-      error: 'ExportsFailed',
+      error: ErrorName.EXPORTS_FAILED,
       cause: `${state.failureCount} export(s) failed after retries: ${listed}${more}`.slice(0, 32_000),
     };
   }
@@ -712,10 +588,6 @@ export class Engine {
     const firstFailed = state.failureCount > state.failures.length ? state.windows[0] : Math.min(...failed, Infinity);
     const complete = state.windows.filter((w) => w < firstFailed);
     if (complete.length === 0) return;
-    const end = this.window(complete[complete.length - 1]).end;
-    const key = checkpointKey(this.config.keyPrefix, this.config.period);
-    const current = await this.readJson<{ end: number }>(key);
-    if (current && current.end >= end) return;
-    await this.putJson(key, { end, endIso: new Date(end).toISOString(), timeZone: this.config.timeZone, runId: state.runId }, {});
+    await this.store.advanceCheckpoint(this.window(complete[complete.length - 1]).end, this.clock.now(), state.run);
   }
 }

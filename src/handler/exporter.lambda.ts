@@ -1,13 +1,22 @@
 /**
- * Lambda entry point: one turn of the export loop (see ./engine.ts).
+ * Lambda entry point: one turn of the export loop (see ./engine.ts). The exporter's
+ * configuration comes with every turn, from the state machine definition.
  */
 import type { Context } from 'aws-lambda';
+import { logs, s3 } from './aws';
+import { clock } from './clock';
 import { parseConfig } from './config';
 import { Engine, TurnEvent, TurnResult } from './engine';
 
-let engine: Engine | undefined;
+/** One engine per configuration (one per container in practice): windows it computed stay computed. */
+const engines = new Map<string, Engine>();
 
 export async function handler(event: TurnEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<TurnResult> {
-  engine ??= new Engine(parseConfig(process.env.EXPORTER_CONFIG));
+  const key = JSON.stringify(event.config ?? null);
+  let engine = engines.get(key);
+  if (!engine) {
+    engine = new Engine(parseConfig(event.config), { logs, s3, clock });
+    engines.set(key, engine);
+  }
   return engine.turn(event, { remainingMs: () => context?.getRemainingTimeInMillis() ?? 900_000 });
 }

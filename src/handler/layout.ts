@@ -1,23 +1,45 @@
 /**
- * Where things live in the bucket. Pure: no I/O.
+ * Where things live in the bucket, and how names are made and read back. Pure: no I/O.
  *
  * - exports:  `<keyPrefix>/<group name without leading '/'>/<yyyy>/<mm>/<dd>[/<hh>]/<taskId>/<stream>/000000.gz`
- * - markers:  `<keyPrefix>/_state/done/<period>/<window id>/<url-encoded group name>!<export duration in ms>`
- * - lease and checkpoint under `<keyPrefix>/_state/`.
+ * - done-markers: `<keyPrefix>/_state/done/<period>/<window id>/<marker name>!<export ms>!<task id>`
+ * - lease, checkpoint and owner under `<keyPrefix>/_state/`.
+ *
+ * CloudWatch Logs writes only below a task's destination prefix, and always at least one level
+ * below it (`aws-logs-write-test`, `<taskId>/...`), so no object it writes has the shape of a
+ * done-marker: markers are parsed strictly.
  */
+import { createHash } from 'crypto';
 import { Period, Window, windowId, windowPath } from './windows';
+
+/** The folder of the exporter's own state, below the key prefix. */
+export const STATE_FOLDER = '_state';
 
 function join(...parts: string[]): string {
   return parts.filter((p) => p !== '').join('/');
 }
 
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The folder of a group's exports below the key prefix: its name without leading '/'. */
+function groupFolder(group: string): string {
+  return group.replace(/^\/+/, '');
+}
+
 /** The `destinationPrefix` of a group's export for a window. */
 export function exportPrefix(keyPrefix: string, group: string, w: Window, period: Period, timeZone: string): string {
-  return join(keyPrefix, group.replace(/^\/+/, ''), windowPath(w, period, timeZone));
+  return join(keyPrefix, groupFolder(group), windowPath(w, period, timeZone));
+}
+
+/** Whether a group's exports would land in the exporter's state folder (a group named `_state/...`). */
+export function inStateFolder(group: string): boolean {
+  return groupFolder(group).split('/')[0] === STATE_FOLDER;
 }
 
 export function stateRoot(keyPrefix: string): string {
-  return join(keyPrefix, '_state');
+  return join(keyPrefix, STATE_FOLDER);
 }
 
 /** All done-markers of one window share this prefix; listing it tells which groups are done. */
@@ -25,30 +47,52 @@ export function markerPrefix(keyPrefix: string, period: Period, w: Window): stri
   return `${join(stateRoot(keyPrefix), 'done', period, windowId(w))}/`;
 }
 
-/** Marker key suffix of a group: encoded so that every name is one key segment. */
+/** Longest marker name: a key holds at most 1,024 bytes, and an encoded name up to 1,536. */
+const MAX_MARKER_NAME = 400;
+const HASH_MARK = '~';
+
+/**
+ * A group's name in its marker key: URL-encoded, so that every name is one key segment of
+ * `[A-Za-z0-9._%-]`. A longer one keeps its first characters and ends in `~` and a hash of the
+ * whole name: it still sorts where its name does among names that differ earlier.
+ */
 export function markerName(group: string): string {
-  return encodeURIComponent(group);
+  const encoded = encodeURIComponent(group);
+  if (encoded.length <= MAX_MARKER_NAME) return encoded;
+  return `${encoded.slice(0, MAX_MARKER_NAME - 17)}${HASH_MARK}${sha256(group).slice(0, 16)}`;
 }
 
 /**
- * Separator between a marker's group name and the export's duration. It sorts before every
- * character of an encoded name, so markers sort like their names, and no encoded name holds it.
+ * Separator between a marker's name, the export's duration and its task id. It sorts before
+ * every character of a marker name, so markers sort like their names.
  */
-const DURATION_MARK = '!';
+const SEPARATOR = '!';
 
 /**
- * A done-marker's key. It carries the export's duration so that the listing that tells which
- * groups are done also tells how long each group's next export will probably take.
+ * A done-marker's key. It carries the export's duration, so that the listing that tells which
+ * groups are done also tells how long each group's next export will probably take, and the
+ * export task's id, so that writing the marker of one task again is the same write.
  */
-export function markerKey(prefix: string, group: string, durationMs: number): string {
-  return `${prefix}${markerName(group)}${DURATION_MARK}${Math.max(0, Math.round(durationMs))}`;
+export function markerKey(prefix: string, group: string, durationMs: number, taskId: string): string {
+  return `${prefix}${markerName(group)}${SEPARATOR}${Math.max(0, Math.round(durationMs))}${SEPARATOR}${taskId}`;
 }
 
-/** The encoded group name and duration of a marker key below `prefix` (markers without a duration have none). */
-export function parseMarker(prefix: string, key: string): { name: string; durationMs?: number } {
-  const [name, ms] = key.slice(prefix.length).split(DURATION_MARK);
-  const durationMs = ms === undefined ? undefined : Number(ms);
-  return durationMs !== undefined && Number.isFinite(durationMs) ? { name, durationMs } : { name };
+export interface Marker {
+  /** The marker name of the group. */
+  readonly name: string;
+  readonly durationMs?: number;
+  readonly taskId?: string;
+}
+
+/** Name, then optionally `!<ms>`, then optionally `!<task id>` (markers of earlier releases lack the last two). */
+const MARKER = /^([A-Za-z0-9._%-]+(?:~[0-9a-f]{16})?)(?:!(\d{1,13})(?:!([A-Za-z0-9-]{1,128}))?)?$/;
+
+/** The done-marker of a key below `prefix`, or undefined for any other key. */
+export function parseMarker(prefix: string, key: string): Marker | undefined {
+  if (!key.startsWith(prefix)) return undefined;
+  const m = MARKER.exec(key.slice(prefix.length));
+  if (!m) return undefined;
+  return { name: m[1], ...(m[2] !== undefined ? { durationMs: Number(m[2]) } : {}), ...(m[3] !== undefined ? { taskId: m[3] } : {}) };
 }
 
 export function leaseKey(keyPrefix: string): string {
@@ -59,15 +103,36 @@ export function checkpointKey(keyPrefix: string, period: Period): string {
   return join(stateRoot(keyPrefix), `checkpoint-${period}.json`);
 }
 
-/** Export task name: `<taskPrefix>-<period>-<window id>`; the window is read back from it. */
-export function taskName(taskPrefix: string, period: Period, w: Window): string {
-  return `${taskPrefix}-${period}-${windowId(w)}`;
+/** Names the exporter that keeps its state under the key prefix. */
+export function ownerKey(keyPrefix: string): string {
+  return join(stateRoot(keyPrefix), 'owner.json');
 }
 
-/** The window start named by one of this exporter's task names, or undefined for anyone else's task. */
-export function windowOfTask(taskPrefix: string, period: Period, name: string | undefined): number | undefined {
+/**
+ * The start of the names of an exporter's export tasks, from its identity (account, region,
+ * stack name and construct path): two exporters in one account never take each other's tasks.
+ */
+export function taskPrefixOf(exporterId: string): string {
+  return `cwl2s3-${sha256(exporterId).slice(0, 12)}`;
+}
+
+/** Export task name: `<task prefix>-<period>-<window id>-<run>`; window and run are read back from it. */
+export function taskName(taskPrefix: string, period: Period, w: Window, run: string): string {
+  return `${taskPrefix}-${period}-${windowId(w)}-${run}`;
+}
+
+export interface TaskOrigin {
+  /** Start of the window the task exports. */
+  readonly window: number;
+  /** The run that created it (absent for tasks of earlier releases). */
+  readonly run?: string;
+}
+
+/** What one of this exporter's task names says, or undefined for anyone else's task. */
+export function parseTaskName(taskPrefix: string, period: Period, name: string | undefined): TaskOrigin | undefined {
   const head = `${taskPrefix}-${period}-`;
   if (!name?.startsWith(head)) return undefined;
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(name.slice(head.length));
-  return m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) : undefined;
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z(?:-([A-Za-z0-9]+))?$/.exec(name.slice(head.length));
+  if (!m) return undefined;
+  return { window: Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]), ...(m[7] ? { run: m[7] } : {}) };
 }

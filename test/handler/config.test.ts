@@ -1,3 +1,4 @@
+import { Duration } from 'aws-cdk-lib';
 import { parseConfig, parseRunInput, scheduledWindows } from '../../src/handler/config';
 import { testConfig } from '../harness/config';
 
@@ -20,6 +21,10 @@ describe('execution input', () => {
     ['not an object', [1], /must be a JSON object/],
     ['unknown field', { scheduledTime: '2026-11-25T01:00:00Z', force: true }, /unknown field 'force'/],
     ['bad scheduled time', { scheduledTime: 'yesterday' }, /'scheduledTime' must be an ISO 8601 time/],
+    ['a number for a scheduled time', { scheduledTime: '1' }, /'scheduledTime' must be an ISO 8601 time/],
+    ['a scheduled time without a zone', { scheduledTime: '2026-11-25T01:00:00' }, /'scheduledTime' must be an ISO 8601 time/],
+    ['a scheduled time in 2062', { scheduledTime: '2062-11-25T01:00:00Z' }, /'scheduledTime' \(2062-11-25T01:00:00Z\) is in the future/],
+    ['a scheduled time ten minutes ahead', { scheduledTime: '2026-11-25T13:10:00Z' }, /is in the future/],
     ['wrong date format', { startDate: '2026/11/01', endDate: '2026-11-02' }, /'startDate' must be a date 'YYYY-MM-DD' in UTC/],
     ['impossible date', { startDate: '2026-02-30', endDate: '2026-03-02' }, /'startDate' is not a real date/],
     ['missing end', { startDate: '2026-11-01' }, /'endDate' must be a date/],
@@ -60,10 +65,26 @@ describe('scheduled windows (catch-up and settle time)', () => {
       .toEqual(['2026-11-21T00:00:00.000Z', '2026-11-22T00:00:00.000Z', '2026-11-23T00:00:00.000Z', '2026-11-24T00:00:00.000Z']);
     expect(scheduledWindows(NOW, Date.parse('2026-01-01T00:00:00Z'), config)).toHaveLength(14);
   });
+
+  test.each([
+    ['daily, 1 day, default settle time and schedule', {}, Duration.days(1), '2026-11-25T01:00:00Z', 1],
+    ['hourly, 12 hours', { period: 'PT1H' as const }, Duration.hours(12), '2026-11-25T01:10:00Z', 12],
+  ])('maxCatchUp counts back from the latest settled window (%s): missed windows within it are exported', (_n, overrides, maxCatchUp, at, expected) => {
+    const c = { ...config, ...overrides, maxCatchUpSeconds: maxCatchUp.toSeconds() };
+    // The last complete run was a week ago.
+    const ws = scheduledWindows(Date.parse(at), Date.parse('2026-11-18T00:00:00Z'), c);
+    expect(ws).toHaveLength(expected);
+    expect(ws[ws.length - 1].end).toBeLessThanOrEqual(Date.parse(at) - c.settleSeconds * 1000);
+  });
+
+  test('a checkpoint in the future (it cannot be right) catches up as far as maxCatchUp allows', () => {
+    expect(scheduledWindows(NOW, Date.parse('2062-11-25T00:00:00Z'), config)).toHaveLength(14);
+  });
 });
 
-test('configuration is validated once per container', () => {
-  expect(() => parseConfig(undefined)).toThrow(/EXPORTER_CONFIG is not set/);
-  expect(() => parseConfig(JSON.stringify({ ...config, timeZone: 'Nowhere/City' }))).toThrow(/Unknown time zone 'Nowhere\/City'/);
-  expect(parseConfig(JSON.stringify(config))).toEqual(config);
+test('the configuration a turn gets is validated', () => {
+  expect(() => parseConfig(undefined)).toThrow(/the exporter's configuration is incomplete/);
+  expect(() => parseConfig({ ...config, lambdaTimeoutSeconds: '330' })).toThrow(/the exporter's configuration is incomplete/);
+  expect(() => parseConfig({ ...config, timeZone: 'Nowhere/City' })).toThrow(/Unknown time zone 'Nowhere\/City'/);
+  expect(parseConfig(config)).toEqual(config);
 });

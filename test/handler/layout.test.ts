@@ -1,18 +1,70 @@
-import { markerKey, markerName, parseMarker } from '../../src/handler/layout';
+import { exportPrefix, inStateFolder, markerKey, markerName, parseMarker, parseTaskName, taskName, taskPrefixOf } from '../../src/handler/layout';
 
 describe('done-markers', () => {
   const prefix = 'p/_state/done/P1D/20261124T000000Z/';
 
-  test('sort like their group names whatever the durations, so one listing covers a page of groups', () => {
-    // Every character a log group name may hold, and names that are prefixes of others.
-    const names = ['a', 'a.b', 'a-b', 'a_b', 'a/b', 'a#b', 'aZ', 'a0', 'A', '/a', '/aws/lambda/x', '/aws/lambda/x-y', '/aws/lambda/x/y', 'z'];
+  test('sort like their group names whatever the durations and task ids, so one listing covers a page of groups', () => {
+    // Every character a log group name may hold, names that are prefixes of others, and names too long to keep whole.
+    const long = (c: string) => `/${c.repeat(300)}`;
+    const names = ['a', 'a.b', 'a-b', 'a_b', 'a/b', 'a#b', 'aZ', 'a0', 'A', '/a', '/aws/lambda/x', '/aws/lambda/x-y', '/aws/lambda/x/y', 'z', long('a'), long('/'), `${long('/')}b`];
     const byName = [...names].sort((x, y) => (markerName(x) < markerName(y) ? -1 : 1));
-    const byKey = names.map((n, i) => ({ n, key: markerKey(prefix, n, (i * 7919) % 400_000) })).sort((x, y) => (x.key < y.key ? -1 : 1));
+    const byKey = names.map((n, i) => ({ n, key: markerKey(prefix, n, (i * 7919) % 400_000, `task-${(i * 31) % 17}`) })).sort((x, y) => (x.key < y.key ? -1 : 1));
     expect(byKey.map((k) => k.n)).toEqual(byName);
   });
 
-  test('read back to the encoded name and duration; a marker without a duration has none', () => {
-    expect(parseMarker(prefix, markerKey(prefix, '/aws/lambda/x', 4_200.4))).toEqual({ name: '%2Faws%2Flambda%2Fx', durationMs: 4_200 });
+  test('the longest log group names still make keys S3 takes (1,024 bytes), and distinct ones', () => {
+    const slashes = '/'.repeat(512);
+    const key = markerKey(`${'p'.repeat(200)}/_state/done/PT1H/20261124T000000Z/`, slashes, 86_400_000, '0123abcd-0123-0123-0123-0123456789ab');
+    expect(Buffer.byteLength(key)).toBeLessThanOrEqual(1_024);
+    expect(markerName(slashes)).not.toBe(markerName(`${'/'.repeat(511)}a`));
+    expect(parseMarker(prefix, markerKey(prefix, slashes, 5, 't'))).toEqual({ name: markerName(slashes), durationMs: 5, taskId: 't' });
+  });
+
+  test('read back to name, duration and task id; markers of earlier releases too', () => {
+    expect(parseMarker(prefix, markerKey(prefix, '/aws/lambda/x', 4_200.4, '6a1c5d2e-1b2c-4d5e-8f90-0a1b2c3d4e5f')))
+      .toEqual({ name: '%2Faws%2Flambda%2Fx', durationMs: 4_200, taskId: '6a1c5d2e-1b2c-4d5e-8f90-0a1b2c3d4e5f' });
+    expect(parseMarker(prefix, `${prefix}%2Faws%2Flambda%2Fx!4200`)).toEqual({ name: '%2Faws%2Flambda%2Fx', durationMs: 4_200 });
     expect(parseMarker(prefix, `${prefix}%2Faws%2Flambda%2Fx`)).toEqual({ name: '%2Faws%2Flambda%2Fx' });
+  });
+
+  test('nothing an export writes reads as a marker: its objects are at least one level below its destination', () => {
+    // An export aimed at the markers: its write-test object and its files.
+    for (const key of [
+      `${prefix}%2Fa!100/aws-logs-write-test`,
+      `${prefix}%2Fa!100/0c8f-task/stream/000000.gz`,
+      `${prefix}%2Fa/aws-logs-write-test`,
+      `${prefix}aws-logs-write-test/x`,
+      `${prefix}%2Fa!1!t!x`,
+      `${prefix}%2Fa!!t`,
+      `${prefix}`,
+      'elsewhere/%2Fa!1!t',
+    ]) expect([key, parseMarker(prefix, key)]).toEqual([key, undefined]);
+  });
+});
+
+describe('export folders and task names', () => {
+  const day = { start: Date.parse('2026-11-24T00:00:00Z'), end: Date.parse('2026-11-25T00:00:00Z') };
+
+  test("a group's folder keeps its date folders whether its name starts with '/' or not", () => {
+    expect(exportPrefix('exported-logs', '/aws/lambda/orders', day, 'P1D', 'UTC')).toBe('exported-logs/aws/lambda/orders/2026/11/24');
+    expect(exportPrefix('exported-logs', 'app-audit', day, 'P1D', 'UTC')).toBe('exported-logs/app-audit/2026/11/24');
+  });
+
+  test("groups whose exports would land in the exporter's state folder are recognised", () => {
+    expect(['_state', '/_state', '_state/done/P1D', '//_state/x'].map(inStateFolder)).toEqual([true, true, true, true]);
+    expect(['_states', '/aws/_state', 'x_state', '_State'].map(inStateFolder)).toEqual([false, false, false, false]);
+  });
+
+  test('task names carry the exporter, the window and the run; another exporter\'s or a foreign task is no one\'s', () => {
+    const mine = taskPrefixOf('123456789012/us-east-1/logs-export-a/Stack/Exporter');
+    const other = taskPrefixOf('123456789012/us-east-1/logs-export-b/Stack/Exporter');
+    expect(mine).not.toBe(other);
+    const name = taskName(mine, 'P1D', day, '0a1b2c3d4e5f');
+    expect(parseTaskName(mine, 'P1D', name)).toEqual({ window: day.start, run: '0a1b2c3d4e5f' });
+    expect(parseTaskName(other, 'P1D', name)).toBeUndefined();
+    expect(parseTaskName(mine, 'PT1H', name)).toBeUndefined();
+    expect(parseTaskName(mine, 'P1D', 'nightly-backup')).toBeUndefined();
+    // Tasks of earlier releases name no run.
+    expect(parseTaskName(mine, 'P1D', `${mine}-P1D-20261124T000000Z`)).toEqual({ window: day.start });
   });
 });

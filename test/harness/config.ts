@@ -10,7 +10,7 @@ export function testConfig(overrides: Partial<ExporterConfig> = {}): ExporterCon
     sources: [{}],
     excludePrefixes: [],
     excludeNames: [],
-    taskPrefix: 'cwl2s3-abc',
+    exporterId: '123456789012/us-east-1/Stack/Stack/Exporter',
     settleSeconds: 43_200,
     maxCatchUpSeconds: 14 * 86_400,
     maxAttempts: 3,
@@ -19,6 +19,7 @@ export function testConfig(overrides: Partial<ExporterConfig> = {}): ExporterCon
     maxWaitSeconds: 300,
     maxTurns: 2000,
     executionTimeoutSeconds: 86_400,
+    lambdaTimeoutSeconds: 330,
     leaseSeconds: 1_800,
     ...overrides,
   };

@@ -36,8 +36,13 @@ export interface Call {
   readonly n: number;
 }
 
-/** Where a killed invocation dies: before the call takes effect, or after it took effect but before its answer returns. */
-export type KillPoint = 'before' | 'after';
+/**
+ * What happens at a call: the invocation dies before the call takes effect, or after it took
+ * effect but before its answer returns; or the call is held (the invocation is stalled, as one
+ * whose answer the state machine stopped waiting for) until `releaseHeld()`; or the call takes
+ * effect and then the invocation stalls for `pauseMs` of virtual time.
+ */
+export type KillPoint = 'before' | 'after' | 'hold' | { readonly pauseMs: number };
 
 /** What one handler invocation may do: its calls are counted, and it may be killed at any of them. */
 export interface Invocation {
@@ -45,8 +50,19 @@ export interface Invocation {
   readonly kill?: (call: Call) => KillPoint | undefined;
   /** Virtual time after which the invocation is dead (its Lambda timeout). */
   readonly deadline?: number;
+  /** Moves the virtual clock (a stalled invocation). */
+  readonly pause?: (ms: number) => void;
   calls: number;
   dead: boolean;
+}
+
+/** Calls held by a fault rule, resumed by `releaseHeld()`. */
+const held: Array<() => void> = [];
+
+/** Resumes every held call: each then takes effect, unless its invocation has died or timed out meanwhile. */
+export async function releaseHeld(): Promise<void> {
+  while (held.length > 0) held.shift()!();
+  await new Promise((r) => setImmediate(r));
 }
 
 /** The invocation an SDK call belongs to (async context: concurrent invocations keep their own). */
@@ -64,16 +80,29 @@ export class Killed extends Error {
  * Runs one SDK call of the current invocation: counts it, and kills the invocation where its rule
  * says, or once its deadline has passed. A dead invocation's calls never take effect.
  */
-function guarded<T>(op: string, input: any, effect: () => T): T {
+function guarded<T>(op: string, input: any, effect: () => T): T | Promise<T> {
   const inv = invocations.getStore();
   if (!inv) return effect();
-  if (inv.dead) throw new Killed(`before ${op} (already dead)`);
-  if (inv.deadline !== undefined && clock.now() > inv.deadline) {
-    inv.dead = true;
-    throw new Killed(`before ${op}: past its timeout`);
-  }
+  const alive = () => {
+    if (inv.dead) throw new Killed(`before ${op} (already dead)`);
+    if (inv.deadline !== undefined && clock.now() > inv.deadline) {
+      inv.dead = true;
+      throw new Killed(`before ${op}: past its timeout`);
+    }
+  };
+  alive();
   inv.calls += 1;
   const point = inv.kill?.({ op, input, n: inv.calls });
+  if (point === 'hold') {
+    return new Promise<T>((resolve, reject) => held.push(() => {
+      try {
+        alive();
+        resolve(effect());
+      } catch (e) {
+        reject(e);
+      }
+    }));
+  }
   if (point === 'before') {
     inv.dead = true;
     throw new Killed(`before ${op} #${inv.calls}`);
@@ -83,6 +112,7 @@ function guarded<T>(op: string, input: any, effect: () => T): T {
     inv.dead = true;
     throw new Killed(`after ${op} #${inv.calls}`);
   }
+  if (typeof point === 'object') inv.pause?.(point.pauseMs);
   return out;
 }
 
@@ -90,7 +120,7 @@ export function awsError(name: string, message: string, httpStatusCode = 400): E
   return Object.assign(new Error(message), { name, $metadata: { httpStatusCode } });
 }
 
-interface FakeTask {
+export interface FakeTask {
   taskId: string;
   taskName?: string;
   logGroupName: string;

@@ -4,11 +4,12 @@
  * virtual clock of the fakes. Emulates what the local interpreter lacks: `$$.State.RetryCount`,
  * the Wait state's duration (advanced on the virtual clock) and the execution timeout.
  */
-import { KillPoint, Call, VirtualClock, invocations } from './fakes';
+import { KillPoint, Call, VirtualClock, invocations, releaseHeld } from './fakes';
 import { ExporterStack, exporterOf } from '../../examples/local/assembly';
 import { localStateMachine, runOptions } from '../../examples/local/run';
 import { ExporterConfig, parseConfig } from '../../src/handler/config';
-import { Engine, TurnResult } from '../../src/handler/engine';
+import { TurnResult } from '../../src/handler/engine';
+import { handler } from '../../src/handler/exporter.lambda';
 
 export { ACCOUNT, REGION, resolve } from '../../examples/local/assembly';
 
@@ -19,7 +20,7 @@ export interface Synthesized extends ExporterStack {
 /** The state machine definition and the handler configuration of a synthesized template. */
 export function fromTemplate(template: any, bucketName = 'exports-bucket', stackName?: string): Synthesized {
   const exporter = exporterOf(template, bucketName, stackName);
-  return { ...exporter, config: parseConfig(exporter.configJson) };
+  return { ...exporter, config: parseConfig(exporter.config) };
 }
 
 export interface Execution {
@@ -73,17 +74,29 @@ export interface RunOptions {
   readonly beforeInvocation?: (inv: InvocationInfo) => Promise<void> | void;
 }
 
+/**
+ * How long Step Functions waits before the n-th retry of a task after an error, by the task's
+ * Retry configuration (jitter left out: the full interval).
+ */
+function retryDelayMs(retriers: any[], error: string, attempt: number): number {
+  const r = retriers.find((x) => x.ErrorEquals.includes(error) || x.ErrorEquals.includes('States.ALL'));
+  if (!r) return 0;
+  const interval = (r.IntervalSeconds ?? 1) * (r.BackoffRate ?? 2) ** (attempt - 1);
+  return Math.min(interval, r.MaxDelaySeconds ?? Infinity) * 1000;
+}
+
+/** More invocations than any test run needs: an execution past it is stuck in a loop. */
+const MAX_INVOCATIONS = 20_000;
+
 export class Loop {
   readonly executions: Execution[] = [];
   /** Handler invocations and their simulated duration (ms) over all runs. */
   invocations = 0;
   handlerMs = 0;
-  private engine: Engine;
   /** Invocations still running after the state machine stopped waiting for them. */
   private readonly background: Promise<unknown>[] = [];
 
   constructor(private readonly synth: Synthesized, private readonly clock: VirtualClock, private readonly invocationOverheadMs = 0) {
-    this.engine = new Engine(synth.config);
   }
 
   /** Runs an execution and the executions it continues as, to the end of the chain. */
@@ -102,8 +115,9 @@ export class Loop {
     return this.chain(e, options);
   }
 
-  /** Waits for the invocations that were still running in the background. */
+  /** Resumes held calls, then waits for the invocations that were still running in the background. */
   async settled(): Promise<void> {
+    await releaseHeld();
     await Promise.allSettled(this.background);
   }
 
@@ -125,6 +139,7 @@ export class Loop {
     const started = this.clock.now;
     const machine = localStateMachine(run.startAt ? { ...this.synth.definition, StartAt: run.startAt } : this.synth.definition);
     let retryCount = 0;
+    let lastError = '';
     let lastResult: TurnResult | undefined;
     let timedOut = false;
     let abort = () => {};
@@ -133,7 +148,7 @@ export class Loop {
       const payload = JSON.parse(JSON.stringify(parameters));
       exec.lastExportInput = payload.input;
       // The Wait state before this turn lasted waitSeconds; a retry waited its interval.
-      if (retryCount > 0) this.clock.now += 5_000 * retryCount;
+      if (retryCount > 0) this.clock.now += retryDelayMs(this.synth.definition.States.Export.Retry, lastError, retryCount);
       else if (payload.input?.status === 'WAIT') this.clock.now += payload.input.waitSeconds * 1000;
       if (this.clock.now - started > this.synth.timeoutSeconds * 1000) {
         timedOut = true;
@@ -143,11 +158,22 @@ export class Loop {
       this.invocations += 1;
       exec.invocations += 1;
       exec.historyEvents += 3;
+      // A run that never ends (a livelock) fails here instead of hanging the test.
+      if (exec.invocations > MAX_INVOCATIONS) throw Object.assign(new Error(`more than ${MAX_INVOCATIONS} invocations`), { name: 'HarnessLimit' });
       const info: InvocationInfo = { execution: name, number: this.invocations, inExecution: exec.invocations, retryCount, redriveCount };
       await options.beforeInvocation?.(info);
       const t0 = this.clock.now;
       const deadline = t0 + this.synth.lambdaTimeoutSeconds * 1000;
-      const invocation = { kill: options.kill?.(info), deadline, calls: 0, dead: false };
+      const background = options.clientTimeoutOn?.(info) ?? false;
+      // Only the invocation left running in the background is killed at its timeout: concurrent
+      // executions share the virtual clock, whose Wait states would otherwise cut others short.
+      const invocation = {
+        kill: options.kill?.(info),
+        deadline: background ? deadline : undefined,
+        pause: (ms: number) => { this.clock.now += ms; },
+        calls: 0,
+        dead: false,
+      };
       const turn = async () => {
         if (options.crashOn?.includes(info.number) || options.crashWhen?.(info)) throw new Error('simulated crash of the handler');
         if (options.hangOn?.includes(info.number)) {
@@ -155,17 +181,19 @@ export class Loop {
           throw Object.assign(new Error('Task timed out'), { name: 'Sandbox.Timedout' });
         }
         const executionStart = new Date(started).toISOString(); // the interpreter's is wall-clock time
-        const remainingMs = () => deadline - this.clock.now;
-        const result = await this.engine.turn({ ...payload, retryCount, redriveCount, executionStart }, { remainingMs });
+        // The handler as Lambda runs it, with the configuration as the test changed it.
+        const event = { ...payload, config: this.synth.config, retryCount, redriveCount, executionStart };
+        const result = await handler(event, { getRemainingTimeInMillis: () => deadline - this.clock.now });
         // An invocation killed at a call whose error the handler swallowed still died there.
         if (invocation.dead) throw Object.assign(new Error('the invocation was killed'), { name: 'Sandbox.Timedout' });
         return result;
       };
       const running = invocations.run(invocation, turn);
-      if (options.clientTimeoutOn?.(info)) {
+      if (background) {
         // The state machine stops waiting; the invocation runs on until it ends or times out.
         this.background.push(running.catch(() => undefined));
         retryCount += 1;
+        lastError = 'Lambda.ClientExecutionTimeoutException';
         throw Object.assign(new Error('Lambda.ClientExecutionTimeoutException'), { name: 'Lambda.ClientExecutionTimeoutException' });
       }
       try {
@@ -174,7 +202,9 @@ export class Loop {
         return lastResult;
       } catch (e) {
         retryCount += 1;
-        throw e instanceof Error && e.name === 'Killed' ? Object.assign(new Error(e.message), { name: 'Sandbox.Timedout' }) : e;
+        const failure = e instanceof Error && e.name === 'Killed' ? Object.assign(new Error(e.message), { name: 'Sandbox.Timedout' }) : e;
+        lastError = (failure as Error).name;
+        throw failure;
       } finally {
         this.clock.now += this.invocationOverheadMs;
         this.handlerMs += this.clock.now - t0;

@@ -50,11 +50,14 @@ export function world(o: WorldOptions = {}): World {
 /** Daily UTC windows from the one starting at `first` to the one starting at `last` (ISO times). */
 export const days = (first: string, last: string): Window[] => windowsBetween(Date.parse(first), Date.parse(last), 'P1D', 'UTC', 1000);
 
-/** Exports that completed into `bucket`, by `<group>|<from>|<to>`, with how many times each. */
+/**
+ * Exports into `bucket` that completed or are still under way (they will write their files), by
+ * `<group>|<from>|<to>`, with how many times each.
+ */
 export function completedInto(w: World, bucket: string): Map<string, number> {
   const out = new Map<string, number>();
   for (const t of w.logs.tasks) {
-    if (t.destination !== bucket || w.logs.statusOf(t) !== 'COMPLETED') continue;
+    if (t.destination !== bucket || ['FAILED', 'CANCELLED'].includes(w.logs.statusOf(t))) continue;
     const k = `${t.logGroupName}|${t.from}|${t.to}`;
     out.set(k, (out.get(k) ?? 0) + 1);
   }

@@ -1,5 +1,5 @@
 /**
- * When to look at a running export again. Pure: no I/O.
+ * When to look at a running export again, and how long to wait. Pure: no I/O.
  *
  * Exports run one at a time, so every second between an export's end and the start of the next
  * is lost; every look costs a DescribeExportTasks call (a low-TPS API) and, outside the Lambda

@@ -1,0 +1,142 @@
+/**
+ * The state a run carries from turn to turn (through the state machine), and its small types.
+ * Pure: types only.
+ *
+ * Nothing in it is trusted as the truth about what was exported: a turn can be replayed with an
+ * older copy (a retry, a redrive), so what is done is read from the done-markers and the
+ * account's export tasks; the state says where to look next.
+ */
+
+/** A log group as the run needs it: name, creation time (ms), retention in days. */
+export interface Group {
+  readonly name: string;
+  readonly created: number;
+  readonly retentionDays?: number;
+}
+
+/** Where a run is: the current page of log groups and a position in it. */
+export interface CursorState {
+  /** Index of the current source of log groups (a prefix, a name, or all groups). */
+  source: number;
+  /** DescribeLogGroups token of the page after the current one. */
+  token?: string;
+  /** The last name DescribeLogGroups returned on the current page: listing resumes after it when the token has expired. */
+  listedUpTo?: string;
+  /** The current page (at most 50 groups), sorted by marker name; absent until listed. */
+  page?: Group[];
+  /** Index of the current window in the run's windows, and of the current group in the page. */
+  window: number;
+  group: number;
+}
+
+/**
+ * What a run holding the lease records in it: its page and position, at every new page and lease
+ * renewal. If the run dies, the run that takes the lease over walks on from here to settle the
+ * export the dead run may have left without a done-marker.
+ */
+export interface Snapshot {
+  readonly run: string;
+  readonly startedAt: number;
+  readonly reexport: boolean;
+  readonly windows: number[];
+  readonly page: Group[];
+  readonly window: number;
+  readonly group: number;
+}
+
+/** The export task in flight. */
+export interface Active {
+  readonly taskId: string;
+  readonly group: string;
+  readonly window: number;
+  /** When this run first saw the task (ms). */
+  readonly since: number;
+  /** How long the task is expected to take (ms), from the group's export of the window before. */
+  readonly expectedMs?: number;
+}
+
+/** What the done-markers say about the current page and window. */
+export interface Marks {
+  /** Page indexes already exported for the window. */
+  readonly done: number[];
+  /** Per page index, how long the export of the window before took (ms; 0 when unknown). */
+  readonly expectedMs: number[];
+}
+
+export interface Failure {
+  readonly logGroupName: string;
+  readonly window: string;
+  readonly reason: string;
+}
+
+export interface Stats {
+  exported: number;
+  skipped: number;
+  retried: number;
+  adopted: number;
+}
+
+export interface LeaseHeld {
+  /** ETag of the lease object as this run last wrote it. */
+  readonly etag: string;
+  /** When it was written (ms). */
+  readonly at: number;
+  /** The page it recorded (the first group's name), to record the next one. */
+  readonly page?: string;
+}
+
+export interface RunState {
+  readonly v: 2;
+  /** The run's random id, the same in every execution the run continues as. */
+  readonly run: string;
+  /** When the run started (ms). */
+  readonly startedAt: number;
+  /** ARN of the execution that answered with this state. */
+  execution: string;
+  /** Name of the execution this one continues as (set with a CONTINUE answer). */
+  continuation?: string;
+  /** `$$.Execution.RedriveCount` when this state was answered: a higher one is a redrive. */
+  redrives: number;
+  /** Executions before this one in the run's chain. */
+  generation: number;
+  /** Turns taken in this execution. */
+  turns: number;
+  readonly mode: 'scheduled' | 'backfill';
+  readonly reexport: boolean;
+  /** Starts of the windows to export, ascending. */
+  readonly windows: number[];
+  /** A backfill limited to these log groups. */
+  readonly names?: string[];
+  cursor: CursorState;
+  /** Markers of the page for the current window; absent until listed. */
+  marks?: Marks;
+  /**
+   * Windows that had no done-marker when this run, holding the lease, first looked: their pages
+   * need no marker listing, as only the lease holder writes their markers.
+   */
+  clean?: number[];
+  active?: Active;
+  /** Failed attempts of the current item. */
+  attempt: number;
+  /** Turns spent waiting for something this run does not own. */
+  waited: number;
+  lease?: LeaseHeld;
+  /**
+   * Set when this state may be older than what was done with it (a retried or redriven turn):
+   * before each export the run confirms that the (group, window) is neither done nor running,
+   * until it reaches one that no attempt of this run touched.
+   */
+  careful?: boolean;
+  /**
+   * Look for an export task of this exporter that is still running (and follow it) before
+   * anything else: set with `careful` and when a dead holder's lease is taken over.
+   */
+  checkActive?: boolean;
+  /** No turn works before this time (ms): an earlier invocation of this run may still be running until then. */
+  fenceUntil?: number;
+  /** Positions of runs that died holding the lease, to walk on from before exporting anything new. */
+  recovery?: Snapshot[];
+  stats: Stats;
+  failures: Failure[];
+  failureCount: number;
+}

@@ -1,0 +1,276 @@
+/**
+ * The exporter's state in the bucket, under `<keyPrefix>/_state/`: the only module that reads or
+ * writes it.
+ *
+ * - Done-markers: one object per exported (log group, window), written after its export task
+ *   COMPLETED, never before; listed a page of groups at a time.
+ * - The lease: one run at a time. Conditional writes (ETags) make a run its only holder; it
+ *   expires `leaseSeconds` after its last write. It records the holder's run, execution, page
+ *   and position, so that a run taking over from a dead holder knows where to look for the
+ *   export the dead run may have left without a marker.
+ * - The checkpoint: where scheduled runs resume.
+ * - The owner: which exporter keeps its state under this key prefix.
+ */
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ExporterConfig } from './config';
+import { Marker, checkpointKey, leaseKey, markerKey, markerName, markerPrefix, ownerKey, parseMarker } from './layout';
+import { ErrorName } from './protocol';
+import { Group, RunState, Snapshot } from './run-state';
+import { Window } from './windows';
+
+function errorName(e: unknown): string {
+  return (e as { name?: string })?.name ?? 'Error';
+}
+
+/** A conditional write that lost: someone else wrote the object since it was read. */
+export function isConditionalFailure(e: unknown): boolean {
+  const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return ['PreconditionFailed', 'ConditionalRequestConflict'].includes(errorName(e)) || status === 412 || status === 409;
+}
+
+/** The lease object. */
+export interface LeaseBody {
+  readonly v: 2;
+  /** The holder's run and execution (ARN). */
+  readonly run: string;
+  readonly execution: string;
+  /** When it expires (ms); 0 once released. */
+  readonly expires: number;
+  /** The holder's page and position when it last wrote the lease. */
+  readonly snapshot?: Snapshot;
+  /** Positions of dead runs the holder still has to walk on from. */
+  readonly inherited?: Snapshot[];
+}
+
+/** The lease as earlier releases wrote it. */
+interface LegacyLeaseBody {
+  readonly runId: string;
+  readonly expires: number;
+}
+
+export type LeaseOutcome =
+  /** This run holds the lease, as it did before (or may take it back: its own). */
+  | { readonly kind: 'held' }
+  /**
+   * This run has just taken the lease: from nobody, from a run that released it, from a dead
+   * holder, or back from another invocation of its own execution; `walk` holds the positions to
+   * walk on from, `blind` says a dead holder left none.
+   */
+  | { readonly kind: 'taken'; readonly walk: Snapshot[]; readonly blind: boolean; readonly from?: string }
+  /** Another run holds it. */
+  | { readonly kind: 'busy'; readonly holder: string };
+
+export interface Checkpoint {
+  /** End of the last window before which every window was exported (ms). */
+  readonly end: number;
+}
+
+/** What this run knows when it asks for the lease. */
+export interface LeaseRequest {
+  readonly executionArn: string;
+  /** The execution that answered the state this turn got (another one for a continuation). */
+  readonly previousExecution: string;
+  readonly now: number;
+  /** Write the lease now even if its last write is recent (a new page, a new execution). */
+  readonly force: boolean;
+  /** The run's page and position now. */
+  readonly snapshot?: Snapshot;
+}
+
+export class StateStore {
+  private readonly ttl: number;
+
+  constructor(private readonly s3: S3Client, private readonly config: ExporterConfig) {
+    this.ttl = config.leaseSeconds * 1000;
+  }
+
+  // ---------------------------------------------------------------- done-markers
+
+  /**
+   * The done-markers of the page's groups for a window, by marker name. One ListObjectsV2 call
+   * covers a page: markers sort like the page's marker names.
+   */
+  async markers(page: Group[], window: Window): Promise<Map<string, Marker[]>> {
+    const found = new Map<string, Marker[]>();
+    if (page.length === 0) return found;
+    const prefix = markerPrefix(this.config.keyPrefix, this.config.period, window);
+    const first = prefix + markerName(page[0].name);
+    const last = prefix + markerName(page[page.length - 1].name);
+    // A strict prefix of the first key sorts just before it.
+    const startAfter = first.slice(0, -1);
+    let token: string | undefined;
+    while (true) {
+      const res = await this.s3.send(new ListObjectsV2Command({
+        Bucket: this.config.bucket, Prefix: prefix, StartAfter: token ? undefined : startAfter, ContinuationToken: token,
+      }));
+      const keys = (res.Contents ?? []).map((o) => o.Key!);
+      for (const key of keys) {
+        const m = parseMarker(prefix, key);
+        if (m) found.set(m.name, [...(found.get(m.name) ?? []), m]);
+      }
+      if (!res.IsTruncated || keys.length === 0 || keys[keys.length - 1] >= last) break;
+      token = res.NextContinuationToken;
+    }
+    return found;
+  }
+
+  /** Whether any group has a done-marker for the window (one request). */
+  async anyMarker(window: Window): Promise<boolean> {
+    const prefix = markerPrefix(this.config.keyPrefix, this.config.period, window);
+    const res = await this.s3.send(new ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: prefix, MaxKeys: 1 }));
+    return (res.Contents ?? []).some((o) => parseMarker(prefix, o.Key!) !== undefined) || res.IsTruncated === true;
+  }
+
+  async writeMarker(group: string, window: Window, taskId: string, durationMs: number, record: Record<string, unknown>): Promise<void> {
+    await this.s3.send(new PutObjectCommand({
+      Bucket: this.config.bucket,
+      Key: markerKey(markerPrefix(this.config.keyPrefix, this.config.period, window), group, durationMs, taskId),
+      ContentType: 'application/json',
+      Body: JSON.stringify({
+        logGroupName: group,
+        window: { start: new Date(window.start).toISOString(), end: new Date(window.end).toISOString() },
+        taskId,
+        ...record,
+      }),
+    }));
+  }
+
+  // ---------------------------------------------------------------- lease
+
+  /**
+   * Makes sure this run holds the lease, renewing it when its last write is a third of its life
+   * old (so that no turn outlives it), or takes it over where it can.
+   */
+  async holdLease(state: RunState, req: LeaseRequest): Promise<LeaseOutcome> {
+    const body = (): LeaseBody => ({
+      v: 2, run: state.run, execution: req.executionArn, expires: req.now + this.ttl, snapshot: req.snapshot, inherited: state.recovery,
+    });
+    const held = (etag: string) => {
+      state.lease = { etag, at: req.now, page: req.snapshot?.page[0]?.name };
+    };
+    if (state.lease) {
+      if (!req.force && req.now - state.lease.at < this.ttl / 3) return { kind: 'held' };
+      try {
+        held(await this.putJson(leaseKey(this.config.keyPrefix), body(), { IfMatch: state.lease.etag }));
+        return { kind: 'held' };
+      } catch (e) {
+        if (!isConditionalFailure(e)) throw e;
+      }
+    }
+    const current = await this.readJson<LeaseBody | LegacyLeaseBody>(leaseKey(this.config.keyPrefix));
+    const decision = this.decide(state, req, current?.body);
+    if (decision.kind === 'busy') {
+      state.lease = undefined;
+      return decision;
+    }
+    // Taken anew: from nobody, from a run that released it or died, or (ours, written since this
+    // state was) from an earlier invocation of this execution. What was done since is not in this state.
+    const taken: LeaseOutcome = decision.kind === 'taken' ? decision : { kind: 'taken', walk: [], blind: false };
+    const owed = state.recovery;
+    try {
+      const condition = current ? { IfMatch: current.etag } : { IfNoneMatch: '*' };
+      // A run that takes the lease over owes the dead holder's walks too, from its first write on.
+      state.recovery = [...taken.walk, ...(owed ?? [])];
+      held(await this.putJson(leaseKey(this.config.keyPrefix), body(), condition));
+      return taken;
+    } catch (e) {
+      state.recovery = owed;
+      if (!isConditionalFailure(e)) throw e;
+      state.lease = undefined;
+      return { kind: 'busy', holder: 'another run (it wrote the lease first)' };
+    }
+  }
+
+  /** Whose the lease is, and what taking it means. */
+  private decide(state: RunState, req: LeaseRequest, lease: LeaseBody | LegacyLeaseBody | undefined): LeaseOutcome {
+    if (!lease) return { kind: 'taken', walk: [], blind: false };
+    if (!('v' in lease)) {
+      // Written by an earlier release of this library: it says nothing about where its holder was.
+      if (lease.expires > req.now) return { kind: 'busy', holder: lease.runId };
+      return { kind: 'taken', walk: [], blind: lease.expires > 0, from: lease.runId };
+    }
+    if (lease.expires === 0) return { kind: 'taken', walk: [], blind: false, from: lease.execution };
+    if (lease.run === state.run) {
+      // This run, written by this execution or by the one it continues.
+      if (lease.execution === req.executionArn || lease.execution === req.previousExecution) return { kind: 'held' };
+      return { kind: 'busy', holder: lease.execution };
+    }
+    const walk = [...(lease.snapshot ? [lease.snapshot] : []), ...(lease.inherited ?? [])];
+    // An earlier attempt of this execution's first turn (another run id), or a holder that died.
+    if (lease.execution === req.executionArn || lease.expires <= req.now) {
+      return { kind: 'taken', walk, blind: !lease.snapshot, from: lease.execution };
+    }
+    return { kind: 'busy', holder: lease.execution };
+  }
+
+  async releaseLease(state: RunState): Promise<void> {
+    if (!state.lease) return;
+    try {
+      const released: LeaseBody = { v: 2, run: state.run, execution: state.execution, expires: 0 };
+      await this.putJson(leaseKey(this.config.keyPrefix), released, { IfMatch: state.lease.etag });
+    } catch (e) {
+      if (!isConditionalFailure(e)) throw e;
+    }
+    state.lease = undefined;
+  }
+
+  // ---------------------------------------------------------------- checkpoint
+
+  async checkpoint(): Promise<Checkpoint | undefined> {
+    return (await this.readJson<Checkpoint>(checkpointKey(this.config.keyPrefix, this.config.period)))?.body;
+  }
+
+  /** Moves the checkpoint forward to `end`; a checkpoint in the future (it cannot be right) is replaced. */
+  async advanceCheckpoint(end: number, now: number, run: string): Promise<void> {
+    const key = checkpointKey(this.config.keyPrefix, this.config.period);
+    const current = (await this.readJson<Checkpoint>(key))?.body;
+    if (current && current.end >= end && current.end <= now) return;
+    await this.putJson(key, { end, endIso: new Date(end).toISOString(), timeZone: this.config.timeZone, run }, {});
+  }
+
+  // ---------------------------------------------------------------- owner
+
+  /**
+   * Claims the key prefix for this exporter, or fails the run when another exporter keeps its
+   * state there (two exporters sharing markers and lease would skip each other's groups).
+   */
+  async claimPrefix(): Promise<void> {
+    const key = ownerKey(this.config.keyPrefix);
+    const mine = this.config.exporterId;
+    for (let tries = 0; tries < 2; tries++) {
+      const owner = await this.readJson<{ exporterId: string }>(key);
+      if (owner?.body.exporterId === mine) return;
+      if (owner) {
+        throw Object.assign(new Error(
+          `s3://${this.config.bucket}/${this.config.keyPrefix}/ is used by another exporter (${owner.body.exporterId}), not by ${mine}: ` +
+          'give each exporter its own keyPrefix. If that exporter no longer exists (for example, this stack was renamed), ' +
+          `delete s3://${this.config.bucket}/${key} and run again.`), { name: ErrorName.PREFIX_IN_USE });
+      }
+      try {
+        await this.putJson(key, { exporterId: mine, claimed: new Date().toISOString() }, { IfNoneMatch: '*' });
+        return;
+      } catch (e) {
+        if (!isConditionalFailure(e)) throw e;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- objects
+
+  private async readJson<T>(key: string): Promise<{ body: T; etag: string } | undefined> {
+    try {
+      const res = await this.s3.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: key }));
+      return { body: JSON.parse(await res.Body!.transformToString()) as T, etag: res.ETag! };
+    } catch (e) {
+      if (errorName(e) === 'NoSuchKey') return undefined;
+      throw e;
+    }
+  }
+
+  private async putJson(key: string, body: unknown, condition: { IfMatch?: string; IfNoneMatch?: string }): Promise<string> {
+    const res = await this.s3.send(new PutObjectCommand({
+      Bucket: this.config.bucket, Key: key, Body: JSON.stringify(body), ContentType: 'application/json', ...condition,
+    }));
+    return res.ETag!;
+  }
+}
