@@ -218,6 +218,8 @@ export class CloudWatchLogsS3Exporter extends Construct {
       // Names this exporter's export tasks: another exporter in the account (another stack of
       // the same app, too) never takes them for its own.
       exporterId: `${stack.account}/${stack.region}/${stack.stackName}/${this.node.path}`,
+      // Earlier releases named export tasks after the construct's address alone.
+      legacyTaskPrefix: `cwl2s3-${this.node.addr.slice(0, 10)}`,
       bucket: this.bucket.bucketName,
       keyPrefix,
       period: period.name as ExporterConfig['period'],

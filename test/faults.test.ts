@@ -7,7 +7,8 @@ import { Duration } from 'aws-cdk-lib';
 import { Call, KillPoint } from './harness/fakes';
 import { Execution, InvocationInfo } from './harness/loop';
 import { World, days, expectExactlyOnce, world, completedInto } from './harness/world';
-import { checkpointKey } from '../src/handler/layout';
+import { checkpointKey, exportPrefix } from '../src/handler/layout';
+import { windowId } from '../src/handler/windows';
 
 const SETTLED_AT_ONCE = { settleTime: Duration.hours(0) };
 /**
@@ -256,4 +257,43 @@ test('10. a backfill that loses its lease during a long wait takes it back and f
   expect(last(other!).status).toBe('SUCCEEDED');
   expect(last(chain).status).toBe('SUCCEEDED');
   expectExactlyOnce(w, GROUPS, days('2026-11-22T00:00:00Z', '2026-11-24T00:00:00Z'));
+});
+
+test('7. an exporter of another app that keeps its state under the same key prefix: its runs fail at once, naming it', async () => {
+  w = chainWorld({ stackName: 'logs-export-a', bucket: 'shared' });
+  const other = chainWorld({ stackName: 'logs-export-b', bucket: 'shared', shareWith: w });
+  expect(last(await w.loop.run({}, 'a')).status).toBe('SUCCEEDED');
+  const created = w.logs.calls.CreateExportTask;
+  const [b] = await other.loop.run({}, 'b');
+  expect(b.status).toBe('FAILED');
+  expect(b.error).toBe('PrefixInUse');
+  expect(b.cause).toContain('s3://shared/exported-logs/ is used by another exporter (123456789012/us-east-1/logs-export-a/Stack/Exporter)');
+  expect(b.invocations).toBe(1);
+  expect(w.logs.calls.CreateExportTask).toBe(created);
+});
+
+test('upgrade: a run of the earlier release died holding the lease, with an export it left unmarked: nothing is exported twice', async () => {
+  w = chainWorld();
+  const { bucket, config } = w.synthesized;
+  const day = YESTERDAY[0];
+  // What the earlier release left: its lease (expired), done-markers without task ids, and a completed export without its marker.
+  w.s3.put(bucket, 'exported-logs/_state/lease.json', JSON.stringify({ runId: 'scheduled-run', expires: w.clock.now - 60_000 }));
+  w.s3.put(bucket, `exported-logs/_state/done/P1D/${windowId(day)}/${encodeURIComponent('/aws/lambda/fn-1')}!70000`, '{}');
+  w.logs.createExportTask({ logGroupName: '/aws/lambda/fn-1', from: day.start, to: day.end - 1, destination: bucket, destinationPrefix: exportPrefix('exported-logs', '/aws/lambda/fn-1', day, 'P1D', 'UTC') });
+  w.clock.now += 5 * 60_000;
+  w.logs.createExportTask({
+    taskName: `${config.legacyTaskPrefix}-P1D-${windowId(day)}`,
+    logGroupName: '/aws/lambda/fn-3',
+    from: day.start,
+    to: day.end - 1,
+    destination: bucket,
+    destinationPrefix: exportPrefix('exported-logs', '/aws/lambda/fn-3', day, 'P1D', 'UTC'),
+  });
+  w.clock.now += 5 * 60_000;
+  const chain = await w.loop.run({});
+  expect(last(chain).status).toBe('SUCCEEDED');
+  expect(last(chain).output?.state.stats).toMatchObject({ exported: GROUPS.length - 2, adopted: 1 });
+  const markers = w.s3.keys(bucket, 'exported-logs/_state/done/');
+  expect(markers).toHaveLength(GROUPS.length);
+  expectExactlyOnce(w, GROUPS, YESTERDAY);
 });

@@ -19,6 +19,8 @@ export interface Source {
 export interface ExporterConfig {
   /** Who the exporter is: `<account>/<region>/<stack name>/<construct path>`. Its export tasks are named after it. */
   readonly exporterId: string;
+  /** How earlier releases named this exporter's export tasks: their tasks are still this exporter's. */
+  readonly legacyTaskPrefix?: string;
   readonly bucket: string;
   readonly keyPrefix: string;
   readonly period: Period;

@@ -78,7 +78,9 @@ export class ExportTasks {
 
   /** What a task's name says when it is one of this exporter's tasks; undefined for anyone else's. */
   origin(task: ExportTask | undefined): TaskOrigin | undefined {
-    return parseTaskName(this.taskPrefix, this.config.period, task?.taskName);
+    const { period, legacyTaskPrefix } = this.config;
+    return parseTaskName(this.taskPrefix, period, task?.taskName)
+      ?? (legacyTaskPrefix ? parseTaskName(legacyTaskPrefix, period, task?.taskName) : undefined);
   }
 
   /** What the destination of a (log group, window) holds: traces of tasks created for it. */

@@ -1,6 +1,7 @@
 """The Python package as a user installs it (wheel from jsii-pacmak, aws-cdk-lib from PyPI):
 a CDK app with the construct and several options, synthesized and asserted."""
 import json
+import re
 
 import aws_cdk as cdk
 import pytest
@@ -76,14 +77,9 @@ def test_state_machine_loops_export_choice_wait_and_times_out_as_configured(synt
 
 def test_handler_is_configured_for_hourly_windows_in_the_time_zone(synthesized):
     _, template = synthesized
-    functions = template.find_resources("AWS::Lambda::Function")
-    configs = [
-        json.loads(joined(f["Properties"]["Environment"]["Variables"]["EXPORTER_CONFIG"]))
-        for f in functions.values()
-        if "EXPORTER_CONFIG" in f["Properties"].get("Environment", {}).get("Variables", {})
-    ]
-    assert len(configs) == 1
-    config = configs[0]
+    definition = json.loads(joined(only(template, "AWS::StepFunctions::StateMachine")["DefinitionString"]))
+    # The handler's configuration travels with every turn of the state machine.
+    config = definition["States"]["Export"]["Parameters"]["config"]
     assert config["period"] == "PT1H"
     assert config["timeZone"] == "Europe/Berlin"
     assert config["keyPrefix"] == "archive/logs"
@@ -106,13 +102,18 @@ def template_state_machine_id(template):
 def test_bucket_policy_lets_cloudwatch_logs_of_this_account_write_under_the_prefix_only(synthesized):
     _, template = synthesized
     statements = only(template, "AWS::S3::BucketPolicy")["PolicyDocument"]["Statement"]
-    by_sid = {s.get("Sid"): s for s in statements}
+    # Statement ids end in a suffix unique to the exporter (several may share a bucket).
+    by_sid = {re.sub(r"[0-9A-F]{8}$", "", s.get("Sid") or ""): s for s in statements}
     put = by_sid["CloudWatchLogsPutExports"]
     assert put["Principal"] == {"Service": "logs.eu-west-1.amazonaws.com"}
     assert put["Action"] == "s3:PutObject"
     assert joined(put["Resource"]).endswith("/archive/logs/*")
     assert put["Condition"]["StringEquals"]["aws:SourceAccount"] == "123456789012"
     assert by_sid["CloudWatchLogsGetBucketAcl"]["Action"] == "s3:GetBucketAcl"
+    # No export can write into the exporter's state.
+    deny = by_sid["CloudWatchLogsNeverWritesState"]
+    assert deny["Effect"] == "Deny"
+    assert joined(deny["Resource"]).endswith("/archive/logs/_state/*")
 
 
 def test_alarm_notifies_the_topic(synthesized):
