@@ -283,6 +283,8 @@ ${targetTable}
 Naive loop / exporter:
 
 ${ratioTable}
+
+How these figures changed over time: [benchmark-history.md](benchmark-history.md).
 `;
   fs.mkdirSync('docs', { recursive: true });
   fs.writeFileSync('docs/benchmarks.md', doc);
