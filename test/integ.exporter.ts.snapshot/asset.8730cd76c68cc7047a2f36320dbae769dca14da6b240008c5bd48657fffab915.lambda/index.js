@@ -8325,9 +8325,9 @@ var init_Sha256WebCrypto = __esm({
           const hash = await subtle.digest("SHA-256", data);
           return new Uint8Array(hash);
         }
-        const sha256 = new Sha256Js(this.secret);
-        sha256.update(data);
-        return sha256.digest();
+        const sha2562 = new Sha256Js(this.secret);
+        sha2562.update(data);
+        return sha2562.digest();
       }
       reset() {
         this.pending = [];
@@ -11064,9 +11064,9 @@ var init_JsonShapeDeserializer2 = __esm({
         return this._read(schema, data);
       }
       _read(schema, value) {
-        const isObject2 = value !== null && typeof value === "object";
+        const isObject3 = value !== null && typeof value === "object";
         const ns = NormalizedSchema.of(schema);
-        if (isObject2) {
+        if (isObject3) {
           if (ns.isStructSchema()) {
             return this._readStruct(ns, value);
           }
@@ -11146,7 +11146,7 @@ var init_JsonShapeDeserializer2 = __esm({
           return value;
         }
         if (ns.isDocumentSchema()) {
-          if (isObject2) {
+          if (isObject3) {
             if (Array.isArray(value)) {
               for (let i5 = 0; i5 < value.length; ++i5) {
                 const v = value[i5];
@@ -11586,7 +11586,7 @@ var init_JsonShapeSerializer2 = __esm({
           return;
         }
         const ns = NormalizedSchema.of(schema);
-        const isObject2 = typeof value === "object";
+        const isObject3 = typeof value === "object";
         if (ns.isStringSchema()) {
           const mediaType = ns.getMergedTraits().mediaType;
           if (mediaType) {
@@ -11602,7 +11602,7 @@ var init_JsonShapeSerializer2 = __esm({
           this.writeAsciiQuoted(asString);
           return;
         }
-        if (isObject2) {
+        if (isObject3) {
           if (ns.isStructSchema()) {
             this.writeStruct(ns, value);
             return;
@@ -11931,21 +11931,21 @@ var init_SmithyRpcV2JsonProtocol = __esm({
         }
       }
       async handleError(operationSchema, context, response, dataObject, metadata) {
-        const errorName2 = loadSmithyRpcV2JsonErrorCode(response, dataObject) ?? "Unknown";
+        const errorName3 = loadSmithyRpcV2JsonErrorCode(response, dataObject) ?? "Unknown";
         const errorMetadata = {
           $metadata: metadata,
           $fault: response.statusCode <= 500 ? "client" : "server"
         };
         let namespace = this.options.defaultNamespace;
-        if (errorName2.includes("#")) {
-          [namespace] = errorName2.split("#");
+        if (errorName3.includes("#")) {
+          [namespace] = errorName3.split("#");
         }
         const registry = this.compositeErrorRegistry;
         const nsRegistry = TypeRegistry.for(namespace);
         registry.copyFrom(nsRegistry);
         let errorSchema;
         try {
-          errorSchema = registry.getSchema(errorName2);
+          errorSchema = registry.getSchema(errorName3);
         } catch (ignored) {
           if (dataObject.Message) {
             dataObject.message = dataObject.Message;
@@ -11955,9 +11955,9 @@ var init_SmithyRpcV2JsonProtocol = __esm({
           const baseExceptionSchema = registry.getBaseException();
           if (baseExceptionSchema) {
             const ErrorCtor2 = registry.getErrorCtor(baseExceptionSchema);
-            throw Object.assign(new ErrorCtor2({ name: errorName2 }), errorMetadata, dataObject);
+            throw Object.assign(new ErrorCtor2({ name: errorName3 }), errorMetadata, dataObject);
           }
-          throw Object.assign(new Error(errorName2), errorMetadata, dataObject);
+          throw Object.assign(new Error(errorName3), errorMetadata, dataObject);
         }
         const ns = NormalizedSchema.of(errorSchema);
         const ErrorCtor = registry.getErrorCtor(errorSchema);
@@ -12011,9 +12011,9 @@ var init_JsonShapeDeserializer = __esm({
         return this._read(schema, data);
       }
       _read(schema, value) {
-        const isObject2 = value !== null && typeof value === "object";
+        const isObject3 = value !== null && typeof value === "object";
         const ns = NormalizedSchema.of(schema);
-        if (isObject2) {
+        if (isObject3) {
           if (ns.isStructSchema()) {
             const record = value;
             const union = ns.isUnionSchema();
@@ -12129,7 +12129,7 @@ var init_JsonShapeDeserializer = __esm({
           return value;
         }
         if (ns.isDocumentSchema()) {
-          if (isObject2) {
+          if (isObject3) {
             const out = Array.isArray(value) ? [] : {};
             for (const k5 in value) {
               if (!hasOwn(value, k5)) {
@@ -12254,9 +12254,9 @@ var init_JsonShapeSerializer = __esm({
         }
       }
       _write(schema, value, container) {
-        const isObject2 = value !== null && typeof value === "object";
+        const isObject3 = value !== null && typeof value === "object";
         const ns = NormalizedSchema.of(schema);
-        if (isObject2) {
+        if (isObject3) {
           if (ns.isStructSchema()) {
             const record = value;
             const out = {};
@@ -12386,7 +12386,7 @@ var init_JsonShapeSerializer = __esm({
           this.useReplacer = true;
         }
         if (ns.isDocumentSchema()) {
-          if (isObject2) {
+          if (isObject3) {
             if (value instanceof Uint8Array) {
               return (this.serdeContext?.base64Encoder ?? toBase64)(value);
             }
@@ -16860,12 +16860,12 @@ var init_bowser = __esm({
       },
       describe: function describe142(ua) {
         if (/\sedgios\//i.test(ua)) {
-          var engine2 = {
+          var engine = {
             name: ENGINE_MAP.WebKit
           };
           var _version = Utils.getFirstMatch(/webkit\/(\d+(\.?_?\d+)+)/i, ua);
-          if (_version) engine2.version = _version;
-          return engine2;
+          if (_version) engine.version = _version;
+          return engine;
         }
         if (/\sedga?\//i.test(ua)) return {
           name: ENGINE_MAP.Blink
@@ -16888,24 +16888,24 @@ var init_bowser = __esm({
     }, {
       test: [/trident/i],
       describe: function describe144(ua) {
-        var engine2 = {
+        var engine = {
           name: ENGINE_MAP.Trident
         };
         var version = Utils.getFirstMatch(/trident\/(\d+(\.?_?\d+)+)/i, ua);
-        if (version) engine2.version = version;
-        return engine2;
+        if (version) engine.version = version;
+        return engine;
       }
     }, {
       test: function test22(parser) {
         return parser.test(/presto/i);
       },
       describe: function describe145(ua) {
-        var engine2 = {
+        var engine = {
           name: ENGINE_MAP.Presto
         };
         var version = Utils.getFirstMatch(/presto\/(\d+(\.?_?\d+)+)/i, ua);
-        if (version) engine2.version = version;
-        return engine2;
+        if (version) engine.version = version;
+        return engine;
       }
     }, {
       test: function test23(parser) {
@@ -16914,12 +16914,12 @@ var init_bowser = __esm({
         return isGecko && !likeGecko;
       },
       describe: function describe146(ua) {
-        var engine2 = {
+        var engine = {
           name: ENGINE_MAP.Gecko
         };
         var version = Utils.getFirstMatch(/gecko\/(\d+(\.?_?\d+)+)/i, ua);
-        if (version) engine2.version = version;
-        return engine2;
+        if (version) engine.version = version;
+        return engine;
       }
     }, {
       test: [/(apple)?webkit\/537\.36/i],
@@ -16931,12 +16931,12 @@ var init_bowser = __esm({
     }, {
       test: [/(apple)?webkit/i],
       describe: function describe148(ua) {
-        var engine2 = {
+        var engine = {
           name: ENGINE_MAP.WebKit
         };
         var version = Utils.getFirstMatch(/webkit\/(\d+(\.?_?\d+)+)/i, ua);
-        if (version) engine2.version = version;
-        return engine2;
+        if (version) engine.version = version;
+        return engine;
       }
     }];
     Parser = /* @__PURE__ */ (function() {
@@ -17062,14 +17062,14 @@ var init_bowser = __esm({
       _proto.parseEngine = function parseEngine() {
         var _this4 = this;
         this.parsedResult.engine = {};
-        var engine2 = Utils.find(parser_engines_default, function(_engine) {
+        var engine = Utils.find(parser_engines_default, function(_engine) {
           if (typeof _engine.test === "function") return _engine.test(_this4);
           if (Array.isArray(_engine.test)) return _engine.test.some(function(condition) {
             return _this4.test(condition);
           });
           throw new Error("Browser's test function is not valid");
         });
-        if (engine2) this.parsedResult.engine = engine2.describe(this.getUA());
+        if (engine) this.parsedResult.engine = engine.describe(this.getUA());
         return this.parsedResult.engine;
       };
       _proto.parse = function parse3() {
@@ -18061,9 +18061,9 @@ var require_dist_cjs2 = __commonJS({
       sha256;
       uriEscapePath;
       applyChecksum;
-      constructor({ applyChecksum, credentials, region, service, sha256, uriEscapePath = true }) {
+      constructor({ applyChecksum, credentials, region, service, sha256: sha2562, uriEscapePath = true }) {
         this.service = service;
-        this.sha256 = sha256;
+        this.sha256 = sha2562;
         this.uriEscapePath = uriEscapePath;
         this.applyChecksum = typeof applyChecksum === "boolean" ? applyChecksum : true;
         this.regionProvider = normalizeProvider3(region);
@@ -18237,13 +18237,13 @@ ${toHex2(hashedRequest)}`;
     };
     var SignatureV42 = class extends SignatureV4Base {
       headerFormatter = new HeaderFormatter();
-      constructor({ applyChecksum, credentials, region, service, sha256, uriEscapePath = true }) {
+      constructor({ applyChecksum, credentials, region, service, sha256: sha2562, uriEscapePath = true }) {
         super({
           applyChecksum,
           credentials,
           region,
           service,
-          sha256,
+          sha256: sha2562,
           uriEscapePath
         });
       }
@@ -18481,7 +18481,7 @@ var init_resolveAwsSdkSigV4Config = __esm({
         configurable: true
       });
       config.credentials = inputCredentials;
-      const { signingEscapePath = true, systemClockOffset = config.systemClockOffset || 0, sha256 } = config;
+      const { signingEscapePath = true, systemClockOffset = config.systemClockOffset || 0, sha256: sha2562 } = config;
       let signer;
       if (config.signer) {
         signer = normalizeProvider2(config.signer);
@@ -18501,7 +18501,7 @@ var init_resolveAwsSdkSigV4Config = __esm({
             credentials: config.credentials,
             region: config.signingRegion,
             service: config.signingName,
-            sha256,
+            sha256: sha2562,
             uriEscapePath: signingEscapePath
           };
           const SignerCtor = config.signerConstructor || import_signature_v4.SignatureV4;
@@ -18524,7 +18524,7 @@ var init_resolveAwsSdkSigV4Config = __esm({
             credentials: config.credentials,
             region: config.signingRegion,
             service: config.signingName,
-            sha256,
+            sha256: sha2562,
             uriEscapePath: signingEscapePath
           };
           const SignerCtor = config.signerConstructor || import_signature_v4.SignatureV4;
@@ -20359,8 +20359,8 @@ function writeValue(ns, value, container, serdeContext) {
     encodeHeader(majorMap, 0);
     return;
   }
-  const isObject2 = typeof value === "object";
-  if (isObject2) {
+  const isObject3 = typeof value === "object";
+  if (isObject3) {
     if (ns.isBlobSchema()) {
       if (value instanceof Uint8Array) {
         writeBytes(value);
@@ -21687,9 +21687,9 @@ var init_ProtocolLib = __esm({
         }
       }
       async getErrorSchemaOrThrowBaseException(errorIdentifier, defaultNamespace, response, dataObject, metadata, getErrorSchema) {
-        let errorName2 = errorIdentifier;
+        let errorName3 = errorIdentifier;
         if (errorIdentifier.includes("#")) {
-          [, errorName2] = errorIdentifier.split("#");
+          [, errorName3] = errorIdentifier.split("#");
         }
         const errorMetadata = {
           $metadata: metadata,
@@ -21699,7 +21699,7 @@ var init_ProtocolLib = __esm({
           throw new Error("@aws-sdk/core/protocols - error handler not initialized.");
         }
         try {
-          const errorSchema = getErrorSchema?.(this.errorRegistry, errorName2) ?? this.errorRegistry.getSchema(errorIdentifier);
+          const errorSchema = getErrorSchema?.(this.errorRegistry, errorName3) ?? this.errorRegistry.getSchema(errorIdentifier);
           return { errorSchema, errorMetadata };
         } catch (e5) {
           dataObject.message = dataObject.message ?? dataObject.Message ?? "UnknownError";
@@ -21707,12 +21707,12 @@ var init_ProtocolLib = __esm({
           const baseExceptionSchema = synthetic.getBaseException();
           if (baseExceptionSchema) {
             const ErrorCtor = synthetic.getErrorCtor(baseExceptionSchema) ?? Error;
-            throw this.decorateServiceException(Object.assign(new ErrorCtor({ name: errorName2 }), errorMetadata), dataObject);
+            throw this.decorateServiceException(Object.assign(new ErrorCtor({ name: errorName3 }), errorMetadata), dataObject);
           }
           const d5 = dataObject;
           const message = d5?.message ?? d5?.Message ?? d5?.Error?.Message ?? d5?.Error?.message;
           throw this.decorateServiceException(Object.assign(new Error(message), {
-            name: errorName2
+            name: errorName3
           }, errorMetadata), dataObject);
         }
       }
@@ -21777,11 +21777,11 @@ var init_ProtocolLib = __esm({
           errorData.Code = queryCompatErrorData.Code;
         }
       }
-      findQueryCompatibleError(registry, errorName2) {
+      findQueryCompatibleError(registry, errorName3) {
         try {
-          return registry.getSchema(errorName2);
+          return registry.getSchema(errorName3);
         } catch (e5) {
-          return registry.find((schema) => NormalizedSchema.of(schema).getMergedTraits().awsQueryError?.[0] === errorName2);
+          return registry.find((schema) => NormalizedSchema.of(schema).getMergedTraits().awsQueryError?.[0] === errorName3);
         }
       }
     };
@@ -21815,15 +21815,15 @@ var init_AwsSmithyRpcV2CborProtocol = __esm({
         if (this.awsQueryCompatible) {
           this.mixin.setQueryCompatError(dataObject, response);
         }
-        const errorName2 = (() => {
+        const errorName3 = (() => {
           const compatHeader = response.headers["x-amzn-query-error"];
           if (compatHeader && this.awsQueryCompatible) {
             return compatHeader.split(";")[0];
           }
           return loadSmithyRpcV2CborErrorCode(response, dataObject) ?? "Unknown";
         })();
-        this.mixin.compose(this.compositeErrorRegistry, errorName2, this.options.defaultNamespace);
-        const { errorSchema, errorMetadata } = await this.mixin.getErrorSchemaOrThrowBaseException(errorName2, this.options.defaultNamespace, response, dataObject, metadata, this.awsQueryCompatible ? this.mixin.findQueryCompatibleError : void 0);
+        this.mixin.compose(this.compositeErrorRegistry, errorName3, this.options.defaultNamespace);
+        const { errorSchema, errorMetadata } = await this.mixin.getErrorSchemaOrThrowBaseException(errorName3, this.options.defaultNamespace, response, dataObject, metadata, this.awsQueryCompatible ? this.mixin.findQueryCompatibleError : void 0);
         const ns = NormalizedSchema.of(errorSchema);
         const message = dataObject.message ?? dataObject.Message ?? "UnknownError";
         const ErrorCtor = this.compositeErrorRegistry.getErrorCtor(errorSchema) ?? Error;
@@ -22104,15 +22104,15 @@ var init_AwsSmithyRpcV2JsonProtocol = __esm({
         if (this.awsQueryCompatible) {
           this.mixin.setQueryCompatError(dataObject, response);
         }
-        const errorName2 = (() => {
+        const errorName3 = (() => {
           const compatHeader = response.headers["x-amzn-query-error"];
           if (compatHeader && this.awsQueryCompatible) {
             return compatHeader.split(";")[0];
           }
           return loadSmithyRpcV2JsonErrorCode(response, dataObject) ?? "Unknown";
         })();
-        this.mixin.compose(this.compositeErrorRegistry, errorName2, this.options.defaultNamespace);
-        const { errorSchema, errorMetadata } = await this.mixin.getErrorSchemaOrThrowBaseException(errorName2, this.options.defaultNamespace, response, dataObject, metadata, this.awsQueryCompatible ? this.mixin.findQueryCompatibleError : void 0);
+        this.mixin.compose(this.compositeErrorRegistry, errorName3, this.options.defaultNamespace);
+        const { errorSchema, errorMetadata } = await this.mixin.getErrorSchemaOrThrowBaseException(errorName3, this.options.defaultNamespace, response, dataObject, metadata, this.awsQueryCompatible ? this.mixin.findQueryCompatibleError : void 0);
         const ns = NormalizedSchema.of(errorSchema);
         const message = dataObject.message ?? dataObject.Message ?? "UnknownError";
         const ErrorCtor = this.compositeErrorRegistry.getErrorCtor(errorSchema) ?? Error;
@@ -27939,7 +27939,7 @@ var require_dist_cjs11 = __commonJS({
     var { setCredentialFeature: setCredentialFeature2 } = (init_client3(), __toCommonJS(client_exports2));
     var { CredentialsProviderError: CredentialsProviderError2, parseKnownFiles: parseKnownFiles2, getProfileName: getProfileName2 } = (init_config2(), __toCommonJS(config_exports));
     var { HttpRequest: HttpRequest2 } = (init_protocols(), __toCommonJS(protocols_exports));
-    var { createHash: createHash7, createPrivateKey, createPublicKey, sign: sign4 } = require("node:crypto");
+    var { createHash: createHash8, createPrivateKey, createPublicKey, sign: sign4 } = require("node:crypto");
     var { promises } = require("node:fs");
     var { homedir: homedir2 } = require("node:os");
     var { dirname, join: join6 } = require("node:path");
@@ -28110,7 +28110,7 @@ var require_dist_cjs11 = __commonJS({
       getTokenFilePath() {
         const directory = process.env.AWS_LOGIN_CACHE_DIRECTORY ?? join6(homedir2(), ".aws", "login", "cache");
         const loginSessionBytes = Buffer.from(this.loginSession, "utf8");
-        const loginSessionSha256 = createHash7("sha256").update(loginSessionBytes).digest("hex");
+        const loginSessionSha256 = createHash8("sha256").update(loginSessionBytes).digest("hex");
         return join6(directory, `${loginSessionSha256}.json`);
       }
       derToRawSignature(derSignature) {
@@ -31018,7 +31018,7 @@ var require_dist_cjs16 = __commonJS({
       _DETRe,
       0,
       [_eT, _nT],
-      [() => ExportTasks, 0]
+      [() => ExportTasks2, 0]
     ];
     var DescribeFieldIndexesRequest$ = [
       3,
@@ -33107,7 +33107,7 @@ var require_dist_cjs16 = __commonJS({
       0,
       () => Destination$
     ];
-    var ExportTasks = [
+    var ExportTasks2 = [
       1,
       n05,
       _ETx,
@@ -34499,7 +34499,7 @@ var require_dist_cjs16 = __commonJS({
       extensions.forEach((extension) => extension.configure(extensionConfiguration));
       return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration2(extensionConfiguration), resolveDefaultRuntimeConfig2(extensionConfiguration), resolveHttpHandlerRuntimeConfig2(extensionConfiguration), resolveHttpAuthRuntimeConfig5(extensionConfiguration));
     };
-    var CloudWatchLogsClient2 = class extends Client2 {
+    var CloudWatchLogsClient4 = class extends Client2 {
       config;
       constructor(...[configuration]) {
         const _config_0 = getRuntimeConfig9(configuration || {});
@@ -34773,24 +34773,24 @@ var require_dist_cjs16 = __commonJS({
     };
     var UpdateScheduledQueryCommand = class extends command5(_ep05, _mw05, "UpdateScheduledQuery", UpdateScheduledQuery$) {
     };
-    var paginateDescribeConfigurationTemplates = createPaginator2(CloudWatchLogsClient2, DescribeConfigurationTemplatesCommand, "nextToken", "nextToken", "limit");
-    var paginateDescribeDeliveries = createPaginator2(CloudWatchLogsClient2, DescribeDeliveriesCommand, "nextToken", "nextToken", "limit");
-    var paginateDescribeDeliveryDestinations = createPaginator2(CloudWatchLogsClient2, DescribeDeliveryDestinationsCommand, "nextToken", "nextToken", "limit");
-    var paginateDescribeDeliverySources = createPaginator2(CloudWatchLogsClient2, DescribeDeliverySourcesCommand, "nextToken", "nextToken", "limit");
-    var paginateDescribeDestinations = createPaginator2(CloudWatchLogsClient2, DescribeDestinationsCommand, "nextToken", "nextToken", "limit");
-    var paginateDescribeLogGroups = createPaginator2(CloudWatchLogsClient2, DescribeLogGroupsCommand2, "nextToken", "nextToken", "limit");
-    var paginateDescribeLogStreams = createPaginator2(CloudWatchLogsClient2, DescribeLogStreamsCommand, "nextToken", "nextToken", "limit");
-    var paginateDescribeMetricFilters = createPaginator2(CloudWatchLogsClient2, DescribeMetricFiltersCommand, "nextToken", "nextToken", "limit");
-    var paginateDescribeSubscriptionFilters = createPaginator2(CloudWatchLogsClient2, DescribeSubscriptionFiltersCommand, "nextToken", "nextToken", "limit");
-    var paginateFilterLogEvents = createPaginator2(CloudWatchLogsClient2, FilterLogEventsCommand, "nextToken", "nextToken", "limit");
-    var paginateGetLogEvents = createPaginator2(CloudWatchLogsClient2, GetLogEventsCommand, "nextToken", "nextForwardToken", "limit");
-    var paginateGetScheduledQueryHistory = createPaginator2(CloudWatchLogsClient2, GetScheduledQueryHistoryCommand, "nextToken", "nextToken", "maxResults");
-    var paginateListAggregateLogGroupSummaries = createPaginator2(CloudWatchLogsClient2, ListAggregateLogGroupSummariesCommand, "nextToken", "nextToken", "limit");
-    var paginateListAnomalies = createPaginator2(CloudWatchLogsClient2, ListAnomaliesCommand, "nextToken", "nextToken", "limit");
-    var paginateListLogAnomalyDetectors = createPaginator2(CloudWatchLogsClient2, ListLogAnomalyDetectorsCommand, "nextToken", "nextToken", "limit");
-    var paginateListLogGroupsForQuery = createPaginator2(CloudWatchLogsClient2, ListLogGroupsForQueryCommand, "nextToken", "nextToken", "maxResults");
-    var paginateListScheduledQueries = createPaginator2(CloudWatchLogsClient2, ListScheduledQueriesCommand, "nextToken", "nextToken", "maxResults");
-    var paginateListSourcesForS3TableIntegration = createPaginator2(CloudWatchLogsClient2, ListSourcesForS3TableIntegrationCommand, "nextToken", "nextToken", "maxResults");
+    var paginateDescribeConfigurationTemplates = createPaginator2(CloudWatchLogsClient4, DescribeConfigurationTemplatesCommand, "nextToken", "nextToken", "limit");
+    var paginateDescribeDeliveries = createPaginator2(CloudWatchLogsClient4, DescribeDeliveriesCommand, "nextToken", "nextToken", "limit");
+    var paginateDescribeDeliveryDestinations = createPaginator2(CloudWatchLogsClient4, DescribeDeliveryDestinationsCommand, "nextToken", "nextToken", "limit");
+    var paginateDescribeDeliverySources = createPaginator2(CloudWatchLogsClient4, DescribeDeliverySourcesCommand, "nextToken", "nextToken", "limit");
+    var paginateDescribeDestinations = createPaginator2(CloudWatchLogsClient4, DescribeDestinationsCommand, "nextToken", "nextToken", "limit");
+    var paginateDescribeLogGroups = createPaginator2(CloudWatchLogsClient4, DescribeLogGroupsCommand2, "nextToken", "nextToken", "limit");
+    var paginateDescribeLogStreams = createPaginator2(CloudWatchLogsClient4, DescribeLogStreamsCommand, "nextToken", "nextToken", "limit");
+    var paginateDescribeMetricFilters = createPaginator2(CloudWatchLogsClient4, DescribeMetricFiltersCommand, "nextToken", "nextToken", "limit");
+    var paginateDescribeSubscriptionFilters = createPaginator2(CloudWatchLogsClient4, DescribeSubscriptionFiltersCommand, "nextToken", "nextToken", "limit");
+    var paginateFilterLogEvents = createPaginator2(CloudWatchLogsClient4, FilterLogEventsCommand, "nextToken", "nextToken", "limit");
+    var paginateGetLogEvents = createPaginator2(CloudWatchLogsClient4, GetLogEventsCommand, "nextToken", "nextForwardToken", "limit");
+    var paginateGetScheduledQueryHistory = createPaginator2(CloudWatchLogsClient4, GetScheduledQueryHistoryCommand, "nextToken", "nextToken", "maxResults");
+    var paginateListAggregateLogGroupSummaries = createPaginator2(CloudWatchLogsClient4, ListAggregateLogGroupSummariesCommand, "nextToken", "nextToken", "limit");
+    var paginateListAnomalies = createPaginator2(CloudWatchLogsClient4, ListAnomaliesCommand, "nextToken", "nextToken", "limit");
+    var paginateListLogAnomalyDetectors = createPaginator2(CloudWatchLogsClient4, ListLogAnomalyDetectorsCommand, "nextToken", "nextToken", "limit");
+    var paginateListLogGroupsForQuery = createPaginator2(CloudWatchLogsClient4, ListLogGroupsForQueryCommand, "nextToken", "nextToken", "maxResults");
+    var paginateListScheduledQueries = createPaginator2(CloudWatchLogsClient4, ListScheduledQueriesCommand, "nextToken", "nextToken", "maxResults");
+    var paginateListSourcesForS3TableIntegration = createPaginator2(CloudWatchLogsClient4, ListSourcesForS3TableIntegrationCommand, "nextToken", "nextToken", "maxResults");
     var commands5 = {
       AssociateKmsKeyCommand,
       AssociateSourceToS3TableIntegrationCommand,
@@ -34931,7 +34931,7 @@ var require_dist_cjs16 = __commonJS({
       paginateListScheduledQueries,
       paginateListSourcesForS3TableIntegration
     };
-    var CloudWatchLogs = class extends CloudWatchLogsClient2 {
+    var CloudWatchLogs = class extends CloudWatchLogsClient4 {
     };
     createAggregatedClient2(commands5, CloudWatchLogs, { paginators });
     var PolicyType = {
@@ -35215,7 +35215,7 @@ var require_dist_cjs16 = __commonJS({
     exports2.CancelImportTaskRequest$ = CancelImportTaskRequest$;
     exports2.CancelImportTaskResponse$ = CancelImportTaskResponse$;
     exports2.CloudWatchLogs = CloudWatchLogs;
-    exports2.CloudWatchLogsClient = CloudWatchLogsClient2;
+    exports2.CloudWatchLogsClient = CloudWatchLogsClient4;
     exports2.CloudWatchLogsServiceException = CloudWatchLogsServiceException;
     exports2.CloudWatchLogsServiceException$ = CloudWatchLogsServiceException$;
     exports2.ConfigurationTemplate$ = ConfigurationTemplate$;
@@ -47070,7 +47070,7 @@ var require_dist_cjs17 = __commonJS({
       extensions.forEach((extension) => extension.configure(extensionConfiguration));
       return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration2(extensionConfiguration), resolveDefaultRuntimeConfig2(extensionConfiguration), resolveHttpHandlerRuntimeConfig2(extensionConfiguration), resolveHttpAuthRuntimeConfig5(extensionConfiguration));
     };
-    var S3Client2 = class extends Client2 {
+    var S3Client4 = class extends Client2 {
       config;
       constructor(...[configuration]) {
         const _config_0 = getRuntimeConfig9(configuration || {});
@@ -47255,7 +47255,7 @@ var require_dist_cjs17 = __commonJS({
     };
     var ListObjectsCommand = class extends command5(_ep8, _mw05, "ListObjects", ListObjects$) {
     };
-    var ListObjectsV2Command2 = class extends command5(_ep8, _mw05, "ListObjectsV2", ListObjectsV2$) {
+    var ListObjectsV2Command3 = class extends command5(_ep8, _mw05, "ListObjectsV2", ListObjectsV2$) {
     };
     var ListObjectVersionsCommand = class extends command5(_ep8, _mw05, "ListObjectVersions", ListObjectVersions$) {
     };
@@ -47335,11 +47335,11 @@ var require_dist_cjs17 = __commonJS({
     };
     var WriteGetObjectResponseCommand = class extends command5(_ep9, _mw4, "WriteGetObjectResponse", WriteGetObjectResponse$) {
     };
-    var paginateListBuckets = createPaginator2(S3Client2, ListBucketsCommand, "ContinuationToken", "ContinuationToken", "MaxBuckets");
-    var paginateListDirectoryBuckets = createPaginator2(S3Client2, ListDirectoryBucketsCommand, "ContinuationToken", "ContinuationToken", "MaxDirectoryBuckets");
-    var paginateListObjectAnnotations = createPaginator2(S3Client2, ListObjectAnnotationsCommand, "ContinuationToken", "NextContinuationToken", "MaxAnnotationResults");
-    var paginateListObjectsV2 = createPaginator2(S3Client2, ListObjectsV2Command2, "ContinuationToken", "NextContinuationToken", "MaxKeys");
-    var paginateListParts = createPaginator2(S3Client2, ListPartsCommand, "PartNumberMarker", "NextPartNumberMarker", "MaxParts");
+    var paginateListBuckets = createPaginator2(S3Client4, ListBucketsCommand, "ContinuationToken", "ContinuationToken", "MaxBuckets");
+    var paginateListDirectoryBuckets = createPaginator2(S3Client4, ListDirectoryBucketsCommand, "ContinuationToken", "ContinuationToken", "MaxDirectoryBuckets");
+    var paginateListObjectAnnotations = createPaginator2(S3Client4, ListObjectAnnotationsCommand, "ContinuationToken", "NextContinuationToken", "MaxAnnotationResults");
+    var paginateListObjectsV2 = createPaginator2(S3Client4, ListObjectsV2Command3, "ContinuationToken", "NextContinuationToken", "MaxKeys");
+    var paginateListParts = createPaginator2(S3Client4, ListPartsCommand, "PartNumberMarker", "NextPartNumberMarker", "MaxParts");
     var checkState$3 = async (client, input) => {
       let reason;
       try {
@@ -47503,7 +47503,7 @@ var require_dist_cjs17 = __commonJS({
       ListMultipartUploadsCommand,
       ListObjectAnnotationsCommand,
       ListObjectsCommand,
-      ListObjectsV2Command: ListObjectsV2Command2,
+      ListObjectsV2Command: ListObjectsV2Command3,
       ListObjectVersionsCommand,
       ListPartsCommand,
       PutBucketAbacCommand,
@@ -47557,7 +47557,7 @@ var require_dist_cjs17 = __commonJS({
       waitUntilObjectExists,
       waitUntilObjectNotExists
     };
-    var S3 = class extends S3Client2 {
+    var S3 = class extends S3Client4 {
     };
     createAggregatedClient2(commands5, S3, { paginators, waiters });
     var BucketAbacStatus = {
@@ -48413,7 +48413,7 @@ var require_dist_cjs17 = __commonJS({
     exports2.ListObjectsOutput$ = ListObjectsOutput$;
     exports2.ListObjectsRequest$ = ListObjectsRequest$;
     exports2.ListObjectsV2$ = ListObjectsV2$;
-    exports2.ListObjectsV2Command = ListObjectsV2Command2;
+    exports2.ListObjectsV2Command = ListObjectsV2Command3;
     exports2.ListObjectsV2Output$ = ListObjectsV2Output$;
     exports2.ListObjectsV2Request$ = ListObjectsV2Request$;
     exports2.ListParts$ = ListParts$;
@@ -48617,7 +48617,7 @@ var require_dist_cjs17 = __commonJS({
     exports2.RestoreStatus$ = RestoreStatus$;
     exports2.RoutingRule$ = RoutingRule$;
     exports2.S3 = S3;
-    exports2.S3Client = S3Client2;
+    exports2.S3Client = S3Client4;
     exports2.S3KeyFilter$ = S3KeyFilter$;
     exports2.S3Location$ = S3Location$;
     exports2.S3ServiceException = S3ServiceException;
@@ -48722,9 +48722,43 @@ __export(exporter_lambda_exports, {
 });
 module.exports = __toCommonJS(exporter_lambda_exports);
 
+// src/handler/aws.ts
+var import_client_cloudwatch_logs = __toESM(require_dist_cjs16());
+var import_client_s3 = __toESM(require_dist_cjs17());
+var common = { retryMode: "adaptive", maxAttempts: 6 };
+var logs = new import_client_cloudwatch_logs.CloudWatchLogsClient(common);
+var s3 = new import_client_s3.S3Client(common);
+
+// src/handler/clock.ts
+var clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+};
+
+// src/handler/protocol.ts
+var Status = {
+  /** Wait `waitSeconds`, then take another turn with the answer as input. */
+  WAIT: "WAIT",
+  /** Start a new execution named `continuation` with `{ state }` as input, then succeed. */
+  CONTINUE: "CONTINUE",
+  SUCCEEDED: "SUCCEEDED",
+  /** Fail the execution with `error` and `cause`. */
+  FAILED: "FAILED"
+};
+var ErrorName = {
+  /** The execution input cannot be run; the execution fails at once, without retries. */
+  INVALID_INPUT: "InvalidInput",
+  /** Exports that failed after their retries; the cause names each (log group, window). */
+  EXPORTS_FAILED: "ExportsFailed",
+  /** The exporter's key prefix in the bucket belongs to another exporter. */
+  PREFIX_IN_USE: "PrefixInUse"
+};
+var NOT_RETRIED = [ErrorName.INVALID_INPUT, ErrorName.PREFIX_IN_USE];
+
 // src/handler/windows.ts
 var HOUR = 36e5;
 var MINUTE = 6e4;
+var QUARTER = 15 * MINUTE;
 var formatters = /* @__PURE__ */ new Map();
 function formatter(timeZone) {
   let f5 = formatters.get(timeZone);
@@ -48756,11 +48790,6 @@ function localTime(t, timeZone) {
   }
   return { year: parts.year, month: parts.month, day: parts.day, hour: parts.hour, minute: parts.minute };
 }
-function offsetAt(t, timeZone) {
-  const l3 = localTime(t, timeZone);
-  const wall = Date.UTC(l3.year, l3.month - 1, l3.day, l3.hour, l3.minute);
-  return wall - Math.floor(t / MINUTE) * MINUTE;
-}
 function sortKey(l3) {
   return Date.UTC(l3.year, l3.month - 1, l3.day, l3.hour, l3.minute);
 }
@@ -48779,16 +48808,36 @@ function startOfLocalDay(year2, month, day, timeZone) {
   const d5 = new Date(Date.UTC(year2, month - 1, day));
   return instantOf({ year: d5.getUTCFullYear(), month: d5.getUTCMonth() + 1, day: d5.getUTCDate(), hour: 0, minute: 0 }, timeZone);
 }
-function windowAt(t, period, timeZone) {
-  if (period === "PT1H") {
-    const offset = offsetAt(t, timeZone);
-    const start = t - ((t + offset) % HOUR + HOUR) % HOUR;
-    return { start, end: start + HOUR };
+function fullHour(q3, timeZone) {
+  return localTime(q3, timeZone).minute === 0;
+}
+function hourAt(t, timeZone) {
+  const floor = Math.floor(t / QUARTER) * QUARTER;
+  let start;
+  for (let q3 = floor; q3 > floor - 3 * HOUR; q3 -= QUARTER) {
+    if (fullHour(q3, timeZone)) {
+      start = q3;
+      break;
+    }
   }
+  if (start === void 0) {
+    const utc = Math.floor(t / HOUR) * HOUR;
+    return { start: utc, end: utc + HOUR };
+  }
+  for (let q3 = start + QUARTER; q3 <= start + 3 * HOUR; q3 += QUARTER) {
+    if (fullHour(q3, timeZone)) return { start, end: q3 };
+  }
+  return { start, end: start + HOUR };
+}
+function windowAt(t, period, timeZone) {
+  if (period === "PT1H") return hourAt(t, timeZone);
   const l3 = localTime(t, timeZone);
+  let day = l3.day;
+  while (t >= startOfLocalDay(l3.year, l3.month, day + 1, timeZone)) day += 1;
+  while (t < startOfLocalDay(l3.year, l3.month, day, timeZone)) day -= 1;
   return {
-    start: startOfLocalDay(l3.year, l3.month, l3.day, timeZone),
-    end: startOfLocalDay(l3.year, l3.month, l3.day + 1, timeZone)
+    start: startOfLocalDay(l3.year, l3.month, day, timeZone),
+    end: startOfLocalDay(l3.year, l3.month, day + 1, timeZone)
   };
 }
 function lastWindowEndedBy(t, period, timeZone) {
@@ -48822,12 +48871,14 @@ function windowId(w) {
 var InvalidInputError = class extends Error {
   constructor(message) {
     super(message);
-    this.name = "InvalidInput";
+    this.name = ErrorName.INVALID_INPUT;
   }
 };
 var MAX_WINDOWS = 1e3;
 var MAX_NAMES = 100;
 var LOG_GROUP_NAME = /^[.\-_/#A-Za-z0-9]{1,512}$/;
+var ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+var CLOCK_SKEW_MS = 5 * 6e4;
 var SCHEDULED_KEYS = /* @__PURE__ */ new Set(["scheduledTime"]);
 var BACKFILL_KEYS = /* @__PURE__ */ new Set(["startDate", "endDate", "logGroupNames", "reexport"]);
 function isObject(v) {
@@ -48851,9 +48902,13 @@ function parseRunInput(input, config, now) {
   if (!backfill) {
     let at = now;
     if (input.scheduledTime !== void 0) {
-      at = typeof input.scheduledTime === "string" ? Date.parse(input.scheduledTime) : NaN;
+      const v = input.scheduledTime;
+      at = typeof v === "string" && ISO_TIME.test(v) ? Date.parse(v) : NaN;
       if (!Number.isFinite(at)) {
-        throw new InvalidInputError(`'scheduledTime' must be an ISO 8601 time, got ${JSON.stringify(input.scheduledTime)}`);
+        throw new InvalidInputError(`'scheduledTime' must be an ISO 8601 time such as "2026-11-25T01:00:00Z", got ${JSON.stringify(v)}`);
+      }
+      if (at > now + CLOCK_SKEW_MS) {
+        throw new InvalidInputError(`'scheduledTime' (${v}) is in the future: it is now ${new Date(now).toISOString()}; leave it out to export what has settled by now`);
       }
     }
     return { mode: "scheduled", now: at, reexport: false };
@@ -48909,64 +48964,86 @@ function parseLocalDate(field, value, config) {
   }
   return instantOf({ year: year2, month, day, hour, minute: 0 }, config.timeZone);
 }
+function catchUpWindows(config) {
+  return Math.max(1, Math.floor(config.maxCatchUpSeconds / (config.period === "PT1H" ? 3600 : 86400)));
+}
 function scheduledWindows(now, checkpointEnd, config) {
-  const latest = lastWindowEndedBy(now - config.settleSeconds * 1e3, config.period, config.timeZone);
-  const floor = windowAt(now - config.maxCatchUpSeconds * 1e3, config.period, config.timeZone).start;
-  const first = checkpointEnd === void 0 ? latest.start : Math.max(checkpointEnd, floor);
+  const { period, timeZone } = config;
+  const latest = lastWindowEndedBy(now - config.settleSeconds * 1e3, period, timeZone);
+  if (checkpointEnd === void 0) return [latest];
+  let floor = latest;
+  for (let i5 = 1; i5 < catchUpWindows(config); i5++) floor = windowAt(floor.start - 1, period, timeZone);
+  const first = checkpointEnd > latest.end ? floor.start : Math.max(checkpointEnd, floor.start);
   if (first > latest.start) return [];
-  return windowsBetween(first, latest.start, config.period, config.timeZone, MAX_WINDOWS);
+  return windowsBetween(first, latest.start, period, timeZone, MAX_WINDOWS);
 }
 function parseConfig(raw) {
-  if (!raw) throw new Error("EXPORTER_CONFIG is not set");
-  const c5 = JSON.parse(raw);
-  if (!c5.bucket || typeof c5.keyPrefix !== "string" || !["P1D", "PT1H"].includes(c5.period) || !Array.isArray(c5.sources)) {
-    throw new Error(`EXPORTER_CONFIG is incomplete: ${raw}`);
-  }
+  const c5 = raw;
+  const numbers = [
+    "settleSeconds",
+    "maxCatchUpSeconds",
+    "maxAttempts",
+    "pollSeconds",
+    "minWaitSeconds",
+    "maxWaitSeconds",
+    "maxTurns",
+    "executionTimeoutSeconds",
+    "lambdaTimeoutSeconds",
+    "leaseSeconds"
+  ];
+  const complete = isObject(c5) && typeof c5.exporterId === "string" && typeof c5.bucket === "string" && c5.bucket !== "" && typeof c5.keyPrefix === "string" && ["P1D", "PT1H"].includes(c5.period) && Array.isArray(c5.sources) && Array.isArray(c5.excludePrefixes) && Array.isArray(c5.excludeNames) && numbers.every((k5) => typeof c5[k5] === "number");
+  if (!complete) throw new Error(`the exporter's configuration is incomplete: ${JSON.stringify(raw)}`);
   assertTimeZone(c5.timeZone);
   return c5;
 }
 
 // src/handler/engine.ts
+var import_crypto2 = require("crypto");
+
+// src/handler/cursor.ts
 var import_client_cloudwatch_logs2 = __toESM(require_dist_cjs16());
-var import_client_s32 = __toESM(require_dist_cjs17());
-
-// src/handler/aws.ts
-var import_client_cloudwatch_logs = __toESM(require_dist_cjs16());
-var import_client_s3 = __toESM(require_dist_cjs17());
-var common = { retryMode: "adaptive", maxAttempts: 6 };
-var logs = new import_client_cloudwatch_logs.CloudWatchLogsClient(common);
-var s3 = new import_client_s3.S3Client(common);
-
-// src/handler/clock.ts
-var clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-};
 
 // src/handler/layout.ts
+var import_crypto = require("crypto");
+var STATE_FOLDER = "_state";
 function join5(...parts) {
   return parts.filter((p3) => p3 !== "").join("/");
 }
+function sha256(text) {
+  return (0, import_crypto.createHash)("sha256").update(text).digest("hex");
+}
+function groupFolder(group4) {
+  return group4.replace(/^\/+/, "");
+}
 function exportPrefix(keyPrefix, group4, w, period, timeZone) {
-  return join5(keyPrefix, group4.replace(/^\/+/, ""), windowPath(w, period, timeZone));
+  return join5(keyPrefix, groupFolder(group4), windowPath(w, period, timeZone));
+}
+function inStateFolder(group4) {
+  return groupFolder(group4).split("/")[0] === STATE_FOLDER;
 }
 function stateRoot(keyPrefix) {
-  return join5(keyPrefix, "_state");
+  return join5(keyPrefix, STATE_FOLDER);
 }
 function markerPrefix(keyPrefix, period, w) {
   return `${join5(stateRoot(keyPrefix), "done", period, windowId(w))}/`;
 }
+var MAX_MARKER_NAME = 400;
+var HASH_MARK = "~";
 function markerName(group4) {
-  return encodeURIComponent(group4);
+  const encoded = encodeURIComponent(group4);
+  if (encoded.length <= MAX_MARKER_NAME) return encoded;
+  return `${encoded.slice(0, MAX_MARKER_NAME - 17)}${HASH_MARK}${sha256(group4).slice(0, 16)}`;
 }
-var DURATION_MARK = "!";
-function markerKey(prefix, group4, durationMs) {
-  return `${prefix}${markerName(group4)}${DURATION_MARK}${Math.max(0, Math.round(durationMs))}`;
+var SEPARATOR = "!";
+function markerKey(prefix, group4, durationMs, taskId) {
+  return `${prefix}${markerName(group4)}${SEPARATOR}${Math.max(0, Math.round(durationMs))}${SEPARATOR}${taskId}`;
 }
+var MARKER = /^([A-Za-z0-9._%-]+(?:~[0-9a-f]{16})?)(?:!(\d{1,13})(?:!([A-Za-z0-9-]{1,128}))?)?$/;
 function parseMarker(prefix, key) {
-  const [name, ms] = key.slice(prefix.length).split(DURATION_MARK);
-  const durationMs = ms === void 0 ? void 0 : Number(ms);
-  return durationMs !== void 0 && Number.isFinite(durationMs) ? { name, durationMs } : { name };
+  if (!key.startsWith(prefix)) return void 0;
+  const m3 = MARKER.exec(key.slice(prefix.length));
+  if (!m3) return void 0;
+  return { name: m3[1], ...m3[2] !== void 0 ? { durationMs: Number(m3[2]) } : {}, ...m3[3] !== void 0 ? { taskId: m3[3] } : {} };
 }
 function leaseKey(keyPrefix) {
   return join5(stateRoot(keyPrefix), "lease.json");
@@ -48974,33 +49051,21 @@ function leaseKey(keyPrefix) {
 function checkpointKey(keyPrefix, period) {
   return join5(stateRoot(keyPrefix), `checkpoint-${period}.json`);
 }
-function taskName(taskPrefix, period, w) {
-  return `${taskPrefix}-${period}-${windowId(w)}`;
+function ownerKey(keyPrefix) {
+  return join5(stateRoot(keyPrefix), "owner.json");
 }
-function windowOfTask(taskPrefix, period, name) {
+function taskPrefixOf(exporterId) {
+  return `cwl2s3-${sha256(exporterId).slice(0, 12)}`;
+}
+function taskName(taskPrefix, period, w, run) {
+  return `${taskPrefix}-${period}-${windowId(w)}-${run}`;
+}
+function parseTaskName(taskPrefix, period, name) {
   const head = `${taskPrefix}-${period}-`;
   if (!name?.startsWith(head)) return void 0;
-  const m3 = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(name.slice(head.length));
-  return m3 ? Date.UTC(+m3[1], +m3[2] - 1, +m3[3], +m3[4], +m3[5], +m3[6]) : void 0;
-}
-
-// src/handler/policy.ts
-var FIRST_LOOK_MS = 2500;
-var EXPECTED_MARGIN = 0.1;
-var EXPECTED_SLACK_MS = 300;
-var HAND_BACK_MS = 45e3;
-function firstLookMs(expectedMs) {
-  return expectedMs ? Math.round(expectedMs * (1 + EXPECTED_MARGIN) + EXPECTED_SLACK_MS) : FIRST_LOOK_MS;
-}
-function nextLookMs(elapsedMs, expectedMs) {
-  if (expectedMs && elapsedMs < 2 * expectedMs) return Math.max(1e3, Math.round(expectedMs * 0.2));
-  return Math.max(FIRST_LOOK_MS, Math.round(elapsedMs * 0.5));
-}
-function waitSeconds(elapsedMs, minSeconds, maxSeconds, expectedMs) {
-  return Math.min(maxSeconds, Math.max(minSeconds, Math.ceil(nextLookMs(elapsedMs, expectedMs) / 1e3)));
-}
-function backoffSeconds(turnsWaited, minSeconds, maxSeconds) {
-  return Math.min(maxSeconds, Math.max(minSeconds, Math.round(minSeconds * 2 ** Math.min(turnsWaited, 16))));
+  const m3 = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z(?:-([A-Za-z0-9]+))?$/.exec(name.slice(head.length));
+  if (!m3) return void 0;
+  return { window: Date.UTC(+m3[1], +m3[2] - 1, +m3[3], +m3[4], +m3[5], +m3[6]), ...m3[7] ? { run: m3[7] } : {} };
 }
 
 // node_modules/@aws-lambda-powertools/logger/lib/esm/constants.js
@@ -52284,11 +52349,225 @@ function flushMetrics() {
   pending = false;
 }
 
-// src/handler/engine.ts
-var ACTIVE_STATUSES = ["RUNNING", "PENDING", "PENDING_CANCEL"];
-var THROTTLING = ["ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded", "SlowDown", "ServiceUnavailable", "ServiceUnavailableException"];
-var MAX_FAILURES_KEPT = 50;
-var SAFETY_MS = 2e4;
+// src/handler/cursor.ts
+function exportRange(group4, window2, now) {
+  const to = window2.end - 1;
+  if (to < group4.created) return void 0;
+  const from = group4.retentionDays ? Math.max(window2.start, now - group4.retentionDays * 864e5 + 36e5) : window2.start;
+  return from <= to ? { from, to } : void 0;
+}
+function isRefusedToken(e5) {
+  return ["InvalidParameterException", "ValidationException"].includes(e5?.name ?? "");
+}
+var GroupListing = class {
+  constructor(logs2, config) {
+    this.logs = logs2;
+    this.config = config;
+  }
+  logs;
+  config;
+  /** Loads the cursor's next page of the source and moves the cursor to its start. */
+  async load(c5, source) {
+    let res;
+    try {
+      res = await this.describe(source, c5.token);
+    } catch (e5) {
+      if (c5.token === void 0 || c5.listedUpTo === void 0 || !isRefusedToken(e5)) throw e5;
+      log("WARN", "log group listing token refused; listing again after the last group listed", { after: c5.listedUpTo, error: e5.message });
+      res = await this.after(source, c5.listedUpTo);
+    }
+    const listed = (res.logGroups ?? []).map((g5) => g5.logGroupName).filter((n3) => n3 !== void 0);
+    const { excludePrefixes, excludeNames } = this.config;
+    c5.page = (res.logGroups ?? []).filter((g5) => g5.logGroupName !== void 0).filter((g5) => !source.exact || g5.logGroupName === source.prefix).filter((g5) => !excludeNames.includes(g5.logGroupName) && !excludePrefixes.some((p3) => g5.logGroupName.startsWith(p3))).map((g5) => ({ name: g5.logGroupName, created: g5.creationTime ?? 0, ...g5.retentionInDays ? { retentionDays: g5.retentionInDays } : {} })).sort((a5, b5) => markerName(a5.name) < markerName(b5.name) ? -1 : 1);
+    c5.token = source.exact ? void 0 : res.nextToken;
+    c5.listedUpTo = listed[listed.length - 1] ?? c5.listedUpTo;
+    c5.window = 0;
+    c5.group = 0;
+  }
+  describe(source, nextToken) {
+    return this.logs.send(new import_client_cloudwatch_logs2.DescribeLogGroupsCommand({ logGroupNamePrefix: source.prefix, nextToken }));
+  }
+  /** The first page of the source's groups named after `name` (groups come sorted by name). */
+  async after(source, name) {
+    let token;
+    while (true) {
+      const res = await this.describe(source, token);
+      const later = (res.logGroups ?? []).filter((g5) => (g5.logGroupName ?? "") > name);
+      if (later.length > 0 || !res.nextToken) return { logGroups: later, nextToken: res.nextToken };
+      token = res.nextToken;
+    }
+  }
+};
+var Cursor = class {
+  constructor(config, deps) {
+    this.config = config;
+    this.deps = deps;
+  }
+  config;
+  deps;
+  /** The next (group, window) of the run that is not done and has something to export, at the cursor. */
+  async next(state2) {
+    if (state2.windows.length === 0) return void 0;
+    const sources = this.sources(state2);
+    const c5 = state2.cursor;
+    while (true) {
+      if (!c5.page) {
+        if (c5.source >= sources.length) return void 0;
+        await this.deps.listing.load(c5, sources[c5.source]);
+        state2.marks = void 0;
+        continue;
+      }
+      if (c5.window >= state2.windows.length) {
+        c5.page = void 0;
+        state2.marks = void 0;
+        if (c5.token === void 0) {
+          c5.source += 1;
+          c5.listedUpTo = void 0;
+        }
+        continue;
+      }
+      if (c5.group >= c5.page.length) {
+        c5.window += 1;
+        c5.group = 0;
+        state2.marks = void 0;
+        continue;
+      }
+      const window2 = this.deps.window(state2.windows[c5.window]);
+      if (!state2.marks) state2.marks = await this.marks(state2, c5.page, window2);
+      if (state2.marks.done.includes(c5.group)) {
+        c5.group += 1;
+        continue;
+      }
+      const group4 = c5.page[c5.group];
+      const range2 = exportRange(group4, window2, this.deps.now());
+      if (!range2) {
+        state2.stats.skipped += 1;
+        c5.group += 1;
+        continue;
+      }
+      return { group: group4, window: window2, range: range2, expectedMs: state2.marks.expectedMs[c5.group] || void 0 };
+    }
+  }
+  /** Whether the item at the cursor is this (group, window). */
+  isAt(state2, group4, window2) {
+    return state2.cursor.page?.[state2.cursor.group]?.name === group4 && state2.windows[state2.cursor.window] === window2;
+  }
+  sources(state2) {
+    return state2.names ? state2.names.map((n3) => ({ prefix: n3, exact: true })) : this.config.sources;
+  }
+  /**
+   * Which groups of the page are done for the window, and how long each one's export of the
+   * window before took: one listing per page and window for the window before, and one for the
+   * window itself unless it is known to have no markers.
+   */
+  async marks(state2, page, window2) {
+    const { store } = this.deps;
+    const skipDone = state2.reexport || (await this.cleanWindows(state2)).includes(window2.start);
+    const done = skipDone ? /* @__PURE__ */ new Map() : await store.markers(page, window2);
+    const before = await store.markers(page, this.deps.before(window2));
+    const lastDuration = (g5) => [...before.get(markerName(g5.name)) ?? []].reverse().find((m3) => m3.durationMs !== void 0)?.durationMs ?? 0;
+    return {
+      done: page.flatMap((g5, i5) => done.has(markerName(g5.name)) ? [i5] : []),
+      expectedMs: page.map(lastDuration)
+    };
+  }
+  /** The run's windows that have no done-marker, listed once per lease taken (one request per window). */
+  async cleanWindows(state2) {
+    if (!state2.clean) {
+      const clean = [];
+      for (const start of state2.windows) {
+        if (!await this.deps.store.anyMarker(this.deps.window(start))) clean.push(start);
+      }
+      state2.clean = clean;
+    }
+    return state2.clean;
+  }
+};
+
+// src/handler/export-tasks.ts
+var import_client_cloudwatch_logs3 = __toESM(require_dist_cjs16());
+var import_client_s32 = __toESM(require_dist_cjs17());
+var ACTIVE = ["PENDING", "RUNNING", "PENDING_CANCEL"];
+var CLOCK_SKEW_MS2 = 5 * 6e4;
+var ExportTasks = class {
+  constructor(logs2, s32, config) {
+    this.logs = logs2;
+    this.s3 = s32;
+    this.config = config;
+    this.taskPrefix = taskPrefixOf(config.exporterId);
+  }
+  logs;
+  s3;
+  config;
+  /** Names of this exporter's tasks start with this. */
+  taskPrefix;
+  /** Starts an export; returns its task id. CloudWatch Logs' errors (LimitExceededException, ...) are thrown. */
+  async create(t) {
+    const res = await this.logs.send(new import_client_cloudwatch_logs3.CreateExportTaskCommand({
+      taskName: taskName(this.taskPrefix, this.config.period, t.window, t.run),
+      logGroupName: t.group,
+      from: t.from,
+      to: t.to,
+      destination: this.config.bucket,
+      destinationPrefix: t.destinationPrefix
+    }));
+    return res.taskId;
+  }
+  async describe(taskId) {
+    return (await this.logs.send(new import_client_cloudwatch_logs3.DescribeExportTasksCommand({ taskId }))).exportTasks?.[0];
+  }
+  /** The account's active export task (at most one exists), whoever started it. */
+  async active() {
+    for (const statusCode of ACTIVE) {
+      const res = await this.logs.send(new import_client_cloudwatch_logs3.DescribeExportTasksCommand({ statusCode }));
+      if (res.exportTasks?.length) return res.exportTasks[0];
+    }
+    return void 0;
+  }
+  /** What a task's name says when it is one of this exporter's tasks; undefined for anyone else's. */
+  origin(task) {
+    const { period, legacyTaskPrefix } = this.config;
+    return parseTaskName(this.taskPrefix, period, task?.taskName) ?? (legacyTaskPrefix ? parseTaskName(legacyTaskPrefix, period, task?.taskName) : void 0);
+  }
+  /** What the destination of a (log group, window) holds: traces of tasks created for it. */
+  async atDestination(destinationPrefix, since) {
+    const prefix = `${destinationPrefix}/`;
+    const taskIds = [];
+    let touchedSince = false;
+    let token;
+    do {
+      const res = await this.s3.send(new import_client_s32.ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: prefix, Delimiter: "/", ContinuationToken: token }));
+      for (const o3 of res.Contents ?? []) {
+        if (o3.Key === `${prefix}aws-logs-write-test` && (o3.LastModified?.getTime() ?? Infinity) >= since - CLOCK_SKEW_MS2) touchedSince = true;
+      }
+      taskIds.push(...(res.CommonPrefixes ?? []).map((p3) => p3.Prefix.slice(prefix.length, -1)));
+      token = res.IsTruncated ? res.NextContinuationToken : void 0;
+    } while (token);
+    return { touchedSince, taskIds };
+  }
+};
+
+// src/handler/poll-timing.ts
+var FIRST_LOOK_MS = 2500;
+var EXPECTED_MARGIN = 0.1;
+var EXPECTED_SLACK_MS = 300;
+var HAND_BACK_MS = 45e3;
+function firstLookMs(expectedMs) {
+  return expectedMs ? Math.round(expectedMs * (1 + EXPECTED_MARGIN) + EXPECTED_SLACK_MS) : FIRST_LOOK_MS;
+}
+function nextLookMs(elapsedMs, expectedMs) {
+  if (expectedMs && elapsedMs < 2 * expectedMs) return Math.max(1e3, Math.round(expectedMs * 0.2));
+  return Math.max(FIRST_LOOK_MS, Math.round(elapsedMs * 0.5));
+}
+function waitSeconds(elapsedMs, minSeconds, maxSeconds, expectedMs) {
+  return Math.min(maxSeconds, Math.max(minSeconds, Math.ceil(nextLookMs(elapsedMs, expectedMs) / 1e3)));
+}
+function backoffSeconds(turnsWaited, minSeconds, maxSeconds) {
+  return Math.min(maxSeconds, Math.max(minSeconds, Math.round(minSeconds * 2 ** Math.min(turnsWaited, 16))));
+}
+
+// src/handler/state-store.ts
+var import_client_s33 = __toESM(require_dist_cjs17());
 function errorName(e5) {
   return e5?.name ?? "Error";
 }
@@ -52296,11 +52575,227 @@ function isConditionalFailure(e5) {
   const status = e5.$metadata?.httpStatusCode;
   return ["PreconditionFailed", "ConditionalRequestConflict"].includes(errorName(e5)) || status === 412 || status === 409;
 }
-var Engine = class {
-  constructor(config) {
+var StateStore = class {
+  constructor(s32, config) {
+    this.s3 = s32;
     this.config = config;
+    this.ttl = config.leaseSeconds * 1e3;
+  }
+  s3;
+  config;
+  ttl;
+  // ---------------------------------------------------------------- done-markers
+  /**
+   * The done-markers of the page's groups for a window, by marker name. One ListObjectsV2 call
+   * covers a page: markers sort like the page's marker names.
+   */
+  async markers(page, window2) {
+    const found = /* @__PURE__ */ new Map();
+    if (page.length === 0) return found;
+    const prefix = markerPrefix(this.config.keyPrefix, this.config.period, window2);
+    const first = prefix + markerName(page[0].name);
+    const last = prefix + markerName(page[page.length - 1].name);
+    const startAfter = first.slice(0, -1);
+    let token;
+    while (true) {
+      const res = await this.s3.send(new import_client_s33.ListObjectsV2Command({
+        Bucket: this.config.bucket,
+        Prefix: prefix,
+        StartAfter: token ? void 0 : startAfter,
+        ContinuationToken: token
+      }));
+      const keys = (res.Contents ?? []).map((o3) => o3.Key);
+      for (const key of keys) {
+        const m3 = parseMarker(prefix, key);
+        if (m3) found.set(m3.name, [...found.get(m3.name) ?? [], m3]);
+      }
+      if (!res.IsTruncated || keys.length === 0 || keys[keys.length - 1] >= last) break;
+      token = res.NextContinuationToken;
+    }
+    return found;
+  }
+  /** Whether any group has a done-marker for the window (one request). */
+  async anyMarker(window2) {
+    const prefix = markerPrefix(this.config.keyPrefix, this.config.period, window2);
+    const res = await this.s3.send(new import_client_s33.ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: prefix, MaxKeys: 1 }));
+    return (res.Contents ?? []).some((o3) => parseMarker(prefix, o3.Key) !== void 0) || res.IsTruncated === true;
+  }
+  async writeMarker(group4, window2, taskId, durationMs, record) {
+    await this.s3.send(new import_client_s33.PutObjectCommand({
+      Bucket: this.config.bucket,
+      Key: markerKey(markerPrefix(this.config.keyPrefix, this.config.period, window2), group4, durationMs, taskId),
+      ContentType: "application/json",
+      Body: JSON.stringify({
+        logGroupName: group4,
+        window: { start: new Date(window2.start).toISOString(), end: new Date(window2.end).toISOString() },
+        taskId,
+        ...record
+      })
+    }));
+  }
+  // ---------------------------------------------------------------- lease
+  /**
+   * Makes sure this run holds the lease, renewing it when its last write is a third of its life
+   * old (so that no turn outlives it), or takes it over where it can.
+   */
+  async holdLease(state2, req) {
+    const body = () => ({
+      v: 2,
+      run: state2.run,
+      execution: req.executionArn,
+      expires: req.now + this.ttl,
+      snapshot: req.snapshot,
+      inherited: state2.recovery
+    });
+    const held = (etag) => {
+      state2.lease = { etag, at: req.now, page: req.snapshot?.page[0]?.name };
+    };
+    if (state2.lease) {
+      if (!req.force && req.now - state2.lease.at < this.ttl / 3) return { kind: "held" };
+      try {
+        held(await this.putJson(leaseKey(this.config.keyPrefix), body(), { IfMatch: state2.lease.etag }));
+        return { kind: "held" };
+      } catch (e5) {
+        if (!isConditionalFailure(e5)) throw e5;
+      }
+    }
+    const current = await this.readJson(leaseKey(this.config.keyPrefix));
+    const decision = this.decide(state2, req, current?.body);
+    if (decision.kind === "busy") {
+      state2.lease = void 0;
+      return decision;
+    }
+    const taken = decision.kind === "taken" ? decision : { kind: "taken", walk: [], blind: false };
+    const owed = state2.recovery;
+    try {
+      const condition = current ? { IfMatch: current.etag } : { IfNoneMatch: "*" };
+      state2.recovery = [...taken.walk, ...owed ?? []];
+      held(await this.putJson(leaseKey(this.config.keyPrefix), body(), condition));
+      return taken;
+    } catch (e5) {
+      state2.recovery = owed;
+      if (!isConditionalFailure(e5)) throw e5;
+      state2.lease = void 0;
+      return { kind: "busy", holder: "another run (it wrote the lease first)" };
+    }
+  }
+  /** Whose the lease is, and what taking it means. */
+  decide(state2, req, lease) {
+    if (!lease) return { kind: "taken", walk: [], blind: false };
+    if (!("v" in lease)) {
+      if (lease.expires > req.now) return { kind: "busy", holder: lease.runId };
+      return { kind: "taken", walk: [], blind: lease.expires > 0, from: lease.runId };
+    }
+    if (lease.expires === 0) return { kind: "taken", walk: [], blind: false, from: lease.execution };
+    if (lease.run === state2.run) {
+      if (lease.execution === req.executionArn || lease.execution === req.previousExecution) return { kind: "held" };
+      return { kind: "busy", holder: lease.execution };
+    }
+    const walk = [...lease.snapshot ? [lease.snapshot] : [], ...lease.inherited ?? []];
+    if (lease.execution === req.executionArn || lease.expires <= req.now) {
+      return { kind: "taken", walk, blind: !lease.snapshot, from: lease.execution };
+    }
+    return { kind: "busy", holder: lease.execution };
+  }
+  async releaseLease(state2) {
+    if (!state2.lease) return;
+    try {
+      const released = { v: 2, run: state2.run, execution: state2.execution, expires: 0 };
+      await this.putJson(leaseKey(this.config.keyPrefix), released, { IfMatch: state2.lease.etag });
+    } catch (e5) {
+      if (!isConditionalFailure(e5)) throw e5;
+    }
+    state2.lease = void 0;
+  }
+  // ---------------------------------------------------------------- checkpoint
+  async checkpoint() {
+    return (await this.readJson(checkpointKey(this.config.keyPrefix, this.config.period)))?.body;
+  }
+  /** Moves the checkpoint forward to `end`; a checkpoint in the future (it cannot be right) is replaced. */
+  async advanceCheckpoint(end2, now, run) {
+    const key = checkpointKey(this.config.keyPrefix, this.config.period);
+    const current = (await this.readJson(key))?.body;
+    if (current && current.end >= end2 && current.end <= now) return;
+    await this.putJson(key, { end: end2, endIso: new Date(end2).toISOString(), timeZone: this.config.timeZone, run }, {});
+  }
+  // ---------------------------------------------------------------- owner
+  /**
+   * Claims the key prefix for this exporter, or fails the run when another exporter keeps its
+   * state there (two exporters sharing markers and lease would skip each other's groups).
+   */
+  async claimPrefix() {
+    const key = ownerKey(this.config.keyPrefix);
+    const mine = this.config.exporterId;
+    for (let tries = 0; tries < 2; tries++) {
+      const owner = await this.readJson(key);
+      if (owner?.body.exporterId === mine) return;
+      if (owner) {
+        throw Object.assign(new Error(
+          `s3://${this.config.bucket}/${this.config.keyPrefix}/ is used by another exporter (${owner.body.exporterId}), not by ${mine}: give each exporter its own keyPrefix. If that exporter no longer exists (for example, this stack was renamed), delete s3://${this.config.bucket}/${key} and run again.`
+        ), { name: ErrorName.PREFIX_IN_USE });
+      }
+      try {
+        await this.putJson(key, { exporterId: mine, claimed: (/* @__PURE__ */ new Date()).toISOString() }, { IfNoneMatch: "*" });
+        return;
+      } catch (e5) {
+        if (!isConditionalFailure(e5)) throw e5;
+      }
+    }
+  }
+  // ---------------------------------------------------------------- objects
+  async readJson(key) {
+    try {
+      const res = await this.s3.send(new import_client_s33.GetObjectCommand({ Bucket: this.config.bucket, Key: key }));
+      return { body: JSON.parse(await res.Body.transformToString()), etag: res.ETag };
+    } catch (e5) {
+      if (errorName(e5) === "NoSuchKey") return void 0;
+      throw e5;
+    }
+  }
+  async putJson(key, body, condition) {
+    const res = await this.s3.send(new import_client_s33.PutObjectCommand({
+      Bucket: this.config.bucket,
+      Key: key,
+      Body: JSON.stringify(body),
+      ContentType: "application/json",
+      ...condition
+    }));
+    return res.ETag;
+  }
+};
+
+// src/handler/engine.ts
+var THROTTLING = ["ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded", "SlowDown", "ServiceUnavailable", "ServiceUnavailableException"];
+var MAX_FAILURES_KEPT = 50;
+var SAFETY_MS = 2e4;
+function errorName2(e5) {
+  return e5?.name ?? "Error";
+}
+function isObject2(v) {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+function isRunState(s2) {
+  return isObject2(s2) && s2.v === 2 && typeof s2.run === "string" && typeof s2.execution === "string" && typeof s2.startedAt === "number" && Array.isArray(s2.windows) && isObject2(s2.cursor) && isObject2(s2.stats) && Array.isArray(s2.failures);
+}
+var Engine = class {
+  constructor(config, clients) {
+    this.config = config;
+    this.clock = clients.clock;
+    this.store = new StateStore(clients.s3, config);
+    this.tasks = new ExportTasks(clients.logs, clients.s3, config);
+    this.cursor = new Cursor(config, {
+      listing: new GroupListing(clients.logs, config),
+      store: this.store,
+      window: (start) => this.window(start),
+      before: (w) => this.window(windowAt(w.start - 1, config.period, config.timeZone).start),
+      now: () => this.clock.now()
+    });
   }
   config;
+  store;
+  tasks;
+  cursor;
+  clock;
   windowCache = /* @__PURE__ */ new Map();
   async turn(event, ctx) {
     try {
@@ -52310,95 +52805,115 @@ var Engine = class {
     }
   }
   async turnOnce(event, ctx) {
-    const state2 = await this.load(event);
+    const executionName = event.executionName ?? "local";
+    const executionArn = event.executionArn ?? `local:${executionName}`;
+    const state2 = await this.load(event, executionArn, executionName);
+    const previousExecution = state2.execution;
+    const redriveCount = event.redriveCount ?? 0;
+    const redriven = redriveCount > state2.redrives;
+    if ((event.retryCount ?? 0) > 0 || redriven) this.replayed(state2, event, redriven);
+    state2.execution = executionArn;
+    state2.continuation = void 0;
+    state2.redrives = redriveCount;
     state2.turns += 1;
+    const now = this.clock.now();
     const timeout = this.config.executionTimeoutSeconds * 1e3;
-    const started = event.executionStart ? Date.parse(event.executionStart) : clock.now();
+    const started = event.executionStart ? Date.parse(event.executionStart) : now;
     const continueAt = started + timeout - Math.min(timeout / 4, 18e5);
-    if (state2.turns > this.config.maxTurns || clock.now() >= continueAt) {
+    if (state2.turns > this.config.maxTurns || now >= continueAt) {
       state2.turns = 0;
-      state2.gen += 1;
-      return { status: "CONTINUE", waitSeconds: 0, state: state2, continuation: `${state2.runId.slice(0, 60)}-c${state2.gen}` };
+      state2.generation += 1;
+      const base = executionName.replace(new RegExp(`-${state2.run}-c\\d+$`), "").replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 50);
+      state2.continuation = `${base}-${state2.run}-c${state2.generation}`;
+      return { status: Status.CONTINUE, waitSeconds: 0, state: state2, continuation: state2.continuation };
     }
-    const deadline = Math.min(continueAt, clock.now() + Math.max(0, ctx.remainingMs() - SAFETY_MS));
-    const result = await this.lockedTurn(state2, deadline, (event.retryCount ?? 0) > 0);
-    if (result.status !== "WAIT") return result;
-    return { ...result, waitSeconds: Math.max(1, Math.min(result.waitSeconds, Math.ceil((continueAt - clock.now()) / 1e3))) };
-  }
-  async lockedTurn(state2, deadline, retried) {
-    const lease = await this.holdLease(state2);
-    if (lease === "held-by-other") {
-      state2.waited += 1;
-      return this.wait(state2, backoffSeconds(state2.waited, this.config.minWaitSeconds, this.config.maxWaitSeconds));
+    const capped = (r5) => r5.status !== Status.WAIT ? r5 : { ...r5, waitSeconds: Math.max(1, Math.min(r5.waitSeconds, Math.ceil((continueAt - this.clock.now()) / 1e3))) };
+    if (state2.fenceUntil !== void 0) {
+      if (now < state2.fenceUntil) return capped(this.wait(state2, Math.ceil((state2.fenceUntil - now) / 1e3)));
+      state2.fenceUntil = void 0;
     }
-    if (lease === "lost") {
-      return this.finish(state2, "the run lost its lease to another run, which carries on with the work");
-    }
+    const scope = { executionArn, previousExecution, deadline: Math.min(continueAt, now + Math.max(0, ctx.remainingMs() - SAFETY_MS)) };
     try {
-      return await this.work(state2, deadline, retried);
+      const lease = await this.holdLease(state2, scope, previousExecution !== executionArn);
+      if (lease) return capped(lease);
+      return capped(await this.work(state2, scope));
     } catch (e5) {
-      if (!THROTTLING.includes(errorName(e5))) throw e5;
+      if (!THROTTLING.includes(errorName2(e5))) throw e5;
       state2.waited += 1;
       count("Throttled");
-      log("WARN", "throttled; waiting", { error: errorName(e5) });
-      return this.wait(state2, backoffSeconds(state2.waited, this.config.minWaitSeconds, this.config.maxWaitSeconds));
-    }
-  }
-  /** Starts and follows exports until all are done, or the loop must wait. */
-  async work(state2, deadline, retried) {
-    let recover = retried;
-    while (true) {
-      if (state2.active) {
-        const r6 = await this.follow(state2, state2.active, deadline);
-        if (r6) return r6;
-        continue;
-      }
-      const item = await this.nextItem(state2);
-      if (!item) return this.finish(state2);
-      if (clock.now() >= deadline) return this.wait(state2, this.config.minWaitSeconds);
-      const r5 = await this.start(state2, item, recover || state2.recover, deadline);
-      recover = false;
-      if (r5) return r5;
+      log("WARN", "throttled; waiting", { error: errorName2(e5) });
+      return capped(this.backoff(state2));
     }
   }
   // ---------------------------------------------------------------- run state
-  async load(event) {
+  /** The carried state of this run, or a new run's from the execution input. */
+  async load(event, executionArn, executionName) {
     const input = event.input;
-    if (typeof input === "object" && input !== null && "state" in input) {
+    if (isObject2(input) && "state" in input) {
       const s2 = input.state;
-      if (typeof s2 !== "object" || s2 === null || s2.v !== 1 || typeof s2.runId !== "string" || !Array.isArray(s2.windows)) {
-        throw new InvalidInputError("execution input has a 'state' field that is not a run state of this exporter");
+      if (!isRunState(s2)) {
+        throw new InvalidInputError("execution input has a 'state' field that is not a run state of this exporter's release; start a scheduled run ({}) or a backfill instead");
+      }
+      if (s2.execution !== executionArn && s2.continuation !== executionName) {
+        throw new InvalidInputError(`this run state belongs to execution ${s2.execution}${s2.continuation ? `, which continues as '${s2.continuation}'` : ""}; a copy of it cannot be run as '${executionName}' (that would export what the run exports a second time). Redrive that execution, or start a scheduled run or a backfill.`);
       }
       return s2;
     }
-    const now = clock.now();
+    const now = this.clock.now();
     const req = parseRunInput(input, this.config, now);
+    await this.store.claimPrefix();
     let windows = req.windows;
     if (!windows) {
-      const checkpoint = await this.readJson(checkpointKey(this.config.keyPrefix, this.config.period));
+      const checkpoint = await this.store.checkpoint();
+      if (checkpoint && checkpoint.end > now) {
+        log("WARN", "the checkpoint is in the future, so it cannot be right: catching up as far as maxCatchUp allows", { checkpoint: new Date(checkpoint.end).toISOString() });
+      }
       windows = scheduledWindows(req.now, checkpoint?.end, this.config);
     }
-    const runId = (event.executionName ?? `run-${now}`).replace(/[^A-Za-z0-9_-]/g, "-");
-    log("INFO", "run started", { runId, mode: req.mode, windows: windows.map(windowId), logGroupNames: req.names, reexport: req.reexport });
+    const run = (0, import_crypto2.randomBytes)(6).toString("hex");
+    log("INFO", "run started", { run, execution: executionArn, mode: req.mode, windows: windows.map(windowId), logGroupNames: req.names, reexport: req.reexport });
     return {
-      v: 1,
-      runId,
-      gen: 0,
+      v: 2,
+      run,
+      startedAt: now,
+      execution: executionArn,
+      redrives: 0,
+      generation: 0,
       turns: 0,
       mode: req.mode,
       reexport: req.reexport,
       windows: windows.map((w) => w.start),
       names: req.names,
-      src: 0,
-      w: 0,
-      g: 0,
+      cursor: { source: 0, window: 0, group: 0 },
       attempt: 0,
       waited: 0,
-      recover: false,
       stats: { exported: 0, skipped: 0, retried: 0, adopted: 0 },
       failures: [],
       failureCount: 0
     };
+  }
+  /**
+   * A retried or redriven turn got the state of an earlier attempt, which may have done more
+   * than this state says: confirm before each export until past what the earlier attempts
+   * touched. A redriven execution (timed out or aborted mid-turn) may even have an invocation
+   * still running: wait until none can be, once per redrive. (A retry needs no such wait: the
+   * state machine retries a turn that may still be running only after the Lambda timeout.)
+   */
+  replayed(state2, event, redriven) {
+    if (redriven) state2.fenceUntil = Math.max(state2.fenceUntil ?? 0, this.clock.now() + this.config.lambdaTimeoutSeconds * 1e3);
+    state2.careful = true;
+    state2.checkActive = true;
+    this.forgetListings(state2);
+    log(
+      "WARN",
+      "turn replayed with an earlier state; confirming each export before starting it",
+      { run: state2.run, retryCount: event.retryCount, redriveCount: event.redriveCount }
+    );
+  }
+  /** Forgets what listings said: another run or invocation may have written markers since. */
+  forgetListings(state2) {
+    state2.marks = void 0;
+    state2.clean = void 0;
   }
   /** The window starting at `start`, memoised: time-zone arithmetic is not free and this is on every item. */
   window(start) {
@@ -52409,241 +52924,224 @@ var Engine = class {
     }
     return w;
   }
-  sources(state2) {
-    return state2.names ? state2.names.map((n3) => ({ prefix: n3, exact: true })) : this.config.sources;
+  snapshot(state2) {
+    const c5 = state2.cursor;
+    if (!c5.page) return void 0;
+    const { run, startedAt, reexport, windows } = state2;
+    return { run, startedAt, reexport, windows, page: c5.page, window: c5.window, group: c5.group };
   }
-  // ---------------------------------------------------------------- iteration
-  /** The next (group, window) to export, loading pages and done-markers as needed. */
-  async nextItem(state2) {
-    if (state2.windows.length === 0) return void 0;
-    const sources = this.sources(state2);
+  // ---------------------------------------------------------------- lease
+  /** Holds the lease (answers a wait while another run holds it). */
+  async holdLease(state2, scope, force) {
+    const outcome = await this.store.holdLease(state2, {
+      executionArn: scope.executionArn,
+      previousExecution: scope.previousExecution,
+      now: this.clock.now(),
+      force,
+      snapshot: this.snapshot(state2)
+    });
+    return this.onLease(state2, outcome);
+  }
+  onLease(state2, outcome) {
+    if (outcome.kind === "busy") {
+      state2.waited += 1;
+      log("INFO", "another run holds the lease; waiting", { holder: outcome.holder });
+      return this.backoff(state2);
+    }
+    if (outcome.kind === "taken") {
+      this.forgetListings(state2);
+      if (outcome.walk.length > 0 || outcome.blind) {
+        state2.checkActive = true;
+        log("WARN", "took the lease over from a run that ended without releasing it; settling the exports it may have left", { previous: outcome.from });
+      }
+      if (outcome.blind) state2.careful = true;
+    }
+    return void 0;
+  }
+  // ---------------------------------------------------------------- work
+  /** Starts and follows exports until all are done, or the loop must wait. */
+  async work(state2, scope) {
     while (true) {
-      if (!state2.page) {
-        if (state2.src >= sources.length) return void 0;
-        await this.loadPage(state2, sources[state2.src]);
+      if (state2.active) {
+        const r6 = await this.follow(state2, state2.active, scope.deadline);
+        if (r6) return r6;
         continue;
       }
-      if (state2.w >= state2.windows.length) {
-        state2.page = void 0;
-        state2.marks = void 0;
-        if (state2.token === void 0) state2.src += 1;
+      if (state2.checkActive) {
+        await this.adoptActive(state2);
         continue;
       }
-      if (state2.g >= state2.page.length) {
-        state2.w += 1;
-        state2.g = 0;
-        state2.marks = void 0;
+      if (state2.recovery?.length) {
+        await this.walkStep(state2);
         continue;
       }
-      const window2 = this.window(state2.windows[state2.w]);
-      if (!state2.marks) state2.marks = await this.readMarks(state2, state2.page, window2);
-      if (state2.marks.done.includes(state2.g)) {
-        state2.g += 1;
+      const item = await this.cursor.next(state2);
+      if (!item) return this.finish(state2);
+      if (this.clock.now() >= scope.deadline) return this.wait(state2, this.config.minWaitSeconds);
+      if (inStateFolder(item.group.name)) {
+        this.fail(
+          state2,
+          item.group.name,
+          item.window,
+          `its exports would land in the exporter's state folder (${this.config.keyPrefix}/_state/); exclude it from the selection`
+        );
         continue;
       }
-      const group4 = state2.page[state2.g];
-      const range2 = this.range(group4, window2);
-      if (range2 === void 0) {
-        state2.stats.skipped += 1;
-        state2.g += 1;
+      if (state2.lease?.page !== state2.cursor.page?.[0]?.name) {
+        const r6 = await this.holdLease(state2, scope, true);
+        if (r6) return r6;
         continue;
       }
-      return { group: group4, window: window2, range: range2 };
+      if (state2.careful) {
+        const found = await this.inspect(state2, item, state2);
+        if (found === "settled") {
+          this.advance(state2);
+          continue;
+        }
+        if (found === "untouched") {
+          state2.careful = false;
+          log("INFO", "past what earlier attempts of this run did; exporting as usual", { logGroupName: item.group.name, window: windowId(item.window) });
+        }
+      }
+      const r5 = await this.start(state2, item, scope.deadline);
+      if (r5) return r5;
     }
   }
-  async loadPage(state2, source) {
-    const res = await logs.send(new import_client_cloudwatch_logs2.DescribeLogGroupsCommand({
-      logGroupNamePrefix: source.prefix,
-      nextToken: state2.token
-    }));
-    const { excludePrefixes, excludeNames } = this.config;
-    const page = (res.logGroups ?? []).filter((g5) => g5.logGroupName !== void 0).filter((g5) => !source.exact || g5.logGroupName === source.prefix).filter((g5) => !excludeNames.includes(g5.logGroupName) && !excludePrefixes.some((p3) => g5.logGroupName.startsWith(p3))).map((g5) => ({ n: g5.logGroupName, c: g5.creationTime ?? 0, ...g5.retentionInDays ? { r: g5.retentionInDays } : {} })).sort((a5, b5) => markerName(a5.n) < markerName(b5.n) ? -1 : 1);
-    state2.token = source.exact ? void 0 : res.nextToken;
-    state2.page = page;
-    state2.w = 0;
-    state2.g = 0;
-    state2.marks = void 0;
+  /** Follows this exporter's export task that is still running, if any: nothing else is started before it ends. */
+  async adoptActive(state2) {
+    const task = await this.tasks.active();
+    state2.checkActive = false;
+    const origin = this.tasks.origin(task);
+    if (task?.taskId && task.logGroupName && origin) this.adopt(state2, task.taskId, task.logGroupName, origin.window);
   }
   /**
-   * Which groups of the page are done for the window, and how long each one's export of the
-   * window before took: one ListObjectsV2 call per page and window for the window before, and
-   * one for the window itself unless it is known to have no markers.
+   * One step of the walk on from a dead run's last position: settles an export it left without
+   * a marker; ends at the first (group, window) it never touched, or at the end of its page.
    */
-  async readMarks(state2, page, window2) {
-    const skipDone = state2.reexport || (await this.cleanWindows(state2)).includes(window2.start);
-    const done = skipDone ? /* @__PURE__ */ new Map() : await this.listMarkers(page, window2);
-    const before = await this.listMarkers(page, windowAt(window2.start - 1, this.config.period, this.config.timeZone));
-    return {
-      done: page.flatMap((g5, i5) => done.has(markerName(g5.n)) ? [i5] : []),
-      expected: page.map((g5) => before.get(markerName(g5.n)) ?? 0)
+  async walkStep(state2) {
+    const walk = state2.recovery[0];
+    const next = () => {
+      const end2 = walk.group + 1 >= walk.page.length;
+      state2.recovery[0] = { ...walk, window: end2 ? walk.window + 1 : walk.window, group: end2 ? 0 : walk.group + 1 };
     };
-  }
-  /** The run's windows that have no done-marker, listed once per run (one call per window). */
-  async cleanWindows(state2) {
-    if (!state2.clean) {
-      const clean = [];
-      for (const start of state2.windows) {
-        const prefix = markerPrefix(this.config.keyPrefix, this.config.period, this.window(start));
-        const res = await s3.send(new import_client_s32.ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: prefix, MaxKeys: 1 }));
-        if (!res.Contents?.length) clean.push(start);
-      }
-      state2.clean = clean;
-    }
-    return state2.clean;
-  }
-  /** The markers of the page's groups for a window: encoded group name to export duration (ms). */
-  async listMarkers(page, window2) {
-    const found = /* @__PURE__ */ new Map();
-    if (page.length === 0) return found;
-    const prefix = markerPrefix(this.config.keyPrefix, this.config.period, window2);
-    const first = prefix + markerName(page[0].n);
-    const last = prefix + markerName(page[page.length - 1].n);
-    const startAfter = first.slice(0, -1);
-    let token;
-    while (true) {
-      const res = await s3.send(new import_client_s32.ListObjectsV2Command({
-        Bucket: this.config.bucket,
-        Prefix: prefix,
-        StartAfter: token ? void 0 : startAfter,
-        ContinuationToken: token
-      }));
-      const keys = (res.Contents ?? []).map((o3) => o3.Key);
-      for (const key of keys) {
-        const m3 = parseMarker(prefix, key);
-        found.set(m3.name, m3.durationMs);
-      }
-      if (!res.IsTruncated || keys.length === 0 || keys[keys.length - 1] >= last) break;
-      token = res.NextContinuationToken;
-    }
-    return found;
+    const done = (why) => {
+      state2.recovery.shift();
+      if (state2.recovery.length === 0) state2.recovery = void 0;
+      log("INFO", "walk on from a dead run ended", { previousRun: walk.run, why });
+    };
+    if (walk.window >= walk.windows.length || walk.group >= walk.page.length) return done("end of its page");
+    const group4 = walk.page[walk.group];
+    const window2 = this.window(walk.windows[walk.window]);
+    const range2 = exportRange(group4, window2, this.clock.now());
+    if (!range2) return next();
+    const found = await this.inspect(state2, { group: group4, window: window2, range: range2 }, walk);
+    if (found === "untouched") return done(`${group4.name} @ ${windowId(window2)} was never touched`);
+    next();
   }
   /**
-   * The part of the window the group can hold: none if the window ended before the group was
-   * created (CreateExportTask refuses a `to` before the creation time); otherwise all of it
-   * inside the retention period. Events may carry timestamps up to 14 days before the group's
-   * creation, so the creation time does not cut the start of the range.
+   * Whether a (group, window) was exported by a task of this exporter that has no done-marker
+   * yet (its marker is written now), or was touched by a task created since `by.startedAt`.
+   * With `by.reexport`, only tasks of run `by.run` count as its export.
    */
-  range(group4, window2) {
-    const to = window2.end - 1;
-    if (to < group4.c) return void 0;
-    const from = group4.r ? Math.max(window2.start, clock.now() - group4.r * 864e5 + 36e5) : window2.start;
-    return from <= to ? { from, to } : void 0;
+  async inspect(state2, item, by) {
+    const { group: group4, window: window2 } = item;
+    const marked = (await this.store.markers([group4], window2)).get(markerName(group4.name)) ?? [];
+    if (!by.reexport && marked.length > 0) return "settled";
+    const destination = exportPrefix(this.config.keyPrefix, group4.name, window2, this.config.period, this.config.timeZone);
+    const at = await this.tasks.atDestination(destination, by.startedAt);
+    let settled = false;
+    for (const taskId of at.taskIds) {
+      const task = await this.tasks.describe(taskId);
+      const origin = this.tasks.origin(task);
+      if (!task || !origin || origin.window !== window2.start || task.logGroupName !== group4.name || task.status?.code !== "COMPLETED") continue;
+      if (by.reexport && origin.run !== by.run) continue;
+      settled = true;
+      if (marked.some((m3) => m3.taskId === taskId)) continue;
+      await this.recordCompleted(state2, task, group4.name, window2, taskId);
+      state2.stats.adopted += 1;
+      count("ExportsAdopted");
+      log("INFO", "export found without its done-marker; marked done", { logGroupName: group4.name, window: windowId(window2), taskId });
+    }
+    if (settled) return "settled";
+    return at.touchedSince ? "touched" : "untouched";
   }
   // ---------------------------------------------------------------- export tasks
   /** Starts the export of an item; answers a turn result when the loop must hand back. */
-  async start(state2, item, recover, deadline) {
-    const { group: group4, window: window2, range: range2 } = item;
-    const { bucket, keyPrefix, period, timeZone, taskPrefix } = this.config;
-    const destinationPrefix = exportPrefix(keyPrefix, group4.n, window2, period, timeZone);
-    if (recover) {
-      const found = await this.findEarlierTask(destinationPrefix, group4.n, window2);
-      if (found) {
-        this.adopt(state2, found, group4.n, window2.start);
-        return void 0;
-      }
-    }
+  async start(state2, item, deadline) {
+    const { group: group4, window: window2, range: range2, expectedMs } = item;
+    const destinationPrefix = exportPrefix(this.config.keyPrefix, group4.name, window2, this.config.period, this.config.timeZone);
     try {
-      const res = await logs.send(new import_client_cloudwatch_logs2.CreateExportTaskCommand({
-        taskName: taskName(taskPrefix, period, window2),
-        logGroupName: group4.n,
-        from: range2.from,
-        to: range2.to,
-        destination: bucket,
-        destinationPrefix
-      }));
-      const expected = state2.marks?.expected[state2.g] || void 0;
-      state2.active = { id: res.taskId, group: group4.n, window: window2.start, since: clock.now(), expected };
+      const taskId = await this.tasks.create({ group: group4.name, window: window2, ...range2, destinationPrefix, run: state2.run });
+      state2.active = { taskId, group: group4.name, window: window2.start, since: this.clock.now(), expectedMs };
       state2.waited = 0;
       count("ExportsStarted");
-      log("INFO", "export started", { logGroupName: group4.n, window: windowId(window2), taskId: res.taskId, from: range2.from, to: range2.to, destinationPrefix, expectedSeconds: expected && expected / 1e3 });
-      const look = firstLookMs(expected);
-      if (look > HAND_BACK_MS || clock.now() + look > deadline) {
+      log("INFO", "export started", { logGroupName: group4.name, window: windowId(window2), taskId, ...range2, destinationPrefix, expectedSeconds: expectedMs && expectedMs / 1e3 });
+      const look = firstLookMs(expectedMs);
+      if (look > HAND_BACK_MS || this.clock.now() + look > deadline) {
         return this.wait(state2, Math.min(this.config.maxWaitSeconds, Math.ceil(look / 1e3)));
       }
-      await clock.sleep(look);
+      await this.clock.sleep(look);
       return void 0;
     } catch (e5) {
-      switch (errorName(e5)) {
+      switch (errorName2(e5)) {
         case "LimitExceededException":
           return this.onLimitExceeded(state2);
         case "ResourceNotFoundException":
-          log("WARN", "log group no longer exists", { logGroupName: group4.n });
+          log("WARN", "log group no longer exists", { logGroupName: group4.name });
           state2.stats.skipped += 1;
           this.advance(state2);
           return void 0;
         case "InvalidParameterException":
-          this.fail(state2, group4.n, window2, `CreateExportTask rejected the request: ${e5.message}`);
+          this.fail(state2, group4.name, window2, `CreateExportTask rejected the request: ${e5.message}`);
           return void 0;
         default:
           throw e5;
       }
     }
   }
-  /** Another export is active: adopt it when it is ours, otherwise wait for it. */
+  /** Another export is active: follow it when it is one of this exporter's, otherwise wait for it. */
   async onLimitExceeded(state2) {
-    const active = await this.activeTask();
-    const window2 = windowOfTask(this.config.taskPrefix, this.config.period, active?.taskName);
-    if (active && window2 !== void 0 && active.taskId && active.logGroupName) {
-      this.adopt(state2, active.taskId, active.logGroupName, window2);
+    const active = await this.tasks.active();
+    const origin = this.tasks.origin(active);
+    if (active?.taskId && active.logGroupName && origin) {
+      this.adopt(state2, active.taskId, active.logGroupName, origin.window);
       return void 0;
     }
     state2.waited += 1;
     count("ForeignTaskWaits");
     log("INFO", "another export task is active; waiting", { taskId: active?.taskId, taskName: active?.taskName });
-    return this.wait(state2, backoffSeconds(state2.waited, this.config.minWaitSeconds, this.config.maxWaitSeconds));
+    return this.backoff(state2);
   }
   /** Follows an export task this exporter started earlier instead of starting another. */
   adopt(state2, taskId, group4, window2) {
-    state2.active = { id: taskId, group: group4, window: window2, since: clock.now() };
+    state2.active = { taskId, group: group4, window: window2, since: this.clock.now() };
     state2.stats.adopted += 1;
     count("ExportsAdopted");
     log("INFO", "export adopted", { logGroupName: group4, window: windowId(this.window(window2)), taskId });
   }
-  async activeTask() {
-    for (const statusCode of ACTIVE_STATUSES) {
-      const res = await logs.send(new import_client_cloudwatch_logs2.DescribeExportTasksCommand({ statusCode }));
-      if (res.exportTasks?.length) return res.exportTasks[0];
-    }
-    return void 0;
-  }
-  /** After a crash, an export of this item may exist: its task folder is under the destination. */
-  async findEarlierTask(destinationPrefix, group4, window2) {
-    const res = await s3.send(new import_client_s32.ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: `${destinationPrefix}/`, Delimiter: "/" }));
-    const ids = (res.CommonPrefixes ?? []).map((p3) => p3.Prefix.slice(destinationPrefix.length + 1, -1));
-    for (const id of ids) {
-      const t = (await logs.send(new import_client_cloudwatch_logs2.DescribeExportTasksCommand({ taskId: id }))).exportTasks?.[0];
-      const ok = t?.status?.code && !["FAILED", "CANCELLED"].includes(t.status.code);
-      if (ok && t.logGroupName === group4 && windowOfTask(this.config.taskPrefix, this.config.period, t.taskName) === window2.start) {
-        return id;
-      }
-    }
-    return void 0;
-  }
   /** Follows the task in flight until it ends or the invocation should hand back to the Wait state. */
   async follow(state2, active, deadline) {
     const { pollSeconds, minWaitSeconds, maxWaitSeconds, maxAttempts } = this.config;
-    const invocationStart = clock.now();
+    const invocationStart = this.clock.now();
     const window2 = this.window(active.window);
     while (true) {
-      const task = (await logs.send(new import_client_cloudwatch_logs2.DescribeExportTasksCommand({ taskId: active.id }))).exportTasks?.[0];
+      const task = await this.tasks.describe(active.taskId);
       const code = task?.status?.code;
-      const elapsed = clock.now() - active.since;
+      const elapsed = this.clock.now() - active.since;
       if (code === "COMPLETED") {
-        const info = task.executionInfo;
-        const took = info?.completionTime && info.creationTime ? info.completionTime - info.creationTime : elapsed;
-        await this.writeMarker(state2, active, window2, task, took);
+        const took = await this.recordCompleted(state2, task, active.group, window2, active.taskId, elapsed);
         state2.stats.exported += 1;
         count("ExportsCompleted");
-        seconds("ExportDuration", elapsed / 1e3);
-        seconds("ExportLag", (clock.now() - window2.end) / 1e3);
-        log("INFO", "export completed", { logGroupName: active.group, window: windowId(window2), taskId: active.id, seconds: took / 1e3 });
+        seconds("ExportDuration", took / 1e3);
+        seconds("ExportLag", (this.clock.now() - window2.end) / 1e3);
+        log("INFO", "export completed", { logGroupName: active.group, window: windowId(window2), taskId: active.taskId, seconds: took / 1e3 });
         this.settle(state2, active);
         return void 0;
       }
       if (code === void 0 || code === "FAILED" || code === "CANCELLED") {
-        const reason = `export task ${active.id} ended ${code ?? "unknown (not found)"}: ${task?.status?.message ?? ""}`.trim();
+        const reason = `export task ${active.taskId} ended ${code ?? "unknown (not found)"}: ${task?.status?.message ?? ""}`.trim();
         state2.active = void 0;
-        if (this.isCurrent(state2, active)) {
+        if (this.cursor.isAt(state2, active.group, active.window)) {
           state2.attempt += 1;
           if (state2.attempt >= maxAttempts) {
             this.fail(state2, active.group, window2, `${reason} (after ${state2.attempt} attempts)`);
@@ -52655,18 +53153,25 @@ var Engine = class {
         }
         return void 0;
       }
-      const gap = nextLookMs(elapsed, active.expected);
-      const polled = clock.now() - invocationStart;
-      if (polled + gap > pollSeconds * 1e3 || clock.now() + gap > deadline) {
-        return this.wait(state2, waitSeconds(elapsed, minWaitSeconds, maxWaitSeconds, active.expected));
+      const gap = nextLookMs(elapsed, active.expectedMs);
+      const polled = this.clock.now() - invocationStart;
+      if (polled + gap > pollSeconds * 1e3 || this.clock.now() + gap > deadline) {
+        return this.wait(state2, waitSeconds(elapsed, minWaitSeconds, maxWaitSeconds, active.expectedMs));
       }
-      await clock.sleep(gap);
+      await this.clock.sleep(gap);
     }
   }
-  /** Whether the task in flight is the export of the item at the cursor (not an adopted one). */
-  isCurrent(state2, active) {
-    const group4 = state2.page?.[state2.g];
-    return group4?.n === active.group && state2.windows[state2.w] === active.window;
+  /** Writes the done-marker of a COMPLETED task; returns how long the export took (ms). */
+  async recordCompleted(state2, task, group4, window2, taskId, elapsedMs = 0) {
+    const info = task.executionInfo;
+    const took = info?.completionTime && info.creationTime ? info.completionTime - info.creationTime : elapsedMs;
+    await this.store.writeMarker(group4, window2, taskId, took, {
+      from: task.from,
+      to: task.to,
+      destination: `s3://${task.destination}/${task.destinationPrefix}/${taskId}/`,
+      run: state2.run
+    });
+    return took;
   }
   /**
    * A task ended well: move past its item when it is the current one; otherwise (an adopted task)
@@ -52674,7 +53179,7 @@ var Engine = class {
    */
   settle(state2, active) {
     state2.active = void 0;
-    if (this.isCurrent(state2, active)) {
+    if (this.cursor.isAt(state2, active.group, active.window)) {
       this.advance(state2);
       return;
     }
@@ -52682,7 +53187,7 @@ var Engine = class {
     state2.clean = state2.clean?.filter((w) => w !== active.window);
   }
   advance(state2) {
-    state2.g += 1;
+    state2.cursor.group += 1;
     state2.attempt = 0;
   }
   fail(state2, group4, window2, reason) {
@@ -52694,109 +53199,31 @@ var Engine = class {
     }
     this.advance(state2);
   }
-  // ---------------------------------------------------------------- S3 state
-  async writeMarker(state2, active, window2, task, durationMs) {
-    const key = markerKey(markerPrefix(this.config.keyPrefix, this.config.period, window2), active.group, durationMs);
-    await s3.send(new import_client_s32.PutObjectCommand({
-      Bucket: this.config.bucket,
-      Key: key,
-      ContentType: "application/json",
-      Body: JSON.stringify({
-        logGroupName: active.group,
-        window: { start: new Date(window2.start).toISOString(), end: new Date(window2.end).toISOString() },
-        from: task.from,
-        to: task.to,
-        taskId: active.id,
-        destination: `s3://${task.destination}/${task.destinationPrefix}/${active.id}/`,
-        runId: state2.runId
-      })
-    }));
-  }
-  async readJson(key) {
-    try {
-      const res = await s3.send(new import_client_s32.GetObjectCommand({ Bucket: this.config.bucket, Key: key }));
-      return { ...JSON.parse(await res.Body.transformToString()), etag: res.ETag };
-    } catch (e5) {
-      if (errorName(e5) === "NoSuchKey") return void 0;
-      throw e5;
-    }
-  }
-  async putJson(key, body, condition) {
-    const res = await s3.send(new import_client_s32.PutObjectCommand({
-      Bucket: this.config.bucket,
-      Key: key,
-      Body: JSON.stringify(body),
-      ContentType: "application/json",
-      ...condition
-    }));
-    return res.ETag;
-  }
-  /**
-   * One run at a time: a lease object written with conditional puts. It expires so that a dead
-   * holder does not block the next run for longer than `leaseSeconds`; a run that finds an
-   * expired lease (its holder died) checks for exports the dead run may have started.
-   */
-  async holdLease(state2) {
-    const key = leaseKey(this.config.keyPrefix);
-    const ttl = this.config.leaseSeconds * 1e3;
-    const now = clock.now();
-    if (state2.lease && now - state2.lease.at < ttl / 3) return "ok";
-    const body = { runId: state2.runId, expires: now + ttl };
-    try {
-      const etag = state2.lease ? await this.putJson(key, body, { IfMatch: state2.lease.etag }) : await this.putJson(key, body, { IfNoneMatch: "*" });
-      state2.lease = { etag, at: now };
-      return "ok";
-    } catch (e5) {
-      if (!isConditionalFailure(e5)) throw e5;
-    }
-    const current = await this.readJson(key);
-    const ours = current?.runId === state2.runId;
-    if (current && !ours && current.expires > now) return state2.lease ? "lost" : "held-by-other";
-    if (current && !ours && current.expires > 0 && !state2.lease) {
-      state2.recover = true;
-      log("WARN", "the previous run ended without releasing its lease; checking for exports it left behind", { previousRunId: current.runId });
-    }
-    try {
-      const etag = current ? await this.putJson(key, body, { IfMatch: current.etag }) : await this.putJson(key, body, { IfNoneMatch: "*" });
-      state2.lease = { etag, at: now };
-      return "ok";
-    } catch (e5) {
-      if (isConditionalFailure(e5)) return state2.lease ? "lost" : "held-by-other";
-      throw e5;
-    }
-  }
-  async releaseLease(state2) {
-    if (!state2.lease) return;
-    try {
-      await this.putJson(leaseKey(this.config.keyPrefix), { runId: state2.runId, expires: 0 }, { IfMatch: state2.lease.etag });
-    } catch (e5) {
-      if (!isConditionalFailure(e5)) throw e5;
-    }
-    state2.lease = void 0;
-  }
   // ---------------------------------------------------------------- answers
   wait(state2, waitFor) {
-    return { status: "WAIT", waitSeconds: waitFor, state: state2 };
+    return { status: Status.WAIT, waitSeconds: waitFor, state: state2 };
   }
-  async finish(state2, note) {
-    if (!note) {
-      if (state2.mode === "scheduled") await this.advanceCheckpoint(state2);
-      await this.releaseLease(state2);
-    }
+  /** Waits for something this run does not own (another run's lease, another tool's export task), longer each time. */
+  backoff(state2) {
+    return this.wait(state2, backoffSeconds(state2.waited, this.config.minWaitSeconds, this.config.maxWaitSeconds));
+  }
+  async finish(state2) {
+    if (state2.mode === "scheduled") await this.advanceCheckpoint(state2);
+    await this.store.releaseLease(state2);
     const s2 = state2.stats;
-    const summary = note ?? `exported ${s2.exported}, skipped ${s2.skipped}, retried ${s2.retried}, adopted ${s2.adopted}, failed ${state2.failureCount}`;
-    log(state2.failureCount ? "ERROR" : "INFO", "run ended", { runId: state2.runId, summary, failures: state2.failures });
+    const summary = `exported ${s2.exported}, skipped ${s2.skipped}, retried ${s2.retried}, adopted ${s2.adopted}, failed ${state2.failureCount}`;
+    log(state2.failureCount ? "ERROR" : "INFO", "run ended", { run: state2.run, summary, failures: state2.failures });
     if (state2.failureCount === 0) {
-      return { status: "SUCCEEDED", waitSeconds: 0, state: state2, summary };
+      return { status: Status.SUCCEEDED, waitSeconds: 0, state: state2, summary };
     }
     const listed = state2.failures.map((f5) => `${f5.logGroupName} @ ${f5.window}: ${f5.reason}`).join("; ");
     const more = state2.failureCount > state2.failures.length ? ` (and ${state2.failureCount - state2.failures.length} more)` : "";
     return {
-      status: "FAILED",
+      status: Status.FAILED,
       waitSeconds: 0,
       state: state2,
       summary,
-      error: "ExportsFailed",
+      error: ErrorName.EXPORTS_FAILED,
       cause: `${state2.failureCount} export(s) failed after retries: ${listed}${more}`.slice(0, 32e3)
     };
   }
@@ -52807,18 +53234,19 @@ var Engine = class {
     const firstFailed = state2.failureCount > state2.failures.length ? state2.windows[0] : Math.min(...failed, Infinity);
     const complete = state2.windows.filter((w) => w < firstFailed);
     if (complete.length === 0) return;
-    const end2 = this.window(complete[complete.length - 1]).end;
-    const key = checkpointKey(this.config.keyPrefix, this.config.period);
-    const current = await this.readJson(key);
-    if (current && current.end >= end2) return;
-    await this.putJson(key, { end: end2, endIso: new Date(end2).toISOString(), timeZone: this.config.timeZone, runId: state2.runId }, {});
+    await this.store.advanceCheckpoint(this.window(complete[complete.length - 1]).end, this.clock.now(), state2.run);
   }
 };
 
 // src/handler/exporter.lambda.ts
-var engine;
+var engines = /* @__PURE__ */ new Map();
 async function handler(event, context) {
-  engine ??= new Engine(parseConfig(process.env.EXPORTER_CONFIG));
+  const key = JSON.stringify(event.config ?? null);
+  let engine = engines.get(key);
+  if (!engine) {
+    engine = new Engine(parseConfig(event.config), { logs, s3, clock });
+    engines.set(key, engine);
+  }
   return engine.turn(event, { remainingMs: () => context?.getRemainingTimeInMillis() ?? 9e5 });
 }
 // Annotate the CommonJS export names for ESM import in node:
