@@ -97,10 +97,12 @@ export interface CloudWatchLogsS3ExporterProps {
   readonly settleTime?: Duration;
 
   /**
-   * How far back a scheduled run catches up on windows missed since the last complete run
-   * (schedule disabled, failed runs), counted back from the latest settled window, that one
-   * included: with `Duration.days(14)` a daily run reaches the latest settled day and the 13
-   * before it. At least one export period, at most 365 days (and 1,000 windows).
+   * How far back a scheduled run catches up on windows missed since the last complete run.
+   *
+   * Windows are missed when the schedule is disabled or runs fail. The span counts back from
+   * the latest settled window, that one included: with `Duration.days(14)` a daily run reaches
+   * the latest settled day and the 13 before it. At least one export period, at most 365 days
+   * (and 1,000 windows).
    *
    * @default Duration.days(14)
    */
