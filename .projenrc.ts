@@ -83,11 +83,22 @@ project.tsconfigDev.addInclude('.projenrc.ts');
 // benchmark, examples or their outputs.
 project.npmignore?.exclude('/.demo/', '/.venv/', '/bench/', '/examples/', '/docs/', '/cdk.out/', '*.bench.json');
 
-// Handlers bundle their SDK clients (devDependencies): nothing in the published API imports them.
+// Handlers and the CLI bundle their SDK clients (devDependencies): nothing in the published API imports them.
 project.eslint?.addOverride({
-  files: ['src/**/*.lambda.ts', 'src/handler/**'],
+  files: ['src/**/*.lambda.ts', 'src/handler/**', 'src/cli/**'],
   rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, optionalDependencies: false, peerDependencies: true }] },
 });
+
+// The coverage report, a command of the npm package: one bundled file (AWS SDK included), no runtime dependencies.
+const coverageCli = project.bundler.addBundle('./src/cli/main.ts', {
+  platform: 'node',
+  target: 'node20',
+  externals: [],
+  sourcemap: false,
+  executable: true,
+  banner: '#!/usr/bin/env node',
+});
+project.addBins({ 'cdk-cloudwatch-logs-s3-exporter': coverageCli.outfile });
 
 // Tests load the bundled handler asset: bundle before testing, also on a fresh clone.
 project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);

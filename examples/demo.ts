@@ -9,7 +9,8 @@ import { exampleApp } from './app';
 import { loadExporter } from './local/assembly';
 import { ensureMoto, startMoto } from './local/moto';
 import { ExecutionResult, LogEntry, execute, loadHandler } from './local/run';
-import { SEEDED_GROUPS, SeededEvent, StoredObject, dayOf, lastSettledDay, listAll, seed } from './local/seed';
+import { SEEDED_GROUPS, SeededEvent, StoredObject, clients, dayOf, lastSettledDay, listAll, seed } from './local/seed';
+import { main as coverageMain } from '../src/cli/main';
 
 export const STACK = 'LogsExportExample';
 export const BUCKET = 'logs-export-example';
@@ -18,6 +19,8 @@ export interface DemoResult {
   readonly runs: ExecutionResult[];
   readonly seeded: SeededEvent[];
   readonly objects: StoredObject[];
+  /** What the coverage report printed, and its exit code. */
+  readonly coverage: { readonly code: number; readonly lines: string[] };
 }
 
 function progress(out: (line: string) => void): (e: LogEntry) => void {
@@ -83,7 +86,18 @@ export async function demo(endpoint: string, outdir: string, out: (line: string)
   out('');
   out(`What landed in s3://${BUCKET}:`);
   table(objects).forEach((l) => out(l));
-  return { runs, seeded, objects };
+
+  // The command a user runs to see whether the archive is complete.
+  out('');
+  out(`$ npx cdk-cloudwatch-logs-s3-exporter coverage --bucket ${BUCKET}`);
+  const lines: string[] = [];
+  const say = (l: string) => {
+    lines.push(l);
+    out(l);
+  };
+  const code = await coverageMain(['coverage', '--bucket', BUCKET], { out: say, err: say }, clients(endpoint).s3);
+  out(`(exit code ${code})`);
+  return { runs, seeded, objects, coverage: { code, lines } };
 }
 
 async function main(): Promise<number> {
@@ -94,13 +108,14 @@ async function main(): Promise<number> {
   const outdir = join(root, '.demo', 'cdk.out');
   rmSync(outdir, { recursive: true, force: true });
   try {
-    const { runs, objects } = await demo(moto.endpoint, outdir, say);
+    const { runs, objects, coverage } = await demo(moto.endpoint, outdir, say);
     const exportFolders = new Set(objects.filter((o) => o.key.endsWith('.gz')).map((o) => folderOf(o.key)));
     const [first, second] = runs;
-    const ok = first.status === 'SUCCEEDED' && (first.stats?.exported ?? 0) > 0 && second.status === 'SUCCEEDED' && second.stats?.exported === 0;
+    const ok = first.status === 'SUCCEEDED' && (first.stats?.exported ?? 0) > 0 && second.status === 'SUCCEEDED' && second.stats?.exported === 0
+      && coverage.code === 0;
     say('');
     say(ok
-      ? `OK: ${first.stats!.exported} exports into ${exportFolders.size} folders; the second execution exported nothing.`
+      ? `OK: ${first.stats!.exported} exports into ${exportFolders.size} folders; the second execution exported nothing; nothing is missing.`
       : 'FAILED: see the executions above.');
     return ok ? 0 : 1;
   } finally {

@@ -15,10 +15,11 @@ import { Construct, IConstruct } from 'constructs';
 import { ExportPeriod } from './export-period';
 import type { ExporterConfig } from './handler/config';
 import { ExporterFunction } from './handler/exporter-function';
-import { Answer, EXPORT_STATE, NOT_RETRIED, Status } from './handler/protocol';
+import { Answer, EXPORTER_DIMENSION, EXPORT_STATE, METRICS_NAMESPACE, MetricName, NOT_RETRIED, SERVICE_NAME, Status } from './handler/protocol';
 import { LogGroupSelection } from './log-group-selection';
 import { MAX_LOG_GROUP_NAME, deployedLength } from './private/deployed-length';
 import { suppress } from './private/nag';
+import { ScheduleError, recurrence } from './private/schedule-gaps';
 
 /**
  * Properties of a CloudWatchLogsS3Exporter.
@@ -126,11 +127,34 @@ export interface CloudWatchLogsS3ExporterProps {
   readonly maxPollDuration?: Duration;
 
   /**
-   * SNS topic notified when the alarm on failed, timed-out or aborted executions fires.
+   * SNS topic notified when an alarm fires: `alarm` (a failed, timed-out or aborted execution)
+   * and `freshnessAlarm` (the archive fell behind, or no run reported).
    *
-   * @default - no notification; the alarm is still created
+   * @default - no notification; the alarms are still created
    */
   readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * How far behind the archive may fall before `freshnessAlarm` fires. The lag is the time from
+   * the end of the newest window exported for every selected group (the checkpoint) to now; each
+   * run reports it when it starts and ends. The alarm also fires when no run reports for longer
+   * than the schedule's longest interval and an hour (a disabled or deleted schedule, a role that
+   * can no longer start the state machine). At least one export period, the settle time and the
+   * schedule's longest interval: the lag a run sees when it starts, when all is well.
+   *
+   * @default - one export period + settleTime + the schedule's longest interval + a quarter of
+   * the export period (at least an hour): 66 hours for the daily defaults
+   */
+  readonly maxArchiveLag?: Duration;
+
+  /**
+   * Whether to create a CloudWatch dashboard of the exporter (the same as calling `addDashboard()`):
+   * exports per day, failures, archive lag and windows behind, export durations, executions and
+   * both alarms.
+   *
+   * @default false
+   */
+  readonly dashboard?: boolean;
 
   /**
    * Level of the state machine's execution logs.
@@ -179,10 +203,16 @@ export class CloudWatchLogsS3Exporter extends Construct {
   public readonly schedule: scheduler.ISchedule;
   /** Alarm on failed, timed-out or aborted executions. */
   public readonly alarm: cloudwatch.IAlarm;
+  /** Alarm when the archive falls more than `maxArchiveLag` behind, or no run reports for longer than the schedule runs. */
+  public readonly freshnessAlarm: cloudwatch.IAlarm;
   /** Log group of the state machine's execution logs. */
   public readonly stateMachineLogGroup: logs.ILogGroup;
   /** Key prefix of everything the exporter writes. */
   public readonly keyPrefix: string;
+  /** The exporter's identity (account, region, stack name, construct path): the `Exporter` dimension of its metrics. */
+  public readonly exporterId: string;
+  private dashboardOf?: cloudwatch.Dashboard;
+  private maxArchiveLagSeconds = 0;
 
   constructor(scope: Construct, id: string, props: CloudWatchLogsS3ExporterProps = {}) {
     super(scope, id);
@@ -197,6 +227,9 @@ export class CloudWatchLogsS3Exporter extends Construct {
     const maxPoll = props.maxPollDuration ?? Duration.seconds(60);
     validate({ keyPrefix, timeZone, period, timeout, settleTime, maxCatchUp, maxAttempts, maxPoll });
     this.keyPrefix = keyPrefix;
+    this.exporterId = `${stack.account}/${stack.region}/${stack.stackName}/${this.node.path}`;
+    const scheduleExpression = props.schedule ?? scheduler.ScheduleExpression.cron({ minute: '0', hour: '1', timeZone });
+    const runsEvery = scheduleRecurrence(scheduleExpression);
 
     this.bucket = props.bucket ?? new s3.Bucket(this, 'Bucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -219,7 +252,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
     const config: ExporterConfig = {
       // Names this exporter's export tasks: another exporter in the account (another stack of
       // the same app, too) never takes them for its own.
-      exporterId: `${stack.account}/${stack.region}/${stack.stackName}/${this.node.path}`,
+      exporterId: this.exporterId,
       // Earlier releases named export tasks after the construct's address alone.
       legacyTaskPrefix: `cwl2s3-${this.node.addr.slice(0, 10)}`,
       bucket: this.bucket.bucketName,
@@ -252,8 +285,8 @@ export class CloudWatchLogsS3Exporter extends Construct {
       timeout: lambdaTimeout,
       logGroup: handlerLogs,
       environment: {
-        POWERTOOLS_SERVICE_NAME: 'cloudwatch-logs-s3-exporter',
-        POWERTOOLS_METRICS_NAMESPACE: 'CloudWatchLogsS3Exporter',
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
       },
     });
@@ -264,7 +297,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
 
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       description: `Starts the export of CloudWatch Logs to s3://.../${keyPrefix}/`,
-      schedule: props.schedule ?? scheduler.ScheduleExpression.cron({ minute: '0', hour: '1', timeZone }),
+      schedule: scheduleExpression,
       enabled: props.scheduleEnabled ?? true,
       target: new targets.StepFunctionsStartExecution(this.stateMachine, {
         input: scheduler.ScheduleTargetInput.fromObject({ scheduledTime: scheduler.ContextAttribute.scheduledTime }),
@@ -290,10 +323,134 @@ export class CloudWatchLogsS3Exporter extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    if (props.alarmTopic) alarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
     this.alarm = alarm;
+    this.freshnessAlarm = this.createFreshnessAlarm(period, settleTime, runsEvery, props.maxArchiveLag);
+    if (props.alarmTopic) {
+      for (const a of [alarm, this.freshnessAlarm as cloudwatch.Alarm]) a.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+    }
+    if (props.dashboard) this.addDashboard();
 
     this.explainNagFindings(fn, !props.bucket, !selection.explicit && selection.sources.some((s) => s.prefix === undefined));
+  }
+
+  /**
+   * A metric the exporter's handler publishes (namespace `CloudWatchLogsS3Exporter`, dimensions
+   * `service` and `Exporter`), e.g. `ExportsStarted`, `ExportsRetried`, `ExportsAdopted`,
+   * `Throttled`, `ForeignTaskWaits`, `ExportLag`, `ExportCapacityUsed`.
+   */
+  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName,
+      dimensionsMap: { service: SERVICE_NAME, [EXPORTER_DIMENSION]: this.exporterId },
+      ...props,
+    });
+  }
+
+  /** Exports completed and marked done. @default - sum over 5 minutes */
+  public metricExportsCompleted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.EXPORTS_COMPLETED, { statistic: 'Sum', ...props });
+  }
+
+  /** (log group, window) pairs that failed after every attempt. @default - sum over 5 minutes */
+  public metricExportsFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.EXPORTS_FAILED, { statistic: 'Sum', ...props });
+  }
+
+  /** How long export tasks took, in seconds. @default - average over 5 minutes */
+  public metricExportDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.EXPORT_DURATION, { statistic: 'Average', ...props });
+  }
+
+  /**
+   * Seconds from the end of the newest window exported for every selected group to now,
+   * reported when each run starts and ends. @default - maximum over 5 minutes
+   */
+  public metricArchiveLag(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.ARCHIVE_LAG, { statistic: 'Maximum', ...props });
+  }
+
+  /** Settled windows not yet exported for every selected group, reported when each run starts and ends. @default - maximum over 5 minutes */
+  public metricWindowsBehind(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.WINDOWS_BEHIND, { statistic: 'Maximum', ...props });
+  }
+
+  /**
+   * A CloudWatch dashboard of the exporter: exports per day, failures, archive lag and windows
+   * behind, export duration percentiles, executions and both alarms. Created once; later calls
+   * return the same dashboard.
+   */
+  public addDashboard(): cloudwatch.Dashboard {
+    if (this.dashboardOf) return this.dashboardOf;
+    const day = Duration.days(1);
+    const hour = Duration.hours(1);
+    const sm = this.stateMachine;
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.days(14) });
+    dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [this.alarm, this.freshnessAlarm], width: 6, height: 6 }),
+      new cloudwatch.GraphWidget({
+        title: 'Exports per day',
+        width: 9,
+        left: [
+          this.metricExportsCompleted({ period: day, label: 'completed' }),
+          this.metric(MetricName.EXPORTS_RETRIED, { statistic: 'Sum', period: day, label: 'retried' }),
+          this.metricExportsFailed({ period: day, label: 'failed after every attempt' }),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Archive lag (hours) and windows behind',
+        width: 9,
+        left: [new cloudwatch.MathExpression({ expression: 'lag / 3600', usingMetrics: { lag: this.metricArchiveLag({ period: hour }) }, label: 'archive lag (h)', period: hour })],
+        leftAnnotations: [{ value: this.maxArchiveLagSeconds / 3600, label: 'freshness alarm', color: cloudwatch.Color.RED }],
+        right: [this.metricWindowsBehind({ period: hour, label: 'windows behind' })],
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Export duration (seconds)',
+        width: 12,
+        left: ['p50', 'p90', 'p99', 'Maximum'].map((statistic) => this.metricExportDuration({ statistic, period: hour, label: statistic })),
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Executions per day',
+        width: 12,
+        left: [
+          sm.metricStarted({ period: day, statistic: 'Sum', label: 'started' }),
+          sm.metricSucceeded({ period: day, statistic: 'Sum', label: 'succeeded' }),
+          sm.metricFailed({ period: day, statistic: 'Sum', label: 'failed' }),
+          sm.metricTimedOut({ period: day, statistic: 'Sum', label: 'timed out' }),
+          sm.metricAborted({ period: day, statistic: 'Sum', label: 'aborted' }),
+        ],
+        right: [this.metric(MetricName.CAPACITY_USED, { statistic: 'Maximum', period: day, label: 'export capacity used (%)' })],
+      }),
+    );
+    this.dashboardOf = dashboard;
+    return dashboard;
+  }
+
+  /**
+   * The freshness alarm: the archive lag above `maxArchiveLag`, or no report over a period a
+   * little longer than the schedule's longest interval (missing data breaches).
+   */
+  private createFreshnessAlarm(period: ExportPeriod, settleTime: Duration, runsEvery: number, maxArchiveLag?: Duration): cloudwatch.Alarm {
+    const least = period.seconds + settleTime.toSeconds() + runsEvery;
+    const threshold = maxArchiveLag?.toSeconds() ?? least + Math.max(3_600, period.seconds / 4);
+    if (threshold < least) {
+      throw new Error(`CloudWatchLogsS3Exporter: maxArchiveLag (${threshold} s) must be at least one export period + settleTime + the schedule's ` +
+        `longest interval (${least} s): runs see that lag when they start, when all is well`);
+    }
+    this.maxArchiveLagSeconds = threshold;
+    // A period no run leaves without a report: the schedule's longest interval and an hour, at most 7 days.
+    const alarmPeriod = Math.min(7 * 86_400, Math.ceil((runsEvery + 3_600) / 60) * 60);
+    return this.metricArchiveLag({ period: Duration.seconds(alarmPeriod) }).createAlarm(this, 'FreshnessAlarm', {
+      alarmDescription: `The CloudWatch Logs archive is more than ${Math.round(threshold / 3600)} hours behind, or no export run has reported ` +
+        `for ${Math.round(alarmPeriod / 3600)} hours (the schedule is disabled or deleted, or runs cannot start). ` +
+        'The dashboard and `npx cdk-cloudwatch-logs-s3-exporter coverage` show what is missing.',
+      threshold,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
   }
 
   /** Why the AwsSolutions rules that flag this construct do not apply (read by cdk-nag). */
@@ -629,4 +786,20 @@ function validate(p: Checked): void {
 function sidSuffix(keyPrefix: string, scope: IConstruct): string {
   const basis = Token.isUnresolved(keyPrefix) ? scope.node.addr : keyPrefix;
   return createHash('sha256').update(basis).digest('hex').slice(0, 8).toUpperCase();
+}
+
+/** The schedule's longest interval between runs, in seconds; fails synthesis for one that stops running. */
+function scheduleRecurrence(expression: scheduler.ScheduleExpression): number {
+  if (Token.isUnresolved(expression.expressionString)) return 86_400;
+  let gap: number;
+  try {
+    gap = recurrence(expression.expressionString).maxGapSeconds;
+  } catch (e) {
+    if (e instanceof ScheduleError) throw new Error(`CloudWatchLogsS3Exporter: schedule ${e.message}`);
+    throw e;
+  }
+  if (gap === Infinity) {
+    throw new Error(`CloudWatchLogsS3Exporter: schedule '${expression.expressionString}' stops running; the exporter needs one that repeats (cron or rate)`);
+  }
+  return gap;
 }

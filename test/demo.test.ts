@@ -24,7 +24,7 @@ afterAll(async () => {
 
 test('the demo exports every seeded event of the selected groups once, under its group and day, and nothing on the second run', async () => {
   const lines: string[] = [];
-  const { runs, seeded, objects } = await demo(moto!.endpoint, outdir, (l) => lines.push(l));
+  const { runs, seeded, objects, coverage } = await demo(moto!.endpoint, outdir, (l) => lines.push(l));
 
   expect(runs.map((r) => [r.status, r.stats?.exported, r.executions])).toEqual([['SUCCEEDED', 8, 1], ['SUCCEEDED', 0, 1]]);
 
@@ -59,6 +59,11 @@ test('the demo exports every seeded event of the selected groups once, under its
     const [, day, group, taskId] = /done\/P1D\/(\d{8})T000000Z\/([^!]+)!\d+!(.+)$/.exec(k)!;
     return started.get(taskId) === `${group} ${day}`;
   })).toEqual(markers.map(() => true));
+
+  // The coverage report finds every selected group and both days, nothing missing.
+  expect(coverage.code).toBe(0);
+  expect(coverage.lines.filter((l) => / 2 exported +0 missing$/.test(l)).map((l) => l.split(' ')[0]).sort()).toEqual([...selected].sort());
+  expect(coverage.lines[coverage.lines.length - 1]).toBe('Nothing is missing.');
 
   // Progress: one line per export started and finished, all in the first execution.
   expect(lines.filter((l) => /^ {2}started /.test(l))).toHaveLength(8);

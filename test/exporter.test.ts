@@ -1,5 +1,6 @@
 import { App, Aspects, CfnParameter, Duration, Stack, TimeZone } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -235,6 +236,72 @@ describe('CloudWatchLogsS3Exporter', () => {
       .flatMap((r) => r.Metadata?.cdk_nag?.rules_to_suppress ?? []);
     expect(reasons.length).toBeGreaterThanOrEqual(6);
     for (const r of reasons) expect(r.reason.length).toBeGreaterThan(40);
+  });
+});
+
+describe('no silent gap: freshness alarm, metrics, dashboard', () => {
+  test('the freshness alarm fires above the lag a daily run sees when all is well, and when no run reports for a day and an hour', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
+    const topic = new sns.Topic(stack, 'Topic');
+    const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', { alarmTopic: topic });
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'CloudWatchLogsS3Exporter',
+      MetricName: 'ArchiveLag',
+      Dimensions: [{ Name: 'Exporter', Value: '123456789012/us-east-1/Stack/Stack/Exporter' }, { Name: 'service', Value: 'cloudwatch-logs-s3-exporter' }],
+      Statistic: 'Maximum',
+      // One period longer than the schedule's longest interval (a day) and an hour: missing data is a schedule that stopped.
+      Period: 25 * 3600,
+      EvaluationPeriods: 1,
+      TreatMissingData: 'breaching',
+      ComparisonOperator: 'GreaterThanThreshold',
+      // A day (period) + 12 h (settle time) + a day (schedule) + 6 h.
+      Threshold: 66 * 3600,
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('Topic') }],
+    });
+    expect(exporter.freshnessAlarm.alarmArn).toBeDefined();
+    // Both alarms notify the topic.
+    expect(Object.values<any>(t.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties.AlarmActions)).toEqual([[{ Ref: expect.stringMatching(/^Topic/) }], [{ Ref: expect.stringMatching(/^Topic/) }]]);
+  });
+
+  test('the freshness alarm follows the schedule and the export period; maxArchiveLag below what a run sees when all is well is refused', () => {
+    const { template } = synth({
+      exportPeriod: ExportPeriod.HOURLY,
+      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(20)),
+      settleTime: Duration.hours(1),
+      maxArchiveLag: Duration.hours(4),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ArchiveLag', Period: 80 * 60, Threshold: 4 * 3600 });
+    expect(() => synth({ maxArchiveLag: Duration.hours(48) })).toThrow(/maxArchiveLag \(172800 s\) must be at least one export period \+ settleTime \+ the schedule's longest interval \(216000 s\)/);
+    expect(() => synth({ schedule: scheduler.ScheduleExpression.at(new Date('2026-12-01T01:00:00Z')) })).toThrow(/schedule 'at\(2026-12-01T01:00:00\)' stops running/);
+  });
+
+  test('metric methods name the metrics the handler publishes, with the exporter as dimension', () => {
+    const { exporter, stack } = synth();
+    const cases: Array<[cloudwatch.Metric, string, string]> = [
+      [exporter.metricExportsCompleted(), 'ExportsCompleted', 'Sum'],
+      [exporter.metricExportsFailed(), 'ExportsFailed', 'Sum'],
+      [exporter.metricExportDuration({ statistic: 'p90', period: Duration.hours(1) }), 'ExportDuration', 'p90'],
+      [exporter.metricArchiveLag(), 'ArchiveLag', 'Maximum'],
+      [exporter.metricWindowsBehind(), 'WindowsBehind', 'Maximum'],
+      [exporter.metric('Throttled', { statistic: 'Sum' }), 'Throttled', 'Sum'],
+    ];
+    for (const [m, name, statistic] of cases) {
+      expect({ name: m.metricName, namespace: m.namespace, statistic: m.statistic, dims: stack.resolve(m.dimensions) })
+        .toEqual({ name, namespace: 'CloudWatchLogsS3Exporter', statistic, dims: { service: 'cloudwatch-logs-s3-exporter', Exporter: '123456789012/us-east-1/Stack/Stack/Exporter' } });
+    }
+  });
+
+  test('a dashboard on request: exports, failures, lag, windows behind, durations, executions, both alarms', () => {
+    expect(Object.keys(synth().template.findResources('AWS::CloudWatch::Dashboard'))).toHaveLength(0);
+    const { template, exporter } = synth({ dashboard: true });
+    expect(exporter.addDashboard()).toBe(exporter.addDashboard());
+    const body = JSON.stringify(Object.values<any>(template.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody);
+    for (const text of ['ExportsCompleted', 'ExportsFailed', 'ArchiveLag', 'WindowsBehind', 'ExportDuration', 'p99', 'ExecutionsStarted', 'ExecutionsTimedOut', 'Alarms']) {
+      expect([text, body.includes(text)]).toEqual([text, true]);
+    }
+    expect(body.match(/FailureAlarm|FreshnessAlarm/g)?.length).toBeGreaterThanOrEqual(2);
   });
 });
 

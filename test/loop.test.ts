@@ -4,6 +4,7 @@
  */
 import { Duration, TimeZone } from 'aws-cdk-lib';
 import { BUCKET, World, days, expectExactlyOnce, world as makeWorld } from './harness/world';
+import { logger, metrics } from '../src/handler/telemetry';
 import { windowAt } from '../src/handler/windows';
 
 function world(props = {}, now = Date.parse('2026-11-25T01:00:00Z'), logsOptions = {}, configOverrides = {}): World {
@@ -263,4 +264,50 @@ test.each([
   } finally {
     w.restore();
   }
+});
+
+describe('no silent gap', () => {
+  let w: World;
+  afterEach(() => {
+    w.restore();
+    jest.restoreAllMocks();
+  });
+
+  test('three scheduled runs missed: the next run starts four settled windows behind (three missed days and its own), catches up, ends with none', async () => {
+    const reported: Array<[string, number]> = [];
+    jest.spyOn(metrics, 'addMetric').mockImplementation((name, _unit, value) => {
+      // Lag in whole hours: a run takes a few seconds.
+      if (name === 'ArchiveLag') reported.push([name, Math.floor(value / 3600)]);
+      if (name === 'WindowsBehind') reported.push([name, value]);
+    });
+    w = world({}, Date.parse('2026-11-21T13:00:00Z'));
+    ['/a', '/b', 'c'].forEach((g) => w.logs.addGroup(g));
+    expect((await w.loop.run({ scheduledTime: '2026-11-21T13:00:00Z' }))[0].status).toBe('SUCCEEDED');
+    // The first run reports at its end only (nothing was exported before it): the 20th is exported, nothing is behind.
+    expect(reported).toEqual([['ArchiveLag', 13], ['WindowsBehind', 0]]);
+    reported.length = 0;
+    // No run on the 22nd, 23rd and 24th.
+    w.clock.now = Date.parse('2026-11-25T13:00:00Z');
+    expect((await w.loop.run({ scheduledTime: '2026-11-25T13:00:00Z' }))[0].status).toBe('SUCCEEDED');
+    expect(reported).toEqual([['ArchiveLag', 4 * 24 + 13], ['WindowsBehind', 4], ['ArchiveLag', 13], ['WindowsBehind', 0]]);
+    expectExactlyOnce(w, ['/a', '/b', 'c'], days('2026-11-20T00:00:00Z', '2026-11-24T00:00:00Z'));
+  });
+
+  test('a daily run whose exports take most of the day says how many log groups fit, and publishes the share of the day it took', async () => {
+    const used: number[] = [];
+    jest.spyOn(metrics, 'addMetric').mockImplementation((name, _unit, value) => {
+      if (name === 'ExportCapacityUsed') used.push(value);
+    });
+    const warn = jest.spyOn(logger, 'warn');
+    // Three groups whose exports take 7 hours each: 21 hours of a 24-hour window.
+    w = world({ settleTime: Duration.hours(0) }, undefined, { duration: () => 7 * 3600_000 });
+    ['/a', '/b', '/c'].forEach((g) => w.logs.addGroup(g));
+    const chain = await w.loop.run({});
+    expect(chain[chain.length - 1].status).toBe('SUCCEEDED');
+    expect(used).toHaveLength(1);
+    expect(used[0]).toBeGreaterThan(87.5);
+    expect(used[0]).toBeLessThan(90);
+    const message = warn.mock.calls.map((c) => String(c[0])).find((m) => m.startsWith('exporting one window took'));
+    expect(message).toMatch(/^exporting one window took 21\.\d h of the 24 h a window lasts: at this pace about 2 log groups fit/);
+  });
 });

@@ -21,7 +21,7 @@ export interface SeededEvent {
 const clientsByEndpoint = new Map<string, { logs: CloudWatchLogsClient; s3: S3Client }>();
 
 /** SDK clients for the emulator at `endpoint`, created once. */
-function clients(endpoint: string): { logs: CloudWatchLogsClient; s3: S3Client } {
+export function clients(endpoint: string): { logs: CloudWatchLogsClient; s3: S3Client } {
   let c = clientsByEndpoint.get(endpoint);
   if (!c) {
     const common = { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };

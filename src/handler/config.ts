@@ -158,7 +158,11 @@ export function parseRunInput(input: unknown, config: ExporterConfig, now: numbe
   return { mode: 'backfill', now, first, last: lastStart, names, reexport: input.reexport === true, windows };
 }
 
-function parseLocalDate(field: string, value: unknown, config: ExporterConfig): number {
+/**
+ * The first instant of a date (`YYYY-MM-DD`) or, for hourly windows, an hour (`YYYY-MM-DDTHH`)
+ * of the time zone, as the execution input and the coverage report take them.
+ */
+export function parseLocalDate(field: string, value: unknown, config: Pick<ExporterConfig, 'period' | 'timeZone'>): number {
   const hourly = config.period === 'PT1H';
   const m = typeof value === 'string' ? /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}))?$/.exec(value) : null;
   if (!m || (m[4] !== undefined && !hourly)) {

@@ -18,11 +18,11 @@ import { Cursor, GroupListing, Item, exportRange } from './cursor';
 import { ExportTasks } from './export-tasks';
 import { exportPrefix, inStateFolder, markerName } from './layout';
 import { HAND_BACK_MS, backoffSeconds, firstLookMs, nextLookMs, waitSeconds } from './poll-timing';
-import { ErrorName, Status } from './protocol';
+import { ErrorName, MetricName, Status } from './protocol';
 import { Active, RunState, Snapshot } from './run-state';
 import { LeaseOutcome, StateStore } from './state-store';
-import { count, flushMetrics, log, seconds } from './telemetry';
-import { Window, windowAt, windowId } from './windows';
+import { count, flushMetrics, forExporter, log, percent, seconds } from './telemetry';
+import { Window, lastWindowEndedBy, windowAt, windowId, windowsBetween } from './windows';
 
 export interface Clock {
   now(): number;
@@ -83,6 +83,10 @@ type Found = 'settled' | 'touched' | 'untouched';
 
 const THROTTLING = ['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'SlowDown', 'ServiceUnavailable', 'ServiceUnavailableException'];
 const MAX_FAILURES_KEPT = 50;
+/** Windows behind counted at most (a backfill is the way past that many). */
+const MAX_BEHIND = 1000;
+/** Share of a window's time its exports may take before the handler warns that they no longer fit (20 hours of a day). */
+const CAPACITY_WARNING = 20 / 24;
 /** Time kept free at the end of an invocation for the last API calls and the answer. */
 const SAFETY_MS = 20_000;
 
@@ -121,6 +125,7 @@ export class Engine {
   }
 
   async turn(event: TurnEvent, ctx: TurnContext): Promise<TurnResult> {
+    forExporter(this.config.exporterId);
     try {
       return await this.turnOnce(event, ctx);
     } finally {
@@ -162,6 +167,8 @@ export class Engine {
       state.fenceUntil = undefined;
     }
     const scope: Scope = { executionArn, previousExecution, deadline: Math.min(continueAt, now + Math.max(0, ctx.remainingMs() - SAFETY_MS)) };
+    // Each execution says how far behind the archive is when it starts (a run that never starts is the alarm's missing data).
+    if (state.turns === 1) await this.reportFreshness();
 
     try {
       const lease = await this.holdLease(state, scope, previousExecution !== executionArn);
@@ -171,7 +178,7 @@ export class Engine {
       // Throttled past the SDK's retries: keep the progress made so far and try again after a wait.
       if (!THROTTLING.includes(errorName(e))) throw e;
       state.waited += 1;
-      count('Throttled');
+      count(MetricName.THROTTLED);
       log('WARN', 'throttled; waiting', { error: errorName(e) });
       return capped(this.backoff(state));
     }
@@ -399,7 +406,7 @@ export class Engine {
       if (marked.some((m) => m.taskId === taskId)) continue;
       await this.recordCompleted(state, task, group.name, window, taskId);
       state.stats.adopted += 1;
-      count('ExportsAdopted');
+      count(MetricName.EXPORTS_ADOPTED);
       log('INFO', 'export found without its done-marker; marked done', { logGroupName: group.name, window: windowId(window), taskId });
     }
     if (settled) return 'settled';
@@ -416,7 +423,7 @@ export class Engine {
       const taskId = await this.tasks.create({ group: group.name, window, ...range, destinationPrefix, run: state.run });
       state.active = { taskId, group: group.name, window: window.start, since: this.clock.now(), expectedMs };
       state.waited = 0;
-      count('ExportsStarted');
+      count(MetricName.EXPORTS_STARTED);
       log('INFO', 'export started', { logGroupName: group.name, window: windowId(window), taskId, ...range, destinationPrefix, expectedSeconds: expectedMs && expectedMs / 1000 });
       const look = firstLookMs(expectedMs);
       if (look > HAND_BACK_MS || this.clock.now() + look > deadline) {
@@ -451,7 +458,7 @@ export class Engine {
       return undefined;
     }
     state.waited += 1;
-    count('ForeignTaskWaits');
+    count(MetricName.FOREIGN_TASK_WAITS);
     log('INFO', 'another export task is active; waiting', { taskId: active?.taskId, taskName: active?.taskName });
     return this.backoff(state);
   }
@@ -460,7 +467,7 @@ export class Engine {
   private adopt(state: RunState, taskId: string, group: string, window: number): void {
     state.active = { taskId, group, window, since: this.clock.now() };
     state.stats.adopted += 1;
-    count('ExportsAdopted');
+    count(MetricName.EXPORTS_ADOPTED);
     log('INFO', 'export adopted', { logGroupName: group, window: windowId(this.window(window)), taskId });
   }
 
@@ -476,9 +483,9 @@ export class Engine {
       if (code === 'COMPLETED') {
         const took = await this.recordCompleted(state, task!, active.group, window, active.taskId, elapsed);
         state.stats.exported += 1;
-        count('ExportsCompleted');
-        seconds('ExportDuration', took / 1000);
-        seconds('ExportLag', (this.clock.now() - window.end) / 1000);
+        count(MetricName.EXPORTS_COMPLETED);
+        seconds(MetricName.EXPORT_DURATION, took / 1000);
+        seconds(MetricName.EXPORT_LAG, (this.clock.now() - window.end) / 1000);
         log('INFO', 'export completed', { logGroupName: active.group, window: windowId(window), taskId: active.taskId, seconds: took / 1000 });
         this.settle(state, active);
         return undefined;
@@ -492,7 +499,7 @@ export class Engine {
             this.fail(state, active.group, window, `${reason} (after ${state.attempt} attempts)`);
           } else {
             state.stats.retried += 1;
-            count('ExportsRetried');
+            count(MetricName.EXPORTS_RETRIED);
             log('WARN', 'export failed; retrying', { logGroupName: active.group, window: windowId(window), attempt: state.attempt, reason });
           }
         }
@@ -541,7 +548,7 @@ export class Engine {
 
   private fail(state: RunState, group: string, window: Window, reason: string): void {
     log('ERROR', 'export failed', { logGroupName: group, window: windowId(window), reason });
-    count('ExportsFailed');
+    count(MetricName.EXPORTS_FAILED);
     state.failureCount += 1;
     if (state.failures.length < MAX_FAILURES_KEPT) {
       state.failures.push({ logGroupName: group, window: new Date(window.start).toISOString(), reason });
@@ -561,7 +568,12 @@ export class Engine {
   }
 
   private async finish(state: RunState): Promise<TurnResult> {
-    if (state.mode === 'scheduled') await this.advanceCheckpoint(state);
+    if (state.mode === 'scheduled') {
+      await this.reportFreshness(await this.advanceCheckpoint(state));
+      this.reportCapacity(state);
+    } else {
+      await this.reportFreshness();
+    }
     await this.store.releaseLease(state);
     const s = state.stats;
     const summary = `exported ${s.exported}, skipped ${s.skipped}, retried ${s.retried}, adopted ${s.adopted}, failed ${state.failureCount}`;
@@ -581,13 +593,56 @@ export class Engine {
     };
   }
 
-  /** The checkpoint moves to the end of the last window before the first window with a failure. */
-  private async advanceCheckpoint(state: RunState): Promise<void> {
-    if (state.windows.length === 0) return;
+  /**
+   * The checkpoint moves to the end of the last window before the first window with a failure.
+   * Returns the checkpoint now in effect (undefined: none yet).
+   */
+  private async advanceCheckpoint(state: RunState): Promise<number | undefined> {
     const failed = state.failures.map((f) => Date.parse(f.window));
     const firstFailed = state.failureCount > state.failures.length ? state.windows[0] : Math.min(...failed, Infinity);
     const complete = state.windows.filter((w) => w < firstFailed);
-    if (complete.length === 0) return;
-    await this.store.advanceCheckpoint(this.window(complete[complete.length - 1]).end, this.clock.now(), state.run);
+    if (complete.length === 0) return (await this.store.checkpoint())?.end;
+    return this.store.advanceCheckpoint(this.window(complete[complete.length - 1]).end, this.clock.now(), state.run);
+  }
+
+  /**
+   * Publishes how far behind the archive is: `ArchiveLag`, from the checkpoint (the end of the
+   * newest window exported for every selected group) to now, and `WindowsBehind`, the settled
+   * windows after it. Nothing before the first complete run.
+   */
+  private async reportFreshness(checkpointEnd?: number): Promise<void> {
+    const end = checkpointEnd ?? (await this.store.checkpoint())?.end;
+    if (end === undefined) return;
+    const now = this.clock.now();
+    const latest = lastWindowEndedBy(now - this.config.settleSeconds * 1000, this.config.period, this.config.timeZone);
+    let behind = 0;
+    if (end <= latest.start) {
+      try {
+        behind = windowsBetween(end, latest.start, this.config.period, this.config.timeZone, MAX_BEHIND).length;
+      } catch {
+        behind = MAX_BEHIND;
+      }
+    }
+    seconds(MetricName.ARCHIVE_LAG, Math.max(0, (now - end) / 1000));
+    count(MetricName.WINDOWS_BEHIND, behind);
+  }
+
+  /**
+   * How much of its windows' time a scheduled run's exports took. Exports are serial per account
+   * and region: near 100%, windows are exported more slowly than they pass, and the archive falls
+   * further behind every day.
+   */
+  private reportCapacity(state: RunState): void {
+    if (state.windows.length === 0 || state.stats.exported === 0) return;
+    const periodMs = (this.config.period === 'PT1H' ? 3_600 : 86_400) * 1000;
+    const perWindowMs = (this.clock.now() - state.startedAt) / state.windows.length;
+    const used = (perWindowMs / periodMs) * 100;
+    percent(MetricName.CAPACITY_USED, used);
+    if (used >= CAPACITY_WARNING * 100) {
+      const fit = Math.floor((state.stats.exported / state.windows.length) * ((CAPACITY_WARNING * periodMs) / perWindowMs));
+      log('WARN', `exporting one window took ${(perWindowMs / 3_600_000).toFixed(1)} h of the ${periodMs / 3_600_000} h a window lasts: ` +
+        `at this pace about ${fit} log groups fit, and this exporter has more; split the selection across accounts or regions, ` +
+        'export longer windows, or leave out idle log groups', { capacityUsedPercent: Math.round(used), exportedPerWindow: state.stats.exported / state.windows.length, fit });
+    }
   }
 }

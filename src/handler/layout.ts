@@ -109,6 +109,17 @@ export function ownerKey(keyPrefix: string): string {
 }
 
 /**
+ * What `<keyPrefix>/_state/owner.json` holds: the exporter that keeps its state under the key
+ * prefix, and how it cuts windows (read by the coverage report).
+ */
+export interface OwnerRecord {
+  readonly exporterId: string;
+  readonly period: Period;
+  readonly timeZone: string;
+  readonly settleSeconds: number;
+}
+
+/**
  * The start of the names of an exporter's export tasks, from its identity (account, region,
  * stack name and construct path): two exporters in one account never take each other's tasks.
  */

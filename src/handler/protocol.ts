@@ -40,3 +40,39 @@ export const NOT_RETRIED = [ErrorName.INVALID_INPUT, ErrorName.PREFIX_IN_USE];
 
 /** Name of the state machine's Lambda task: a redrive restarts there. */
 export const EXPORT_STATE = 'Export';
+
+/** Where the handler publishes its metrics (embedded metric format), read by the construct's alarms, metric methods and dashboard. */
+export const METRICS_NAMESPACE = 'CloudWatchLogsS3Exporter';
+/** The handler's service name: every metric has it as its `service` dimension. */
+export const SERVICE_NAME = 'cloudwatch-logs-s3-exporter';
+/** The dimension that tells exporters apart (its value: the exporter's identity). */
+export const EXPORTER_DIMENSION = 'Exporter';
+
+/** Names of the metrics the handler publishes. */
+export const MetricName = {
+  /** Exports started (count). */
+  EXPORTS_STARTED: 'ExportsStarted',
+  /** Exports completed and marked done (count). */
+  EXPORTS_COMPLETED: 'ExportsCompleted',
+  /** Exports that ended FAILED or CANCELLED and were tried again (count). */
+  EXPORTS_RETRIED: 'ExportsRetried',
+  /** (log group, window) pairs that failed after every attempt (count). */
+  EXPORTS_FAILED: 'ExportsFailed',
+  /** Export tasks found running or completed without a marker, and followed or marked (count). */
+  EXPORTS_ADOPTED: 'ExportsAdopted',
+  /** Turns spent waiting for another tool's export task (count). */
+  FOREIGN_TASK_WAITS: 'ForeignTaskWaits',
+  /** Turns that waited after throttling (count). */
+  THROTTLED: 'Throttled',
+  /** How long an export task took (seconds). */
+  EXPORT_DURATION: 'ExportDuration',
+  /** Seconds from the end of a window to the completion of its export. */
+  EXPORT_LAG: 'ExportLag',
+  /** Seconds from the end of the newest window exported for every selected group (the checkpoint) to now. */
+  ARCHIVE_LAG: 'ArchiveLag',
+  /** Settled windows not yet exported for every selected group. */
+  WINDOWS_BEHIND: 'WindowsBehind',
+  /** Share of a run's export periods its exports took, in percent (near 100: the exports no longer fit). */
+  CAPACITY_USED: 'ExportCapacityUsed',
+} as const;
+export type MetricName = (typeof MetricName)[keyof typeof MetricName];

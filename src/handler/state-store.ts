@@ -13,7 +13,7 @@
  */
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ExporterConfig } from './config';
-import { Marker, checkpointKey, leaseKey, markerKey, markerName, markerPrefix, ownerKey, parseMarker } from './layout';
+import { Marker, OwnerRecord, checkpointKey, leaseKey, markerKey, markerName, markerPrefix, ownerKey, parseMarker } from './layout';
 import { ErrorName } from './protocol';
 import { Group, RunState, Snapshot } from './run-state';
 import { Window } from './windows';
@@ -220,12 +220,16 @@ export class StateStore {
     return (await this.readJson<Checkpoint>(checkpointKey(this.config.keyPrefix, this.config.period)))?.body;
   }
 
-  /** Moves the checkpoint forward to `end`; a checkpoint in the future (it cannot be right) is replaced. */
-  async advanceCheckpoint(end: number, now: number, run: string): Promise<void> {
+  /**
+   * Moves the checkpoint forward to `end`; a checkpoint in the future (it cannot be right) is
+   * replaced. Returns the checkpoint in effect.
+   */
+  async advanceCheckpoint(end: number, now: number, run: string): Promise<number> {
     const key = checkpointKey(this.config.keyPrefix, this.config.period);
     const current = (await this.readJson<Checkpoint>(key))?.body;
-    if (current && current.end >= end && current.end <= now) return;
+    if (current && current.end >= end && current.end <= now) return current.end;
     await this.putJson(key, { end, endIso: new Date(end).toISOString(), timeZone: this.config.timeZone, run }, {});
+    return end;
   }
 
   // ---------------------------------------------------------------- owner
@@ -236,10 +240,19 @@ export class StateStore {
    */
   async claimPrefix(): Promise<void> {
     const key = ownerKey(this.config.keyPrefix);
-    const mine = this.config.exporterId;
+    const { exporterId: mine, period, timeZone, settleSeconds } = this.config;
+    const record: OwnerRecord = { exporterId: mine, period, timeZone, settleSeconds };
     for (let tries = 0; tries < 2; tries++) {
-      const owner = await this.readJson<{ exporterId: string }>(key);
-      if (owner?.body.exporterId === mine) return;
+      const owner = await this.readJson<OwnerRecord>(key);
+      if (owner?.body.exporterId === mine) {
+        // Settings changed by a deployment: the coverage report reads them from here.
+        if (owner.body.period !== period || owner.body.timeZone !== timeZone || owner.body.settleSeconds !== settleSeconds) {
+          await this.putJson(key, record, { IfMatch: owner.etag }).catch((e) => {
+            if (!isConditionalFailure(e)) throw e;
+          });
+        }
+        return;
+      }
       if (owner) {
         throw Object.assign(new Error(
           `s3://${this.config.bucket}/${this.config.keyPrefix}/ is used by another exporter (${owner.body.exporterId}), not by ${mine}: ` +
@@ -247,7 +260,7 @@ export class StateStore {
           `delete s3://${this.config.bucket}/${key} and run again.`), { name: ErrorName.PREFIX_IN_USE });
       }
       try {
-        await this.putJson(key, { exporterId: mine, claimed: new Date().toISOString() }, { IfNoneMatch: '*' });
+        await this.putJson(key, record, { IfNoneMatch: '*' });
         return;
       } catch (e) {
         if (!isConditionalFailure(e)) throw e;

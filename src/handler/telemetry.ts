@@ -5,11 +5,10 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { EXPORTER_DIMENSION, METRICS_NAMESPACE, MetricName, SERVICE_NAME } from './protocol';
 
-const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'cloudwatch-logs-s3-exporter';
-
-export const logger = new Logger({ serviceName });
-export const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'CloudWatchLogsS3Exporter', serviceName });
+export const logger = new Logger({ serviceName: SERVICE_NAME });
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
 
 export function log(level: 'INFO' | 'WARN' | 'ERROR', message: string, fields: Record<string, unknown> = {}): void {
   if (level === 'ERROR') logger.error(message, fields);
@@ -17,18 +16,28 @@ export function log(level: 'INFO' | 'WARN' | 'ERROR', message: string, fields: R
   else logger.info(message, fields);
 }
 
-/** Metric names: counts of exports by outcome, and how far behind the window end an export completed. */
-export type Counter = 'ExportsStarted' | 'ExportsCompleted' | 'ExportsRetried' | 'ExportsFailed' | 'ExportsAdopted' | 'ForeignTaskWaits' | 'Throttled';
-
 let pending = false;
+let exporter: string | undefined;
 
-export function count(name: Counter, value = 1): void {
+/** Every metric of the turns that follow carries this exporter's identity as a dimension. */
+export function forExporter(exporterId: string): void {
+  if (exporter === exporterId) return;
+  metrics.setDefaultDimensions({ [EXPORTER_DIMENSION]: exporterId });
+  exporter = exporterId;
+}
+
+export function count(name: MetricName, value = 1): void {
   metrics.addMetric(name, MetricUnit.Count, value);
   pending = true;
 }
 
-export function seconds(name: 'ExportLag' | 'ExportDuration', value: number): void {
+export function seconds(name: MetricName, value: number): void {
   metrics.addMetric(name, MetricUnit.Seconds, value);
+  pending = true;
+}
+
+export function percent(name: MetricName, value: number): void {
+  metrics.addMetric(name, MetricUnit.Percent, value);
   pending = true;
 }
 

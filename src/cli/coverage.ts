@@ -1,0 +1,194 @@
+/**
+ * The coverage report: for each log group, the windows with a done-marker and those without,
+ * and the backfill inputs that would export the missing ones. It reads only the bucket.
+ */
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { MAX_NAMES, MAX_WINDOWS, parseLocalDate } from '../handler/config';
+import { OwnerRecord, markerPrefix, ownerKey, parseMarker, stateRoot } from '../handler/layout';
+import { Period, Window, lastWindowEndedBy, windowAt, windowPath, windowsBetween } from '../handler/windows';
+
+/** Windows a report covers at most: ten years of days, a year of hours. */
+const MAX_REPORT_WINDOWS = 10_000;
+
+export interface CoverageRequest {
+  readonly bucket: string;
+  readonly prefix: string;
+  /** First and last date (or hour) in the exporter's time zone; by default each group's first exported window, and the latest settled one. */
+  readonly from?: string;
+  readonly to?: string;
+  /** Only these log groups (default: every group with a done-marker). */
+  readonly groups: string[];
+}
+
+export interface Gap {
+  /** First and last missing window, as a backfill names them. */
+  readonly first: string;
+  readonly last: string;
+  readonly windows: number;
+}
+
+export interface GroupCoverage {
+  readonly logGroupName: string;
+  readonly exported: number;
+  readonly missing: number;
+  readonly gaps: Gap[];
+}
+
+export interface BackfillInput {
+  readonly startDate: string;
+  readonly endDate: string;
+  readonly logGroupNames: string[];
+}
+
+export interface Coverage {
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly period: Period;
+  readonly timeZone: string;
+  readonly from: string;
+  readonly to: string;
+  readonly groups: GroupCoverage[];
+  /** Execution inputs of backfills that export every missing window. */
+  readonly backfills: BackfillInput[];
+}
+
+/** A mistake in what the report was asked: the message says what is wrong. */
+export class UsageError extends Error {}
+
+/** What a backfill calls a window: its date (or date and hour) in the exporter's time zone. */
+function label(w: Window, period: Period, timeZone: string): string {
+  const p = windowPath(w, period, timeZone).split('/');
+  return period === 'PT1H' ? `${p[0]}-${p[1]}-${p[2]}T${p[3]}` : `${p[0]}-${p[1]}-${p[2]}`;
+}
+
+/** The window id (`20261124T000000Z`) as an instant. */
+function instantOfId(id: string): number {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(id);
+  return m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) : NaN;
+}
+
+export async function coverage(s3: S3Client, req: CoverageRequest, now: number, progress: (line: string) => void = () => {}): Promise<Coverage> {
+  const owner = await readOwner(s3, req);
+  const { period, timeZone } = owner;
+  const local = (field: string, value: string) => {
+    try {
+      return windowAt(parseLocalDate(field, value, owner), period, timeZone);
+    } catch (e) {
+      throw new UsageError(`--${field === 'startDate' ? 'from' : 'to'}: ${(e as Error).message.replace(/'(startDate|endDate)'/, 'the date')}`);
+    }
+  };
+  const latest = lastWindowEndedBy(now - owner.settleSeconds * 1000, period, timeZone);
+  const to = req.to !== undefined ? local('endDate', req.to) : latest;
+  if (to.start > latest.start) throw new UsageError(`--to ${req.to} has not settled yet: the latest settled window is ${label(latest, period, timeZone)}`);
+  const from = req.from !== undefined ? local('startDate', req.from) : await firstMarked(s3, req, period, timeZone);
+  if (from === undefined) return { bucket: req.bucket, prefix: req.prefix, period, timeZone, from: '', to: label(to, period, timeZone), groups: [], backfills: [] };
+  if (from.start > to.start) throw new UsageError(`--from ${label(from, period, timeZone)} is after --to ${label(to, period, timeZone)}`);
+  let windows: Window[];
+  try {
+    windows = windowsBetween(from.start, to.start, period, timeZone, MAX_REPORT_WINDOWS);
+  } catch {
+    throw new UsageError(`--from..--to spans more than ${MAX_REPORT_WINDOWS} windows: report a shorter range`);
+  }
+
+  // Which groups have a marker for which windows.
+  const marked = new Map<string, Set<number>>();
+  let listed = 0;
+  for (const [i, w] of windows.entries()) {
+    for (const group of await markedGroups(s3, req, period, w)) {
+      if (!marked.has(group)) marked.set(group, new Set());
+      marked.get(group)!.add(i);
+      listed += 1;
+      if (listed % 10_000 === 0) progress(`read ${listed} done-markers (${label(w, period, timeZone)})`);
+    }
+  }
+  const groups = req.groups.length > 0 ? [...new Set(req.groups)].sort() : [...marked.keys()].sort();
+  const report: GroupCoverage[] = groups.map((logGroupName) => {
+    const done = marked.get(logGroupName) ?? new Set<number>();
+    // Without --from, a group is measured from its first exported window (it may not have existed before).
+    const start = req.from === undefined && done.size > 0 ? Math.min(...done) : 0;
+    const gaps: Gap[] = [];
+    for (let i = start; i < windows.length; i++) {
+      if (done.has(i)) continue;
+      let j = i;
+      while (j + 1 < windows.length && !done.has(j + 1)) j += 1;
+      gaps.push({ first: label(windows[i], period, timeZone), last: label(windows[j], period, timeZone), windows: j - i + 1 });
+      i = j;
+    }
+    const missing = gaps.reduce((sum, g) => sum + g.windows, 0);
+    return { logGroupName, exported: done.size, missing, gaps };
+  });
+  return {
+    bucket: req.bucket,
+    prefix: req.prefix,
+    period,
+    timeZone,
+    from: label(from, period, timeZone),
+    to: label(to, period, timeZone),
+    groups: report,
+    backfills: backfills(report, windows, period, timeZone),
+  };
+}
+
+/** Backfill inputs that export every gap: one per range of windows, naming its groups (at most 100 names, 1,000 windows each). */
+function backfills(report: GroupCoverage[], windows: Window[], period: Period, timeZone: string): BackfillInput[] {
+  const byRange = new Map<string, string[]>();
+  const index = new Map(windows.map((w, i) => [label(w, period, timeZone), i]));
+  for (const g of report) {
+    for (const gap of g.gaps) {
+      // Split gaps longer than a backfill takes.
+      for (let i = index.get(gap.first)!; i <= index.get(gap.last)!; i += MAX_WINDOWS) {
+        const last = Math.min(i + MAX_WINDOWS - 1, index.get(gap.last)!);
+        const key = `${label(windows[i], period, timeZone)} ${label(windows[last], period, timeZone)}`;
+        byRange.set(key, [...(byRange.get(key) ?? []), g.logGroupName]);
+      }
+    }
+  }
+  const out: BackfillInput[] = [];
+  for (const [key, names] of [...byRange.entries()].sort()) {
+    const [startDate, endDate] = key.split(' ');
+    for (let i = 0; i < names.length; i += MAX_NAMES) out.push({ startDate, endDate, logGroupNames: names.slice(i, i + MAX_NAMES) });
+  }
+  return out;
+}
+
+async function readOwner(s3: S3Client, req: CoverageRequest): Promise<OwnerRecord> {
+  try {
+    const res = await s3.send(new GetObjectCommand({ Bucket: req.bucket, Key: ownerKey(req.prefix) }));
+    return JSON.parse(await res.Body!.transformToString()) as OwnerRecord;
+  } catch (e) {
+    if ((e as Error).name !== 'NoSuchKey') throw e;
+    throw new UsageError(`no exporter keeps its state under s3://${req.bucket}/${stateRoot(req.prefix)}/ (no owner.json there): ` +
+      'check --bucket and --prefix (the exporter\'s keyPrefix, default exported-logs); an exporter writes it on its first run');
+  }
+}
+
+/** The first window with any done-marker, from one listing of the window folders. */
+async function firstMarked(s3: S3Client, req: CoverageRequest, period: Period, timeZone: string): Promise<Window | undefined> {
+  const prefix = `${stateRoot(req.prefix)}/done/${period}/`;
+  const res = await s3.send(new ListObjectsV2Command({ Bucket: req.bucket, Prefix: prefix, Delimiter: '/', MaxKeys: 1 }));
+  const id = res.CommonPrefixes?.[0]?.Prefix?.slice(prefix.length, -1);
+  const start = id ? instantOfId(id) : NaN;
+  return Number.isFinite(start) ? windowAt(start, period, timeZone) : undefined;
+}
+
+/** The log groups with a done-marker for a window (names too long for a key are read from the marker). */
+async function markedGroups(s3: S3Client, req: CoverageRequest, period: Period, w: Window): Promise<string[]> {
+  const prefix = markerPrefix(req.prefix, period, w);
+  const groups: string[] = [];
+  let token: string | undefined;
+  do {
+    const res = await s3.send(new ListObjectsV2Command({ Bucket: req.bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const o of res.Contents ?? []) {
+      const m = parseMarker(prefix, o.Key!);
+      if (!m) continue;
+      if (!m.name.includes('~')) {
+        groups.push(decodeURIComponent(m.name));
+        continue;
+      }
+      const body = await s3.send(new GetObjectCommand({ Bucket: req.bucket, Key: o.Key! }));
+      groups.push((JSON.parse(await body.Body!.transformToString()) as { logGroupName: string }).logGroupName);
+    }
+    token = res.IsTruncated ? res.NextContinuationToken : undefined;
+  } while (token);
+  return groups;
+}

@@ -1,0 +1,113 @@
+/**
+ * `npx cdk-cloudwatch-logs-s3-exporter coverage --bucket B [--prefix P] [--from D] [--to D] [--group NAME ...] [--json]`
+ *
+ * Reads an exporter's done-markers with the caller's AWS credentials (and `AWS_ENDPOINT_URL`
+ * when set) and prints, per log group, the windows exported and the gaps, and the backfill
+ * inputs that fill the gaps. Exit code 0: no gap; 1: gaps; 2: a usage error; 3: the bucket could
+ * not be read.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { Coverage, UsageError, coverage } from './coverage';
+
+const USAGE = `Usage: cdk-cloudwatch-logs-s3-exporter coverage --bucket BUCKET [--prefix KEY_PREFIX] [--from DATE] [--to DATE] [--group NAME ...] [--json]
+
+  --bucket   the exporter's bucket
+  --prefix   its keyPrefix (default: exported-logs)
+  --from     first date (YYYY-MM-DD; YYYY-MM-DDTHH for hourly exporters) in the exporter's time zone
+             (default: each log group's first exported window)
+  --to       last date (default: the latest settled window)
+  --group    a log group to report on (repeatable; default: every group with a done-marker)
+  --json     print the report as JSON
+
+Exit code: 0 when nothing is missing, 1 when windows are missing, 2 on a usage error, 3 when the
+bucket could not be read (credentials, permissions).`;
+
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+interface Args {
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly from?: string;
+  readonly to?: string;
+  readonly groups: string[];
+  readonly json: boolean;
+}
+
+function parse(argv: string[]): Args {
+  const [command, ...rest] = argv;
+  if (command !== 'coverage') throw new UsageError(command === undefined ? 'no command given' : `unknown command '${command}'`);
+  const values: Record<string, string | undefined> = {};
+  const groups: string[] = [];
+  let json = false;
+  for (let i = 0; i < rest.length; i++) {
+    const flag = rest[i];
+    if (flag === '--json') {
+      json = true;
+      continue;
+    }
+    if (!['--bucket', '--prefix', '--from', '--to', '--group'].includes(flag)) throw new UsageError(`unknown option '${flag}'`);
+    const value = rest[i + 1];
+    if (value === undefined || value.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+    i += 1;
+    if (flag === '--group') groups.push(value);
+    else if (values[flag] !== undefined) throw new UsageError(`${flag} is given twice`);
+    else values[flag] = value;
+  }
+  if (!values['--bucket']) throw new UsageError('--bucket is required');
+  const prefix = (values['--prefix'] ?? 'exported-logs').replace(/^\/+|\/+$/g, '');
+  if (prefix === '') throw new UsageError('--prefix must not be empty');
+  return { bucket: values['--bucket'], prefix, from: values['--from'], to: values['--to'], groups, json };
+}
+
+function text(c: Coverage): string[] {
+  const unit = c.period === 'PT1H' ? 'hourly' : 'daily';
+  const lines = [`s3://${c.bucket}/${c.prefix}/: ${unit} windows in ${c.timeZone}, ${c.from || '(none exported)'} to ${c.to}`];
+  if (c.groups.length === 0) return [...lines, 'No log group has been exported in this range.'];
+  const width = Math.max(...c.groups.map((g) => g.logGroupName.length));
+  for (const g of c.groups) {
+    const gaps = g.gaps.map((gap) => (gap.first === gap.last ? gap.first : `${gap.first}..${gap.last}`)).join(', ');
+    lines.push(`${g.logGroupName.padEnd(width)}  ${String(g.exported).padStart(5)} exported  ${String(g.missing).padStart(5)} missing${gaps ? `: ${gaps}` : ''}`);
+  }
+  const missing = c.groups.filter((g) => g.missing > 0);
+  if (missing.length === 0) return [...lines, 'Nothing is missing.'];
+  const windows = missing.reduce((sum, g) => sum + g.missing, 0);
+  lines.push(`${windows} window(s) missing in ${missing.length} log group(s). To export them, start executions of the exporter's state machine with these inputs:`);
+  for (const b of c.backfills) lines.push(`  ${JSON.stringify(b)}`);
+  return lines;
+}
+
+export async function main(argv: string[], io: Io, s3: S3Client = new S3Client({}), now = Date.now()): Promise<number> {
+  let args: Args;
+  try {
+    args = parse(argv);
+  } catch (e) {
+    io.err(`${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    const c = await coverage(s3, args, now, (line) => io.err(line));
+    if (args.json) io.out(JSON.stringify(c, undefined, 2));
+    else text(c).forEach((l) => io.out(l));
+    return c.groups.some((g) => g.missing > 0) ? 1 : 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(e.message);
+      return 2;
+    }
+    const name = (e as Error).name;
+    if (name === 'NoSuchBucket') {
+      io.err(`bucket ${args.bucket} does not exist (or is in another partition): check --bucket`);
+      return 2;
+    }
+    // Credentials, permissions, the network: not a finding about the archive.
+    io.err(`could not read s3://${args.bucket}/${args.prefix}/: ${name}: ${(e as Error).message}`);
+    return 3;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2), { out: (l) => console.log(l), err: (l) => console.error(l) }).then((code) => process.exit(code));
+}
