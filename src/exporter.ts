@@ -19,7 +19,8 @@ import { Answer, EXPORTER_DIMENSION, EXPORT_STATE, METRICS_NAMESPACE, MetricName
 import { LogGroupSelection } from './log-group-selection';
 import { MAX_LOG_GROUP_NAME, deployedLength } from './private/deployed-length';
 import { suppress } from './private/nag';
-import { ScheduleError, recurrence } from './private/schedule-gaps';
+import { pasteable } from './private/pasteable';
+import { Warning, checkKinds, checkRanges, checkSchedule, defaultSchedule } from './private/props';
 
 /**
  * Properties of a CloudWatchLogsS3Exporter.
@@ -45,9 +46,13 @@ export interface CloudWatchLogsS3ExporterProps {
 
   /**
    * When export runs start. A cron expression is read in its own time zone
-   * (`ScheduleExpression.cron({ timeZone })`, UTC when not given), not in `timeZone`.
+   * (`ScheduleExpression.cron({ timeZone })`, UTC when not given), not in `timeZone`: synthesis
+   * warns when a cron expression has no time zone while `timeZone` is not UTC. A schedule that
+   * runs less often than the export period works (each run exports what settled since the
+   * last) but warns; one whose longest interval is longer than `maxCatchUp` fails synthesis.
    *
-   * @default - daily at 01:00 in `timeZone`
+   * @default - follows the export period: daily at 01:00 in `timeZone`; hourly, every hour 5
+   * minutes after the minute `settleTime` ends on (at :05 with whole hours of settle time)
    */
   readonly schedule?: scheduler.ScheduleExpression;
 
@@ -164,15 +169,24 @@ export interface CloudWatchLogsS3ExporterProps {
   readonly logLevel?: sfn.LogLevel;
 
   /**
-   * Retention of the construct's own log groups (handler and state machine).
+   * Retention of the construct's own log groups (handler and state machine). Both are kept
+   * when the stack is deleted (their logs say what the exporter did); delete them by hand.
    *
    * @default logs.RetentionDays.THREE_MONTHS
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Whether to trace the state machine and the handler with AWS X-Ray. Off by default: a run is
+   * a loop of one Lambda task, its structured logs and execution history already say what it
+   * did, and traces are charged per trace.
+   *
+   * @default false
+   */
+  readonly tracing?: boolean;
 }
 
 const DEFAULT_PREFIX = 'exported-logs';
-const KEY_PREFIX = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/;
 /** The configuration travels with every turn of the state machine (256 KiB a state's input). */
 const MAX_CONFIG_BYTES = 128 * 1024;
 /** Room for log group ARNs in the role's inline policy (10,240 characters for all of it) and in a bucket policy statement (20 KB for all). */
@@ -216,6 +230,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
 
   constructor(scope: Construct, id: string, props: CloudWatchLogsS3ExporterProps = {}) {
     super(scope, id);
+    checkKinds(props);
     const stack = Stack.of(this);
     const keyPrefix = props.keyPrefix ?? DEFAULT_PREFIX;
     const timeZone = props.timeZone ?? TimeZone.ETC_UTC;
@@ -225,11 +240,12 @@ export class CloudWatchLogsS3Exporter extends Construct {
     const maxCatchUp = props.maxCatchUp ?? Duration.days(14);
     const maxAttempts = props.maxAttempts ?? 3;
     const maxPoll = props.maxPollDuration ?? Duration.seconds(60);
-    validate({ keyPrefix, timeZone, period, timeout, settleTime, maxCatchUp, maxAttempts, maxPoll });
+    const resolved = { keyPrefix, timeZone, period, timeout, settleTime, maxCatchUp, maxAttempts, maxPoll };
+    checkRanges(resolved);
     this.keyPrefix = keyPrefix;
     this.exporterId = `${stack.account}/${stack.region}/${stack.stackName}/${this.node.path}`;
-    const scheduleExpression = props.schedule ?? scheduler.ScheduleExpression.cron({ minute: '0', hour: '1', timeZone });
-    const runsEvery = scheduleRecurrence(scheduleExpression);
+    const scheduleExpression = props.schedule ?? defaultSchedule(period, timeZone, settleTime);
+    const runsEvery = checkSchedule(this, scheduleExpression, resolved);
 
     this.bucket = props.bucket ?? new s3.Bucket(this, 'Bucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -277,12 +293,20 @@ export class CloudWatchLogsS3Exporter extends Construct {
     };
     this.checkConfigSize(config);
 
+    // The handler writes its own log group and nothing else (no AWSLambdaBasicExecutionRole: logs:* on *).
+    const handlerRole = new iam.Role(this, 'HandlerRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Starts and follows CloudWatch Logs export tasks; keeps the exporter state',
+    });
+    handlerLogs.grantWrite(handlerRole);
     const fn = new ExporterFunction(this, 'Handler', {
       description: 'Starts and follows CloudWatch Logs export tasks, one at a time',
       architecture: lambda.Architecture.ARM_64,
       memorySize: 128,
       // One invocation chains exports for up to ~4.5 minutes: fewer loop turns (state transitions).
       timeout: lambdaTimeout,
+      role: handlerRole,
+      tracing: props.tracing ? lambda.Tracing.ACTIVE : undefined,
       logGroup: handlerLogs,
       environment: {
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
@@ -293,13 +317,19 @@ export class CloudWatchLogsS3Exporter extends Construct {
     this.handler = fn;
     this.grantHandler(fn, selection.arns, keyPrefix);
 
-    this.stateMachine = this.buildStateMachine(fn, config, lambdaTimeout, timeout, props.logLevel ?? sfn.LogLevel.ERROR);
+    this.stateMachine = this.buildStateMachine(fn, config, lambdaTimeout, timeout, props.logLevel ?? sfn.LogLevel.ERROR, props.tracing ?? false);
 
+    // The schedule's own role, inside the construct (tags and removal follow it): it may start this state machine only.
+    const scheduleRole = new iam.Role(this, 'ScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
+      description: 'Starts the CloudWatch Logs exporter state machine on schedule',
+    });
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
-      description: `Starts the export of CloudWatch Logs to s3://.../${keyPrefix}/`,
+      description: `Starts the export of CloudWatch Logs to s3://${this.bucket.bucketName}/${keyPrefix}/`,
       schedule: scheduleExpression,
       enabled: props.scheduleEnabled ?? true,
       target: new targets.StepFunctionsStartExecution(this.stateMachine, {
+        role: scheduleRole,
         input: scheduler.ScheduleTargetInput.fromObject({ scheduledTime: scheduler.ContextAttribute.scheduledTime }),
         retryAttempts: 10,
         maxEventAge: Duration.hours(6),
@@ -330,7 +360,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
     }
     if (props.dashboard) this.addDashboard();
 
-    this.explainNagFindings(fn, !props.bucket, !selection.explicit && selection.sources.some((s) => s.prefix === undefined));
+    this.explainNagFindings(fn, !props.bucket, !selection.explicit && selection.sources.some((s) => s.prefix === undefined), props.tracing ?? false);
   }
 
   /**
@@ -454,7 +484,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
   }
 
   /** Why the AwsSolutions rules that flag this construct do not apply (read by cdk-nag). */
-  private explainNagFindings(fn: ExporterFunction, ownBucket: boolean, allGroups: boolean): void {
+  private explainNagFindings(fn: ExporterFunction, ownBucket: boolean, allGroups: boolean, tracing: boolean): void {
     if (ownBucket) {
       suppress(this.bucket, [{
         id: 'AwsSolutions-S1',
@@ -462,11 +492,6 @@ export class CloudWatchLogsS3Exporter extends Construct {
           "this account's log groups, and the exporter's state. Consumers who need server access logs pass their own bucket.",
       }]);
     }
-    suppress(fn.role, [{
-      id: 'AwsSolutions-IAM4',
-      reason: 'AWSLambdaBasicExecutionRole only lets the function write its own logs (CreateLogStream, PutLogEvents).',
-      appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
-    }]);
     suppress(fn.role?.node.tryFindChild('DefaultPolicy'), [
       { id: 'AwsSolutions-IAM5', reason: 'logs:DescribeLogGroups and logs:DescribeExportTasks do not support resource-level permissions.', appliesTo: ['Resource::*'] },
       ...(allGroups ? [{
@@ -483,12 +508,23 @@ export class CloudWatchLogsS3Exporter extends Construct {
     const sm = this.stateMachine as sfn.StateMachine;
     suppress(sm.role.node.tryFindChild('DefaultPolicy'), [
       { id: 'AwsSolutions-IAM5', reason: 'Invoking the handler function, its versions and aliases: <arn>:* is the one function.', appliesTo: [`Resource::<${Stack.of(this).getLogicalId(fn.node.defaultChild as lambda.CfnFunction)}.Arn>:*`] },
-      { id: 'AwsSolutions-IAM5', reason: 'CloudWatch Logs log delivery and X-Ray APIs used by state machine logging and tracing do not support resource-level permissions.', appliesTo: ['Resource::*'] },
+      {
+        id: 'AwsSolutions-IAM5',
+        reason: 'The CloudWatch Logs log delivery APIs used by state machine logging (and X-Ray, when tracing is on) do not support resource-level permissions.',
+        appliesTo: ['Resource::*'],
+      },
     ]);
-    suppress(sm, [{
-      id: 'AwsSolutions-SF1',
-      reason: 'Execution logs default to ERROR to keep log volume and cost proportional to problems; the logLevel prop raises it to ALL.',
-    }]);
+    suppress(sm, [
+      {
+        id: 'AwsSolutions-SF1',
+        reason: 'Execution logs default to ERROR to keep log volume and cost proportional to problems; the logLevel prop raises it to ALL.',
+      },
+      ...(tracing ? [] : [{
+        id: 'AwsSolutions-SF2',
+        reason: 'X-Ray tracing is off by default: a run is a loop of one Lambda task whose structured logs and execution history say what it did, ' +
+          'and traces are charged per trace. The tracing prop turns it on.',
+      }]),
+    ]);
   }
 
   /**
@@ -548,9 +584,9 @@ export class CloudWatchLogsS3Exporter extends Construct {
     ];
     const added = statements.map((s) => this.bucket.addToResourcePolicy(s).statementAdded);
     if (added.includes(false)) {
-      Annotations.of(this).addWarningV2('cdk-cloudwatch-logs-s3-exporter:bucketPolicy',
-        'The bucket is imported, so its policy cannot be changed here. Add these statements to it, or exports fail with AccessDenied: ' +
-        JSON.stringify(statements.map((s) => stack.resolve(s.toStatementJson()))));
+      Annotations.of(this).addWarningV2(Warning.BUCKET_POLICY,
+        'The bucket is imported, so its policy cannot be changed here. Add these statements to its policy, or exports fail with AccessDenied:\n' +
+        JSON.stringify(pasteable(statements.map((s) => s.toStatementJson()), stack), undefined, 2));
     }
     const key = this.bucket.encryptionKey;
     if (key) {
@@ -562,9 +598,9 @@ export class CloudWatchLogsS3Exporter extends Construct {
         conditions,
       });
       if (!key.addToResourcePolicy(keyStatement).statementAdded) {
-        Annotations.of(this).addWarningV2('cdk-cloudwatch-logs-s3-exporter:keyPolicy',
-          "The bucket's KMS key is imported, so its policy cannot be changed here. Add this statement to it: " +
-          JSON.stringify(stack.resolve(keyStatement.toStatementJson())));
+        Annotations.of(this).addWarningV2(Warning.KEY_POLICY,
+          "The bucket's KMS key is imported, so its policy cannot be changed here. Add this statement to its key policy:\n" +
+          JSON.stringify(pasteable(keyStatement.toStatementJson(), stack), undefined, 2));
       }
     }
   }
@@ -645,7 +681,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
   }
 
   private buildStateMachine(fn: lambda.IFunction, config: ExporterConfig, lambdaTimeout: Duration, timeout: Duration,
-    level: sfn.LogLevel): sfn.StateMachine {
+    level: sfn.LogLevel, tracing: boolean): sfn.StateMachine {
     const turn = new tasks.LambdaInvoke(this, EXPORT_STATE, {
       comment: 'Starts the next export when the previous one has finished; answers what to do next',
       lambdaFunction: fn,
@@ -727,7 +763,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
       comment: 'Exports CloudWatch Logs log groups to S3, one export task at a time',
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       timeout,
-      tracingEnabled: true,
+      tracingEnabled: tracing,
       logs: { destination: this.stateMachineLogGroup, level, includeExecutionData: false },
     });
     // A separate policy: a statement on the state machine's own ARN in its default policy would be a cycle.
@@ -739,67 +775,8 @@ export class CloudWatchLogsS3Exporter extends Construct {
   }
 }
 
-interface Checked {
-  keyPrefix: string;
-  timeZone: TimeZone;
-  period: ExportPeriod;
-  timeout: Duration;
-  settleTime: Duration;
-  maxCatchUp: Duration;
-  maxAttempts: number;
-  maxPoll: Duration;
-}
-
-/** Validates the props; values not known until deploy time (tokens) are left to the deployment. */
-function validate(p: Checked): void {
-  const err = (m: string) => new Error(`CloudWatchLogsS3Exporter: ${m}`);
-  if (!Token.isUnresolved(p.keyPrefix)) {
-    if (!KEY_PREFIX.test(p.keyPrefix) || p.keyPrefix.length > 200) {
-      throw err(`keyPrefix '${p.keyPrefix}' must be 1-200 characters of A-Z a-z 0-9 ! _ . * ' ( ) - in '/'-separated segments, without a leading or trailing '/'`);
-    }
-    if (p.keyPrefix.split('/').includes('_state')) throw err("keyPrefix must not contain a '_state' segment: the exporter keeps its state there");
-  }
-  if (!Token.isUnresolved(p.timeZone.timezoneName)) {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: p.timeZone.timezoneName });
-    } catch {
-      throw err(`timeZone '${p.timeZone.timezoneName}' is not an IANA time zone`);
-    }
-  }
-  const timeout = p.timeout.toSeconds();
-  if (timeout < 300 || timeout > 365 * 86_400) throw err(`timeout must be between 5 minutes and 365 days, got ${p.timeout.toHumanString()}`);
-  const settle = p.settleTime.toSeconds();
-  if (settle < 0 || settle > 7 * 86_400) throw err(`settleTime must be between 0 and 7 days, got ${p.settleTime.toHumanString()}`);
-  const catchUp = p.maxCatchUp.toSeconds();
-  if (catchUp < p.period.seconds || catchUp > 365 * 86_400) {
-    throw err(`maxCatchUp must be between one export period (${p.period.seconds} s) and 365 days, got ${p.maxCatchUp.toHumanString()}`);
-  }
-  if (catchUp / p.period.seconds > 1000) throw err(`maxCatchUp spans more than 1000 export windows (${p.maxCatchUp.toHumanString()} of ${p.period.name})`);
-  if (!Token.isUnresolved(p.maxAttempts) && (!Number.isInteger(p.maxAttempts) || p.maxAttempts < 1 || p.maxAttempts > 10)) {
-    throw err(`maxAttempts must be an integer from 1 to 10, got ${p.maxAttempts}`);
-  }
-  const poll = p.maxPoll.toSeconds();
-  if (poll < 0 || poll > 600) throw err(`maxPollDuration must be between 0 and 10 minutes, got ${p.maxPoll.toHumanString()}`);
-}
-
 /** A suffix that makes statement ids of this exporter unique in a shared bucket's policy (one exporter per key prefix). */
 function sidSuffix(keyPrefix: string, scope: IConstruct): string {
   const basis = Token.isUnresolved(keyPrefix) ? scope.node.addr : keyPrefix;
   return createHash('sha256').update(basis).digest('hex').slice(0, 8).toUpperCase();
-}
-
-/** The schedule's longest interval between runs, in seconds; fails synthesis for one that stops running. */
-function scheduleRecurrence(expression: scheduler.ScheduleExpression): number {
-  if (Token.isUnresolved(expression.expressionString)) return 86_400;
-  let gap: number;
-  try {
-    gap = recurrence(expression.expressionString).maxGapSeconds;
-  } catch (e) {
-    if (e instanceof ScheduleError) throw new Error(`CloudWatchLogsS3Exporter: schedule ${e.message}`);
-    throw e;
-  }
-  if (gap === Infinity) {
-    throw new Error(`CloudWatchLogsS3Exporter: schedule '${expression.expressionString}' stops running; the exporter needs one that repeats (cron or rate)`);
-  }
-  return gap;
 }

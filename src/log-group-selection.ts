@@ -48,7 +48,14 @@ export class LogGroupSelection {
 
   /** The same selection without the log groups whose name starts with one of these prefixes. */
   public excluding(prefixes: string[]): LogGroupSelection {
-    return new LogGroupSelection(this.kind, this.values, [...this.excluded, ...validate('excluded prefixes', prefixes)]);
+    const excluded = [...this.excluded, ...validate('excluded prefixes', prefixes)];
+    const known = (v: string) => !Token.isUnresolved(v);
+    const removed = (v: string) => excluded.filter(known).some((p) => v.startsWith(p));
+    if (this.kind !== 'all' && this.values.every(known) && this.values.every(removed)) {
+      throw new Error(`LogGroupSelection: the excluded prefixes ${JSON.stringify(excluded)} remove every selected log group ` +
+        `(${this.kind} ${JSON.stringify(this.values)}): nothing would be exported`);
+    }
+    return new LogGroupSelection(this.kind, this.values, excluded);
   }
 
   /** @internal */

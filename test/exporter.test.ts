@@ -1,4 +1,4 @@
-import { App, Aspects, CfnParameter, Duration, Stack, TimeZone } from 'aws-cdk-lib';
+import { App, Aspects, CfnParameter, Annotations as CoreAnnotations, Duration, Stack, TimeZone } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -9,7 +9,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CloudWatchLogsS3Exporter, CloudWatchLogsS3ExporterProps, ExportPeriod, LogGroupSelection } from '../src';
 import { ACCOUNT, REGION, fromTemplate, resolve } from './harness/loop';
-import { synth } from './harness/stack';
+import { synth, synthWith } from './harness/stack';
 
 const LOGS_PRINCIPAL = { Service: 'logs.us-east-1.amazonaws.com' };
 const SOURCE_CONDITIONS = {
@@ -143,8 +143,13 @@ describe('CloudWatchLogsS3Exporter', () => {
 
   test('least privilege: * only for the read APIs, CreateExportTask on the selected groups, S3 on the prefix', () => {
     const { template } = synth({ logGroups: LogGroupSelection.prefixes(['/aws/lambda/', '/aws/lambda/orders-', '/ecs/']), keyPrefix: 'logs/raw' });
-    const policies = template.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('HandlerServiceRoleDefaultPolicy') } });
+    const policies = template.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('HandlerRoleDefaultPolicy') } });
     const statements = Object.values<any>(policies)[0].Properties.PolicyDocument.Statement;
+    // No managed policy (AWSLambdaBasicExecutionRole would allow log actions on every log group): it writes its own log group only.
+    const role = Object.values<any>(template.findResources('AWS::IAM::Role', { Properties: { AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] }) } }))[0];
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    const logWrites = statements.filter((s: any) => JSON.stringify(s.Action).includes('logs:PutLogEvents'));
+    expect(logWrites).toEqual([{ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^ExporterHandlerLogs/), 'Arn'] } }].map((x) => expect.objectContaining(x)));
     const bySid = Object.fromEntries(statements.filter((s: any) => s.Sid).map((s: any) => [s.Sid, s]));
     expect(bySid.ReadLogGroupsAndExportTasks).toMatchObject({ Action: ['logs:DescribeLogGroups', 'logs:DescribeExportTasks'], Resource: '*' });
     // The inner prefix is covered by the outer one.
@@ -302,6 +307,83 @@ describe('no silent gap: freshness alarm, metrics, dashboard', () => {
       expect([text, body.includes(text)]).toEqual([text, true]);
     }
     expect(body.match(/FailureAlarm|FreshnessAlarm/g)?.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('what a new user trips over', () => {
+  test('an hourly exporter runs every hour by default, 5 minutes after the settle time ends, in its time zone', () => {
+    synth({ exportPeriod: ExportPeriod.HOURLY, timeZone: TimeZone.ASIA_KOLKATA }).template
+      .hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(5 * * * ? *)', ScheduleExpressionTimezone: 'Asia/Kolkata' });
+    synth({ exportPeriod: ExportPeriod.HOURLY, settleTime: Duration.minutes(90) }).template
+      .hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(35 * * * ? *)' });
+    // Daily stays at 01:00.
+    synth().template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(0 1 * * ? *)' });
+  });
+
+  test.each([
+    ['a schedule whose own time zone is not an IANA zone', () => ({ schedule: scheduler.ScheduleExpression.cron({ hour: '1', minute: '0', timeZone: TimeZone.of('Asia/Tokio') }) }),
+      /schedule has time zone 'Asia\/Tokio', which is not an IANA time zone/],
+    ['an exclusion that removes the whole selection', () => ({ logGroups: LogGroupSelection.prefixes(['/aws/lambda/']).excluding(['/aws/lambda/']) }),
+      /the excluded prefixes \["\/aws\/lambda\/"\] remove every selected log group/],
+    ['a time zone passed as a string (JavaScript)', () => ({ timeZone: 'Asia/Tokyo' as any }), /timeZone must be a TimeZone such as TimeZone.of\('Asia\/Tokyo'\), got the string 'Asia\/Tokyo'/],
+    ['an export period passed as a string (JavaScript)', () => ({ exportPeriod: 'HOURLY' as any }), /exportPeriod must be a ExportPeriod such as ExportPeriod.HOURLY, got the string 'HOURLY'/],
+    ['a duration passed as a number (JavaScript)', () => ({ settleTime: 3600 as any }), /settleTime must be a Duration such as Duration.hours\(12\), got the number 3600/],
+    ['a schedule whose runs are further apart than maxCatchUp reaches back', () => ({ schedule: scheduler.ScheduleExpression.rate(Duration.days(7)), maxCatchUp: Duration.days(3) }),
+      /maxCatchUp \(3 days\) is shorter than the longest interval between runs of schedule 'rate\(7 days\)' \(7 days\): .* Make maxCatchUp at least 7 days/],
+  ])('%s fails at synth, naming the prop', (_name, props, message) => {
+    expect(() => synth(props())).toThrow(message);
+  });
+
+  test.each([
+    ['a cron schedule without a time zone while timeZone is not UTC', { timeZone: TimeZone.EUROPE_BERLIN, schedule: scheduler.ScheduleExpression.cron({ hour: '1', minute: '0' }) },
+      'cdk-cloudwatch-logs-s3-exporter:scheduleTimeZone', /runs in UTC \(no time zone given\), while the export windows are in Europe\/Berlin/],
+    ['a schedule that runs less often than the export period', { schedule: scheduler.ScheduleExpression.rate(Duration.days(2)) },
+      'cdk-cloudwatch-logs-s3-exporter:scheduleInterval', /runs less often than the export period \(every 2 days, P1D windows\)/],
+  ])('%s warns, and the warning can be acknowledged', (_name, props, id, message) => {
+    const { stack, exporter } = synth(props);
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp(message.source))).toHaveLength(1);
+    const { stack: acked } = synthWith(props, (e) => CoreAnnotations.of(e).acknowledgeWarning(id, 'meant'));
+    expect(Annotations.fromStack(acked).findWarning('*', Match.stringLikeRegexp(message.source))).toHaveLength(0);
+    expect(exporter).toBeDefined();
+  });
+
+  test("an imported bucket's warning is a policy a person can paste: names resolved, no CloudFormation", () => {
+    const app = new App();
+    const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: 'eu-central-1' } });
+    new CloudWatchLogsS3Exporter(stack, 'Exporter', { bucket: s3.Bucket.fromBucketName(stack, 'Imported', 'existing-archive'), keyPrefix: 'team-a' });
+    const [warning] = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('bucket is imported'));
+    const text = String(warning.entry.data);
+    expect(text).not.toMatch(/Fn::|"Ref"|\$\{Token/);
+    const statements = JSON.parse(text.slice(text.indexOf('['), text.lastIndexOf(' [ack:')));
+    expect(statements.map((s: any) => [s.Effect, s.Action, s.Resource])).toEqual([
+      ['Allow', 's3:GetBucketAcl', 'arn:aws:s3:::existing-archive'],
+      ['Allow', 's3:PutObject', 'arn:aws:s3:::existing-archive/team-a/*'],
+      ['Deny', 's3:PutObject', 'arn:aws:s3:::existing-archive/team-a/_state/*'],
+    ]);
+    expect(statements[1].Condition.ArnLike['aws:SourceArn']).toBe('arn:aws:logs:eu-central-1:123456789012:log-group:*');
+    expect(text).toContain('[ack: cdk-cloudwatch-logs-s3-exporter:bucketPolicy]');
+    // Without an environment, what is not known is a placeholder.
+    const agnostic = new Stack(new App(), 'Agnostic');
+    new CloudWatchLogsS3Exporter(agnostic, 'Exporter', { bucket: s3.Bucket.fromBucketName(agnostic, 'Imported', 'existing-archive') });
+    const other = String(Annotations.fromStack(agnostic).findWarning('*', Match.stringLikeRegexp('bucket is imported'))[0].entry.data);
+    expect(other).toContain('"arn:<partition>:logs:<region>:<account-id>:log-group:*"');
+    expect(other).toContain('"aws:SourceAccount": "<account-id>"');
+  });
+
+  test('template details: X-Ray off unless asked, the schedule has its own role inside the construct, its description names the bucket', () => {
+    const { template, stack } = synth();
+    const sm = Object.values<any>(template.findResources('AWS::StepFunctions::StateMachine'))[0];
+    expect(sm.Properties.TracingConfiguration?.Enabled ?? false).toBe(false);
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('xray:');
+    const roles = template.findResources('AWS::IAM::Role', { Properties: { AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: 'scheduler.amazonaws.com' } })] }) } });
+    expect(Object.keys(roles)).toEqual([expect.stringMatching(/^ExporterScheduleRole/)]);
+    const schedule = Object.values<any>(template.findResources('AWS::Scheduler::Schedule'))[0];
+    expect(schedule.Properties.Target.RoleArn).toEqual({ 'Fn::GetAtt': [Object.keys(roles)[0], 'Arn'] });
+    expect(resolve(stack.resolve(schedule.Properties.Description), { ExporterBucket07D301EB: 'the-bucket' })).toBe('Starts the export of CloudWatch Logs to s3://the-bucket/exported-logs/');
+
+    const traced = synth({ tracing: true }).template;
+    traced.hasResourceProperties('AWS::StepFunctions::StateMachine', { TracingConfiguration: { Enabled: true } });
+    traced.hasResourceProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
   });
 });
 

@@ -121,7 +121,11 @@ export function parseRunInput(input: unknown, config: ExporterConfig, now: numbe
   }
 
   const first = parseLocalDate('startDate', input.startDate, config);
-  const lastStart = parseLocalDate('endDate', input.endDate, config);
+  let lastStart = parseLocalDate('endDate', input.endDate, config);
+  // An hourly exporter given a plain end date exports that whole day: through its last hour.
+  if (config.period === 'PT1H' && typeof input.endDate === 'string' && !input.endDate.includes('T')) {
+    lastStart = windowAt(windowAt(lastStart, 'P1D', config.timeZone).end - 1, 'PT1H', config.timeZone).start;
+  }
   if (lastStart < first) {
     throw new InvalidInputError(`'endDate' (${input.endDate}) is before 'startDate' (${input.startDate})`);
   }

@@ -44,6 +44,13 @@ describe('execution input', () => {
     }
   });
 
+  test('hourly exporters given plain dates export whole days: endDate through its last hour', () => {
+    const r = parseRunInput({ startDate: '2026-11-23', endDate: '2026-11-24' }, { ...config, period: 'PT1H', timeZone: 'Asia/Tokyo', settleSeconds: 0 }, NOW);
+    expect(r.windows!.map((w) => iso(w.start))[0]).toBe('2026-11-22T15:00:00.000Z');
+    expect(r.windows!.map((w) => iso(w.start)).pop()).toBe('2026-11-24T14:00:00.000Z');
+    expect(r.windows).toHaveLength(48);
+  });
+
   test('hourly exporters take hours', () => {
     const r = parseRunInput({ startDate: '2026-11-24T05', endDate: '2026-11-24T07' }, { ...config, period: 'PT1H', timeZone: 'Asia/Tokyo' }, NOW);
     expect(iso(r.first!)).toBe('2026-11-23T20:00:00.000Z');
