@@ -3,7 +3,8 @@
  * the fakes, while invocations are killed at any call, executions are redriven, run twice at once,
  * replayed by hand, lose their lease, outlive their listing tokens, or get input no one should type.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Lazy, TimeZone } from 'aws-cdk-lib';
+import { ExportPeriod, LogGroupSelection } from '../src';
 import { Call, KillPoint } from './harness/fakes';
 import { Execution, InvocationInfo } from './harness/loop';
 import { World, days, expectExactlyOnce, world, completedInto } from './harness/world';
@@ -18,6 +19,7 @@ const SETTLED_AT_ONCE = { settleTime: Duration.hours(0) };
  */
 const GROUPS = Array.from({ length: 8 }, (_, i) => (i % 2 ? `/aws/lambda/fn-${i}` : `app-${i}`));
 const YESTERDAY = days('2026-11-24T00:00:00Z', '2026-11-24T00:00:00Z');
+const OTHER_DATE = days('2026-11-20T00:00:00Z', '2026-11-20T00:00:00Z');
 const chained = ({ logGroupName }: { logGroupName: string }) => (logGroupName === '/aws/lambda/fn-1' ? 70_000 : 2_000);
 
 function chainWorld(o: Parameters<typeof world>[0] = {}): World {
@@ -36,6 +38,9 @@ function nth(op: string, n: number, point: KillPoint, match: (c: Call) => boolea
 const second = (rule: (c: Call) => KillPoint | undefined) => (inv: InvocationInfo) => (inv.number === 2 ? rule : undefined);
 const first = (rule: (c: Call) => KillPoint | undefined) => (inv: InvocationInfo) => (inv.number === 1 ? rule : undefined);
 const last = (chain: Execution[]) => chain[chain.length - 1];
+const isMarker = (c: Call) => String(c.input.Key).includes('/_state/done/');
+const isLease = (c: Call) => String(c.input.Key).endsWith('/_state/lease.json');
+const key = (g: string, win = YESTERDAY[0]) => `${g}|${win.start}|${win.end - 1}`;
 
 let w: World;
 afterEach(() => w?.restore());
@@ -177,10 +182,7 @@ describe('4. a run that dies holding the lease: the next holder settles what it 
     expect(last(chain).status).toBe('SUCCEEDED');
     expect(last(chain).output?.state.stats.exported).toBe(GROUPS.length);
     const after = completedInto(w, w.synthesized.bucket);
-    for (const g of GROUPS) {
-      const key = `${g}|${YESTERDAY[0].start}|${YESTERDAY[0].end - 1}`;
-      expect([g, after.get(key)]).toEqual([g, (before.get(key) ?? 0) + 1]);
-    }
+    for (const g of GROUPS) expect([g, after.get(key(g))]).toEqual([g, (before.get(key(g)) ?? 0) + 1]);
   });
 });
 
@@ -296,4 +298,281 @@ test('upgrade: a run of the earlier release died holding the lease, with an expo
   const markers = w.s3.keys(bucket, 'exported-logs/_state/done/');
   expect(markers).toHaveLength(GROUPS.length);
   expectExactlyOnce(w, GROUPS, YESTERDAY);
+});
+
+// More faults: each of these failed before its fix.
+
+
+describe('a log group deleted mid-run does not end the confirmation of earlier work', () => {
+  const DELETED = '/aws/lambda/fn-3';
+  const LEFT = GROUPS.filter((g) => g !== DELETED);
+
+  test('a retried turn still marks what its killed attempt completed after the deleted group', async () => {
+    w = chainWorld();
+    const chain = await w.loop.run({}, 'run', {
+      // The group is deleted while the run is on its page: the second invocation skips it
+      // (ResourceNotFoundException), completes /aws/lambda/fn-5 and dies before its done-marker.
+      beforeInvocation: (inv) => { if (inv.number === 2) w.logs.deleteGroup(DELETED); },
+      kill: second(nth('PutObject', 2, 'before', isMarker)),
+    });
+    expect(last(chain).status).toBe('SUCCEEDED');
+    expectExactlyOnce(w, LEFT, YESTERDAY);
+  });
+
+  test('a run taking over a dead holder\'s lease walks past the deleted group', async () => {
+    w = chainWorld();
+    const [dead] = await w.loop.run({}, 'dead', {
+      beforeInvocation: (inv) => { if (inv.number === 2) w.logs.deleteGroup(DELETED); },
+      kill: second(nth('PutObject', 2, 'before', isMarker)),
+      crashWhen: (inv) => inv.number > 2,
+    });
+    expect(dead.status).toBe('FAILED');
+    w.clock.now += 31 * 60_000; // its lease expires
+    const next = last(await w.loop.run({}, 'next'));
+    expect([next.status, next.cause]).toEqual(['SUCCEEDED', undefined]);
+    expectExactlyOnce(w, LEFT, YESTERDAY);
+  });
+});
+
+test('a re-export whose first turn is killed after its first CreateExportTask exports each group once more, not twice', async () => {
+  w = chainWorld();
+  expect(last(await w.loop.run({}, 'scheduled')).status).toBe('SUCCEEDED');
+  const before = completedInto(w, w.synthesized.bucket);
+  const chain = await w.loop.run({ startDate: '2026-11-24', endDate: '2026-11-24', reexport: true }, 'reexport', {
+    kill: (inv) => (inv.execution === 'reexport' && inv.inExecution === 1 ? nth('CreateExportTask', 1, 'after') : undefined),
+  });
+  expect(last(chain).status).toBe('SUCCEEDED');
+  const after = completedInto(w, w.synthesized.bucket);
+  // The user asked for one more export of each group.
+  for (const g of GROUPS) expect([g, after.get(key(g))]).toEqual([g, (before.get(key(g)) ?? 0) + 1]);
+});
+
+test('a takeover turn killed after its lease write: its retry still owes the dead holder\'s walk', async () => {
+  w = chainWorld();
+  // A scheduled run completes /aws/lambda/fn-5 and dies before its done-marker; its retries all crash.
+  const [dead] = await w.loop.run({}, 'dead', { kill: second(nth('PutObject', 3, 'before', isMarker)), crashWhen: (inv) => inv.number > 2 });
+  expect(dead.status).toBe('FAILED');
+  // A backfill of another date is started at once: it waits for the lease. When the lease has
+  // expired it takes it over (writing the dead run's position into the lease as owed) and is
+  // killed right after that write; Step Functions retries the turn.
+  let killed = false;
+  const takeover = (c: Call): KillPoint | undefined => {
+    if (killed || c.op !== 'PutObject' || !isLease(c)) return undefined;
+    if (!(JSON.parse(String(c.input.Body)).inherited ?? []).length) return undefined;
+    killed = true;
+    return 'after';
+  };
+  const other = await w.loop.run({ startDate: '2026-11-20', endDate: '2026-11-20' }, 'other-date', { kill: () => takeover });
+  expect(killed).toBe(true);
+  expect(last(other).status).toBe('SUCCEEDED');
+  expect(last(await w.loop.run({}, 'next')).status).toBe('SUCCEEDED');
+  expectExactlyOnce(w, GROUPS, [...OTHER_DATE, ...YESTERDAY]);
+});
+
+test('a takeover write that succeeds but whose answer is lost (the SDK\'s retry gets 412): the walk is still owed', async () => {
+  w = chainWorld();
+  const [dead] = await w.loop.run({}, 'dead', { kill: second(nth('PutObject', 3, 'before', isMarker)), crashWhen: (inv) => inv.number > 2 });
+  expect(dead.status).toBe('FAILED');
+  // S3 applies the conditional takeover write, the response is lost, and the SDK retries the
+  // same request: the retry fails its condition (412), as the object's ETag has changed.
+  const put = w.s3.putObject.bind(w.s3);
+  let lost = false;
+  w.s3.putObject = (input) => {
+    const out = put(input);
+    if (!lost && String(input.Key).endsWith('/_state/lease.json') && (JSON.parse(String(input.Body)).inherited ?? []).length) {
+      lost = true;
+      throw Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), { name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
+    }
+    return out;
+  };
+  const other = await w.loop.run({ startDate: '2026-11-20', endDate: '2026-11-20' }, 'other-date');
+  expect(lost).toBe(true);
+  expect(last(other).status).toBe('SUCCEEDED');
+  expect(last(await w.loop.run({}, 'next')).status).toBe('SUCCEEDED');
+  expectExactlyOnce(w, GROUPS, [...OTHER_DATE, ...YESTERDAY]);
+});
+
+test('two stacks of one app in one account, rolled out one at a time: neither takes the other\'s export task for its own', async () => {
+  w = chainWorld({ stackName: 'logs-export-staging', bucket: 'bucket-staging' });
+  const prod = chainWorld({ stackName: 'logs-export-prod', bucket: 'bucket-prod', shareWith: w });
+  // The same construct path in both stacks: the same legacy task prefix.
+  expect(prod.synthesized.config.legacyTaskPrefix).toBe(w.synthesized.config.legacyTaskPrefix);
+  // prod still runs the earlier release: its scheduled run (same schedule) is exporting a group into its own bucket.
+  const day = YESTERDAY[0];
+  w.logs.createExportTask({
+    taskName: `${prod.synthesized.config.legacyTaskPrefix}-P1D-${new Date(day.start).toISOString().replace(/[-:]|\.\d+/g, '')}`,
+    logGroupName: '/aws/lambda/fn-3',
+    from: day.start,
+    to: day.end - 1,
+    destination: 'bucket-prod',
+    destinationPrefix: 'exported-logs/aws/lambda/fn-3/2026/11/24',
+  });
+  w.logs.tasks[w.logs.tasks.length - 1].duration = 120_000;
+  const chain = await w.loop.run({}, 'staging');
+  expect(last(chain).status).toBe('SUCCEEDED');
+  // staging must have exported every group into its own bucket.
+  expectExactlyOnce(w, GROUPS, YESTERDAY, 'bucket-staging');
+});
+
+test('upgrade: a backfill of another date runs first; the next scheduled run still settles what the earlier release left', async () => {
+  w = chainWorld();
+  const { bucket, config } = w.synthesized;
+  const day = YESTERDAY[0];
+  // The earlier release's scheduled run died holding its lease, after its export of fn-3 completed, before its marker.
+  w.s3.put(bucket, 'exported-logs/_state/lease.json', JSON.stringify({ runId: 'scheduled-run', expires: w.clock.now + 60_000 }));
+  w.logs.createExportTask({
+    taskName: `${config.legacyTaskPrefix}-P1D-${new Date(day.start).toISOString().replace(/[-:]|\.\d+/g, '')}`,
+    logGroupName: '/aws/lambda/fn-3',
+    from: day.start,
+    to: day.end - 1,
+    destination: bucket,
+    destinationPrefix: 'exported-logs/aws/lambda/fn-3/2026/11/24',
+  });
+  w.clock.now += 5 * 60_000;
+  expect(last(await w.loop.run({ startDate: '2026-11-20', endDate: '2026-11-20' }, 'other-date')).status).toBe('SUCCEEDED');
+  expect(last(await w.loop.run({}, 'next')).status).toBe('SUCCEEDED');
+  expectExactlyOnce(w, GROUPS, [...OTHER_DATE, ...YESTERDAY]);
+});
+
+test('an export into the done-marker folder: its aws-logs-write-test does not pass for a marker of a group of that name', async () => {
+  w = chainWorld();
+  w.logs.addGroup('aws-logs-write-test');
+  // As in faults.test.ts 8: anyone allowed to export a log group aims an export at the done-markers.
+  w.logs.createExportTask({ logGroupName: GROUPS[0], from: 0, to: 1, destination: w.synthesized.bucket, destinationPrefix: 'exported-logs/_state/done/P1D/20261124T000000Z', taskName: 'forger' });
+  w.clock.now += 60_000;
+  w.logs.tick();
+  expect(last(await w.loop.run({})).status).toBe('SUCCEEDED');
+  const exported = [...completedInto(w, w.synthesized.bucket).keys()].filter((k) => k.startsWith('aws-logs-write-test|'));
+  expect(exported).toEqual([key('aws-logs-write-test')]);
+});
+
+test('a backfill naming a log group that does not exist (a typo) fails, exporting nothing', async () => {
+  w = chainWorld();
+  const [e] = await w.loop.run({ startDate: '2026-11-24', endDate: '2026-11-24', logGroupNames: ['/aws/lambda/fn-l'] }, 'typo');
+  expect(w.logs.calls.CreateExportTask ?? 0).toBe(0);
+  expect(e.status).toBe('FAILED');
+});
+
+test('a scheduledTime up to 5 minutes ahead: no window that has not ended is exported', async () => {
+  // Hourly, settle time 0; the handler's clock says 10:58, the input says 11:02 (within the 5 minutes allowed).
+  w = world({ props: { settleTime: Duration.minutes(0), exportPeriod: ExportPeriod.HOURLY }, now: Date.parse('2026-11-25T10:58:00Z') });
+  GROUPS.forEach((g) => w.logs.addGroup(g));
+  const [e] = await w.loop.run({ scheduledTime: '2026-11-25T11:02:00Z' }, 'scheduled');
+  // Either the input is refused, or only windows that had ended (and settled) when their export started are exported.
+  const early = w.logs.tasks.filter((t) => t.created <= t.to).map((t) => `${t.logGroupName} to ${new Date(t.to + 1).toISOString()} started ${new Date(t.created).toISOString()}`);
+  expect([e.status, early]).toEqual([expect.anything(), []]);
+});
+
+test('a redeploy with another timeZone: no hour is exported twice', async () => {
+  w = chainWorld();
+  expect(last(await w.loop.run({}, 'utc')).status).toBe('SUCCEEDED');
+  // Same stack, same exporter, same bucket and key prefix; only the timeZone prop changed to Europe/Berlin.
+  const berlin = chainWorld({ props: { ...SETTLED_AT_ONCE, timeZone: TimeZone.EUROPE_BERLIN }, shareWith: w });
+  for (const day of [1, 2]) {
+    w.clock.now = Date.parse('2026-11-25T01:00:00Z') + day * 86_400_000;
+    expect(last(await berlin.loop.run({}, `berlin-${day}`)).status).toBe('SUCCEEDED');
+  }
+  const overlaps: string[] = [];
+  for (const g of GROUPS) {
+    const ranges = w.logs.tasks.filter((t) => t.logGroupName === g).sort((a, b) => a.from - b.from);
+    for (let i = 1; i < ranges.length; i++) {
+      if (ranges[i].from <= ranges[i - 1].to) overlaps.push(`${g}: ${new Date(ranges[i].from).toISOString()}..${new Date(ranges[i - 1].to + 1).toISOString()}`);
+    }
+  }
+  expect(overlaps).toEqual([]);
+});
+
+describe('a log group selected twice through a value known only at deploy time is exported once', () => {
+  // LogGroupSelection drops a prefix inside another, and repeated names, at synth time only; a token
+  // (a CfnParameter, an ILogGroup's name) is compared before it is resolved.
+  const deployTime = (v: string) => Lazy.string({ produce: () => v });
+  test.each([
+    ['a prefix inside another', () => LogGroupSelection.prefixes(['/aws/', deployTime('/aws/lambda/')]), GROUPS.filter((g) => g.startsWith('/aws/'))],
+    ['one log group named twice', () => LogGroupSelection.names(['/aws/lambda/fn-1', deployTime('/aws/lambda/fn-1')]), ['/aws/lambda/fn-1']],
+  ])('%s', async (_name, selection, groups) => {
+    w = chainWorld({ props: { ...SETTLED_AT_ONCE, logGroups: selection() } });
+    expect(last(await w.loop.run({}, 'scheduled')).status).toBe('SUCCEEDED');
+    expectExactlyOnce(w, groups, YESTERDAY);
+  });
+});
+
+test('a log group created mid-run does not make the listing repeat a group', async () => {
+  const many = Array.from({ length: 52 }, (_, i) => `/svc/g-${String(i).padStart(2, '0')}`);
+  w = world({ props: SETTLED_AT_ONCE });
+  many.forEach((g) => w.logs.addGroup(g));
+  // Someone creates a log group while the run exports the first page (nothing to export: created after the window).
+  let exports = 0;
+  const createWhileOnFirstPage = (c: Call): KillPoint | undefined => {
+    if (c.op === 'CreateExportTask' && ++exports === 10) w.logs.addGroup('/svc/a-new', w.clock.now);
+    return undefined;
+  };
+  const chain = await w.loop.run({}, 'scheduled', { kill: () => createWhileOnFirstPage });
+  expect(last(chain).status).toBe('SUCCEEDED');
+  expectExactlyOnce(w, many, YESTERDAY);
+});
+
+test('a log group deleted mid-run does not make the listing skip a group', async () => {
+  const many = Array.from({ length: 52 }, (_, i) => `/svc/g-${String(i).padStart(2, '0')}`);
+  w = world({ props: SETTLED_AT_ONCE });
+  many.forEach((g) => w.logs.addGroup(g));
+  // An already exported group of the first page is deleted while the run is still on that page.
+  let exports = 0;
+  const deleteWhileOnFirstPage = (c: Call): KillPoint | undefined => {
+    if (c.op === 'CreateExportTask' && ++exports === 10) w.logs.deleteGroup('/svc/g-00');
+    return undefined;
+  };
+  const chain = await w.loop.run({}, 'scheduled', { kill: () => deleteWhileOnFirstPage });
+  expect(last(chain).status).toBe('SUCCEEDED');
+  expectExactlyOnce(w, many, YESTERDAY);
+});
+
+test('upgrade: done-markers the earlier release wrote for long log group names are still read', async () => {
+  const long = `/aws/lambda/${'x'.repeat(400)}`; // a valid name (412 characters), 418 once URL-encoded
+  w = chainWorld();
+  w.logs.addGroup(long);
+  // The earlier release exported it and wrote its done-marker: `<url-encoded name>!<ms>`, never shortened.
+  w.s3.put(w.synthesized.bucket, `exported-logs/_state/done/P1D/20261124T000000Z/${encodeURIComponent(long)}!5000`, '{}');
+  expect(last(await w.loop.run({ startDate: '2026-11-24', endDate: '2026-11-24' }, 'backfill')).status).toBe('SUCCEEDED');
+  expect(w.logs.tasks.filter((t) => t.logGroupName === long)).toEqual([]);
+});
+
+test('a run whose own earlier execution holds the lease takes it once it expires (no endless wait)', async () => {
+  // The handler continues as new 45 minutes into an execution (so that the test stays short).
+  const names = ['/svc/a', '/svc/b', '/svc/c', '/svc/d', '/svc/e', '/svc/f'];
+  w = world({ props: SETTLED_AT_ONCE, logs: { duration: () => 60_000 }, config: { executionTimeoutSeconds: 3600 } });
+  names.forEach((g) => w.logs.addGroup(g));
+  const start = w.clock.now;
+  const lease = 'exported-logs/_state/lease.json';
+  let late = false;
+  let killed = false;
+  let throttled = false;
+  // 3. The continuation's first write of the lease is throttled (S3 SlowDown past the SDK's retries).
+  const put = w.s3.putObject.bind(w.s3);
+  w.s3.putObject = (input) => {
+    if (killed && !throttled && input.Key === lease && input.IfMatch === w.s3.objects.get(`${w.synthesized.bucket}/${lease}`)?.etag
+      && !String(JSON.parse(String(input.Body)).execution).endsWith(':run')) {
+      throttled = true;
+      throw Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } });
+    }
+    return put(input);
+  };
+  const chain = await w.loop.run({ startDate: '2026-11-20', endDate: '2026-11-24', logGroupNames: names }, 'run', {
+    beforeInvocation: (inv) => {
+      // Guard: without it the chain of executions never ends.
+      if (w.loop.invocations > 3000) throw new Error('still running after 3,000 invocations');
+      // 1. Step Functions comes back late, just before the execution would continue as new: the turn renews the lease.
+      if (!late && inv.execution === 'run' && inv.retryCount === 0 && w.clock.now > start + 1_500_000) {
+        late = true;
+        w.clock.now = start + 2_700_000 - 1_000;
+      }
+    },
+    // 2. ... and dies right after renewing it; its retry, 5 s later, continues as new with the state it got.
+    kill: (inv) => (late && !killed && inv.execution === 'run' && inv.retryCount === 0
+      ? (c: Call): KillPoint | undefined => (c.op === 'PutObject' && c.input.Key === lease && !killed ? ((killed = true), 'after') : undefined)
+      : undefined),
+  });
+  expect([killed, throttled]).toEqual([true, true]);
+  const end = last(chain);
+  expect([end.status, end.cause]).toEqual(['SUCCEEDED', undefined]);
+  expectExactlyOnce(w, names, days('2026-11-20T00:00:00Z', '2026-11-24T00:00:00Z'));
 });

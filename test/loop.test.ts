@@ -279,6 +279,7 @@ describe('no silent gap', () => {
       // Lag in whole hours: a run takes a few seconds.
       if (name === 'ArchiveLag') reported.push([name, Math.floor(value / 3600)]);
       if (name === 'WindowsBehind') reported.push([name, value]);
+      return metrics;
     });
     w = world({}, Date.parse('2026-11-21T13:00:00Z'));
     ['/a', '/b', 'c'].forEach((g) => w.logs.addGroup(g));
@@ -297,6 +298,7 @@ describe('no silent gap', () => {
     const used: number[] = [];
     jest.spyOn(metrics, 'addMetric').mockImplementation((name, _unit, value) => {
       if (name === 'ExportCapacityUsed') used.push(value);
+      return metrics;
     });
     const warn = jest.spyOn(logger, 'warn');
     // Three groups whose exports take 7 hours each: 21 hours of a 24-hour window.

@@ -116,6 +116,8 @@ export function parseRunInput(input: unknown, config: ExporterConfig, now: numbe
         throw new InvalidInputError(`'scheduledTime' (${v}) is in the future: it is now ${new Date(now).toISOString()}; ` +
           'leave it out to export what has settled by now');
       }
+      // A few minutes ahead (clocks differ): what has settled by now, not by then.
+      at = Math.min(at, now);
     }
     return { mode: 'scheduled', now: at, reexport: false };
   }
@@ -200,7 +202,8 @@ export function scheduledWindows(now: number, checkpointEnd: number | undefined,
   let floor = latest;
   for (let i = 1; i < catchUpWindows(config); i++) floor = windowAt(floor.start - 1, period, timeZone);
   const first = checkpointEnd > latest.end ? floor.start : Math.max(checkpointEnd, floor.start);
-  if (first > latest.start) return [];
+  // A checkpoint inside a window (the time zone or the period changed): that window too, from the checkpoint on.
+  if (windowAt(first, period, timeZone).start > latest.start) return [];
   return windowsBetween(first, latest.start, period, timeZone, MAX_WINDOWS);
 }
 

@@ -6,7 +6,7 @@
  */
 import { CloudWatchLogsClient, DescribeLogGroupsCommand, DescribeLogGroupsCommandOutput } from '@aws-sdk/client-cloudwatch-logs';
 import { ExporterConfig, Source } from './config';
-import { markerName } from './layout';
+import { Marker, markerName, markerNames } from './layout';
 import { CursorState, Group, Marks, RunState } from './run-state';
 import { StateStore } from './state-store';
 import { log } from './telemetry';
@@ -24,13 +24,15 @@ export interface Item {
 /**
  * The part of the window a group can hold: none if the window ended before the group was
  * created (CreateExportTask refuses a `to` before the creation time); otherwise all of it
- * inside the retention period. Events may carry timestamps up to 14 days before the group's
- * creation, so the creation time does not cut the start of the range.
+ * inside the retention period and after `notBefore` (what an earlier run exported in windows
+ * of another time zone or period). Events may carry timestamps up to 14 days before the
+ * group's creation, so the creation time does not cut the start of the range.
  */
-export function exportRange(group: Group, window: Window, now: number): { from: number; to: number } | undefined {
+export function exportRange(group: Group, window: Window, now: number, notBefore = -Infinity): { from: number; to: number } | undefined {
   const to = window.end - 1;
   if (to < group.created) return undefined;
-  const from = group.retentionDays ? Math.max(window.start, now - group.retentionDays * 86_400_000 + 3_600_000) : window.start;
+  const retained = group.retentionDays ? now - group.retentionDays * 86_400_000 + 3_600_000 : -Infinity;
+  const from = Math.max(window.start, retained, notBefore);
   return from <= to ? { from, to } : undefined;
 }
 
@@ -55,19 +57,26 @@ export class GroupListing {
       log('WARN', 'log group listing token refused; listing again after the last group listed', { after: c.listedUpTo, error: (e as Error).message });
       res = await this.after(source, c.listedUpTo);
     }
-    const listed = (res.logGroups ?? []).map((g) => g.logGroupName).filter((n): n is string => n !== undefined);
+    // Groups created or deleted during the run may shift pages: none listed before is listed again.
+    const after = c.token === undefined ? undefined : c.listedUpTo;
+    const groups = (res.logGroups ?? []).filter((g) => g.logGroupName !== undefined && (after === undefined || g.logGroupName > after));
     const { excludePrefixes, excludeNames } = this.config;
-    c.page = (res.logGroups ?? [])
-      .filter((g) => g.logGroupName !== undefined)
+    c.page = groups
       .filter((g) => !source.exact || g.logGroupName === source.prefix)
       .filter((g) => !excludeNames.includes(g.logGroupName!) && !excludePrefixes.some((p) => g.logGroupName!.startsWith(p)))
       .map((g) => ({ name: g.logGroupName!, created: g.creationTime ?? 0, ...(g.retentionInDays ? { retentionDays: g.retentionInDays } : {}) }))
       .sort((a, b) => (markerName(a.name) < markerName(b.name) ? -1 : 1));
     // Names come sorted, so an exact name is on the first page of its prefix.
     c.token = source.exact ? undefined : res.nextToken;
-    c.listedUpTo = listed[listed.length - 1] ?? c.listedUpTo;
+    c.listedUpTo = groups[groups.length - 1]?.logGroupName ?? c.listedUpTo;
     c.window = 0;
     c.group = 0;
+  }
+
+  /** Whether a log group exists (one call). */
+  async exists(name: string): Promise<boolean> {
+    const res = await this.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name, limit: 1 }));
+    return res.logGroups?.[0]?.logGroupName === name;
   }
 
   private describe(source: Source, nextToken?: string): Promise<DescribeLogGroupsCommandOutput> {
@@ -88,6 +97,8 @@ export class GroupListing {
 
 export interface CursorDeps {
   readonly listing: GroupListing;
+  /** Told of a log group named exactly (a backfill's `logGroupNames`, a selection by names) that the listing did not return. */
+  readonly missing: (state: RunState, name: string) => void;
   readonly store: StateStore;
   /** The window starting at an instant (memoised by the caller). */
   readonly window: (start: number) => Window;
@@ -96,8 +107,24 @@ export interface CursorDeps {
   readonly now: () => number;
 }
 
+/**
+ * The selection's sources without repeats: an exact name given twice, or a prefix inside
+ * another, would visit a group twice (names known only at deploy time are compared here).
+ */
+export function distinctSources(sources: Source[]): Source[] {
+  if (sources.some((s) => s.prefix === undefined)) return [{}];
+  const exact = [...new Set(sources.filter((s) => s.exact).map((s) => s.prefix!))].map((prefix) => ({ prefix, exact: true }));
+  const prefixes = [...new Set(sources.filter((s) => !s.exact).map((s) => s.prefix!))];
+  const outer = prefixes.filter((p) => !prefixes.some((q) => q !== p && p.startsWith(q)));
+  return [...exact, ...outer.map((prefix) => ({ prefix }))].sort((a, b) => (a.prefix < b.prefix ? -1 : 1));
+}
+
 export class Cursor {
-  constructor(private readonly config: ExporterConfig, private readonly deps: CursorDeps) {}
+  private readonly sourcesOfConfig: Source[];
+
+  constructor(config: ExporterConfig, private readonly deps: CursorDeps) {
+    this.sourcesOfConfig = distinctSources(config.sources);
+  }
 
   /** The next (group, window) of the run that is not done and has something to export, at the cursor. */
   async next(state: RunState): Promise<Item | undefined> {
@@ -107,7 +134,9 @@ export class Cursor {
     while (true) {
       if (!c.page) {
         if (c.source >= sources.length) return undefined;
-        await this.deps.listing.load(c, sources[c.source]);
+        const source = sources[c.source];
+        await this.deps.listing.load(c, source);
+        if (source.exact && c.page!.length === 0) this.deps.missing(state, source.prefix!);
         state.marks = undefined;
         continue;
       }
@@ -133,7 +162,7 @@ export class Cursor {
         continue;
       }
       const group = c.page[c.group];
-      const range = exportRange(group, window, this.deps.now());
+      const range = exportRange(group, window, this.deps.now(), state.notBefore);
       if (!range) {
         state.stats.skipped += 1;
         c.group += 1;
@@ -149,7 +178,7 @@ export class Cursor {
   }
 
   private sources(state: RunState): Source[] {
-    return state.names ? state.names.map((n) => ({ prefix: n, exact: true })) : this.config.sources;
+    return state.names ? state.names.map((n) => ({ prefix: n, exact: true })) : this.sourcesOfConfig;
   }
 
   /**
@@ -160,11 +189,12 @@ export class Cursor {
   private async marks(state: RunState, page: Group[], window: Window): Promise<Marks> {
     const { store } = this.deps;
     const skipDone = state.reexport || (await this.cleanWindows(state)).includes(window.start);
-    const done = skipDone ? new Map() : await store.markers(page, window);
+    const done = skipDone ? new Map<string, Marker[]>() : await store.markers(page, window);
     const before = await store.markers(page, this.deps.before(window));
-    const lastDuration = (g: Group) => [...(before.get(markerName(g.name)) ?? [])].reverse().find((m) => m.durationMs !== undefined)?.durationMs ?? 0;
+    const of = (listed: Map<string, Marker[]>, g: Group) => markerNames(g.name).flatMap((n) => listed.get(n) ?? []);
+    const lastDuration = (g: Group) => [...of(before, g)].reverse().find((m) => m.durationMs !== undefined)?.durationMs ?? 0;
     return {
-      done: page.flatMap((g, i) => (done.has(markerName(g.name)) ? [i] : [])),
+      done: page.flatMap((g, i) => (of(done, g).length > 0 ? [i] : [])),
       expectedMs: page.map(lastDuration),
     };
   }

@@ -10,13 +10,13 @@
  * attempts did. A run that takes the lease over from a dead one first walks on from the dead
  * run's last recorded position and settles the export it left without a marker.
  */
-import { randomBytes } from 'crypto';
+import { createHash } from 'crypto';
 import { CloudWatchLogsClient, ExportTask } from '@aws-sdk/client-cloudwatch-logs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ExporterConfig, InvalidInputError, parseRunInput, scheduledWindows } from './config';
 import { Cursor, GroupListing, Item, exportRange } from './cursor';
 import { ExportTasks } from './export-tasks';
-import { exportPrefix, inStateFolder, markerName } from './layout';
+import { exportPrefix, inStateFolder, markerNames } from './layout';
 import { HAND_BACK_MS, backoffSeconds, firstLookMs, nextLookMs, waitSeconds } from './poll-timing';
 import { ErrorName, MetricName, Status } from './protocol';
 import { Active, RunState, Snapshot } from './run-state';
@@ -108,6 +108,7 @@ export class Engine {
   private readonly store: StateStore;
   private readonly tasks: ExportTasks;
   private readonly cursor: Cursor;
+  private readonly listing: GroupListing;
   private readonly clock: Clock;
   private readonly windowCache = new Map<number, Window>();
 
@@ -115,8 +116,10 @@ export class Engine {
     this.clock = clients.clock;
     this.store = new StateStore(clients.s3, config);
     this.tasks = new ExportTasks(clients.logs, clients.s3, config);
+    this.listing = new GroupListing(clients.logs, config);
     this.cursor = new Cursor(config, {
-      listing: new GroupListing(clients.logs, config),
+      missing: (state, name) => this.notSelected(state, name),
+      listing: this.listing,
       store: this.store,
       window: (start) => this.window(start),
       before: (w) => this.window(windowAt(w.start - 1, config.period, config.timeZone).start),
@@ -207,19 +210,25 @@ export class Engine {
     const req = parseRunInput(input, this.config, now);
     await this.store.claimPrefix();
     let windows = req.windows;
+    let notBefore: number | undefined;
     if (!windows) {
       const checkpoint = await this.store.checkpoint();
       if (checkpoint && checkpoint.end > now) {
         log('WARN', 'the checkpoint is in the future, so it cannot be right: catching up as far as maxCatchUp allows', { checkpoint: new Date(checkpoint.end).toISOString() });
       }
       windows = scheduledWindows(req.now, checkpoint?.end, this.config);
+      // Nothing before the checkpoint is exported again, whatever windows the time zone or period cut now.
+      if (checkpoint && windows.length > 0 && windows[0].start < checkpoint.end && checkpoint.end <= now) notBefore = checkpoint.end;
     }
-    const run = randomBytes(6).toString('hex');
+    // The same run id and start for every attempt of the first turn (a retry, a redrive): what one
+    // attempt created, the next one recognises as its own.
+    const started = event.executionStart ? Date.parse(event.executionStart) : now;
+    const run = createHash('sha256').update(`${executionArn}|${event.executionStart ?? now}`).digest('hex').slice(0, 12);
     log('INFO', 'run started', { run, execution: executionArn, mode: req.mode, windows: windows.map(windowId), logGroupNames: req.names, reexport: req.reexport });
     return {
       v: 2,
       run,
-      startedAt: now,
+      startedAt: Math.min(started, now),
       execution: executionArn,
       redrives: 0,
       generation: 0,
@@ -234,6 +243,7 @@ export class Engine {
       stats: { exported: 0, skipped: 0, retried: 0, adopted: 0 },
       failures: [],
       failureCount: 0,
+      ...(notBefore !== undefined ? { notBefore } : {}),
     };
   }
 
@@ -298,8 +308,8 @@ export class Engine {
         state.checkActive = true;
         log('WARN', 'took the lease over from a run that ended without releasing it; settling the exports it may have left', { previous: outcome.from });
       }
-      // A dead holder of an earlier release left no position: confirm this run's own exports instead.
-      if (outcome.blind) state.careful = true;
+      // A dead holder of an earlier release left no position: confirm this run's own exports, all of them.
+      if (state.blind) state.careful = true;
     }
     return undefined;
   }
@@ -336,18 +346,16 @@ export class Engine {
         if (r) return r;
         continue;
       }
+      let untouched = false;
       if (state.careful) {
         const found = await this.inspect(state, item, state);
         if (found === 'settled') {
           this.advance(state);
           continue;
         }
-        if (found === 'untouched') {
-          state.careful = false;
-          log('INFO', 'past what earlier attempts of this run did; exporting as usual', { logGroupName: item.group.name, window: windowId(item.window) });
-        }
+        untouched = found === 'untouched';
       }
-      const r = await this.start(state, item, scope.deadline);
+      const r = await this.start(state, item, scope.deadline, untouched);
       if (r) return r;
     }
   }
@@ -381,7 +389,9 @@ export class Engine {
     const range = exportRange(group, window, this.clock.now());
     if (!range) return next();
     const found = await this.inspect(state, { group, window, range }, walk);
-    if (found === 'untouched') return done(`${group.name} @ ${windowId(window)} was never touched`);
+    // The dead run passed over groups it could not export (deleted since, in the state folder) without touching them.
+    const passable = async () => inStateFolder(group.name) || !(await this.listing.exists(group.name));
+    if (found === 'untouched' && !(await passable())) return done(`${group.name} @ ${windowId(window)} was never touched`);
     next();
   }
 
@@ -392,7 +402,8 @@ export class Engine {
    */
   private async inspect(state: RunState, item: Item, by: { run: string; startedAt: number; reexport: boolean }): Promise<Found> {
     const { group, window } = item;
-    const marked = (await this.store.markers([group], window)).get(markerName(group.name)) ?? [];
+    const listed = await this.store.markers([group], window);
+    const marked = markerNames(group.name).flatMap((n) => listed.get(n) ?? []);
     if (!by.reexport && marked.length > 0) return 'settled';
     const destination = exportPrefix(this.config.keyPrefix, group.name, window, this.config.period, this.config.timeZone);
     const at = await this.tasks.atDestination(destination, by.startedAt);
@@ -415,12 +426,20 @@ export class Engine {
 
   // ---------------------------------------------------------------- export tasks
 
-  /** Starts the export of an item; answers a turn result when the loop must hand back. */
-  private async start(state: RunState, item: Item, deadline: number): Promise<TurnResult | undefined> {
+  /**
+   * Starts the export of an item; answers a turn result when the loop must hand back. A careful
+   * run that starts the export of an item no attempt of it touched is past what they did
+   * (`endsCareful`): an item an attempt passed over without an export (a deleted group) is not.
+   */
+  private async start(state: RunState, item: Item, deadline: number, endsCareful = false): Promise<TurnResult | undefined> {
     const { group, window, range, expectedMs } = item;
     const destinationPrefix = exportPrefix(this.config.keyPrefix, group.name, window, this.config.period, this.config.timeZone);
     try {
       const taskId = await this.tasks.create({ group: group.name, window, ...range, destinationPrefix, run: state.run });
+      if (endsCareful && !state.blind) {
+        state.careful = false;
+        log('INFO', 'past what earlier attempts of this run did; exporting as usual', { logGroupName: group.name, window: windowId(window) });
+      }
       state.active = { taskId, group: group.name, window: window.start, since: this.clock.now(), expectedMs };
       state.waited = 0;
       count(MetricName.EXPORTS_STARTED);
@@ -547,13 +566,28 @@ export class Engine {
   }
 
   private fail(state: RunState, group: string, window: Window, reason: string): void {
+    this.recordFailure(state, group, window, reason);
+    this.advance(state);
+  }
+
+  private recordFailure(state: RunState, group: string, window: Window, reason: string): void {
     log('ERROR', 'export failed', { logGroupName: group, window: windowId(window), reason });
     count(MetricName.EXPORTS_FAILED);
     state.failureCount += 1;
     if (state.failures.length < MAX_FAILURES_KEPT) {
       state.failures.push({ logGroupName: group, window: new Date(window.start).toISOString(), reason });
     }
-    this.advance(state);
+  }
+
+  /**
+   * A log group named by a backfill (or by the selection) that the listing did not return: it
+   * does not exist, or the selection excludes it. A backfill fails naming it (a typo must not
+   * pass for an export); a scheduled run says so in its log.
+   */
+  private notSelected(state: RunState, name: string): void {
+    const why = 'no such log group is selected: it does not exist, or the selection excludes it';
+    if (state.mode === 'backfill') this.recordFailure(state, name, this.window(state.windows[0]), why);
+    else log('WARN', 'a log group named by the selection was not found', { logGroupName: name });
   }
 
   // ---------------------------------------------------------------- answers

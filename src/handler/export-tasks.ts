@@ -76,11 +76,15 @@ export class ExportTasks {
     return undefined;
   }
 
-  /** What a task's name says when it is one of this exporter's tasks; undefined for anyone else's. */
+  /**
+   * What a task's name says when it is one of this exporter's tasks (named by it, exporting into
+   * its bucket and key prefix); undefined for anyone else's.
+   */
   origin(task: ExportTask | undefined): TaskOrigin | undefined {
-    const { period, legacyTaskPrefix } = this.config;
-    return parseTaskName(this.taskPrefix, period, task?.taskName)
-      ?? (legacyTaskPrefix ? parseTaskName(legacyTaskPrefix, period, task?.taskName) : undefined);
+    const { period, legacyTaskPrefix, bucket, keyPrefix } = this.config;
+    if (task?.destination !== bucket || !task.destinationPrefix?.startsWith(`${keyPrefix}/`)) return undefined;
+    return parseTaskName(this.taskPrefix, period, task.taskName)
+      ?? (legacyTaskPrefix ? parseTaskName(legacyTaskPrefix, period, task.taskName) : undefined);
   }
 
   /** What the destination of a (log group, window) holds: traces of tasks created for it. */

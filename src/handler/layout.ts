@@ -63,6 +63,16 @@ export function markerName(group: string): string {
 }
 
 /**
+ * The names a group's done-markers may have: its marker name, and the whole encoded name that
+ * earlier releases used for names now shortened.
+ */
+export function markerNames(group: string): string[] {
+  const name = markerName(group);
+  const whole = encodeURIComponent(group);
+  return name === whole ? [name] : [name, whole];
+}
+
+/**
  * Separator between a marker's name, the export's duration and its task id. It sorts before
  * every character of a marker name, so markers sort like their names.
  */
@@ -91,7 +101,8 @@ const MARKER = /^([A-Za-z0-9._%-]+(?:~[0-9a-f]{16})?)(?:!(\d{1,13})(?:!([A-Za-z0
 export function parseMarker(prefix: string, key: string): Marker | undefined {
   if (!key.startsWith(prefix)) return undefined;
   const m = MARKER.exec(key.slice(prefix.length));
-  if (!m) return undefined;
+  // What CloudWatch Logs writes when an export is aimed at the marker folder itself (markers name their duration since).
+  if (!m || (m[1] === 'aws-logs-write-test' && m[2] === undefined)) return undefined;
   return { name: m[1], ...(m[2] !== undefined ? { durationMs: Number(m[2]) } : {}), ...(m[3] !== undefined ? { taskId: m[3] } : {}) };
 }
 

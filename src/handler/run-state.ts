@@ -136,6 +136,13 @@ export interface RunState {
   fenceUntil?: number;
   /** Positions of runs that died holding the lease, to walk on from before exporting anything new. */
   recovery?: Snapshot[];
+  /**
+   * A run of an earlier release died holding the lease without saying where it was: this run
+   * confirms every export before starting it (careful, to the end).
+   */
+  blind?: boolean;
+  /** A scheduled run after a change of time zone or period: nothing before this instant (the checkpoint) is exported again. */
+  notBefore?: number;
   stats: Stats;
   failures: Failure[];
   failureCount: number;

@@ -13,10 +13,10 @@
  */
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ExporterConfig } from './config';
-import { Marker, OwnerRecord, checkpointKey, leaseKey, markerKey, markerName, markerPrefix, ownerKey, parseMarker } from './layout';
+import { Marker, OwnerRecord, checkpointKey, leaseKey, markerKey, markerNames, markerPrefix, ownerKey, parseMarker } from './layout';
 import { ErrorName } from './protocol';
 import { Group, RunState, Snapshot } from './run-state';
-import { Window } from './windows';
+import { Period, Window } from './windows';
 
 function errorName(e: unknown): string {
   return (e as { name?: string })?.name ?? 'Error';
@@ -40,6 +40,11 @@ export interface LeaseBody {
   readonly snapshot?: Snapshot;
   /** Positions of dead runs the holder still has to walk on from. */
   readonly inherited?: Snapshot[];
+  /**
+   * A run of an earlier release died holding the lease, leaving no position: runs confirm each
+   * export before starting it until a scheduled run has done so for its whole traversal.
+   */
+  readonly blind?: true;
 }
 
 /** The lease as earlier releases wrote it. */
@@ -49,7 +54,7 @@ interface LegacyLeaseBody {
 }
 
 export type LeaseOutcome =
-  /** This run holds the lease, as it did before (or may take it back: its own). */
+  /** This run holds the lease, as it did before. */
   | { readonly kind: 'held' }
   /**
    * This run has just taken the lease: from nobody, from a run that released it, from a dead
@@ -59,6 +64,15 @@ export type LeaseOutcome =
   | { readonly kind: 'taken'; readonly walk: Snapshot[]; readonly blind: boolean; readonly from?: string }
   /** Another run holds it. */
   | { readonly kind: 'busy'; readonly holder: string };
+
+/** Snapshots without repeats (a lease may be taken over with walks it already owes). */
+function distinct(snapshots: Snapshot[]): Snapshot[] {
+  const seen = new Set<string>();
+  return snapshots.filter((s) => {
+    const key = JSON.stringify([s.run, s.window, s.group, s.page[0]?.name, s.windows[0]]);
+    return !seen.has(key) && seen.add(key) !== undefined;
+  });
+}
 
 export interface Checkpoint {
   /** End of the last window before which every window was exported (ms). */
@@ -94,8 +108,9 @@ export class StateStore {
     const found = new Map<string, Marker[]>();
     if (page.length === 0) return found;
     const prefix = markerPrefix(this.config.keyPrefix, this.config.period, window);
-    const first = prefix + markerName(page[0].name);
-    const last = prefix + markerName(page[page.length - 1].name);
+    const names = (g: Group) => markerNames(g.name).map((n) => prefix + n);
+    const first = names(page[0]).sort()[0];
+    const last = names(page[page.length - 1]).sort().pop()!;
     // A strict prefix of the first key sorts just before it.
     const startAfter = first.slice(0, -1);
     let token: string | undefined;
@@ -143,7 +158,13 @@ export class StateStore {
    */
   async holdLease(state: RunState, req: LeaseRequest): Promise<LeaseOutcome> {
     const body = (): LeaseBody => ({
-      v: 2, run: state.run, execution: req.executionArn, expires: req.now + this.ttl, snapshot: req.snapshot, inherited: state.recovery,
+      v: 2,
+      run: state.run,
+      execution: req.executionArn,
+      expires: req.now + this.ttl,
+      snapshot: req.snapshot,
+      inherited: state.recovery,
+      ...(state.blind ? { blind: true } : {}),
     });
     const held = (etag: string) => {
       state.lease = { etag, at: req.now, page: req.snapshot?.page[0]?.name };
@@ -159,29 +180,30 @@ export class StateStore {
     }
     const current = await this.readJson<LeaseBody | LegacyLeaseBody>(leaseKey(this.config.keyPrefix));
     const decision = this.decide(state, req, current?.body);
-    if (decision.kind === 'busy') {
+    if (decision.kind !== 'taken') {
       state.lease = undefined;
       return decision;
     }
     // Taken anew: from nobody, from a run that released it or died, or (ours, written since this
-    // state was) from an earlier invocation of this execution. What was done since is not in this state.
-    const taken: LeaseOutcome = decision.kind === 'taken' ? decision : { kind: 'taken', walk: [], blind: false };
-    const owed = state.recovery;
+    // state was) from another invocation of this run. What was done since is not in this state,
+    // and what the lease owes (walks, a blind takeover) this run owes from its first write on.
+    const [owed, blind] = [state.recovery, state.blind];
     try {
       const condition = current ? { IfMatch: current.etag } : { IfNoneMatch: '*' };
-      // A run that takes the lease over owes the dead holder's walks too, from its first write on.
-      state.recovery = [...taken.walk, ...(owed ?? [])];
+      state.recovery = distinct([...decision.walk, ...(owed ?? [])]);
+      if (state.recovery.length === 0) state.recovery = undefined;
+      if (decision.blind) state.blind = true;
       held(await this.putJson(leaseKey(this.config.keyPrefix), body(), condition));
-      return taken;
+      return decision;
     } catch (e) {
-      state.recovery = owed;
+      [state.recovery, state.blind] = [owed, blind];
       if (!isConditionalFailure(e)) throw e;
       state.lease = undefined;
       return { kind: 'busy', holder: 'another run (it wrote the lease first)' };
     }
   }
 
-  /** Whose the lease is, and what taking it means. */
+  /** Whose the lease is, and what taking it means: `busy`, or `taken` with what the taker owes. */
   private decide(state: RunState, req: LeaseRequest, lease: LeaseBody | LegacyLeaseBody | undefined): LeaseOutcome {
     if (!lease) return { kind: 'taken', walk: [], blind: false };
     if (!('v' in lease)) {
@@ -189,24 +211,21 @@ export class StateStore {
       if (lease.expires > req.now) return { kind: 'busy', holder: lease.runId };
       return { kind: 'taken', walk: [], blind: lease.expires > 0, from: lease.runId };
     }
-    if (lease.expires === 0) return { kind: 'taken', walk: [], blind: false, from: lease.execution };
-    if (lease.run === state.run) {
-      // This run, written by this execution or by the one it continues.
-      if (lease.execution === req.executionArn || lease.execution === req.previousExecution) return { kind: 'held' };
-      return { kind: 'busy', holder: lease.execution };
-    }
-    const walk = [...(lease.snapshot ? [lease.snapshot] : []), ...(lease.inherited ?? [])];
-    // An earlier attempt of this execution's first turn (another run id), or a holder that died.
-    if (lease.execution === req.executionArn || lease.expires <= req.now) {
-      return { kind: 'taken', walk, blind: !lease.snapshot, from: lease.execution };
-    }
-    return { kind: 'busy', holder: lease.execution };
+    const free = lease.expires <= req.now; // released (0) or expired
+    // This run, written by this execution, by the one it continues, or (first turns) by an earlier attempt of this execution.
+    const ours = (lease.run === state.run && lease.execution === req.previousExecution) || lease.execution === req.executionArn;
+    if (!ours && !free) return { kind: 'busy', holder: lease.execution };
+    // A holder other than this run that did not release the lease may have left an export unmarked: walk on from its position.
+    const position = lease.expires !== 0 && lease.run !== state.run && lease.snapshot ? [lease.snapshot] : [];
+    return { kind: 'taken', walk: [...position, ...(lease.inherited ?? [])], blind: lease.blind === true, from: lease.execution };
   }
 
   async releaseLease(state: RunState): Promise<void> {
     if (!state.lease) return;
     try {
-      const released: LeaseBody = { v: 2, run: state.run, execution: state.execution, expires: 0 };
+      // A blind takeover is discharged by a scheduled run that confirmed each of its exports; a backfill passes it on.
+      const blind = state.blind && state.mode !== 'scheduled' ? { blind: true as const } : {};
+      const released: LeaseBody = { v: 2, run: state.run, execution: state.execution, expires: 0, ...blind };
       await this.putJson(leaseKey(this.config.keyPrefix), released, { IfMatch: state.lease.etag });
     } catch (e) {
       if (!isConditionalFailure(e)) throw e;
@@ -216,8 +235,13 @@ export class StateStore {
 
   // ---------------------------------------------------------------- checkpoint
 
+  /**
+   * Where scheduled runs resume: the checkpoint of this exporter's period or, after a change of
+   * period, of the other one (its windows end on other instants).
+   */
   async checkpoint(): Promise<Checkpoint | undefined> {
-    return (await this.readJson<Checkpoint>(checkpointKey(this.config.keyPrefix, this.config.period)))?.body;
+    const read = async (period: Period) => (await this.readJson<Checkpoint>(checkpointKey(this.config.keyPrefix, period)))?.body;
+    return (await read(this.config.period)) ?? (await read(this.config.period === 'P1D' ? 'PT1H' : 'P1D'));
   }
 
   /**

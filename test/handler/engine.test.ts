@@ -80,7 +80,7 @@ test('LimitExceeded with its own task active (a crashed attempt): adopts it inst
   logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ logGroupName: '/aws/a', creationTime: 0 }] });
   logs.on(CreateExportTaskCommand).rejects(awsError('LimitExceededException', 'Resource limit exceeded.'));
   logs.on(DescribeExportTasksCommand, { statusCode: 'RUNNING' })
-    .resolves({ exportTasks: [{ taskId: 'mine', taskName: `${TASKS}-P1D-20261124T000000Z-0a1b2c3d4e5f`, logGroupName: '/aws/a' }] });
+    .resolves({ exportTasks: [{ taskId: 'mine', taskName: `${TASKS}-P1D-20261124T000000Z-0a1b2c3d4e5f`, logGroupName: '/aws/a', destination: 'b', destinationPrefix: 'exported-logs/aws/a/2026/11/24' }] });
   logs.on(DescribeExportTasksCommand, { taskId: 'mine' }).resolves({ exportTasks: [{ taskId: 'mine', status: { code: 'COMPLETED' } }] });
   const r = await engine().turn(FIRST_TURN, ctx);
   expect(r.status).toBe('SUCCEEDED');

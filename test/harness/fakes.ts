@@ -7,7 +7,8 @@
 import { AsyncLocalStorage } from 'async_hooks';
 import {
   CloudWatchLogsClient, CreateExportTaskCommand, CreateExportTaskCommandInput, DescribeExportTasksCommand,
-  DescribeExportTasksCommandInput, DescribeLogGroupsCommand, DescribeLogGroupsCommandInput, ExportTask,
+  DescribeExportTasksCommandInput, DescribeLogGroupsCommand, DescribeLogGroupsCommandInput, DescribeLogStreamsCommand,
+  DescribeLogStreamsCommandInput, ExportTask,
 } from '@aws-sdk/client-cloudwatch-logs';
 import {
   DeleteObjectCommand, GetObjectCommand, GetObjectCommandInput, ListObjectsV2Command, ListObjectsV2CommandInput,
@@ -139,7 +140,13 @@ export interface FakeGroup {
   name: string;
   creationTime: number;
   retentionInDays?: number;
+  /** Events arrive continuously from the group's creation until this time (default: they still do). */
+  eventsUntil?: number;
+  /** Bytes one day of events takes (`storedBytes`; default 1 MB). */
+  bytesPerDay?: number;
 }
+
+const DAY_MS = 86_400_000;
 
 export interface LogsOptions {
   /** Export duration in ms for a task (default 3 s). */
@@ -152,6 +159,13 @@ export interface LogsOptions {
   latencyMs?: number;
   /** How long a DescribeLogGroups token stays valid (default 24 hours, as documented). */
   tokenTtlMs?: number;
+  /**
+   * How far behind ingestion a stream's `lastEventTimestamp` is (default an hour: AWS updates it
+   * on an eventual-consistency basis, typically within an hour).
+   */
+  lastEventLagMs?: number;
+  /** DescribeLogStreams calls allowed per second before ThrottlingException (default 5, the account quota). */
+  describeLogStreamsTps?: number;
 }
 
 export class FakeLogs {
@@ -164,14 +178,36 @@ export class FakeLogs {
   private sortedNames?: string[];
   private failedSoFar: Record<string, number> = {};
   private callCount = 0;
+  /** When the DescribeLogStreams calls of the last second were made (its quota). */
+  private streamCalls: number[] = [];
   /** Called after CreateExportTask succeeded, before the answer returns (to simulate a crash). */
   afterCreate?: (task: FakeTask) => void;
 
   constructor(private readonly vclock: VirtualClock, private readonly s3: FakeS3, private readonly opts: LogsOptions = {}) {}
 
-  addGroup(name: string, creationTime = 0, retentionInDays?: number): void {
-    this.groups.set(name, { name, creationTime, retentionInDays });
+  addGroup(name: string, creationTime = 0, retentionInDays?: number, activity: Pick<FakeGroup, 'eventsUntil' | 'bytesPerDay'> = {}): void {
+    this.groups.set(name, { name, creationTime, retentionInDays, ...activity });
     this.sortedNames = undefined;
+  }
+
+  deleteGroup(name: string): void {
+    this.groups.delete(name);
+    this.sortedNames = undefined;
+  }
+
+  /** Whether the group holds events with timestamps in [from, to]. */
+  hasEvents(g: FakeGroup, from: number, to: number): boolean {
+    const retained = g.retentionInDays ? this.vclock.now - g.retentionInDays * DAY_MS : -Infinity;
+    const first = Math.max(g.creationTime, retained);
+    const last = Math.min(g.eventsUntil ?? Infinity, this.vclock.now);
+    return first <= last && from <= last && to >= first;
+  }
+
+  /** Bytes the group stores now. */
+  storedBytes(g: FakeGroup): number {
+    const retained = g.retentionInDays ? this.vclock.now - g.retentionInDays * DAY_MS : -Infinity;
+    const span = Math.min(g.eventsUntil ?? Infinity, this.vclock.now) - Math.max(g.creationTime, retained);
+    return Math.max(0, Math.round(((g.bytesPerDay ?? 1_000_000) * span) / DAY_MS));
   }
 
   private add(task: FakeTask): void {
@@ -204,7 +240,9 @@ export class FakeLogs {
     if (t.fails) return 'FAILED';
     if (!t.written && t.destination !== 'other-bucket') {
       t.written = true;
-      this.s3.put(t.destination, `${t.destinationPrefix}/${t.taskId}/stream-1/000000.gz`, `${t.logGroupName} ${t.from}..${t.to}`);
+      // An export of a range without events writes no file.
+      const g = this.groups.get(t.logGroupName);
+      if (!g || this.hasEvents(g, t.from, t.to)) this.s3.put(t.destination, `${t.destinationPrefix}/${t.taskId}/stream-1/000000.gz`, `${t.logGroupName} ${t.from}..${t.to}`);
     }
     return 'COMPLETED';
   }
@@ -243,20 +281,52 @@ export class FakeLogs {
     const names = prefix ? this.sortedNames.filter((n) => n.startsWith(prefix)) : this.sortedNames;
     let start = 0;
     if (input.nextToken) {
-      // `<position>@<issued at>`: the token expires like the real one (24 hours after it was issued).
-      const [position, issued] = input.nextToken.split('@').map(Number);
-      if (!Number.isFinite(position) || !(this.vclock.now - issued <= (this.opts.tokenTtlMs ?? 86_400_000))) {
+      // `<last name listed>@<issued at>`: the page after that name (groups created or deleted since
+      // do not shift it), and the token expires like the real one, 24 hours after it was issued.
+      const at = input.nextToken.lastIndexOf('@');
+      const [after, issued] = [input.nextToken.slice(0, at), Number(input.nextToken.slice(at + 1))];
+      if (at < 0 || !(this.vclock.now - issued <= (this.opts.tokenTtlMs ?? 86_400_000))) {
         this.calls.expiredTokens = (this.calls.expiredTokens ?? 0) + 1;
         throw awsError('InvalidParameterException', 'The specified nextToken has expired.');
       }
-      start = position;
+      start = names.findIndex((n) => n > after);
+      if (start < 0) start = names.length;
     }
     const limit = Math.min(input.limit ?? 50, 50);
     const page = names.slice(start, start + limit).map((n) => this.groups.get(n)!);
     return {
-      logGroups: page.map((g) => ({ logGroupName: g.name, creationTime: g.creationTime, retentionInDays: g.retentionInDays })),
-      nextToken: start + limit < names.length ? `${start + limit}@${this.vclock.now}` : undefined,
+      logGroups: page.map((g) => ({
+        logGroupName: g.name, creationTime: g.creationTime, retentionInDays: g.retentionInDays, storedBytes: this.storedBytes(g),
+      })),
+      nextToken: start + limit < names.length ? `${page[page.length - 1].name}@${this.vclock.now}` : undefined,
     };
+  }
+
+  /**
+   * DescribeLogStreams as the exporter calls it: streams ordered by last event time, newest first.
+   * Each group with events has two streams; the newest one's `lastEventTimestamp` lags behind the
+   * group's last event by up to `lastEventLagMs`. The account's quota throttles.
+   */
+  describeLogStreams(input: DescribeLogStreamsCommandInput) {
+    this.count('DescribeLogStreams');
+    const now = this.vclock.now;
+    this.streamCalls = this.streamCalls.filter((t) => t > now - 1_000);
+    if (this.streamCalls.length >= (this.opts.describeLogStreamsTps ?? 5)) {
+      this.calls.streamsThrottled = (this.calls.streamsThrottled ?? 0) + 1;
+      throw awsError('ThrottlingException', 'Rate exceeded');
+    }
+    this.streamCalls.push(now);
+    const g = this.groups.get(input.logGroupName!);
+    if (!g) throw awsError('ResourceNotFoundException', 'The specified log group does not exist.');
+    if (!this.hasEvents(g, -Infinity, Infinity)) return { logStreams: [] };
+    const last = Math.min(g.eventsUntil ?? Infinity, now - (this.opts.lastEventLagMs ?? 3_600_000));
+    const streams = [
+      { logStreamName: 'stream-a', firstEventTimestamp: g.creationTime, lastEventTimestamp: Math.max(g.creationTime, last), storedBytes: 0 },
+      { logStreamName: 'stream-b', firstEventTimestamp: g.creationTime, lastEventTimestamp: g.creationTime, storedBytes: 0 },
+    ];
+    if (input.orderBy !== 'LastEventTime') throw new Error('the fake orders streams by LastEventTime only');
+    const ordered = input.descending ? streams : [...streams].reverse();
+    return { logStreams: ordered.slice(0, input.limit ?? 50) };
   }
 
   createExportTask(input: CreateExportTaskCommandInput) {
@@ -417,6 +487,7 @@ export function installFakes(logs: FakeLogs, s3: FakeS3): () => void {
   logsMock.on(DescribeLogGroupsCommand).callsFake((i) => guarded('DescribeLogGroups', i, () => logs.describeLogGroups(i)));
   logsMock.on(CreateExportTaskCommand).callsFake((i) => guarded('CreateExportTask', i, () => logs.createExportTask(i)));
   logsMock.on(DescribeExportTasksCommand).callsFake((i) => guarded('DescribeExportTasks', i, () => logs.describeExportTasks(i)));
+  logsMock.on(DescribeLogStreamsCommand).callsFake((i) => guarded('DescribeLogStreams', i, () => logs.describeLogStreams(i)));
   const s3Mock = mockClient(S3Client);
   s3Mock.on(PutObjectCommand).callsFake((i) => guarded('PutObject', i, () => s3.putObject(i)));
   s3Mock.on(GetObjectCommand).callsFake((i) => guarded('GetObject', i, () => s3.getObject(i)));

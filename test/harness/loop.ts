@@ -28,6 +28,8 @@ export interface Execution {
   /** Input of the last Export state entered: where a redrive restarts. */
   lastExportInput?: unknown;
   redriveCount: number;
+  /** `$$.Execution.StartTime` (kept by a redrive). */
+  startedAt: number;
   status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
   error?: string;
   cause?: string;
@@ -111,7 +113,9 @@ export class Loop {
    */
   async redrive(failed: Execution, options: RunOptions = {}): Promise<Execution[]> {
     if (failed.status === 'SUCCEEDED') throw new Error('only an unsuccessful execution can be redriven');
-    const e = await this.execute({ name: failed.name, input: failed.lastExportInput, options, redriveCount: failed.redriveCount + 1, startAt: 'Export' });
+    const e = await this.execute({
+      name: failed.name, input: failed.lastExportInput, options, redriveCount: failed.redriveCount + 1, startAt: 'Export', startedAt: failed.startedAt,
+    });
     return this.chain(e, options);
   }
 
@@ -131,12 +135,16 @@ export class Loop {
     return chain;
   }
 
-  private async execute(run: { name: string; input: unknown; options: RunOptions; redriveCount?: number; startAt?: string }): Promise<Execution> {
+  private async execute(run: {
+    name: string; input: unknown; options: RunOptions; redriveCount?: number; startAt?: string; startedAt?: number;
+  }): Promise<Execution> {
     const { name, input, options } = run;
     const redriveCount = run.redriveCount ?? 0;
-    const exec: Execution = { name, status: 'SUCCEEDED', transitions: 0, historyEvents: 2, invocations: 0, redriveCount };
+    // A redriven execution keeps its start time ($$.Execution.StartTime); its timeout counts from the redrive.
+    const started = run.startedAt ?? this.clock.now;
+    const timeoutFrom = this.clock.now;
+    const exec: Execution = { name, status: 'SUCCEEDED', transitions: 0, historyEvents: 2, invocations: 0, redriveCount, startedAt: started };
     this.executions.push(exec);
-    const started = this.clock.now;
     const machine = localStateMachine(run.startAt ? { ...this.synth.definition, StartAt: run.startAt } : this.synth.definition);
     let retryCount = 0;
     let lastError = '';
@@ -150,7 +158,7 @@ export class Loop {
       // The Wait state before this turn lasted waitSeconds; a retry waited its interval.
       if (retryCount > 0) this.clock.now += retryDelayMs(this.synth.definition.States.Export.Retry, lastError, retryCount);
       else if (payload.input?.status === 'WAIT') this.clock.now += payload.input.waitSeconds * 1000;
-      if (this.clock.now - started > this.synth.timeoutSeconds * 1000) {
+      if (this.clock.now - timeoutFrom > this.synth.timeoutSeconds * 1000) {
         timedOut = true;
         abort();
         throw new Error('States.Timeout');
