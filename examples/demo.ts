@@ -89,13 +89,14 @@ export async function demo(endpoint: string, outdir: string, out: (line: string)
 
   // The command a user runs to see whether the archive is complete.
   out('');
-  out(`$ npx cdk-cloudwatch-logs-s3-exporter coverage --bucket ${BUCKET}`);
+  const range = ['--from', input.startDate, '--to', input.endDate];
+  out(`$ npx cdk-cloudwatch-logs-s3-exporter coverage --bucket ${BUCKET} ${range.join(' ')}`);
   const lines: string[] = [];
   const say = (l: string) => {
     lines.push(l);
     out(l);
   };
-  const code = await coverageMain(['coverage', '--bucket', BUCKET], { out: say, err: say }, clients(endpoint).s3);
+  const code = await coverageMain(['coverage', '--bucket', BUCKET, ...range], { out: say, err: say }, clients(endpoint).s3);
   out(`(exit code ${code})`);
   return { runs, seeded, objects, coverage: { code, lines } };
 }

@@ -20,7 +20,7 @@ import { LogGroupSelection } from './log-group-selection';
 import { MAX_LOG_GROUP_NAME, deployedLength } from './private/deployed-length';
 import { suppress } from './private/nag';
 import { pasteable } from './private/pasteable';
-import { Warning, checkKinds, checkRanges, checkSchedule, defaultSchedule } from './private/props';
+import { MAX_ALARM_RANGE_SECONDS, Warning, checkKinds, checkRanges, checkSchedule, defaultSchedule } from './private/props';
 
 /**
  * Properties of a CloudWatchLogsS3Exporter.
@@ -142,13 +142,14 @@ export interface CloudWatchLogsS3ExporterProps {
   /**
    * How far behind the archive may fall before `freshnessAlarm` fires. The lag is the time from
    * the end of the newest window exported for every selected group (the checkpoint) to now; each
-   * run reports it when it starts and ends. The alarm also fires when no run reports for longer
-   * than the schedule's longest interval and an hour (a disabled or deleted schedule, a role that
-   * can no longer start the state machine). At least one export period, the settle time and the
-   * schedule's longest interval: the lag a run sees when it starts, when all is well.
+   * run reports it when it starts and ends. The alarm also fires when no run reports for two of
+   * the schedule's longest intervals and an hour (a deleted schedule, a role that can no longer
+   * start the state machine). At least one export period, the settle time and the schedule's
+   * longest interval: the lag a run sees when it starts, when all is well.
    *
-   * @default - one export period + settleTime + the schedule's longest interval + a quarter of
-   * the export period (at least an hour): 66 hours for the daily defaults
+   * @default - one export period + settleTime + twice the schedule's longest interval (one missed
+   * run is caught up by the next without an alarm) + a quarter of the export period (at least an
+   * hour): 90 hours for the daily defaults
    */
   readonly maxArchiveLag?: Duration;
 
@@ -288,6 +289,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
       maxTurns: 2_000,
       executionTimeoutSeconds: timeout.toSeconds(),
       lambdaTimeoutSeconds: lambdaTimeout.toSeconds(),
+      scheduleIntervalSeconds: runsEvery,
       // A turn renews the lease when a third of it has passed: it must outlast any turn by far.
       leaseSeconds: 1_800,
     };
@@ -354,7 +356,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     this.alarm = alarm;
-    this.freshnessAlarm = this.createFreshnessAlarm(period, settleTime, runsEvery, props.maxArchiveLag);
+    this.freshnessAlarm = this.createFreshnessAlarm(period, settleTime, runsEvery, props.maxArchiveLag, props.scheduleEnabled ?? true);
     if (props.alarmTopic) {
       for (const a of [alarm, this.freshnessAlarm as cloudwatch.Alarm]) a.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
     }
@@ -431,7 +433,8 @@ export class CloudWatchLogsS3Exporter extends Construct {
         title: 'Archive lag (hours) and windows behind',
         width: 9,
         left: [new cloudwatch.MathExpression({ expression: 'lag / 3600', usingMetrics: { lag: this.metricArchiveLag({ period: hour }) }, label: 'archive lag (h)', period: hour })],
-        leftAnnotations: [{ value: this.maxArchiveLagSeconds / 3600, label: 'freshness alarm', color: cloudwatch.Color.RED }],
+        leftAnnotations: Token.isUnresolved(this.maxArchiveLagSeconds) ? []
+          : [{ value: this.maxArchiveLagSeconds / 3600, label: 'freshness alarm', color: cloudwatch.Color.RED }],
         right: [this.metricWindowsBehind({ period: hour, label: 'windows behind' })],
       }),
     );
@@ -459,27 +462,33 @@ export class CloudWatchLogsS3Exporter extends Construct {
   }
 
   /**
-   * The freshness alarm: the archive lag above `maxArchiveLag`, or no report over a period a
-   * little longer than the schedule's longest interval (missing data breaches).
+   * The freshness alarm: the archive lag above `maxArchiveLag`, or no report for two of the
+   * schedule's longest intervals and an hour (missing data breaches). One missed run is caught
+   * up by the next without an alarm. A schedule too rare for that range (7 days at most), or a
+   * disabled one, leaves only the lag runs report.
    */
-  private createFreshnessAlarm(period: ExportPeriod, settleTime: Duration, runsEvery: number, maxArchiveLag?: Duration): cloudwatch.Alarm {
+  private createFreshnessAlarm(period: ExportPeriod, settleTime: Duration, runsEvery: number, maxArchiveLag: Duration | undefined,
+    scheduled: boolean): cloudwatch.Alarm {
     const least = period.seconds + settleTime.toSeconds() + runsEvery;
-    const threshold = maxArchiveLag?.toSeconds() ?? least + Math.max(3_600, period.seconds / 4);
-    if (threshold < least) {
-      throw new Error(`CloudWatchLogsS3Exporter: maxArchiveLag (${threshold} s) must be at least one export period + settleTime + the schedule's ` +
+    const given = maxArchiveLag?.toSeconds();
+    const threshold = given ?? least + runsEvery + Math.max(3_600, period.seconds / 4);
+    if (given !== undefined && !Token.isUnresolved(given) && given < least) {
+      throw new Error(`CloudWatchLogsS3Exporter: maxArchiveLag (${given} s) must be at least one export period + settleTime + the schedule's ` +
         `longest interval (${least} s): runs see that lag when they start, when all is well`);
     }
     this.maxArchiveLagSeconds = threshold;
-    // A period no run leaves without a report: the schedule's longest interval and an hour, at most 7 days.
-    const alarmPeriod = Math.min(7 * 86_400, Math.ceil((runsEvery + 3_600) / 60) * 60);
+    const silence = Math.ceil((2 * runsEvery + 3_600) / 60) * 60;
+    const watchesSilence = scheduled && silence <= MAX_ALARM_RANGE_SECONDS;
+    const alarmPeriod = Math.min(silence, MAX_ALARM_RANGE_SECONDS);
+    const hours = (s: number) => (Token.isUnresolved(s) ? 'maxArchiveLag' : `${Math.round(s / 3600)} hours`);
     return this.metricArchiveLag({ period: Duration.seconds(alarmPeriod) }).createAlarm(this, 'FreshnessAlarm', {
-      alarmDescription: `The CloudWatch Logs archive is more than ${Math.round(threshold / 3600)} hours behind, or no export run has reported ` +
-        `for ${Math.round(alarmPeriod / 3600)} hours (the schedule is disabled or deleted, or runs cannot start). ` +
-        'The dashboard and `npx cdk-cloudwatch-logs-s3-exporter coverage` show what is missing.',
+      alarmDescription: `The CloudWatch Logs archive is more than ${hours(threshold)} behind` +
+        (watchesSilence ? `, or no export run has reported for ${hours(alarmPeriod)} (the schedule was deleted, or runs cannot start)` : '') +
+        '. The dashboard and `npx cdk-cloudwatch-logs-s3-exporter coverage` show what is missing.',
       threshold,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      treatMissingData: watchesSilence ? cloudwatch.TreatMissingData.BREACHING : cloudwatch.TreatMissingData.NOT_BREACHING,
     });
   }
 
@@ -499,11 +508,12 @@ export class CloudWatchLogsS3Exporter extends Construct {
         reason: 'The selection is every log group of the account and region, so CreateExportTask must be allowed on every log group.',
         appliesTo: ['Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*', `Resource::arn:<AWS::Partition>:logs:${Stack.of(this).region}:${Stack.of(this).account}:log-group:*`],
       }] : []),
-      ...(ownBucket ? [{
+      {
         id: 'AwsSolutions-IAM5',
         reason: "Done-markers (one object per log group and window), the lease and the checkpoint live under the exporter's _state/ prefix and nowhere else.",
-        appliesTo: [`Resource::<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${this.keyPrefix}/_state/*`],
-      }] : []),
+        // Whatever the bucket (of this stack, imported, another account's): its ARN, then <keyPrefix>/_state/*.
+        appliesTo: [{ regex: `/^Resource::.*\\/${escapeRegex(this.keyPrefix)}\\/_state\\/\\*$/` }],
+      },
     ]);
     const sm = this.stateMachine as sfn.StateMachine;
     suppress(sm.role.node.tryFindChild('DefaultPolicy'), [
@@ -624,7 +634,8 @@ export class CloudWatchLogsS3Exporter extends Construct {
       actions: ['s3:GetObject', 's3:PutObject'],
       resources: [this.bucket.arnForObjects(`${keyPrefix}/_state/*`)],
     }));
-    this.bucket.encryptionKey?.grantEncryptDecrypt(fn);
+    // Writing and reading its state objects in an SSE-KMS bucket (not kms:ReEncrypt*, not GenerateDataKey*).
+    this.bucket.encryptionKey?.grant(fn, 'kms:GenerateDataKey', 'kms:Decrypt');
   }
 
   /**
@@ -779,4 +790,8 @@ export class CloudWatchLogsS3Exporter extends Construct {
 function sidSuffix(keyPrefix: string, scope: IConstruct): string {
   const basis = Token.isUnresolved(keyPrefix) ? scope.node.addr : keyPrefix;
   return createHash('sha256').update(basis).digest('hex').slice(0, 8).toUpperCase();
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }

@@ -1,4 +1,4 @@
-import { App, Aspects, CfnParameter, Annotations as CoreAnnotations, Duration, Stack, TimeZone } from 'aws-cdk-lib';
+import { App, Aspects, CfnParameter, Annotations as CoreAnnotations, Duration, Fn, Stack, TimeZone } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -245,7 +245,7 @@ describe('CloudWatchLogsS3Exporter', () => {
 });
 
 describe('no silent gap: freshness alarm, metrics, dashboard', () => {
-  test('the freshness alarm fires above the lag a daily run sees when all is well, and when no run reports for a day and an hour', () => {
+  test('the freshness alarm fires above the lag a daily run sees after one missed run, and when no run reports for two days and an hour', () => {
     const app = new App();
     const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
     const topic = new sns.Topic(stack, 'Topic');
@@ -256,13 +256,13 @@ describe('no silent gap: freshness alarm, metrics, dashboard', () => {
       MetricName: 'ArchiveLag',
       Dimensions: [{ Name: 'Exporter', Value: '123456789012/us-east-1/Stack/Stack/Exporter' }, { Name: 'service', Value: 'cloudwatch-logs-s3-exporter' }],
       Statistic: 'Maximum',
-      // One period longer than the schedule's longest interval (a day) and an hour: missing data is a schedule that stopped.
-      Period: 25 * 3600,
+      // Two of the schedule's longest intervals (a day) and an hour: missing data is a schedule that stopped, not one missed run.
+      Period: 49 * 3600,
       EvaluationPeriods: 1,
       TreatMissingData: 'breaching',
       ComparisonOperator: 'GreaterThanThreshold',
-      // A day (period) + 12 h (settle time) + a day (schedule) + 6 h.
-      Threshold: 66 * 3600,
+      // A day (period) + 12 h (settle time) + two days (the schedule, one run missed) + 6 h.
+      Threshold: 90 * 3600,
       AlarmActions: [{ Ref: Match.stringLikeRegexp('Topic') }],
     });
     expect(exporter.freshnessAlarm.alarmArn).toBeDefined();
@@ -277,7 +277,7 @@ describe('no silent gap: freshness alarm, metrics, dashboard', () => {
       settleTime: Duration.hours(1),
       maxArchiveLag: Duration.hours(4),
     });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ArchiveLag', Period: 80 * 60, Threshold: 4 * 3600 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ArchiveLag', Period: 100 * 60, Threshold: 4 * 3600 });
     expect(() => synth({ maxArchiveLag: Duration.hours(48) })).toThrow(/maxArchiveLag \(172800 s\) must be at least one export period \+ settleTime \+ the schedule's longest interval \(216000 s\)/);
     expect(() => synth({ schedule: scheduler.ScheduleExpression.at(new Date('2026-12-01T01:00:00Z')) })).toThrow(/schedule 'at\(2026-12-01T01:00:00\)' stops running/);
   });
@@ -328,6 +328,7 @@ describe('what a new user trips over', () => {
     ['a time zone passed as a string (JavaScript)', () => ({ timeZone: 'Asia/Tokyo' as any }), /timeZone must be a TimeZone such as TimeZone.of\('Asia\/Tokyo'\), got the string 'Asia\/Tokyo'/],
     ['an export period passed as a string (JavaScript)', () => ({ exportPeriod: 'HOURLY' as any }), /exportPeriod must be a ExportPeriod such as ExportPeriod.HOURLY, got the string 'HOURLY'/],
     ['a duration passed as a number (JavaScript)', () => ({ settleTime: 3600 as any }), /settleTime must be a Duration such as Duration.hours\(12\), got the number 3600/],
+    ['a retention passed by its name (JavaScript)', () => ({ logRetention: 'ONE_WEEK' as any }), /logRetention must be one of logs.RetentionDays, got the string 'ONE_WEEK'/],
     ['a schedule whose runs are further apart than maxCatchUp reaches back', () => ({ schedule: scheduler.ScheduleExpression.rate(Duration.days(7)), maxCatchUp: Duration.days(3) }),
       /maxCatchUp \(3 days\) is shorter than the longest interval between runs of schedule 'rate\(7 days\)' \(7 days\): .* Make maxCatchUp at least 7 days/],
   ])('%s fails at synth, naming the prop', (_name, props, message) => {
@@ -370,6 +371,33 @@ describe('what a new user trips over', () => {
     expect(other).toContain('"aws:SourceAccount": "<account-id>"');
   });
 
+  test('the statements for a bucket imported with Fn.importValue name what is not known, readably', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
+    new CloudWatchLogsS3Exporter(stack, 'Exporter', { bucket: s3.Bucket.fromBucketName(stack, 'B', Fn.importValue('LogArchiveBucketName')) });
+    const text = String(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('The bucket is imported'))[0].entry.data);
+    expect(text).not.toContain('[object Object]');
+    expect(text).toContain('arn:aws:s3:::<Fn::ImportValue LogArchiveBucketName>/exported-logs/*');
+  });
+
+  test.each([
+    ['a bucket of the same stack', (s: Stack) => ({ bucket: new s3.Bucket(s, 'B', { enforceSSL: true, serverAccessLogsPrefix: 'access/' }) })],
+    ['an SSE-KMS bucket of the same stack', (s: Stack) => ({ bucket: new s3.Bucket(s, 'B', { encryption: s3.BucketEncryption.KMS, enforceSSL: true, serverAccessLogsPrefix: 'access/' }) })],
+    ['an imported bucket', (s: Stack) => ({ bucket: s3.Bucket.fromBucketName(s, 'B', 'my-archive') })],
+    ['tracing and a dashboard', () => ({ tracing: true, dashboard: true })],
+  ])('cdk-nag AwsSolutions with %s: every finding on the construct\'s resources is explained', (_name, props) => {
+    const app = new App();
+    const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
+    new CloudWatchLogsS3Exporter(stack, 'Exporter', props(stack));
+    Aspects.of(stack).add(new AwsSolutionsChecks({ verbose: true }));
+    app.synth();
+    const findings = [
+      ...Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+      ...Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+    ].filter((f) => f.id.startsWith('/Stack/Exporter/')).map((f) => `${f.id}: ${String(f.entry.data).split(']')[0]}]`);
+    expect(findings).toEqual([]);
+  });
+
   test('template details: X-Ray off unless asked, the schedule has its own role inside the construct, its description names the bucket', () => {
     const { template, stack } = synth();
     const sm = Object.values<any>(template.findResources('AWS::StepFunctions::StateMachine'))[0];
@@ -384,6 +412,38 @@ describe('what a new user trips over', () => {
     const traced = synth({ tracing: true }).template;
     traced.hasResourceProperties('AWS::StepFunctions::StateMachine', { TracingConfiguration: { Enabled: true } });
     traced.hasResourceProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
+  });
+});
+
+describe('the freshness alarm fits the schedule', () => {
+  /** The freshness alarm of a synthesized stack (the one on ArchiveLag). */
+  function freshnessAlarm(stack: Stack): { Period: number; Threshold: number; TreatMissingData: string } {
+    const alarms = Object.values<any>(Template.fromStack(stack).toJSON().Resources).filter((r) => r.Properties?.MetricName === 'ArchiveLag');
+    expect(alarms).toHaveLength(1);
+    return alarms[0].Properties;
+  }
+
+  test.each([
+    ['weekly', scheduler.ScheduleExpression.cron({ minute: '30', hour: '12', weekDay: 'SUN' }), {}],
+    ['every 10 days', scheduler.ScheduleExpression.rate(Duration.days(10)), { maxCatchUp: Duration.days(14) }],
+    ['monthly', scheduler.ScheduleExpression.cron({ minute: '0', hour: '0', day: '1' }), { maxCatchUp: Duration.days(35) }],
+  ])('a %s schedule is too rare for the alarm\'s 7-day range: missing data does not breach (no alarm every cycle), and synthesis says so', (_name, schedule, extra) => {
+    const { stack } = synth({ schedule, ...extra });
+    const alarm = freshnessAlarm(stack);
+    expect(alarm.TreatMissingData).toBe('notBreaching');
+    expect(alarm.Period).toBeLessThanOrEqual(7 * 86_400);
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('cannot tell a schedule that stopped from one that runs this rarely'))).toHaveLength(1);
+  });
+
+  test('the default daily schedule in a zone with daylight saving time: runs 25 hours apart once a year, and the alarm allows for it', () => {
+    const alarm = freshnessAlarm(synth({ timeZone: TimeZone.AMERICA_NEW_YORK }).stack);
+    // Two intervals of 25 hours and an hour of silence, before missing data breaches.
+    expect(alarm.Period).toBe(51 * 3600);
+    expect(alarm.TreatMissingData).toBe('breaching');
+  });
+
+  test('a disabled schedule: no run reports, and the freshness alarm does not take that for a failure', () => {
+    expect(freshnessAlarm(synth({ scheduleEnabled: false }).stack).TreatMissingData).toBe('notBreaching');
   });
 });
 
@@ -422,6 +482,23 @@ describe('exporters that share a bucket', () => {
 });
 
 describe('values known only at deploy time', () => {
+  test.each([
+    ['timeout', (p: number) => ({ timeout: Duration.seconds(p) })],
+    ['maxArchiveLag', (p: number) => ({ maxArchiveLag: Duration.seconds(p) })],
+  ])('%s from a CfnParameter synthesizes', (_name, props) => {
+    const app = new App();
+    const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
+    expect(() => new CloudWatchLogsS3Exporter(stack, 'Exporter', props(new CfnParameter(stack, 'Seconds', { type: 'Number' }).valueAsNumber))).not.toThrow();
+  });
+
+  test('a settle time from a CfnParameter fails synthesis, saying why it must be known', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
+    const seconds = new CfnParameter(stack, 'Seconds', { type: 'Number' }).valueAsNumber;
+    expect(() => new CloudWatchLogsS3Exporter(stack, 'Exporter', { settleTime: Duration.seconds(seconds) }))
+      .toThrow(/settleTime must be known at synth time: it shapes the schedule, the alarms and the function's timeout/);
+  });
+
   test('a keyPrefix from a CloudFormation parameter synthesizes, and reaches the handler', () => {
     const app = new App();
     const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });

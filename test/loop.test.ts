@@ -3,7 +3,9 @@
  * of CloudWatch Logs (one active export task, PENDING -> RUNNING -> COMPLETED) and S3.
  */
 import { Duration, TimeZone } from 'aws-cdk-lib';
+import { synth } from './harness/stack';
 import { BUCKET, World, days, expectExactlyOnce, world as makeWorld } from './harness/world';
+import { checkpointKey } from '../src/handler/layout';
 import { logger, metrics } from '../src/handler/telemetry';
 import { windowAt } from '../src/handler/windows';
 
@@ -311,5 +313,44 @@ describe('no silent gap', () => {
     expect(used[0]).toBeLessThan(90);
     const message = warn.mock.calls.map((c) => String(c[0])).find((m) => m.startsWith('exporting one window took'));
     expect(message).toMatch(/^exporting one window took 21\.\d h of the 24 h a window lasts: at this pace about 2 log groups fit/);
+  });
+
+  test('one missed daily run: the next run sees a lag below the freshness alarm, and the silence between them is shorter than its period', async () => {
+    const lags: number[] = [];
+    jest.spyOn(metrics, 'addMetric').mockImplementation((name, _unit, value) => {
+      if (name === 'ArchiveLag') lags.push(value);
+      return metrics;
+    });
+    w = world({}, Date.parse('2026-11-22T01:00:00Z'));
+    w.logs.addGroup('/a');
+    await w.loop.run({ scheduledTime: '2026-11-22T01:00:00Z' });
+    w.clock.now = Date.parse('2026-11-23T01:00:00Z');
+    await w.loop.run({ scheduledTime: '2026-11-23T01:00:00Z' });
+    lags.length = 0;
+    // The run of the 24th is missed; the one of the 25th catches up.
+    w.clock.now = Date.parse('2026-11-25T01:00:00Z');
+    expect((await w.loop.run({ scheduledTime: '2026-11-25T01:00:00Z' }))[0].status).toBe('SUCCEEDED');
+    const alarm = Object.values<any>(synth({}).template.toJSON().Resources).find((r) => r.Properties?.MetricName === 'ArchiveLag').Properties;
+    expect(lags[0]).toBeLessThanOrEqual(alarm.Threshold);
+    expect(48 * 3600).toBeLessThan(alarm.Period);
+  });
+
+  test('a checkpoint in the future: the run reports how far back it reaches, and replaces it when its first window fails', async () => {
+    const reported: Array<[string, number]> = [];
+    jest.spyOn(metrics, 'addMetric').mockImplementation((name, _unit, value) => {
+      if (name === 'WindowsBehind') reported.push([name, value]);
+      return metrics;
+    });
+    w = world({ settleTime: Duration.hours(0) }, Date.parse('2026-11-25T01:00:00Z'), { failures: { '/bad': Infinity } });
+    ['/a', '/bad'].forEach((g) => w.logs.addGroup(g));
+    const key = checkpointKey('exported-logs', 'P1D');
+    w.s3.put(w.synthesized.bucket, key, JSON.stringify({ end: Date.parse('2026-11-28T00:00:00Z') }));
+    const [e] = await w.loop.run({ scheduledTime: '2026-11-25T01:00:00Z' });
+    expect(e.status).toBe('FAILED');
+    expect(e.output!.state.windows).toHaveLength(14);
+    // 14 windows behind when it starts; the checkpoint is moved before the first (failed) window, so the next run says so too.
+    expect(reported[0]).toEqual(['WindowsBehind', 14]);
+    expect(JSON.parse(w.s3.objects.get(`${w.synthesized.bucket}/${key}`)!.body).end).toBe(e.output!.state.windows[0]);
+    expect(reported[reported.length - 1]).toEqual(['WindowsBehind', 14]);
   });
 });

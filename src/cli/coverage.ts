@@ -3,9 +3,9 @@
  * and the backfill inputs that would export the missing ones. It reads only the bucket.
  */
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { MAX_NAMES, MAX_WINDOWS, parseLocalDate } from '../handler/config';
+import { MAX_NAMES, MAX_WINDOWS, parseEndDate, parseLocalDate } from '../handler/config';
 import { OwnerRecord, markerPrefix, ownerKey, parseMarker, stateRoot } from '../handler/layout';
-import { Period, Window, lastWindowEndedBy, windowAt, windowPath, windowsBetween } from '../handler/windows';
+import { Period, Window, instantOf, lastWindowEndedBy, offsetAt, windowAt, windowPath, windowsBetween } from '../handler/windows';
 
 /** Windows a report covers at most: ten years of days, a year of hours. */
 const MAX_REPORT_WINDOWS = 10_000;
@@ -13,7 +13,10 @@ const MAX_REPORT_WINDOWS = 10_000;
 export interface CoverageRequest {
   readonly bucket: string;
   readonly prefix: string;
-  /** First and last date (or hour) in the exporter's time zone; by default each group's first exported window, and the latest settled one. */
+  /**
+   * First and last date (or hour) in the exporter's time zone; by default each group's first
+   * exported window, and the latest window its schedule has had time to export.
+   */
   readonly from?: string;
   readonly to?: string;
   /** Only these log groups (default: every group with a done-marker). */
@@ -32,6 +35,8 @@ export interface GroupCoverage {
   readonly exported: number;
   readonly missing: number;
   readonly gaps: Gap[];
+  /** Named on the command line, and no window of it was ever exported (give a range to list them). */
+  readonly neverExported?: boolean;
 }
 
 export interface BackfillInput {
@@ -55,10 +60,19 @@ export interface Coverage {
 /** A mistake in what the report was asked: the message says what is wrong. */
 export class UsageError extends Error {}
 
-/** What a backfill calls a window: its date (or date and hour) in the exporter's time zone. */
+/**
+ * What a backfill calls a window: its date (or date and hour) in the exporter's time zone; an
+ * hour a clock change repeats also names its offset (`2026-11-01T01:00-05:00`).
+ */
 function label(w: Window, period: Period, timeZone: string): string {
   const p = windowPath(w, period, timeZone).split('/');
-  return period === 'PT1H' ? `${p[0]}-${p[1]}-${p[2]}T${p[3]}` : `${p[0]}-${p[1]}-${p[2]}`;
+  if (period !== 'PT1H') return `${p[0]}-${p[1]}-${p[2]}`;
+  const hour = `${p[0]}-${p[1]}-${p[2]}T${p[3]}`;
+  const named = instantOf({ year: +p[0], month: +p[1], day: +p[2], hour: +p[3], minute: 0 }, timeZone);
+  if (windowAt(named, period, timeZone).start === w.start) return hour;
+  const offset = offsetAt(w.start, timeZone) / 60_000;
+  const pad = (n: number) => String(Math.floor(Math.abs(n))).padStart(2, '0');
+  return `${hour}:00${offset < 0 ? '-' : '+'}${pad(offset / 60)}:${pad(Math.abs(offset) % 60)}`;
 }
 
 /** The window id (`20261124T000000Z`) as an instant. */
@@ -72,16 +86,23 @@ export async function coverage(s3: S3Client, req: CoverageRequest, now: number, 
   const { period, timeZone } = owner;
   const local = (field: string, value: string) => {
     try {
-      return windowAt(parseLocalDate(field, value, owner), period, timeZone);
+      const at = field === 'startDate' ? parseLocalDate(field, value, owner) : parseEndDate(field, value, owner);
+      return windowAt(at, period, timeZone);
     } catch (e) {
       throw new UsageError(`--${field === 'startDate' ? 'from' : 'to'}: ${(e as Error).message.replace(/'(startDate|endDate)'/, 'the date')}`);
     }
   };
   const latest = lastWindowEndedBy(now - owner.settleSeconds * 1000, period, timeZone);
-  const to = req.to !== undefined ? local('endDate', req.to) : latest;
+  // By default, up to the latest window the schedule has had time to export (it runs at most this far apart).
+  const due = lastWindowEndedBy(now - (owner.settleSeconds + owner.scheduleIntervalSeconds) * 1000, period, timeZone);
+  const to = req.to !== undefined ? local('endDate', req.to) : due;
   if (to.start > latest.start) throw new UsageError(`--to ${req.to} has not settled yet: the latest settled window is ${label(latest, period, timeZone)}`);
   const from = req.from !== undefined ? local('startDate', req.from) : await firstMarked(s3, req, period, timeZone);
-  if (from === undefined) return { bucket: req.bucket, prefix: req.prefix, period, timeZone, from: '', to: label(to, period, timeZone), groups: [], backfills: [] };
+  if (from === undefined) {
+    // Nothing exported yet: the groups named are missing, from a start the report cannot know.
+    const groups = [...new Set(req.groups)].sort().map((logGroupName) => ({ logGroupName, exported: 0, missing: 0, gaps: [], neverExported: true }));
+    return { bucket: req.bucket, prefix: req.prefix, period, timeZone, from: '', to: label(to, period, timeZone), groups, backfills: [] };
+  }
   if (from.start > to.start) throw new UsageError(`--from ${label(from, period, timeZone)} is after --to ${label(to, period, timeZone)}`);
   let windows: Window[];
   try {
@@ -152,14 +173,20 @@ function backfills(report: GroupCoverage[], windows: Window[], period: Period, t
 }
 
 async function readOwner(s3: S3Client, req: CoverageRequest): Promise<OwnerRecord> {
+  let owner: Partial<OwnerRecord>;
   try {
     const res = await s3.send(new GetObjectCommand({ Bucket: req.bucket, Key: ownerKey(req.prefix) }));
-    return JSON.parse(await res.Body!.transformToString()) as OwnerRecord;
+    owner = JSON.parse(await res.Body!.transformToString()) as Partial<OwnerRecord>;
   } catch (e) {
     if ((e as Error).name !== 'NoSuchKey') throw e;
     throw new UsageError(`no exporter keeps its state under s3://${req.bucket}/${stateRoot(req.prefix)}/ (no owner.json there): ` +
       'check --bucket and --prefix (the exporter\'s keyPrefix, default exported-logs); an exporter writes it on its first run');
   }
+  if (!['P1D', 'PT1H'].includes(owner.period ?? '') || typeof owner.timeZone !== 'string' || typeof owner.settleSeconds !== 'number') {
+    throw new UsageError(`s3://${req.bucket}/${ownerKey(req.prefix)} does not say how the exporter cuts windows (an earlier release wrote it): ` +
+      'the exporter\'s next run rewrites it; run the report after that');
+  }
+  return { scheduleIntervalSeconds: 86_400, ...owner } as OwnerRecord;
 }
 
 /** The first window with any done-marker, from one listing of the window folders. */

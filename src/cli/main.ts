@@ -15,7 +15,7 @@ const USAGE = `Usage: cdk-cloudwatch-logs-s3-exporter coverage --bucket BUCKET [
   --prefix   its keyPrefix (default: exported-logs)
   --from     first date (YYYY-MM-DD; YYYY-MM-DDTHH for hourly exporters) in the exporter's time zone
              (default: each log group's first exported window)
-  --to       last date (default: the latest settled window)
+  --to       last date (default: the latest window the schedule has had time to export)
   --group    a log group to report on (repeatable; default: every group with a done-marker)
   --json     print the report as JSON
 
@@ -68,9 +68,14 @@ function text(c: Coverage): string[] {
   if (c.groups.length === 0) return [...lines, 'No log group has been exported in this range.'];
   const width = Math.max(...c.groups.map((g) => g.logGroupName.length));
   for (const g of c.groups) {
+    if (g.neverExported) {
+      lines.push(`${g.logGroupName.padEnd(width)}  never exported (give --from to list the missing windows)`);
+      continue;
+    }
     const gaps = g.gaps.map((gap) => (gap.first === gap.last ? gap.first : `${gap.first}..${gap.last}`)).join(', ');
     lines.push(`${g.logGroupName.padEnd(width)}  ${String(g.exported).padStart(5)} exported  ${String(g.missing).padStart(5)} missing${gaps ? `: ${gaps}` : ''}`);
   }
+  if (c.groups.some((g) => g.neverExported)) return lines;
   const missing = c.groups.filter((g) => g.missing > 0);
   if (missing.length === 0) return [...lines, 'Nothing is missing.'];
   const windows = missing.reduce((sum, g) => sum + g.missing, 0);
@@ -79,7 +84,7 @@ function text(c: Coverage): string[] {
   return lines;
 }
 
-export async function main(argv: string[], io: Io, s3: S3Client = new S3Client({}), now = Date.now()): Promise<number> {
+export async function main(argv: string[], io: Io, s3: S3Client, now = Date.now()): Promise<number> {
   let args: Args;
   try {
     args = parse(argv);
@@ -91,7 +96,7 @@ export async function main(argv: string[], io: Io, s3: S3Client = new S3Client({
     const c = await coverage(s3, args, now, (line) => io.err(line));
     if (args.json) io.out(JSON.stringify(c, undefined, 2));
     else text(c).forEach((l) => io.out(l));
-    return c.groups.some((g) => g.missing > 0) ? 1 : 0;
+    return c.groups.some((g) => g.missing > 0 || g.neverExported) ? 1 : 0;
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(e.message);
@@ -108,6 +113,12 @@ export async function main(argv: string[], io: Io, s3: S3Client = new S3Client({
   }
 }
 
-if (require.main === module) {
-  void main(process.argv.slice(2), { out: (l) => console.log(l), err: (l) => console.error(l) }).then((code) => process.exit(code));
+/** The command as run from a shell: its exit code is the report's. */
+export async function run(argv: string[], s3: S3Client = new S3Client({})): Promise<void> {
+  const code = await main(argv, { out: (l) => console.log(l), err: (l) => console.error(l) }, s3);
+  s3.destroy?.();
+  // exitCode, not exit(): output written to a pipe is all written before the process ends.
+  process.exitCode = code;
 }
+
+if (require.main === module) void run(process.argv.slice(2));

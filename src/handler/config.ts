@@ -43,6 +43,8 @@ export interface ExporterConfig {
   readonly executionTimeoutSeconds: number;
   /** The handler function's timeout: no invocation runs longer. */
   readonly lambdaTimeoutSeconds: number;
+  /** The schedule's longest interval between runs (the coverage report allows for it). */
+  readonly scheduleIntervalSeconds: number;
   readonly leaseSeconds: number;
 }
 
@@ -123,11 +125,7 @@ export function parseRunInput(input: unknown, config: ExporterConfig, now: numbe
   }
 
   const first = parseLocalDate('startDate', input.startDate, config);
-  let lastStart = parseLocalDate('endDate', input.endDate, config);
-  // An hourly exporter given a plain end date exports that whole day: through its last hour.
-  if (config.period === 'PT1H' && typeof input.endDate === 'string' && !input.endDate.includes('T')) {
-    lastStart = windowAt(windowAt(lastStart, 'P1D', config.timeZone).end - 1, 'PT1H', config.timeZone).start;
-  }
+  const lastStart = parseEndDate('endDate', input.endDate, config);
   if (lastStart < first) {
     throw new InvalidInputError(`'endDate' (${input.endDate}) is before 'startDate' (${input.startDate})`);
   }
@@ -165,22 +163,36 @@ export function parseRunInput(input: unknown, config: ExporterConfig, now: numbe
 }
 
 /**
- * The first instant of a date (`YYYY-MM-DD`) or, for hourly windows, an hour (`YYYY-MM-DDTHH`)
- * of the time zone, as the execution input and the coverage report take them.
+ * The first instant of a date (`YYYY-MM-DD`) or, for hourly windows, an hour (`YYYY-MM-DDTHH`,
+ * or with its offset, `YYYY-MM-DDTHH:MM+HH:MM`, for the hour a clock change repeats) of the time
+ * zone, as the execution input and the coverage report take them.
  */
 export function parseLocalDate(field: string, value: unknown, config: Pick<ExporterConfig, 'period' | 'timeZone'>): number {
   const hourly = config.period === 'PT1H';
-  const m = typeof value === 'string' ? /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}))?$/.exec(value) : null;
+  const m = typeof value === 'string' ? /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2})(?::(\d{2})(Z|[+-]\d{2}:\d{2}))?)?$/.exec(value) : null;
   if (!m || (m[4] !== undefined && !hourly)) {
-    throw new InvalidInputError(
-      `'${field}' must be a date 'YYYY-MM-DD'${hourly ? " or an hour 'YYYY-MM-DDTHH'" : ''} in ${config.timeZone}, got ${JSON.stringify(value)}`);
+    throw new InvalidInputError(`'${field}' must be a date 'YYYY-MM-DD'` +
+      `${hourly ? " or an hour 'YYYY-MM-DDTHH' (with its offset, 'YYYY-MM-DDTHH:00+HH:MM', where a clock change repeats it)" : ''} ` +
+      `in ${config.timeZone}, got ${JSON.stringify(value)}`);
   }
   const [year, month, day, hour] = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4] ?? 0)];
   const check = new Date(Date.UTC(year, month - 1, day, hour));
   if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || hour > 23) {
     throw new InvalidInputError(`'${field}' is not a real date: ${JSON.stringify(value)}`);
   }
+  if (m[6] !== undefined) {
+    const at = Date.parse(value as string);
+    if (!Number.isFinite(at) || m[5] !== '00') throw new InvalidInputError(`'${field}' is not the start of an hour: ${JSON.stringify(value)}`);
+    return at;
+  }
   return instantOf({ year, month, day, hour, minute: 0 }, config.timeZone);
+}
+
+/** The start of the last window a range ending at `value` holds: a plain date of an hourly exporter means that whole day. */
+export function parseEndDate(field: string, value: unknown, config: Pick<ExporterConfig, 'period' | 'timeZone'>): number {
+  const start = parseLocalDate(field, value, config);
+  if (config.period !== 'PT1H' || typeof value !== 'string' || value.includes('T')) return start;
+  return windowAt(windowAt(start, 'P1D', config.timeZone).end - 1, 'PT1H', config.timeZone).start;
 }
 
 /** How many windows a scheduled run may reach back: `maxCatchUp` in export periods, at least one. */
@@ -211,7 +223,7 @@ export function scheduledWindows(now: number, checkpointEnd: number | undefined,
 export function parseConfig(raw: unknown): ExporterConfig {
   const c = raw as ExporterConfig;
   const numbers: (keyof ExporterConfig)[] = ['settleSeconds', 'maxCatchUpSeconds', 'maxAttempts', 'pollSeconds', 'minWaitSeconds',
-    'maxWaitSeconds', 'maxTurns', 'executionTimeoutSeconds', 'lambdaTimeoutSeconds', 'leaseSeconds'];
+    'maxWaitSeconds', 'maxTurns', 'executionTimeoutSeconds', 'lambdaTimeoutSeconds', 'scheduleIntervalSeconds', 'leaseSeconds'];
   const complete = isObject(c) && typeof c.exporterId === 'string' && typeof c.bucket === 'string' && c.bucket !== ''
     && typeof c.keyPrefix === 'string' && ['P1D', 'PT1H'].includes(c.period) && Array.isArray(c.sources)
     && Array.isArray(c.excludePrefixes) && Array.isArray(c.excludeNames) && numbers.every((k) => typeof c[k] === 'number');

@@ -635,8 +635,14 @@ export class Engine {
     const failed = state.failures.map((f) => Date.parse(f.window));
     const firstFailed = state.failureCount > state.failures.length ? state.windows[0] : Math.min(...failed, Infinity);
     const complete = state.windows.filter((w) => w < firstFailed);
-    if (complete.length === 0) return (await this.store.checkpoint())?.end;
-    return this.store.advanceCheckpoint(this.window(complete[complete.length - 1]).end, this.clock.now(), state.run);
+    const now = this.clock.now();
+    if (complete.length === 0) {
+      // Nothing complete: the checkpoint stays, unless it is in the future (it cannot be right): then before the first window.
+      const current = (await this.store.checkpoint())?.end;
+      if (current === undefined || current <= now || state.windows.length === 0) return current;
+      return this.store.advanceCheckpoint(state.windows[0], now, state.run);
+    }
+    return this.store.advanceCheckpoint(this.window(complete[complete.length - 1]).end, now, state.run);
   }
 
   /**
@@ -645,10 +651,12 @@ export class Engine {
    * windows after it. Nothing before the first complete run.
    */
   private async reportFreshness(checkpointEnd?: number): Promise<void> {
-    const end = checkpointEnd ?? (await this.store.checkpoint())?.end;
+    let end = checkpointEnd ?? (await this.store.checkpoint())?.end;
     if (end === undefined) return;
     const now = this.clock.now();
     const latest = lastWindowEndedBy(now - this.config.settleSeconds * 1000, this.config.period, this.config.timeZone);
+    // A checkpoint in the future cannot be right: as far behind as a run may reach back.
+    if (end > now) end = scheduledWindows(now, 0, this.config)[0]?.start ?? latest.start;
     let behind = 0;
     if (end <= latest.start) {
       try {

@@ -128,6 +128,8 @@ export interface OwnerRecord {
   readonly period: Period;
   readonly timeZone: string;
   readonly settleSeconds: number;
+  /** The schedule's longest interval between runs. */
+  readonly scheduleIntervalSeconds: number;
 }
 
 /**

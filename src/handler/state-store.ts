@@ -264,13 +264,13 @@ export class StateStore {
    */
   async claimPrefix(): Promise<void> {
     const key = ownerKey(this.config.keyPrefix);
-    const { exporterId: mine, period, timeZone, settleSeconds } = this.config;
-    const record: OwnerRecord = { exporterId: mine, period, timeZone, settleSeconds };
+    const { exporterId: mine, period, timeZone, settleSeconds, scheduleIntervalSeconds } = this.config;
+    const record: OwnerRecord = { exporterId: mine, period, timeZone, settleSeconds, scheduleIntervalSeconds };
     for (let tries = 0; tries < 2; tries++) {
       const owner = await this.readJson<OwnerRecord>(key);
       if (owner?.body.exporterId === mine) {
         // Settings changed by a deployment: the coverage report reads them from here.
-        if (owner.body.period !== period || owner.body.timeZone !== timeZone || owner.body.settleSeconds !== settleSeconds) {
+        if ((Object.keys(record) as (keyof OwnerRecord)[]).some((k) => owner.body[k] !== record[k])) {
           await this.putJson(key, record, { IfMatch: owner.etag }).catch((e) => {
             if (!isConditionalFailure(e)) throw e;
           });

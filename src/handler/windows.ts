@@ -66,6 +66,12 @@ export function localTime(t: number, timeZone: string): LocalTime {
   return { year: parts.year, month: parts.month, day: parts.day, hour: parts.hour, minute: parts.minute };
 }
 
+/** Offset of `timeZone` from UTC at instant `t`, in milliseconds (local minus UTC). */
+export function offsetAt(t: number, timeZone: string): number {
+  const l = localTime(t, timeZone);
+  return Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute) - Math.floor(t / MINUTE) * MINUTE;
+}
+
 function sortKey(l: LocalTime): number {
   return Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute);
 }

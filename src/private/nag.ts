@@ -4,7 +4,8 @@ import { IConstruct } from 'constructs';
 export interface Suppression {
   readonly id: string;
   readonly reason: string;
-  readonly appliesTo?: string[];
+  /** Findings it applies to: as cdk-nag names them, or a regular expression (`/.../`) matching their names. */
+  readonly appliesTo?: Array<string | { readonly regex: string }>;
 }
 
 /**

@@ -17,6 +17,9 @@ export function pasteable(value: unknown, stack: Stack): unknown {
     if ('Ref' in v) return pseudo[v.Ref] ?? `<${v.Ref}>`;
     if ('Fn::GetAtt' in v) return `<${v['Fn::GetAtt'].join('.')}>`;
     if ('Fn::Join' in v) return walk(v['Fn::Join'][1]).join(v['Fn::Join'][0]);
+    // Any other intrinsic (Fn::ImportValue, Fn::Select, ...): a placeholder that names it.
+    const intrinsic = Object.keys(v).length === 1 ? Object.keys(v).find((k) => k.startsWith('Fn::')) : undefined;
+    if (intrinsic) return `<${intrinsic} ${JSON.stringify(v[intrinsic]).replace(/[{}"]/g, '')}>`;
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
   };
   return walk(stack.resolve(value));

@@ -63,7 +63,7 @@ export function checkKinds(props: CloudWatchLogsS3ExporterProps): void {
   if (props.logLevel !== undefined && !Object.values(sfn.LogLevel).includes(props.logLevel)) {
     fail(`logLevel must be one of sfn.LogLevel (${Object.values(sfn.LogLevel).join(', ')}), got ${describe(props.logLevel)}`);
   }
-  if (props.logRetention !== undefined && !Object.values(logs.RetentionDays).includes(props.logRetention)) {
+  if (props.logRetention !== undefined && (typeof props.logRetention !== 'number' || !Object.values(logs.RetentionDays).includes(props.logRetention))) {
     fail(`logRetention must be one of logs.RetentionDays, got ${describe(props.logRetention)}`);
   }
   const bucket = props.bucket as s3.IBucket | undefined;
@@ -91,8 +91,11 @@ export interface Resolved {
   readonly maxPoll: Duration;
 }
 
-/** The ranges of the props. */
+/** The ranges of the props (a timeout known only at deploy time is left to the deployment). */
 export function checkRanges(p: Resolved): void {
+  for (const [name, d] of [['settleTime', p.settleTime], ['maxCatchUp', p.maxCatchUp], ['maxPollDuration', p.maxPoll]] as const) {
+    if (Token.isUnresolved(d.toSeconds())) fail(`${name} must be known at synth time: it shapes the schedule, the alarms and the function's timeout`);
+  }
   if (!Token.isUnresolved(p.keyPrefix)) {
     if (!KEY_PREFIX.test(p.keyPrefix) || p.keyPrefix.length > 200) {
       fail(`keyPrefix '${p.keyPrefix}' must be 1-200 characters of A-Z a-z 0-9 ! _ . * ' ( ) - in '/'-separated segments, without a leading or trailing '/'`);
@@ -101,7 +104,7 @@ export function checkRanges(p: Resolved): void {
   }
   if (!Token.isUnresolved(p.timeZone.timezoneName) && !isTimeZone(p.timeZone.timezoneName)) fail(`timeZone '${p.timeZone.timezoneName}' is not an IANA time zone`);
   const timeout = p.timeout.toSeconds();
-  if (timeout < 300 || timeout > 365 * 86_400) fail(`timeout must be between 5 minutes and 365 days, got ${p.timeout.toHumanString()}`);
+  if (!Token.isUnresolved(timeout) && (timeout < 300 || timeout > 365 * 86_400)) fail(`timeout must be between 5 minutes and 365 days, got ${p.timeout.toHumanString()}`);
   const settle = p.settleTime.toSeconds();
   if (settle < 0 || settle > 7 * 86_400) fail(`settleTime must be between 0 and 7 days, got ${p.settleTime.toHumanString()}`);
   const catchUp = p.maxCatchUp.toSeconds();
@@ -165,9 +168,17 @@ export function checkSchedule(scope: IConstruct, expression: scheduler.ScheduleE
       `Make maxCatchUp at least ${Duration.seconds(Math.ceil(gap / p.period.seconds) * p.period.seconds).toHumanString()}, or run more often.`);
   }
   if (gap > p.period.seconds) {
+    const silent = 2 * gap + 3_600 > MAX_ALARM_RANGE_SECONDS
+      ? ' The freshness alarm cannot tell a schedule that stopped from one that runs this rarely (its range is at most 7 days): only the lag runs report raises it.'
+      : '';
     Annotations.of(scope).addWarningV2(Warning.SCHEDULE_INTERVAL,
       `schedule '${text}' runs less often than the export period (every ${Duration.seconds(gap).toHumanString()}, ${p.period.name} windows): ` +
-      'each run exports the windows settled since the last, so windows reach S3 later than they could. Acknowledge this warning if that is meant.');
+      `each run exports the windows settled since the last, so windows reach S3 later than they could.${silent} Acknowledge this warning if that is meant.`);
   }
-  return gap;
+  // Runs of a cron schedule in a zone with daylight saving time are an hour further apart once a year.
+  const dst = text.startsWith('cron(') && !['UTC', 'Etc/UTC'].includes(cronZone) ? 3_600 : 0;
+  return gap + dst;
 }
+
+/** The longest an alarm can look back: period times evaluation periods (CloudWatch). */
+export const MAX_ALARM_RANGE_SECONDS = 7 * 86_400;

@@ -27,11 +27,12 @@ export class ScheduleError extends Error {}
  * be an hour longer or shorter than worked out here.
  */
 export function recurrence(expression: string): Recurrence {
-  const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression);
+  const rate = /^rate\(([1-9]\d*) (minute|minutes|hour|hours|day|days)\)$/.exec(expression);
   if (rate) {
+    // A value of 1 takes the singular unit, any other the plural.
+    if ((rate[1] === '1') !== !rate[2].endsWith('s')) throw new ScheduleError(`${expression}: ${rate[1]} takes '${rate[1] === '1' ? rate[2].replace(/s$/, '') : `${rate[2]}s`}'`);
     const unit = rate[2].startsWith('minute') ? MINUTE : rate[2].startsWith('hour') ? 3_600 : 86_400;
     const gap = Number(rate[1]) * unit;
-    if (gap <= 0) throw new ScheduleError(`${expression} never runs`);
     return { maxGapSeconds: gap, minGapSeconds: gap };
   }
   if (/^at\(.*\)$/.test(expression)) return { maxGapSeconds: Infinity, minGapSeconds: Infinity };
@@ -45,7 +46,7 @@ function values(field: string, min: number, max: number, names: string[] = [], n
   const out = new Set<number>();
   const num = (v: string): number => {
     const i = names.indexOf(v.toUpperCase());
-    const n = i >= 0 ? i + nameBase : Number(v);
+    const n = i >= 0 ? i + nameBase : /^\d{1,4}$/.test(v) ? Number(v) : NaN;
     if (!Number.isInteger(n) || n < min || n > max) throw new ScheduleError(`'${v}' is not a value from ${min} to ${max}`);
     return n;
   };
@@ -58,6 +59,7 @@ function values(field: string, min: number, max: number, names: string[] = [], n
     if (range === '*') [lo, hi] = [min, max];
     else if (range.includes('-')) [lo, hi] = range.split('-').map(num) as [number, number];
     else [lo, hi] = [num(range), stepText === undefined ? num(range) : max];
+    if (lo > hi) throw new ScheduleError(`'${part}' is a range that goes backwards`);
     for (let v = lo; v <= hi; v += step) out.add(v);
   }
   return out;
@@ -90,6 +92,8 @@ function dayOfMonthMatcher(field: string): (d: Date) => boolean {
 /** Whether a day matches the day-of-week field (1-7 or SUN-SAT, `nL`, `n#k`). */
 function dayOfWeekMatcher(field: string): (d: Date) => boolean {
   if (field === '?' || field === '*') return () => true;
+  // `L` alone: the last day of the week, Saturday.
+  if (field === 'L') return (d) => d.getUTCDay() === 6;
   const last = /^([1-7]|[A-Za-z]{3})L$/.exec(field);
   const nth = /^([1-7]|[A-Za-z]{3})#([1-5])$/.exec(field);
   const dayNumber = (v: string) => [...values(v, 1, 7, DAYS, 1)][0] - 1;

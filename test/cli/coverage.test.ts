@@ -2,9 +2,15 @@
  * The coverage report against the exports of real runs (the synthesized state machine, the
  * handler, the fakes): it names what is missing, and the backfill it prints exports exactly that.
  */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { S3Client } from '@aws-sdk/client-s3';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, TimeZone } from 'aws-cdk-lib';
+import { ExportPeriod } from '../../src';
 import { main } from '../../src/cli/main';
+import { parseRunInput } from '../../src/handler/config';
 import { World, days, expectExactlyOnce, world } from '../harness/world';
 
 const GROUPS = ['/aws/lambda/orders', '/aws/lambda/payments', 'app-audit'];
@@ -26,7 +32,8 @@ test('a deliberate gap: named with its group and window, exit 1; the printed bac
   expect((await w.loop.run({ startDate: '2026-11-22', endDate: '2026-11-23', logGroupNames: ['/aws/lambda/orders', 'app-audit'] }))[0].status).toBe('SUCCEEDED');
   expect((await w.loop.run({ startDate: '2026-11-24', endDate: '2026-11-24', logGroupNames: ['/aws/lambda/payments', 'app-audit'] }))[0].status).toBe('SUCCEEDED');
 
-  const gaps = await report('coverage', '--bucket', w.synthesized.bucket);
+  // The 24th settled at midnight (settle time 0); the schedule would export it by 01:00 tomorrow: ask for it.
+  const gaps = await report('coverage', '--bucket', w.synthesized.bucket, '--to', '2026-11-24');
   expect(gaps.code).toBe(1);
   expect(gaps.out).toEqual([
     's3://exports-bucket/exported-logs/: daily windows in Etc/UTC, 2026-11-20 to 2026-11-24',
@@ -43,7 +50,7 @@ test('a deliberate gap: named with its group and window, exit 1; the printed bac
     expect((await w.loop.run(input))[0].status).toBe('SUCCEEDED');
   }
   expectExactlyOnce(w, GROUPS, days('2026-11-20T00:00:00Z', '2026-11-24T00:00:00Z'));
-  const none = await report('coverage', '--bucket', w.synthesized.bucket, '--json');
+  const none = await report('coverage', '--bucket', w.synthesized.bucket, '--to', '2026-11-24', '--json');
   expect(none.code).toBe(0);
   expect(JSON.parse(none.out.join('\n'))).toMatchObject({
     period: 'P1D',
@@ -82,4 +89,109 @@ test.each([
   const r = await report(...argv);
   expect(r.code).toBe(2);
   expect(r.err.join('\n')).toMatch(message);
+});
+
+describe('hourly exporters and clock changes', () => {
+  const hourlyNY = { settleTime: Duration.hours(0), exportPeriod: ExportPeriod.HOURLY, timeZone: TimeZone.AMERICA_NEW_YORK };
+
+  test('the hour a clock change repeats is named with its offset, and the backfill printed for it exports it', async () => {
+    w = world({ props: hourlyNY, now: Date.parse('2026-11-03T00:00:00Z') });
+    w.logs.addGroup('/a');
+    // 00:00 EDT and 01:00 EDT, then 02:00 EST and 03:00 EST: 01:00 EST (06:00Z) is missing.
+    await w.loop.run({ startDate: '2026-11-01T00', endDate: '2026-11-01T01', logGroupNames: ['/a'] });
+    await w.loop.run({ startDate: '2026-11-01T02', endDate: '2026-11-01T03', logGroupNames: ['/a'] });
+    const range = ['--from', '2026-11-01T00', '--to', '2026-11-01T03'];
+    const before = await report('coverage', '--bucket', w.synthesized.bucket, ...range);
+    expect(before.code).toBe(1);
+    expect(before.out).toContain('/a      4 exported      1 missing: 2026-11-01T01:00-05:00');
+    for (const input of before.out.filter((l) => l.startsWith('  {')).map((l) => JSON.parse(l))) {
+      expect((await w.loop.run(input))[0].status).toBe('SUCCEEDED');
+    }
+    expect([...w.logs.completedExports().keys()].map((k) => new Date(Number(k.split('|')[1])).toISOString())).toContain('2026-11-01T06:00:00.000Z');
+    expect((await report('coverage', '--bucket', w.synthesized.bucket, ...range)).code).toBe(0);
+  });
+
+  test('every printed backfill is input the handler accepts, also chunks of 1,000 windows across a clock change', async () => {
+    w = world({ props: hourlyNY, now: Date.parse('2027-01-10T00:00:00Z') });
+    w.logs.addGroup('/a');
+    await w.loop.run({ startDate: '2026-10-31T00', endDate: '2026-11-01T01', logGroupNames: ['/a'] });
+    const r = await report('coverage', '--bucket', w.synthesized.bucket, '--json', '--to', '2026-12-15T00');
+    expect(r.code).toBe(1);
+    const { backfills } = JSON.parse(r.out.join('\n'));
+    expect(backfills.length).toBeGreaterThan(1);
+    for (const b of backfills) expect(() => parseRunInput(b, w.synthesized.config, w.clock.now)).not.toThrow();
+  });
+
+  test('a plain --to date of an hourly exporter means that whole day, as a backfill\'s endDate does', async () => {
+    w = world({ props: { settleTime: Duration.hours(0), exportPeriod: ExportPeriod.HOURLY }, now: Date.parse('2026-11-10T00:00:00Z') });
+    w.logs.addGroup('/a');
+    await w.loop.run({ startDate: '2026-11-05T00', endDate: '2026-11-05T00', logGroupNames: ['/a'] });
+    const r = await report('coverage', '--bucket', w.synthesized.bucket, '--from', '2026-11-05', '--to', '2026-11-05');
+    expect(r.out[0]).toContain('2026-11-05T00 to 2026-11-05T23');
+    expect(r.code).toBe(1);
+  });
+});
+
+describe('what the report says without asking for it', () => {
+  test('a group named on the command line, with nothing exported at all yet: never exported, exit 1', async () => {
+    w = world({ props: { settleTime: Duration.hours(0) } });
+    expect((await w.loop.run({}))[0].status).toBe('SUCCEEDED');
+    const r = await report('coverage', '--bucket', w.synthesized.bucket, '--group', '/aws/lambda/orders');
+    expect(r.out).toContain('/aws/lambda/orders  never exported (give --from to list the missing windows)');
+    expect(r.code).toBe(1);
+  });
+
+  test('owner.json of an earlier release (it names no period or time zone): exit 2, saying when to run the report', async () => {
+    w = world({ props: { settleTime: Duration.hours(0) } });
+    w.logs.addGroup('/a');
+    await w.loop.run({});
+    w.s3.put(w.synthesized.bucket, 'exported-logs/_state/owner.json', JSON.stringify({ exporterId: w.synthesized.config.exporterId, claimed: '2026-01-01T00:00:00Z' }));
+    const r = await report('coverage', '--bucket', w.synthesized.bucket);
+    expect(r.code).toBe(2);
+    expect(r.err.join('\n')).toMatch(/does not say how the exporter cuts windows \(an earlier release wrote it\): the exporter's next run rewrites it/);
+  });
+
+  test('a healthy exporter on the default schedule, between a window settling and the run that exports it: nothing missing, exit 0', async () => {
+    w = world({ now: Date.parse('2026-11-24T01:00:00Z') });
+    w.logs.addGroup('/a');
+    expect((await w.loop.run({ scheduledTime: '2026-11-24T01:00:00Z' }))[0].status).toBe('SUCCEEDED');
+    w.clock.now = Date.parse('2026-11-25T01:00:00Z');
+    expect((await w.loop.run({ scheduledTime: '2026-11-25T01:00:00Z' }))[0].status).toBe('SUCCEEDED');
+    // The 24th settled at noon on the 25th; the 01:00 run of the 26th exports it.
+    w.clock.now = Date.parse('2026-11-25T14:00:00Z');
+    const r = await report('coverage', '--bucket', w.synthesized.bucket);
+    expect(r.code).toBe(0);
+  });
+
+  test('--json piped to a slow reader arrives whole: the command sets its exit code and lets the output drain', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coverage-pipe-'));
+    const bundle = path.resolve(__dirname, '../../assets/cli/main/index.js');
+    // The command as a shell runs it (run()), with an S3 client that answers from memory: 2,000 groups, one missing day.
+    const script = path.join(dir, 'run.js');
+    fs.writeFileSync(script, `
+      const { run } = require(${JSON.stringify(bundle)});
+      const prefix = 'exported-logs/_state/done/P1D/';
+      const names = Array.from({ length: 2000 }, (_, i) => '/aws/lambda/some-rather-long-function-name-' + String(i).padStart(5, '0'));
+      const s3 = { send: async (cmd) => {
+        const i = cmd.input;
+        if (i.Key === 'exported-logs/_state/owner.json') {
+          const body = JSON.stringify({ exporterId: 'x', period: 'P1D', timeZone: 'UTC', settleSeconds: 0, scheduleIntervalSeconds: 86400 });
+          return { Body: { transformToString: async () => body } };
+        }
+        if (i.Delimiter) return { CommonPrefixes: [{ Prefix: prefix + '20261101T000000Z/' }] };
+        if (i.Prefix === prefix + '20261101T000000Z/') {
+          return { Contents: names.map((n) => ({ Key: i.Prefix + encodeURIComponent(n) + '!1000!task-1' })), IsTruncated: false };
+        }
+        return { Contents: [], IsTruncated: false };
+      } };
+      run(['coverage', '--bucket', 'b', '--json', '--to', '2026-11-02'], s3);
+    `);
+    const toFile = path.join(dir, 'out.json');
+    execFileSync('bash', ['-c', `node ${script} > ${toFile}; true`]);
+    const full = fs.statSync(toFile).size;
+    expect(full).toBeGreaterThan(200_000);
+    const piped = Number(execFileSync('bash', ['-c', `node ${script} 2>/dev/null | (sleep 1; wc -c)`]).toString().trim());
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(piped).toBe(full);
+  });
 });

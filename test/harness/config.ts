@@ -20,6 +20,7 @@ export function testConfig(overrides: Partial<ExporterConfig> = {}): ExporterCon
     maxTurns: 2000,
     executionTimeoutSeconds: 86_400,
     lambdaTimeoutSeconds: 330,
+    scheduleIntervalSeconds: 86_400,
     leaseSeconds: 1_800,
     ...overrides,
   };

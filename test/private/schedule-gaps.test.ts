@@ -37,3 +37,19 @@ test.each([
 ])('%s is refused: %s', (expression, message) => {
   expect(() => recurrence(expression)).toThrow(message);
 });
+
+test('L alone in day-of-week is the last day of the week (Saturday)', () => {
+  expect(recurrence('cron(0 1 ? * L *)')).toEqual({ maxGapSeconds: 7 * D, minGapSeconds: 7 * D });
+});
+
+test.each([
+  ['cron(-5 1 * * ? *)', /'' is not a value from 0 to 59|goes backwards|is not a value/],
+  ['cron(0 1, * * ? *)', /'' is not a value from 0 to 23/],
+  ['cron(0 0x1 * * ? *)', /'0x1' is not a value from 0 to 23/],
+  ['cron(0 1 ? * FRI-MON *)', /'FRI-MON' is a range that goes backwards/],
+  ['rate(5 minute)', /5 takes 'minutes'/],
+  ['rate(1 minutes)', /1 takes 'minute'/],
+  ['rate(0 minutes)', /is not a cron/],
+])('%s is refused as AWS refuses it', (expression, message) => {
+  expect(() => recurrence(expression)).toThrow(message);
+});
