@@ -116,10 +116,15 @@ def test_bucket_policy_lets_cloudwatch_logs_of_this_account_write_under_the_pref
     assert joined(deny["Resource"]).endswith("/archive/logs/_state/*")
 
 
-def test_alarm_notifies_the_topic(synthesized):
-    _, template = synthesized
-    alarm = only(template, "AWS::CloudWatch::Alarm")
-    assert alarm["AlarmActions"] == [{"Ref": next(iter(template.find_resources("AWS::SNS::Topic")))}]
+def test_failure_and_freshness_alarms_notify_the_topic(synthesized):
+    exporter, template = synthesized
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    topic = {"Ref": next(iter(template.find_resources("AWS::SNS::Topic")))}
+    # The run-failure alarm and the freshness alarm (a silent gap), both sent to the topic.
+    assert sorted(a["Properties"].get("MetricName", "") for a in alarms.values()) == ["", "ArchiveLag"]
+    assert [a["Properties"]["AlarmActions"] for a in alarms.values()] == [[topic], [topic]]
+    assert cdk.Token.is_unresolved(exporter.alarm.alarm_arn)
+    assert cdk.Token.is_unresolved(exporter.freshness_alarm.alarm_arn)
 
 
 def test_bad_props_fail_at_synth_time_with_the_library_message():
