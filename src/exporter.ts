@@ -103,6 +103,22 @@ export interface CloudWatchLogsS3ExporterProps {
   readonly settleTime?: Duration;
 
   /**
+   * Export windows in which a log group has no event, too.
+   *
+   * By default a window without events is not exported: once per run, for each log group whose
+   * stored bytes did not grow since its last export, the handler asks DescribeLogStreams for the
+   * group's newest event, and a window that starts after it gets no export task and no folder,
+   * only a line in the exporter's state, which the coverage report counts as empty, not missing.
+   * AWS updates the newest event's time within about an hour of ingestion, so a window is
+   * skipped only when it ended at least an hour before the check (with the default settle time,
+   * 12 hours): with a shorter settle time, windows are exported whether or not they hold events.
+   * Set to true for an export task, and a folder, for every log group and window.
+   *
+   * @default false
+   */
+  readonly exportEmptyWindows?: boolean;
+
+  /**
    * How far back a scheduled run catches up on windows missed since the last complete run.
    *
    * Windows are missed when the schedule is disabled or runs fail. The span counts back from
@@ -280,6 +296,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
       excludePrefixes: selection.excludePrefixes,
       excludeNames: selection.explicit ? [] : [handlerLogs.logGroupName, this.stateMachineLogGroup.logGroupName],
       settleSeconds: settleTime.toSeconds(),
+      exportEmptyWindows: props.exportEmptyWindows ?? false,
       maxCatchUpSeconds: maxCatchUp.toSeconds(),
       maxAttempts,
       pollSeconds: maxPoll.toSeconds(),
@@ -639,11 +656,12 @@ export class CloudWatchLogsS3Exporter extends Construct {
   }
 
   /**
-   * CreateExportTask on the selected log groups: in the function's policy when the ARNs fit
-   * there, otherwise in as many managed policies as they need (a long list of names).
+   * CreateExportTask and DescribeLogStreams (is there any event to export?) on the selected log
+   * groups: in the function's policy when the ARNs fit there, otherwise in as many managed
+   * policies as they need (a long list of names).
    */
   private grantCreateExportTask(fn: lambda.IFunction, arns: string[]): void {
-    const statement = (resources: string[], sid: string) => new iam.PolicyStatement({ sid, actions: ['logs:CreateExportTask'], resources });
+    const statement = (resources: string[], sid: string) => new iam.PolicyStatement({ sid, actions: ['logs:CreateExportTask', 'logs:DescribeLogStreams'], resources });
     if (this.arnsLength(arns) <= INLINE_ARNS) {
       fn.addToRolePolicy(statement(arns, 'CreateExportTasks'));
       return;

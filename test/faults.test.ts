@@ -8,6 +8,7 @@ import { ExportPeriod, LogGroupSelection } from '../src';
 import { Call, KillPoint } from './harness/fakes';
 import { Execution, InvocationInfo } from './harness/loop';
 import { World, days, expectExactlyOnce, world, completedInto } from './harness/world';
+import { PAGE_GROUPS } from '../src/handler/cursor';
 import { checkpointKey, exportPrefix } from '../src/handler/layout';
 import { windowId } from '../src/handler/windows';
 
@@ -235,8 +236,8 @@ describe('8. nothing an export writes can pass for exporter state', () => {
 });
 
 test('9. a page of log groups that takes longer than a day: its listing token expires, the run goes on', async () => {
-  const groups = Array.from({ length: 53 }, (_, i) => `/aws/lambda/slow-${String(i).padStart(2, '0')}`);
-  w = world({ props: SETTLED_AT_ONCE, logs: { duration: () => 30 * 60_000 } });
+  const groups = Array.from({ length: PAGE_GROUPS + 3 }, (_, i) => `/aws/lambda/slow-${String(i).padStart(3, '0')}`);
+  w = world({ props: SETTLED_AT_ONCE, logs: { duration: () => 6 * 60_000 } });
   groups.forEach((g) => w.logs.addGroup(g));
   const chain = await w.loop.run({});
   expect(w.logs.calls.expiredTokens).toBeGreaterThan(0);

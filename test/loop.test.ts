@@ -5,6 +5,7 @@
 import { Duration, TimeZone } from 'aws-cdk-lib';
 import { synth } from './harness/stack';
 import { BUCKET, World, days, expectExactlyOnce, world as makeWorld } from './harness/world';
+import { PAGE_GROUPS } from '../src/handler/cursor';
 import { checkpointKey } from '../src/handler/layout';
 import { logger, metrics } from '../src/handler/telemetry';
 import { windowAt } from '../src/handler/windows';
@@ -213,16 +214,21 @@ describe('scale', () => {
   let w: World;
   afterEach(() => w.restore());
 
-  test('pages of log groups, continue-as-new before the history limit, a small payload', async () => {
+  test.each([
+    // Pages of 250 groups: 5 + 5 + 1 DescribeLogGroups calls.
+    ['short names', 2 * PAGE_GROUPS + 20, 16, 11],
+    // Names of 512 characters (the longest): pages of 50, one call each.
+    ['the longest names', 120, 512, 3],
+  ])('pages of log groups (%s), continue-as-new before the history limit, a payload far below the 256 KB limit', async (_name, n, length, calls) => {
     w = world({ settleTime: Duration.hours(0) }, undefined, {}, { maxTurns: 1 });
-    const groups = Array.from({ length: 130 }, (_, i) => `/aws/lambda/f${String(i).padStart(3, '0')}`);
+    const groups = Array.from({ length: n }, (_, i) => `/aws/lambda/f${String(i).padStart(3, '0')}`.padEnd(length, 'x'));
     groups.forEach((g) => w.logs.addGroup(g));
     const chain = await w.loop.run({});
     expect(chain.length).toBeGreaterThan(2);
     expect(chain.slice(0, -1).every((e) => e.output?.status === 'CONTINUE')).toBe(true);
     expect(chain[chain.length - 1].status).toBe('SUCCEEDED');
-    expect(w.logs.calls.DescribeLogGroups).toBe(3);
-    expect(Math.max(...chain.map((e) => JSON.stringify(e.output).length))).toBeLessThan(8_000);
+    expect(w.logs.calls.DescribeLogGroups).toBe(calls);
+    expect(Math.max(...chain.map((e) => JSON.stringify(e.output).length))).toBeLessThan(48_000);
     expectExactlyOnce(w, groups, days('2026-11-24T00:00:00Z', '2026-11-24T00:00:00Z'));
   });
 
@@ -245,8 +251,8 @@ describe('scale', () => {
     const [day2] = await w.loop.run({ scheduledTime: '2026-11-26T01:00:00Z' });
     expect(day2.status).toBe('SUCCEEDED');
     expect(w.logs.calls.DescribeExportTasks - looksDay1).toBe(groups.length);
-    // Once per run: are there markers of the window? Once per page: the markers of the window before.
-    expect(w.s3.calls.ListObjectsV2 - listsDay1).toBe(1 + 2);
+    // Once per run: are there markers of the window? Once per page (one): the markers of the window before.
+    expect(w.s3.calls.ListObjectsV2 - listsDay1).toBe(1 + 1);
     expectExactlyOnce(w, groups, days('2026-11-24T00:00:00Z', '2026-11-25T00:00:00Z'));
   });
 });

@@ -1,10 +1,11 @@
 /**
- * The coverage report: for each log group, the windows with a done-marker and those without,
- * and the backfill inputs that would export the missing ones. It reads only the bucket.
+ * The coverage report: for each log group, the windows with a done-marker, those an empty record
+ * says had no event (not exported, nothing missing), and those with neither (missing); and the
+ * backfill inputs that would export the missing ones. It reads only the bucket.
  */
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { MAX_NAMES, MAX_WINDOWS, parseEndDate, parseLocalDate } from '../handler/config';
-import { OwnerRecord, markerPrefix, ownerKey, parseMarker, stateRoot } from '../handler/layout';
+import { EmptyRecord, OwnerRecord, isEmptyRecord, markerPrefix, ownerKey, parseMarker, stateRoot } from '../handler/layout';
 import { Period, Window, instantOf, lastWindowEndedBy, offsetAt, windowAt, windowPath, windowsBetween } from '../handler/windows';
 
 /** Windows a report covers at most: ten years of days, a year of hours. */
@@ -33,6 +34,8 @@ export interface Gap {
 export interface GroupCoverage {
   readonly logGroupName: string;
   readonly exported: number;
+  /** Windows without events in the group: not exported, not missing. */
+  readonly empty: number;
   readonly missing: number;
   readonly gaps: Gap[];
   /** Named on the command line, and no window of it was ever exported (give a range to list them). */
@@ -100,7 +103,8 @@ export async function coverage(s3: S3Client, req: CoverageRequest, now: number, 
   const from = req.from !== undefined ? local('startDate', req.from) : await firstMarked(s3, req, period, timeZone);
   if (from === undefined) {
     // Nothing exported yet: the groups named are missing, from a start the report cannot know.
-    const groups = [...new Set(req.groups)].sort().map((logGroupName) => ({ logGroupName, exported: 0, missing: 0, gaps: [], neverExported: true }));
+    const groups = [...new Set(req.groups)].sort()
+      .map((logGroupName) => ({ logGroupName, exported: 0, empty: 0, missing: 0, gaps: [], neverExported: true }));
     return { bucket: req.bucket, prefix: req.prefix, period, timeZone, from: '', to: label(to, period, timeZone), groups, backfills: [] };
   }
   if (from.start > to.start) throw new UsageError(`--from ${label(from, period, timeZone)} is after --to ${label(to, period, timeZone)}`);
@@ -111,21 +115,27 @@ export async function coverage(s3: S3Client, req: CoverageRequest, now: number, 
     throw new UsageError(`--from..--to spans more than ${MAX_REPORT_WINDOWS} windows: report a shorter range`);
   }
 
-  // Which groups have a marker for which windows.
+  // Which groups have a marker (or are recorded without events) for which windows.
   const marked = new Map<string, Set<number>>();
+  const empty = new Map<string, Set<number>>();
+  const add = (into: Map<string, Set<number>>, group: string, i: number) => into.set(group, (into.get(group) ?? new Set()).add(i));
   let listed = 0;
+  let told = 0;
   for (const [i, w] of windows.entries()) {
-    for (const group of await markedGroups(s3, req, period, w)) {
-      if (!marked.has(group)) marked.set(group, new Set());
-      marked.get(group)!.add(i);
-      listed += 1;
-      if (listed % 10_000 === 0) progress(`read ${listed} done-markers (${label(w, period, timeZone)})`);
+    const found = await markedGroups(s3, req, period, w);
+    for (const group of found.exported) add(marked, group, i);
+    for (const group of found.empty) add(empty, group, i);
+    listed += found.exported.length + found.empty.length;
+    if (listed - told >= 10_000) {
+      told = listed;
+      progress(`read ${listed} done-markers and empty windows (${label(w, period, timeZone)})`);
     }
   }
-  const groups = req.groups.length > 0 ? [...new Set(req.groups)].sort() : [...marked.keys()].sort();
+  const groups = req.groups.length > 0 ? [...new Set(req.groups)].sort() : [...new Set([...marked.keys(), ...empty.keys()])].sort();
   const report: GroupCoverage[] = groups.map((logGroupName) => {
-    const done = marked.get(logGroupName) ?? new Set<number>();
-    // Without --from, a group is measured from its first exported window (it may not have existed before).
+    const exported = marked.get(logGroupName) ?? new Set<number>();
+    const done = new Set([...exported, ...(empty.get(logGroupName) ?? [])]);
+    // Without --from, a group is measured from its first exported (or empty) window (it may not have existed before).
     const start = req.from === undefined && done.size > 0 ? Math.min(...done) : 0;
     const gaps: Gap[] = [];
     for (let i = start; i < windows.length; i++) {
@@ -136,7 +146,7 @@ export async function coverage(s3: S3Client, req: CoverageRequest, now: number, 
       i = j;
     }
     const missing = gaps.reduce((sum, g) => sum + g.windows, 0);
-    return { logGroupName, exported: done.size, missing, gaps };
+    return { logGroupName, exported: exported.size, empty: done.size - exported.size, missing, gaps };
   });
   return {
     bucket: req.bucket,
@@ -198,24 +208,27 @@ async function firstMarked(s3: S3Client, req: CoverageRequest, period: Period, t
   return Number.isFinite(start) ? windowAt(start, period, timeZone) : undefined;
 }
 
-/** The log groups with a done-marker for a window (names too long for a key are read from the marker). */
-async function markedGroups(s3: S3Client, req: CoverageRequest, period: Period, w: Window): Promise<string[]> {
+/**
+ * The log groups with a done-marker for a window (names too long for a key are read from the
+ * marker), and those its empty records name.
+ */
+async function markedGroups(s3: S3Client, req: CoverageRequest, period: Period, w: Window): Promise<{ exported: string[]; empty: string[] }> {
   const prefix = markerPrefix(req.prefix, period, w);
-  const groups: string[] = [];
+  const exported: string[] = [];
+  const empty: string[] = [];
+  const read = async <T>(key: string): Promise<T> => {
+    const body = await s3.send(new GetObjectCommand({ Bucket: req.bucket, Key: key }));
+    return JSON.parse(await body.Body!.transformToString()) as T;
+  };
   let token: string | undefined;
   do {
     const res = await s3.send(new ListObjectsV2Command({ Bucket: req.bucket, Prefix: prefix, ContinuationToken: token }));
     for (const o of res.Contents ?? []) {
       const m = parseMarker(prefix, o.Key!);
-      if (!m) continue;
-      if (!m.name.includes('~')) {
-        groups.push(decodeURIComponent(m.name));
-        continue;
-      }
-      const body = await s3.send(new GetObjectCommand({ Bucket: req.bucket, Key: o.Key! }));
-      groups.push((JSON.parse(await body.Body!.transformToString()) as { logGroupName: string }).logGroupName);
+      if (m) exported.push(m.name.includes('~') ? (await read<{ logGroupName: string }>(o.Key!)).logGroupName : decodeURIComponent(m.name));
+      else if (isEmptyRecord(prefix, o.Key!)) empty.push(...(await read<EmptyRecord>(o.Key!)).logGroupNames);
     }
     token = res.IsTruncated ? res.NextContinuationToken : undefined;
   } while (token);
-  return groups;
+  return { exported, empty };
 }

@@ -1,9 +1,9 @@
 /**
  * `npx cdk-cloudwatch-logs-s3-exporter coverage --bucket B [--prefix P] [--from D] [--to D] [--group NAME ...] [--json]`
  *
- * Reads an exporter's done-markers with the caller's AWS credentials (and `AWS_ENDPOINT_URL`
- * when set) and prints, per log group, the windows exported and the gaps, and the backfill
- * inputs that fill the gaps. Exit code 0: no gap; 1: gaps; 2: a usage error; 3: the bucket could
+ * Reads an exporter's done-markers and empty records with the caller's AWS credentials (and
+ * `AWS_ENDPOINT_URL` when set) and prints, per log group, the windows exported, those without
+ * events, and the gaps, and the backfill inputs that fill the gaps. Exit code 0: no gap; 1: gaps; 2: a usage error; 3: the bucket could
  * not be read.
  */
 import { S3Client } from '@aws-sdk/client-s3';
@@ -14,10 +14,13 @@ const USAGE = `Usage: cdk-cloudwatch-logs-s3-exporter coverage --bucket BUCKET [
   --bucket   the exporter's bucket
   --prefix   its keyPrefix (default: exported-logs)
   --from     first date (YYYY-MM-DD; YYYY-MM-DDTHH for hourly exporters) in the exporter's time zone
-             (default: each log group's first exported window)
+             (default: each log group's first exported or empty window)
   --to       last date (default: the latest window the schedule has had time to export)
-  --group    a log group to report on (repeatable; default: every group with a done-marker)
+  --group    a log group to report on (repeatable; default: every group exported or recorded empty)
   --json     print the report as JSON
+
+A window is exported (a done-marker), empty (the group had no event in it: not exported, not
+missing), or missing.
 
 Exit code: 0 when nothing is missing, 1 when windows are missing, 2 on a usage error, 3 when the
 bucket could not be read (credentials, permissions).`;
@@ -73,7 +76,8 @@ function text(c: Coverage): string[] {
       continue;
     }
     const gaps = g.gaps.map((gap) => (gap.first === gap.last ? gap.first : `${gap.first}..${gap.last}`)).join(', ');
-    lines.push(`${g.logGroupName.padEnd(width)}  ${String(g.exported).padStart(5)} exported  ${String(g.missing).padStart(5)} missing${gaps ? `: ${gaps}` : ''}`);
+    const counts = `${String(g.exported).padStart(5)} exported  ${String(g.empty).padStart(5)} empty  ${String(g.missing).padStart(5)} missing`;
+    lines.push(`${g.logGroupName.padEnd(width)}  ${counts}${gaps ? `: ${gaps}` : ''}`);
   }
   if (c.groups.some((g) => g.neverExported)) return lines;
   const missing = c.groups.filter((g) => g.missing > 0);

@@ -29,6 +29,8 @@ export interface ExporterConfig {
   readonly excludePrefixes: string[];
   readonly excludeNames: string[];
   readonly settleSeconds: number;
+  /** Export windows without events too (otherwise a group's window is skipped when DescribeLogStreams says it holds no event). */
+  readonly exportEmptyWindows: boolean;
   /** How far back from the latest settled window a scheduled run catches up (that window included). */
   readonly maxCatchUpSeconds: number;
   /** Attempts per (log group, window) before it is reported as failed. */
@@ -224,7 +226,7 @@ export function parseConfig(raw: unknown): ExporterConfig {
   const c = raw as ExporterConfig;
   const numbers: (keyof ExporterConfig)[] = ['settleSeconds', 'maxCatchUpSeconds', 'maxAttempts', 'pollSeconds', 'minWaitSeconds',
     'maxWaitSeconds', 'maxTurns', 'executionTimeoutSeconds', 'lambdaTimeoutSeconds', 'scheduleIntervalSeconds', 'leaseSeconds'];
-  const complete = isObject(c) && typeof c.exporterId === 'string' && typeof c.bucket === 'string' && c.bucket !== ''
+  const complete = isObject(c) && typeof c.exporterId === 'string' && typeof c.bucket === 'string' && c.bucket !== '' && typeof c.exportEmptyWindows === 'boolean'
     && typeof c.keyPrefix === 'string' && ['P1D', 'PT1H'].includes(c.period) && Array.isArray(c.sources)
     && Array.isArray(c.excludePrefixes) && Array.isArray(c.excludeNames) && numbers.every((k) => typeof c[k] === 'number');
   if (!complete) throw new Error(`the exporter's configuration is incomplete: ${JSON.stringify(raw)}`);

@@ -1,14 +1,17 @@
 /**
  * Which (log group, window) comes next. A run goes through the selected log groups a page (at
- * most 50 groups) at a time, and through each page window by window; the position lives in
- * the run state's cursor, so the state stays a few KB whatever the number of groups, and each
- * group costs O(1) calls: groups are listed once per run, done-markers once per page and window.
+ * most 250 groups) at a time, and through each page window by window; the position lives in
+ * the run state's cursor, so the state stays within tens of KB whatever the number of groups,
+ * and each group costs O(1) calls: groups are listed once per run, done-markers once per page
+ * and window, and each group that may be idle is checked for events once per run, before
+ * anything on its page is exported (see `activity.ts`).
  */
 import { CloudWatchLogsClient, DescribeLogGroupsCommand, DescribeLogGroupsCommandOutput } from '@aws-sdk/client-cloudwatch-logs';
+import { ActivityChecks, idleIn, needsCheck } from './activity';
 import { ExporterConfig, Source } from './config';
 import { Marker, markerName, markerNames } from './layout';
 import { CursorState, Group, Marks, RunState } from './run-state';
-import { StateStore } from './state-store';
+import { Listed, StateStore } from './state-store';
 import { log } from './telemetry';
 import { Window } from './windows';
 
@@ -40,15 +43,25 @@ function isRefusedToken(e: unknown): boolean {
   return ['InvalidParameterException', 'ValidationException'].includes((e as { name?: string })?.name ?? '');
 }
 
-type Listed = Pick<DescribeLogGroupsCommandOutput, 'logGroups' | 'nextToken'>;
+type Described = Pick<DescribeLogGroupsCommandOutput, 'logGroups' | 'nextToken'>;
+
+/** Groups on a page at most: a page costs a few S3 requests (a listing, the lease, an empty record) whatever its size. */
+export const PAGE_GROUPS = 250;
+/**
+ * A page takes no more DescribeLogGroups calls once its names hold this many characters: the run
+ * state carries the page, and names are up to 512 characters long.
+ */
+const PAGE_NAME_CHARS = 12_000;
+/** Groups one DescribeLogGroups call returns at most. */
+const DESCRIBE_LIMIT = 50;
 
 /** DescribeLogGroups a page at a time, for one source of groups. */
 export class GroupListing {
   constructor(private readonly logs: CloudWatchLogsClient, private readonly config: ExporterConfig) {}
 
-  /** Loads the cursor's next page of the source and moves the cursor to its start. */
+  /** Loads the cursor's next page of the source (up to five DescribeLogGroups calls) and moves the cursor to its start. */
   async load(c: CursorState, source: Source): Promise<void> {
-    let res: Listed;
+    let res: Described;
     try {
       res = await this.describe(source, c.token);
     } catch (e) {
@@ -60,17 +73,31 @@ export class GroupListing {
     // Groups created or deleted during the run may shift pages: none listed before is listed again.
     const after = c.token === undefined ? undefined : c.listedUpTo;
     const groups = (res.logGroups ?? []).filter((g) => g.logGroupName !== undefined && (after === undefined || g.logGroupName > after));
+    let token = source.exact ? undefined : res.nextToken;
+    const chars = () => groups.reduce((n, g) => n + g.logGroupName!.length, 0);
+    while (token && groups.length < PAGE_GROUPS && chars() < PAGE_NAME_CHARS) {
+      const more = await this.describe(source, token, Math.min(DESCRIBE_LIMIT, PAGE_GROUPS - groups.length));
+      groups.push(...(more.logGroups ?? []).filter((g) => g.logGroupName !== undefined));
+      token = more.nextToken;
+    }
     const { excludePrefixes, excludeNames } = this.config;
     c.page = groups
       .filter((g) => !source.exact || g.logGroupName === source.prefix)
       .filter((g) => !excludeNames.includes(g.logGroupName!) && !excludePrefixes.some((p) => g.logGroupName!.startsWith(p)))
-      .map((g) => ({ name: g.logGroupName!, created: g.creationTime ?? 0, ...(g.retentionInDays ? { retentionDays: g.retentionInDays } : {}) }))
+      .map((g) => ({
+        name: g.logGroupName!,
+        created: g.creationTime ?? 0,
+        ...(g.retentionInDays ? { retentionDays: g.retentionInDays } : {}),
+        ...(g.storedBytes !== undefined ? { bytes: g.storedBytes } : {}),
+      }))
       .sort((a, b) => (markerName(a.name) < markerName(b.name) ? -1 : 1));
     // Names come sorted, so an exact name is on the first page of its prefix.
-    c.token = source.exact ? undefined : res.nextToken;
+    c.token = token;
     c.listedUpTo = groups[groups.length - 1]?.logGroupName ?? c.listedUpTo;
     c.window = 0;
     c.group = 0;
+    c.surveyed = undefined;
+    c.toCheck = undefined;
   }
 
   /** Whether a log group exists (one call). */
@@ -79,12 +106,12 @@ export class GroupListing {
     return res.logGroups?.[0]?.logGroupName === name;
   }
 
-  private describe(source: Source, nextToken?: string): Promise<DescribeLogGroupsCommandOutput> {
-    return this.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: source.prefix, nextToken }));
+  private describe(source: Source, nextToken?: string, limit = DESCRIBE_LIMIT): Promise<DescribeLogGroupsCommandOutput> {
+    return this.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: source.prefix, nextToken, limit }));
   }
 
   /** The first page of the source's groups named after `name` (groups come sorted by name). */
-  private async after(source: Source, name: string): Promise<Listed> {
+  private async after(source: Source, name: string): Promise<Described> {
     let token: string | undefined;
     while (true) {
       const res = await this.describe(source, token);
@@ -97,6 +124,7 @@ export class GroupListing {
 
 export interface CursorDeps {
   readonly listing: GroupListing;
+  readonly activity: ActivityChecks;
   /** Told of a log group named exactly (a backfill's `logGroupNames`, a selection by names) that the listing did not return. */
   readonly missing: (state: RunState, name: string) => void;
   readonly store: StateStore;
@@ -106,6 +134,9 @@ export interface CursorDeps {
   readonly before: (w: Window) => Window;
   readonly now: () => number;
 }
+
+/** The turn must hand back before going on (checking a page's groups for events takes more than one invocation). */
+export const LATER = 'later';
 
 /**
  * The selection's sources without repeats: an exact name given twice, or a prefix inside
@@ -119,15 +150,28 @@ export function distinctSources(sources: Source[]): Source[] {
   return [...exact, ...outer.map((prefix) => ({ prefix }))].sort((a, b) => (a.prefix < b.prefix ? -1 : 1));
 }
 
+const of = (listed: Listed, g: Group): Marker[] => markerNames(g.name).flatMap((n) => listed.markers.get(n) ?? []);
+const isDone = (listed: Listed, g: Group): boolean => of(listed, g).length > 0 || listed.empty.has(g.name);
+
+/** What a page's listings say for a window: its marks, the listing itself, and the stored bytes of the exports of the window before. */
+interface PageMarks {
+  readonly marks: Marks;
+  readonly listed: Listed;
+  readonly bytesBefore: Array<number | undefined>;
+}
+
 export class Cursor {
   private readonly sourcesOfConfig: Source[];
 
-  constructor(config: ExporterConfig, private readonly deps: CursorDeps) {
+  constructor(private readonly config: ExporterConfig, private readonly deps: CursorDeps) {
     this.sourcesOfConfig = distinctSources(config.sources);
   }
 
-  /** The next (group, window) of the run that is not done and has something to export, at the cursor. */
-  async next(state: RunState): Promise<Item | undefined> {
+  /**
+   * The next (group, window) of the run that is not done and has something to export, at the
+   * cursor; `LATER` when the invocation nears `deadline` while checking groups for events.
+   */
+  async next(state: RunState, deadline: number): Promise<Item | undefined | typeof LATER> {
     if (state.windows.length === 0) return undefined;
     const sources = this.sources(state);
     const c = state.cursor;
@@ -138,6 +182,11 @@ export class Cursor {
         await this.deps.listing.load(c, source);
         if (source.exact && c.page!.length === 0) this.deps.missing(state, source.prefix!);
         state.marks = undefined;
+        state.empty = undefined;
+        continue;
+      }
+      if (!c.surveyed) {
+        if (!(await this.survey(state, deadline))) return LATER;
         continue;
       }
       if (c.window >= state.windows.length) {
@@ -149,14 +198,15 @@ export class Cursor {
         }
         continue;
       }
+      const window = this.deps.window(state.windows[c.window]);
       if (c.group >= c.page.length) {
+        await this.recordEmpty(state, window);
         c.window += 1;
         c.group = 0;
         state.marks = undefined;
         continue;
       }
-      const window = this.deps.window(state.windows[c.window]);
-      if (!state.marks) state.marks = await this.marks(state, c.page, window);
+      if (!state.marks) state.marks = (await this.marks(state, c.page, window)).marks;
       if (state.marks.done.includes(c.group)) {
         c.group += 1;
         continue;
@@ -165,6 +215,12 @@ export class Cursor {
       const range = exportRange(group, window, this.deps.now(), state.notBefore);
       if (!range) {
         state.stats.skipped += 1;
+        c.group += 1;
+        continue;
+      }
+      if (!this.config.exportEmptyWindows && idleIn(group, window)) {
+        state.stats.empty = (state.stats.empty ?? 0) + 1;
+        state.empty = [...(state.empty ?? []), c.group];
         c.group += 1;
         continue;
       }
@@ -182,20 +238,69 @@ export class Cursor {
   }
 
   /**
-   * Which groups of the page are done for the window, and how long each one's export of the
-   * window before took: one listing per page and window for the window before, and one for the
-   * window itself unless it is known to have no markers.
+   * Checks the page's groups for events, once per run, before anything on the page is exported
+   * or skipped: the groups that are not done in every window of the run and have not taken in
+   * data since their last export. Returns false when the invocation must hand back first.
    */
-  private async marks(state: RunState, page: Group[], window: Window): Promise<Marks> {
-    const { store } = this.deps;
+  private async survey(state: RunState, deadline: number): Promise<boolean> {
+    const c = state.cursor;
+    const page = c.page!;
+    if (this.config.exportEmptyWindows) {
+      c.surveyed = true;
+      return true;
+    }
+    if (!c.toCheck) {
+      const first = await this.marks(state, page, this.deps.window(state.windows[0]));
+      // (A run carried over from a release without checks may be further into the page.)
+      if (c.window === 0) state.marks = first.marks;
+      const done = [first.listed];
+      for (const start of state.windows.slice(1)) done.push(await this.doneIn(state, page, this.deps.window(start)));
+      const now = this.deps.now();
+      const open = (g: Group) => state.windows.some((start, i) =>
+        !isDone(done[i], g) && exportRange(g, this.deps.window(start), now, state.notBefore));
+      c.toCheck = page.flatMap((g, i) => (open(g) && needsCheck(g, first.bytesBefore[i]) ? [i] : []));
+    }
+    while (c.toCheck.length > 0) {
+      const i = c.toCheck[0];
+      const found = await this.deps.activity.check(page[i].name, deadline);
+      if (!found) return false;
+      page[i] = { ...page[i], lastEvent: found.lastEvent, checkedAt: found.checkedAt };
+      c.toCheck.shift();
+    }
+    c.toCheck = undefined;
+    c.surveyed = true;
+    return true;
+  }
+
+  /** Records the page's groups found without events in the window, if any. */
+  private async recordEmpty(state: RunState, window: Window): Promise<void> {
+    const page = state.cursor.page!;
+    if (state.empty?.length) await this.deps.store.writeEmpty(page, window, state.empty.map((i) => page[i]), state.run);
+    state.empty = undefined;
+  }
+
+  /** The page's markers and empty records for a window, unless the window is known to have none. */
+  private async doneIn(state: RunState, page: Group[], window: Window): Promise<Listed> {
     const skipDone = state.reexport || (await this.cleanWindows(state)).includes(window.start);
-    const done = skipDone ? new Map<string, Marker[]>() : await store.markers(page, window);
-    const before = await store.markers(page, this.deps.before(window));
-    const of = (listed: Map<string, Marker[]>, g: Group) => markerNames(g.name).flatMap((n) => listed.get(n) ?? []);
-    const lastDuration = (g: Group) => [...of(before, g)].reverse().find((m) => m.durationMs !== undefined)?.durationMs ?? 0;
+    return skipDone ? { markers: new Map(), empty: new Set() } : this.deps.store.markers(page, window);
+  }
+
+  /**
+   * Which groups of the page are done for the window, how long each one's export of the window
+   * before took, and the stored bytes that export recorded: one listing per page and window for
+   * the window before, and one for the window itself unless it is known to have no markers.
+   */
+  private async marks(state: RunState, page: Group[], window: Window): Promise<PageMarks> {
+    const listed = await this.doneIn(state, page, window);
+    const before = await this.deps.store.markers(page, this.deps.before(window));
+    const latest = (g: Group) => [...of(before, g)].reverse();
     return {
-      done: page.flatMap((g, i) => (of(done, g).length > 0 ? [i] : [])),
-      expectedMs: page.map(lastDuration),
+      marks: {
+        done: page.flatMap((g, i) => (isDone(listed, g) ? [i] : [])),
+        expectedMs: page.map((g) => latest(g).find((m) => m.durationMs !== undefined)?.durationMs ?? 0),
+      },
+      listed,
+      bytesBefore: page.map((g) => latest(g).find((m) => m.storedBytes !== undefined)?.storedBytes),
     };
   }
 

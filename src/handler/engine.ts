@@ -13,13 +13,14 @@
 import { createHash } from 'crypto';
 import { CloudWatchLogsClient, ExportTask } from '@aws-sdk/client-cloudwatch-logs';
 import { S3Client } from '@aws-sdk/client-s3';
+import { ActivityChecks, idleIn } from './activity';
 import { ExporterConfig, InvalidInputError, parseRunInput, scheduledWindows } from './config';
-import { Cursor, GroupListing, Item, exportRange } from './cursor';
+import { Cursor, GroupListing, Item, LATER, exportRange } from './cursor';
 import { ExportTasks } from './export-tasks';
 import { exportPrefix, inStateFolder, markerNames } from './layout';
 import { HAND_BACK_MS, backoffSeconds, firstLookMs, nextLookMs, waitSeconds } from './poll-timing';
 import { ErrorName, MetricName, Status } from './protocol';
-import { Active, RunState, Snapshot } from './run-state';
+import { Active, Group, RunState, Snapshot, pageKey } from './run-state';
 import { LeaseOutcome, StateStore } from './state-store';
 import { count, flushMetrics, forExporter, log, percent, seconds } from './telemetry';
 import { Window, lastWindowEndedBy, windowAt, windowId, windowsBetween } from './windows';
@@ -118,6 +119,7 @@ export class Engine {
     this.tasks = new ExportTasks(clients.logs, clients.s3, config);
     this.listing = new GroupListing(clients.logs, config);
     this.cursor = new Cursor(config, {
+      activity: new ActivityChecks(clients.logs, clients.clock),
       missing: (state, name) => this.notSelected(state, name),
       listing: this.listing,
       store: this.store,
@@ -240,7 +242,7 @@ export class Engine {
       cursor: { source: 0, window: 0, group: 0 },
       attempt: 0,
       waited: 0,
-      stats: { exported: 0, skipped: 0, retried: 0, adopted: 0 },
+      stats: { exported: 0, skipped: 0, empty: 0, retried: 0, adopted: 0 },
       failures: [],
       failureCount: 0,
       ...(notBefore !== undefined ? { notBefore } : {}),
@@ -258,6 +260,8 @@ export class Engine {
     if (redriven) state.fenceUntil = Math.max(state.fenceUntil ?? 0, this.clock.now() + this.config.lambdaTimeoutSeconds * 1000);
     state.careful = true;
     state.checkActive = true;
+    // Read the lease again: what it records of this run tells how far the earlier attempts went.
+    state.lease = undefined;
     this.forgetListings(state);
     log('WARN', 'turn replayed with an earlier state; confirming each export before starting it',
       { run: state.run, retryCount: event.retryCount, redriveCount: event.redriveCount });
@@ -283,7 +287,7 @@ export class Engine {
     const c = state.cursor;
     if (!c.page) return undefined;
     const { run, startedAt, reexport, windows } = state;
-    return { run, startedAt, reexport, windows, page: c.page, window: c.window, group: c.group };
+    return { run, startedAt, reexport, windows, page: c.page, ...(c.surveyed ? { surveyed: true } : {}), window: c.window, group: c.group };
   }
 
   // ---------------------------------------------------------------- lease
@@ -310,6 +314,8 @@ export class Engine {
       }
       // A dead holder of an earlier release left no position: confirm this run's own exports, all of them.
       if (state.blind) state.careful = true;
+      const lastGroup = outcome.own?.page.reduce<string | undefined>((max, g) => (max === undefined || g.name > max ? g.name : max), undefined);
+      if (state.careful && lastGroup !== undefined) state.carefulPast = lastGroup;
     }
     return undefined;
   }
@@ -332,7 +338,8 @@ export class Engine {
         await this.walkStep(state);
         continue;
       }
-      const item = await this.cursor.next(state);
+      const item = await this.cursor.next(state, scope.deadline);
+      if (item === LATER) return this.wait(state, 1);
       if (!item) return this.finish(state);
       if (this.clock.now() >= scope.deadline) return this.wait(state, this.config.minWaitSeconds);
       if (inStateFolder(item.group.name)) {
@@ -340,8 +347,8 @@ export class Engine {
           `its exports would land in the exporter's state folder (${this.config.keyPrefix}/_state/); exclude it from the selection`);
         continue;
       }
-      // The lease records each new page before anything on it is exported.
-      if (state.lease?.page !== state.cursor.page?.[0]?.name) {
+      // The lease records each new page, with what its groups' checks found, before anything on it is exported.
+      if (state.lease?.page !== pageKey(this.snapshot(state))) {
         const r = await this.holdLease(state, scope, true);
         if (r) return r;
         continue;
@@ -389,8 +396,9 @@ export class Engine {
     const range = exportRange(group, window, this.clock.now());
     if (!range) return next();
     const found = await this.inspect(state, { group, window, range }, walk);
-    // The dead run passed over groups it could not export (deleted since, in the state folder) without touching them.
-    const passable = async () => inStateFolder(group.name) || !(await this.listing.exists(group.name));
+    // The dead run passed over groups without events in the window (its position records what it
+    // checked), and groups it could not export (in the state folder, deleted since), without touching them.
+    const passable = async () => idleIn(group, window) || inStateFolder(group.name) || !(await this.listing.exists(group.name));
     if (found === 'untouched' && !(await passable())) return done(`${group.name} @ ${windowId(window)} was never touched`);
     next();
   }
@@ -403,7 +411,7 @@ export class Engine {
   private async inspect(state: RunState, item: Item, by: { run: string; startedAt: number; reexport: boolean }): Promise<Found> {
     const { group, window } = item;
     const listed = await this.store.markers([group], window);
-    const marked = markerNames(group.name).flatMap((n) => listed.get(n) ?? []);
+    const marked = markerNames(group.name).flatMap((n) => listed.markers.get(n) ?? []);
     if (!by.reexport && marked.length > 0) return 'settled';
     const destination = exportPrefix(this.config.keyPrefix, group.name, window, this.config.period, this.config.timeZone);
     const at = await this.tasks.atDestination(destination, by.startedAt);
@@ -435,9 +443,10 @@ export class Engine {
     const { group, window, range, expectedMs } = item;
     const destinationPrefix = exportPrefix(this.config.keyPrefix, group.name, window, this.config.period, this.config.timeZone);
     try {
-      const taskId = await this.tasks.create({ group: group.name, window, ...range, destinationPrefix, run: state.run });
-      if (endsCareful && !state.blind) {
+      const taskId = await this.tasks.create({ group: group.name, window, ...range, destinationPrefix, run: state.run, bytes: group.bytes });
+      if (endsCareful && !state.blind && this.pastCarefulBound(state)) {
         state.careful = false;
+        state.carefulPast = undefined;
         log('INFO', 'past what earlier attempts of this run did; exporting as usual', { logGroupName: group.name, window: windowId(window) });
       }
       state.active = { taskId, group: group.name, window: window.start, since: this.clock.now(), expectedMs };
@@ -466,6 +475,12 @@ export class Engine {
           throw e;
       }
     }
+  }
+
+  /** Whether the cursor's page comes after every group of the page an earlier attempt last recorded in the lease. */
+  private pastCarefulBound(state: RunState): boolean {
+    const page: Group[] = state.cursor.page ?? [];
+    return state.carefulPast === undefined || page.every((g) => g.name > state.carefulPast!);
   }
 
   /** Another export is active: follow it when it is one of this exporter's, otherwise wait for it. */
@@ -537,7 +552,8 @@ export class Engine {
   private async recordCompleted(state: RunState, task: ExportTask, group: string, window: Window, taskId: string, elapsedMs = 0): Promise<number> {
     const info = task.executionInfo;
     const took = info?.completionTime && info.creationTime ? info.completionTime - info.creationTime : elapsedMs;
-    await this.store.writeMarker(group, window, taskId, took, {
+    // The group's stored bytes when the task was created, from its name: whoever writes the marker writes the same key.
+    await this.store.writeMarker(group, window, taskId, took, this.tasks.origin(task)?.storedBytes, {
       from: task.from,
       to: task.to,
       destination: `s3://${task.destination}/${task.destinationPrefix}/${taskId}/`,
@@ -610,7 +626,7 @@ export class Engine {
     }
     await this.store.releaseLease(state);
     const s = state.stats;
-    const summary = `exported ${s.exported}, skipped ${s.skipped}, retried ${s.retried}, adopted ${s.adopted}, failed ${state.failureCount}`;
+    const summary = `exported ${s.exported}, without events ${s.empty ?? 0}, skipped ${s.skipped}, retried ${s.retried}, adopted ${s.adopted}, failed ${state.failureCount}`;
     log(state.failureCount ? 'ERROR' : 'INFO', 'run ended', { run: state.run, summary, failures: state.failures });
     if (state.failureCount === 0) {
       return { status: Status.SUCCEEDED, waitSeconds: 0, state, summary };

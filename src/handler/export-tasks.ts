@@ -40,6 +40,8 @@ export interface NewTask {
   readonly destinationPrefix: string;
   /** The run creating it: its id is in the task's name. */
   readonly run: string;
+  /** The group's stored bytes as the run listed them, in the task's name too (its done-marker records them). */
+  readonly bytes?: number;
 }
 
 export class ExportTasks {
@@ -53,7 +55,7 @@ export class ExportTasks {
   /** Starts an export; returns its task id. CloudWatch Logs' errors (LimitExceededException, ...) are thrown. */
   async create(t: NewTask): Promise<string> {
     const res = await this.logs.send(new CreateExportTaskCommand({
-      taskName: taskName(this.taskPrefix, this.config.period, t.window, t.run),
+      taskName: taskName(this.taskPrefix, this.config.period, t.window, t.run, t.bytes),
       logGroupName: t.group,
       from: t.from,
       to: t.to,

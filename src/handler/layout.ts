@@ -2,7 +2,9 @@
  * Where things live in the bucket, and how names are made and read back. Pure: no I/O.
  *
  * - exports:  `<keyPrefix>/<group name without leading '/'>/<yyyy>/<mm>/<dd>[/<hh>]/<taskId>/<stream>/000000.gz`
- * - done-markers: `<keyPrefix>/_state/done/<period>/<window id>/<marker name>!<export ms>!<task id>`
+ * - done-markers: `<keyPrefix>/_state/done/<period>/<window id>/<marker name>!<export ms>!<task id>!<stored bytes>`
+ * - empty records: `<keyPrefix>/_state/done/<period>/<window id>/<marker name of a page's first group>!empty!<run>`,
+ *   listing the groups of a page that had no event in the window (not exported)
  * - lease, checkpoint and owner under `<keyPrefix>/_state/`.
  *
  * CloudWatch Logs writes only below a task's destination prefix, and always at least one level
@@ -80,11 +82,14 @@ const SEPARATOR = '!';
 
 /**
  * A done-marker's key. It carries the export's duration, so that the listing that tells which
- * groups are done also tells how long each group's next export will probably take, and the
- * export task's id, so that writing the marker of one task again is the same write.
+ * groups are done also tells how long each group's next export will probably take; the export
+ * task's id, so that writing the marker of one task again is the same write; and the group's
+ * stored bytes when the export started, so that the next run knows, from the listing alone,
+ * whether the group has taken in data since.
  */
-export function markerKey(prefix: string, group: string, durationMs: number, taskId: string): string {
-  return `${prefix}${markerName(group)}${SEPARATOR}${Math.max(0, Math.round(durationMs))}${SEPARATOR}${taskId}`;
+export function markerKey(prefix: string, group: string, durationMs: number, taskId: string, storedBytes?: number): string {
+  const bytes = storedBytes === undefined ? '' : `${SEPARATOR}${Math.max(0, Math.round(storedBytes))}`;
+  return `${prefix}${markerName(group)}${SEPARATOR}${Math.max(0, Math.round(durationMs))}${SEPARATOR}${taskId}${bytes}`;
 }
 
 export interface Marker {
@@ -92,10 +97,11 @@ export interface Marker {
   readonly name: string;
   readonly durationMs?: number;
   readonly taskId?: string;
+  readonly storedBytes?: number;
 }
 
-/** Name, then optionally `!<ms>`, then optionally `!<task id>` (markers of earlier releases lack the last two). */
-const MARKER = /^([A-Za-z0-9._%-]+(?:~[0-9a-f]{16})?)(?:!(\d{1,13})(?:!([A-Za-z0-9-]{1,128}))?)?$/;
+/** Name, then optionally `!<ms>`, `!<task id>` and `!<stored bytes>` (markers of earlier releases lack the last ones). */
+const MARKER = /^([A-Za-z0-9._%-]+(?:~[0-9a-f]{16})?)(?:!(\d{1,13})(?:!([A-Za-z0-9-]{1,128})(?:!(\d{1,16}))?)?)?$/;
 
 /** The done-marker of a key below `prefix`, or undefined for any other key. */
 export function parseMarker(prefix: string, key: string): Marker | undefined {
@@ -103,7 +109,38 @@ export function parseMarker(prefix: string, key: string): Marker | undefined {
   const m = MARKER.exec(key.slice(prefix.length));
   // What CloudWatch Logs writes when an export is aimed at the marker folder itself (markers name their duration since).
   if (!m || (m[1] === 'aws-logs-write-test' && m[2] === undefined)) return undefined;
-  return { name: m[1], ...(m[2] !== undefined ? { durationMs: Number(m[2]) } : {}), ...(m[3] !== undefined ? { taskId: m[3] } : {}) };
+  return {
+    name: m[1],
+    ...(m[2] !== undefined ? { durationMs: Number(m[2]) } : {}),
+    ...(m[3] !== undefined ? { taskId: m[3] } : {}),
+    ...(m[4] !== undefined ? { storedBytes: Number(m[4]) } : {}),
+  };
+}
+
+const EMPTY = `${SEPARATOR}empty${SEPARATOR}`;
+const EMPTY_RECORD = /^([A-Za-z0-9._%-]+(?:~[0-9a-f]{16})?)!empty!([A-Za-z0-9]{1,64})$/;
+
+/**
+ * The key of a run's record of the groups of one page that had no event in a window (named by
+ * the page's first group). Its body is an {@link EmptyRecord}.
+ */
+export function emptyRecordKey(prefix: string, firstGroup: string, run: string): string {
+  return `${prefix}${markerName(firstGroup)}${EMPTY}${run}`;
+}
+
+/** Whether a key below `prefix` is an empty record. */
+export function isEmptyRecord(prefix: string, key: string): boolean {
+  return key.startsWith(prefix) && EMPTY_RECORD.test(key.slice(prefix.length));
+}
+
+/** What an empty record holds. */
+export interface EmptyRecord {
+  /** The groups without events in the window. */
+  readonly logGroupNames: string[];
+  readonly window: { readonly start: string; readonly end: string };
+  readonly run: string;
+  /** Per group, its newest event DescribeLogStreams knew of (ISO 8601, null: none), and when it was asked. */
+  readonly lastEvents: Record<string, { readonly lastEvent: string | null; readonly checkedAt: string }>;
 }
 
 export function leaseKey(keyPrefix: string): string {
@@ -140,9 +177,13 @@ export function taskPrefixOf(exporterId: string): string {
   return `cwl2s3-${sha256(exporterId).slice(0, 12)}`;
 }
 
-/** Export task name: `<task prefix>-<period>-<window id>-<run>`; window and run are read back from it. */
-export function taskName(taskPrefix: string, period: Period, w: Window, run: string): string {
-  return `${taskPrefix}-${period}-${windowId(w)}-${run}`;
+/**
+ * Export task name: `<task prefix>-<period>-<window id>-<run>[-<stored bytes>]`; window, run and
+ * the group's stored bytes when the task was created are read back from it.
+ */
+export function taskName(taskPrefix: string, period: Period, w: Window, run: string, storedBytes?: number): string {
+  const bytes = storedBytes === undefined ? '' : `-${Math.max(0, Math.round(storedBytes))}`;
+  return `${taskPrefix}-${period}-${windowId(w)}-${run}${bytes}`;
 }
 
 export interface TaskOrigin {
@@ -150,13 +191,19 @@ export interface TaskOrigin {
   readonly window: number;
   /** The run that created it (absent for tasks of earlier releases). */
   readonly run?: string;
+  /** The group's stored bytes when it was created (absent for tasks of earlier releases). */
+  readonly storedBytes?: number;
 }
 
 /** What one of this exporter's task names says, or undefined for anyone else's task. */
 export function parseTaskName(taskPrefix: string, period: Period, name: string | undefined): TaskOrigin | undefined {
   const head = `${taskPrefix}-${period}-`;
   if (!name?.startsWith(head)) return undefined;
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z(?:-([A-Za-z0-9]+))?$/.exec(name.slice(head.length));
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z(?:-([A-Za-z0-9]+)(?:-(\d{1,16}))?)?$/.exec(name.slice(head.length));
   if (!m) return undefined;
-  return { window: Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]), ...(m[7] ? { run: m[7] } : {}) };
+  return {
+    window: Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]),
+    ...(m[7] ? { run: m[7] } : {}),
+    ...(m[8] ? { storedBytes: Number(m[8]) } : {}),
+  };
 }

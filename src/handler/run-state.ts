@@ -1,6 +1,6 @@
 /**
  * The state a run carries from turn to turn (through the state machine), and its small types.
- * Pure: types only.
+ * Pure: no I/O.
  *
  * Nothing in it is trusted as the truth about what was exported: a turn can be replayed with an
  * older copy (a retry, a redrive), so what is done is read from the done-markers and the
@@ -12,6 +12,11 @@ export interface Group {
   readonly name: string;
   readonly created: number;
   readonly retentionDays?: number;
+  /** DescribeLogGroups' storedBytes when the page was listed. */
+  readonly bytes?: number;
+  /** The newest event DescribeLogStreams knew of (ms; null: none), and when it was asked (ms): asked once a run at most. */
+  readonly lastEvent?: number | null;
+  readonly checkedAt?: number;
 }
 
 /** Where a run is: the current page of log groups and a position in it. */
@@ -22,8 +27,15 @@ export interface CursorState {
   token?: string;
   /** The last name DescribeLogGroups returned on the current page: listing resumes after it when the token has expired. */
   listedUpTo?: string;
-  /** The current page (at most 50 groups), sorted by marker name; absent until listed. */
+  /** The current page (at most 250 groups), sorted by marker name; absent until listed. */
   page?: Group[];
+  /**
+   * Set once the page's groups that need it have been checked for events (see `activity.ts`):
+   * nothing on a page is exported or skipped as idle before.
+   */
+  surveyed?: boolean;
+  /** Page indexes still to check. */
+  toCheck?: number[];
   /** Index of the current window in the run's windows, and of the current group in the page. */
   window: number;
   group: number;
@@ -40,8 +52,15 @@ export interface Snapshot {
   readonly reexport: boolean;
   readonly windows: number[];
   readonly page: Group[];
+  /** Whether the page's checks were complete: the run exports nothing on a page before it records that. */
+  readonly surveyed?: boolean;
   readonly window: number;
   readonly group: number;
+}
+
+/** What the lease says of a position's page: its first group, and whether its checks were complete. */
+export function pageKey(snapshot: Snapshot | undefined): string | undefined {
+  return snapshot && `${snapshot.page[0]?.name ?? ''}${snapshot.surveyed ? '' : '?'}`;
 }
 
 /** The export task in flight. */
@@ -57,7 +76,7 @@ export interface Active {
 
 /** What the done-markers say about the current page and window. */
 export interface Marks {
-  /** Page indexes already exported for the window. */
+  /** Page indexes already exported for the window, or recorded as without events in it. */
   readonly done: number[];
   /** Per page index, how long the export of the window before took (ms; 0 when unknown). */
   readonly expectedMs: number[];
@@ -72,6 +91,8 @@ export interface Failure {
 export interface Stats {
   exported: number;
   skipped: number;
+  /** (group, window) pairs without events, not exported (absent in runs of earlier releases). */
+  empty?: number;
   retried: number;
   adopted: number;
 }
@@ -81,7 +102,7 @@ export interface LeaseHeld {
   readonly etag: string;
   /** When it was written (ms). */
   readonly at: number;
-  /** The page it recorded (the first group's name), to record the next one. */
+  /** The page it recorded ({@link pageKey}), to record the next one. */
   readonly page?: string;
 }
 
@@ -116,6 +137,15 @@ export interface RunState {
    */
   clean?: number[];
   active?: Active;
+  /** Page indexes of groups without events in the current window, recorded when the cursor leaves it. */
+  empty?: number[];
+  /**
+   * A careful run stays careful until its cursor is past this log group name: the last group of
+   * the page an earlier attempt of this run last recorded in the lease. That attempt may have
+   * skipped idle groups this one exports (they check for events apart), so the first export of an
+   * untouched group does not prove this attempt is past the exports of that one.
+   */
+  carefulPast?: string;
   /** Failed attempts of the current item. */
   attempt: number;
   /** Turns spent waiting for something this run does not own. */

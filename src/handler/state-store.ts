@@ -4,6 +4,8 @@
  *
  * - Done-markers: one object per exported (log group, window), written after its export task
  *   COMPLETED, never before; listed a page of groups at a time.
+ * - Empty records: one object per run, page of groups and window, naming the page's groups
+ *   that had no event in the window (they were not exported); listed with the markers.
  * - The lease: one run at a time. Conditional writes (ETags) make a run its only holder; it
  *   expires `leaseSeconds` after its last write. It records the holder's run, execution, page
  *   and position, so that a run taking over from a dead holder knows where to look for the
@@ -13,9 +15,12 @@
  */
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ExporterConfig } from './config';
-import { Marker, OwnerRecord, checkpointKey, leaseKey, markerKey, markerNames, markerPrefix, ownerKey, parseMarker } from './layout';
+import {
+  EmptyRecord, Marker, OwnerRecord, checkpointKey, emptyRecordKey, isEmptyRecord, leaseKey, markerKey, markerNames, markerPrefix, ownerKey,
+  parseMarker,
+} from './layout';
 import { ErrorName } from './protocol';
-import { Group, RunState, Snapshot } from './run-state';
+import { Group, RunState, Snapshot, pageKey } from './run-state';
 import { Period, Window } from './windows';
 
 function errorName(e: unknown): string {
@@ -61,7 +66,7 @@ export type LeaseOutcome =
    * holder, or back from another invocation of its own execution; `walk` holds the positions to
    * walk on from, `blind` says a dead holder left none.
    */
-  | { readonly kind: 'taken'; readonly walk: Snapshot[]; readonly blind: boolean; readonly from?: string }
+  | { readonly kind: 'taken'; readonly walk: Snapshot[]; readonly blind: boolean; readonly from?: string; readonly own?: Snapshot }
   /** Another run holds it. */
   | { readonly kind: 'busy'; readonly holder: string };
 
@@ -72,6 +77,14 @@ function distinct(snapshots: Snapshot[]): Snapshot[] {
     const key = JSON.stringify([s.run, s.window, s.group, s.page[0]?.name, s.windows[0]]);
     return !seen.has(key) && seen.add(key) !== undefined;
   });
+}
+
+/** What the listing of a page's markers for a window says. */
+export interface Listed {
+  /** Done-markers by marker name. */
+  readonly markers: Map<string, Marker[]>;
+  /** Names of the groups recorded as without events. */
+  readonly empty: Set<string>;
 }
 
 export interface Checkpoint {
@@ -101,11 +114,12 @@ export class StateStore {
   // ---------------------------------------------------------------- done-markers
 
   /**
-   * The done-markers of the page's groups for a window, by marker name. One ListObjectsV2 call
-   * covers a page: markers sort like the page's marker names.
+   * The done-markers of the page's groups for a window, by marker name, and the names of the
+   * groups that empty records say had no event in it. One ListObjectsV2 call covers a page:
+   * markers and records sort like the page's marker names.
    */
-  async markers(page: Group[], window: Window): Promise<Map<string, Marker[]>> {
-    const found = new Map<string, Marker[]>();
+  async markers(page: Group[], window: Window): Promise<Listed> {
+    const found: Listed = { markers: new Map(), empty: new Set() };
     if (page.length === 0) return found;
     const prefix = markerPrefix(this.config.keyPrefix, this.config.period, window);
     const names = (g: Group) => markerNames(g.name).map((n) => prefix + n);
@@ -121,7 +135,8 @@ export class StateStore {
       const keys = (res.Contents ?? []).map((o) => o.Key!);
       for (const key of keys) {
         const m = parseMarker(prefix, key);
-        if (m) found.set(m.name, [...(found.get(m.name) ?? []), m]);
+        if (m) found.markers.set(m.name, [...(found.markers.get(m.name) ?? []), m]);
+        else if (isEmptyRecord(prefix, key) && key <= `${last}\uffff`) for (const n of (await this.readJson<EmptyRecord>(key))?.body.logGroupNames ?? []) found.empty.add(n);
       }
       if (!res.IsTruncated || keys.length === 0 || keys[keys.length - 1] >= last) break;
       token = res.NextContinuationToken;
@@ -129,17 +144,18 @@ export class StateStore {
     return found;
   }
 
-  /** Whether any group has a done-marker for the window (one request). */
+  /** Whether any group has a done-marker or an empty record for the window (one request). */
   async anyMarker(window: Window): Promise<boolean> {
     const prefix = markerPrefix(this.config.keyPrefix, this.config.period, window);
     const res = await this.s3.send(new ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: prefix, MaxKeys: 1 }));
-    return (res.Contents ?? []).some((o) => parseMarker(prefix, o.Key!) !== undefined) || res.IsTruncated === true;
+    return (res.Contents ?? []).some((o) => parseMarker(prefix, o.Key!) !== undefined || isEmptyRecord(prefix, o.Key!)) || res.IsTruncated === true;
   }
 
-  async writeMarker(group: string, window: Window, taskId: string, durationMs: number, record: Record<string, unknown>): Promise<void> {
+  async writeMarker(group: string, window: Window, taskId: string, durationMs: number, bytes: number | undefined,
+    record: Record<string, unknown>): Promise<void> {
     await this.s3.send(new PutObjectCommand({
       Bucket: this.config.bucket,
-      Key: markerKey(markerPrefix(this.config.keyPrefix, this.config.period, window), group, durationMs, taskId),
+      Key: markerKey(markerPrefix(this.config.keyPrefix, this.config.period, window), group, durationMs, taskId, bytes),
       ContentType: 'application/json',
       Body: JSON.stringify({
         logGroupName: group,
@@ -148,6 +164,21 @@ export class StateStore {
         ...record,
       }),
     }));
+  }
+
+  /** Records the groups of a page that had no event in a window (written again with the same content by a replayed turn). */
+  async writeEmpty(page: Group[], window: Window, groups: Group[], run: string): Promise<void> {
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const record: EmptyRecord = {
+      logGroupNames: groups.map((g) => g.name),
+      window: { start: iso(window.start), end: iso(window.end) },
+      run,
+      lastEvents: Object.fromEntries(groups.map((g) => [g.name, {
+        lastEvent: g.lastEvent ? iso(g.lastEvent) : null,
+        checkedAt: iso(g.checkedAt ?? 0),
+      }])),
+    };
+    await this.putJson(emptyRecordKey(markerPrefix(this.config.keyPrefix, this.config.period, window), page[0].name, run), record, {});
   }
 
   // ---------------------------------------------------------------- lease
@@ -167,7 +198,7 @@ export class StateStore {
       ...(state.blind ? { blind: true } : {}),
     });
     const held = (etag: string) => {
-      state.lease = { etag, at: req.now, page: req.snapshot?.page[0]?.name };
+      state.lease = { etag, at: req.now, page: pageKey(req.snapshot) };
     };
     if (state.lease) {
       if (!req.force && req.now - state.lease.at < this.ttl / 3) return { kind: 'held' };
@@ -217,7 +248,9 @@ export class StateStore {
     if (!ours && !free) return { kind: 'busy', holder: lease.execution };
     // A holder other than this run that did not release the lease may have left an export unmarked: walk on from its position.
     const position = lease.expires !== 0 && lease.run !== state.run && lease.snapshot ? [lease.snapshot] : [];
-    return { kind: 'taken', walk: [...position, ...(lease.inherited ?? [])], blind: lease.blind === true, from: lease.execution };
+    // Written by this run (another attempt of a turn): what it checked, this attempt decides by.
+    const own = lease.run === state.run && lease.snapshot ? { own: lease.snapshot } : {};
+    return { kind: 'taken', walk: [...position, ...(lease.inherited ?? [])], blind: lease.blind === true, from: lease.execution, ...own };
   }
 
   async releaseLease(state: RunState): Promise<void> {

@@ -55,7 +55,7 @@ export function checkKinds(props: CloudWatchLogsS3ExporterProps): void {
     const value = props[name];
     if (value !== undefined && !(value instanceof cls)) fail(`${name} must be a ${cls.name} such as ${example}, got ${describe(value)}`);
   }
-  for (const name of ['scheduleEnabled', 'dashboard', 'tracing'] as const) {
+  for (const name of ['scheduleEnabled', 'dashboard', 'tracing', 'exportEmptyWindows'] as const) {
     if (props[name] !== undefined && typeof props[name] !== 'boolean') fail(`${name} must be true or false, got ${describe(props[name])}`);
   }
   if (props.keyPrefix !== undefined && typeof props.keyPrefix !== 'string') fail(`keyPrefix must be a string, got ${describe(props.keyPrefix)}`);

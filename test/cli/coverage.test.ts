@@ -37,9 +37,9 @@ test('a deliberate gap: named with its group and window, exit 1; the printed bac
   expect(gaps.code).toBe(1);
   expect(gaps.out).toEqual([
     's3://exports-bucket/exported-logs/: daily windows in Etc/UTC, 2026-11-20 to 2026-11-24',
-    '/aws/lambda/orders        4 exported      1 missing: 2026-11-24',
-    '/aws/lambda/payments      3 exported      2 missing: 2026-11-22..2026-11-23',
-    'app-audit                 5 exported      0 missing',
+    '/aws/lambda/orders        4 exported      0 empty      1 missing: 2026-11-24',
+    '/aws/lambda/payments      3 exported      0 empty      2 missing: 2026-11-22..2026-11-23',
+    'app-audit                 5 exported      0 empty      0 missing',
     "3 window(s) missing in 2 log group(s). To export them, start executions of the exporter's state machine with these inputs:",
     '  {"startDate":"2026-11-22","endDate":"2026-11-23","logGroupNames":["/aws/lambda/payments"]}',
     '  {"startDate":"2026-11-24","endDate":"2026-11-24","logGroupNames":["/aws/lambda/orders"]}',
@@ -67,8 +67,8 @@ test('a group named on the command line that was never exported, and a range giv
   await w.loop.run({ startDate: '2026-11-23', endDate: '2026-11-24', logGroupNames: ['app-audit'] });
   const r = await report('coverage', '--bucket', w.synthesized.bucket, '--from', '2026-11-22', '--to', '2026-11-24', '--group', 'app-audit', '--group', '/never/exported');
   expect(r.code).toBe(1);
-  expect(r.out).toContain('/never/exported      0 exported      3 missing: 2026-11-22..2026-11-24');
-  expect(r.out).toContain('app-audit            2 exported      1 missing: 2026-11-22');
+  expect(r.out).toContain('/never/exported      0 exported      0 empty      3 missing: 2026-11-22..2026-11-24');
+  expect(r.out).toContain('app-audit            2 exported      0 empty      1 missing: 2026-11-22');
   expect(r.out).toContain('  {"startDate":"2026-11-22","endDate":"2026-11-22","logGroupNames":["app-audit"]}');
 });
 
@@ -103,7 +103,7 @@ describe('hourly exporters and clock changes', () => {
     const range = ['--from', '2026-11-01T00', '--to', '2026-11-01T03'];
     const before = await report('coverage', '--bucket', w.synthesized.bucket, ...range);
     expect(before.code).toBe(1);
-    expect(before.out).toContain('/a      4 exported      1 missing: 2026-11-01T01:00-05:00');
+    expect(before.out).toContain('/a      4 exported      0 empty      1 missing: 2026-11-01T01:00-05:00');
     for (const input of before.out.filter((l) => l.startsWith('  {')).map((l) => JSON.parse(l))) {
       expect((await w.loop.run(input))[0].status).toBe('SUCCEEDED');
     }

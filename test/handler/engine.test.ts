@@ -1,7 +1,9 @@
 /**
  * Handler turns against aws-sdk-client-mock, asserting the calls it makes.
  */
-import { CloudWatchLogsClient, CreateExportTaskCommand, DescribeExportTasksCommand, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CloudWatchLogsClient, CreateExportTaskCommand, DescribeExportTasksCommand, DescribeLogGroupsCommand, DescribeLogStreamsCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Clock, Engine } from '../../src/handler/engine';
@@ -29,6 +31,8 @@ beforeEach(() => {
   s3.on(PutObjectCommand).resolves({ ETag: '"1"' });
   s3.on(ListObjectsV2Command).resolves({ Contents: [], IsTruncated: false });
   logs.on(DescribeExportTasksCommand).resolves({ exportTasks: [] });
+  // Every group has events up to now.
+  logs.on(DescribeLogStreamsCommand).resolves({ logStreams: [{ logStreamName: 's', lastEventTimestamp: NOW }] });
 });
 
 test('pages through log groups, skips excluded and done ones, names with a leading / keep their date folder', async () => {

@@ -12,6 +12,7 @@ export function testConfig(overrides: Partial<ExporterConfig> = {}): ExporterCon
     excludeNames: [],
     exporterId: '123456789012/us-east-1/Stack/Stack/Exporter',
     settleSeconds: 43_200,
+    exportEmptyWindows: false,
     maxCatchUpSeconds: 14 * 86_400,
     maxAttempts: 3,
     pollSeconds: 30,

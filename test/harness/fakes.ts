@@ -142,6 +142,8 @@ export interface FakeGroup {
   retentionInDays?: number;
   /** Events arrive continuously from the group's creation until this time (default: they still do). */
   eventsUntil?: number;
+  /** Events arrive again, continuously, from this time on (a group that was idle wakes up). */
+  eventsAgainFrom?: number;
   /** Bytes one day of events takes (`storedBytes`; default 1 MB). */
   bytesPerDay?: number;
 }
@@ -164,7 +166,10 @@ export interface LogsOptions {
    * on an eventual-consistency basis, typically within an hour).
    */
   lastEventLagMs?: number;
-  /** DescribeLogStreams calls allowed per second before ThrottlingException (default 5, the account quota). */
+  /**
+   * DescribeLogStreams calls allowed per second (default 5, the account quota): a call sooner
+   * than 1/tps seconds after the one before is throttled.
+   */
   describeLogStreamsTps?: number;
 }
 
@@ -178,14 +183,14 @@ export class FakeLogs {
   private sortedNames?: string[];
   private failedSoFar: Record<string, number> = {};
   private callCount = 0;
-  /** When the DescribeLogStreams calls of the last second were made (its quota). */
-  private streamCalls: number[] = [];
+  /** When the last DescribeLogStreams call went through (its quota). */
+  private lastStreamCall = -Infinity;
   /** Called after CreateExportTask succeeded, before the answer returns (to simulate a crash). */
   afterCreate?: (task: FakeTask) => void;
 
   constructor(private readonly vclock: VirtualClock, private readonly s3: FakeS3, private readonly opts: LogsOptions = {}) {}
 
-  addGroup(name: string, creationTime = 0, retentionInDays?: number, activity: Pick<FakeGroup, 'eventsUntil' | 'bytesPerDay'> = {}): void {
+  addGroup(name: string, creationTime = 0, retentionInDays?: number, activity: Pick<FakeGroup, 'eventsUntil' | 'eventsAgainFrom' | 'bytesPerDay'> = {}): void {
     this.groups.set(name, { name, creationTime, retentionInDays, ...activity });
     this.sortedNames = undefined;
   }
@@ -195,19 +200,23 @@ export class FakeLogs {
     this.sortedNames = undefined;
   }
 
+  /** The spans [first, last] of event timestamps the group holds now (within its retention). */
+  private spans(g: FakeGroup, upTo = this.vclock.now): Array<[number, number]> {
+    const retained = g.retentionInDays ? this.vclock.now - g.retentionInDays * DAY_MS : -Infinity;
+    const spans: Array<[number, number]> = [[g.creationTime, Math.min(g.eventsUntil ?? Infinity, upTo)]];
+    if (g.eventsAgainFrom !== undefined) spans.push([g.eventsAgainFrom, upTo]);
+    return spans.map(([a, b]): [number, number] => [Math.max(a, retained), b]).filter(([a, b]) => a <= b);
+  }
+
   /** Whether the group holds events with timestamps in [from, to]. */
   hasEvents(g: FakeGroup, from: number, to: number): boolean {
-    const retained = g.retentionInDays ? this.vclock.now - g.retentionInDays * DAY_MS : -Infinity;
-    const first = Math.max(g.creationTime, retained);
-    const last = Math.min(g.eventsUntil ?? Infinity, this.vclock.now);
-    return first <= last && from <= last && to >= first;
+    return this.spans(g).some(([first, last]) => from <= last && to >= first);
   }
 
   /** Bytes the group stores now. */
   storedBytes(g: FakeGroup): number {
-    const retained = g.retentionInDays ? this.vclock.now - g.retentionInDays * DAY_MS : -Infinity;
-    const span = Math.min(g.eventsUntil ?? Infinity, this.vclock.now) - Math.max(g.creationTime, retained);
-    return Math.max(0, Math.round(((g.bytesPerDay ?? 1_000_000) * span) / DAY_MS));
+    const span = this.spans(g).reduce((sum, [a, b]) => sum + b - a, 0);
+    return Math.round(((g.bytesPerDay ?? 1_000_000) * span) / DAY_MS);
   }
 
   private add(task: FakeTask): void {
@@ -303,30 +312,49 @@ export class FakeLogs {
   }
 
   /**
-   * DescribeLogStreams as the exporter calls it: streams ordered by last event time, newest first.
-   * Each group with events has two streams; the newest one's `lastEventTimestamp` lags behind the
-   * group's last event by up to `lastEventLagMs`. The account's quota throttles.
+   * DescribeLogStreams ordered by last event time, as the exporter calls it. A group with events
+   * has two streams: one written from its creation until its last event, and one that took a
+   * single event at its creation. `lastEventTimestamp` lags the group's last event by
+   * `lastEventLagMs` (AWS updates it eventually, typically within an hour of ingestion); stream
+   * `storedBytes` is 0 (deprecated). Pages of `limit` streams (default 50) with a `nextToken`;
+   * the account's quota throttles.
    */
   describeLogStreams(input: DescribeLogStreamsCommandInput) {
     this.count('DescribeLogStreams');
     const now = this.vclock.now;
-    this.streamCalls = this.streamCalls.filter((t) => t > now - 1_000);
-    if (this.streamCalls.length >= (this.opts.describeLogStreamsTps ?? 5)) {
+    if (now - this.lastStreamCall < 1_000 / (this.opts.describeLogStreamsTps ?? 5)) {
       this.calls.streamsThrottled = (this.calls.streamsThrottled ?? 0) + 1;
       throw awsError('ThrottlingException', 'Rate exceeded');
     }
-    this.streamCalls.push(now);
+    this.lastStreamCall = now;
+    if (input.orderBy !== 'LastEventTime' || input.logStreamNamePrefix !== undefined) throw new Error('the fake lists streams by LastEventTime only');
     const g = this.groups.get(input.logGroupName!);
     if (!g) throw awsError('ResourceNotFoundException', 'The specified log group does not exist.');
-    if (!this.hasEvents(g, -Infinity, Infinity)) return { logStreams: [] };
-    const last = Math.min(g.eventsUntil ?? Infinity, now - (this.opts.lastEventLagMs ?? 3_600_000));
-    const streams = [
-      { logStreamName: 'stream-a', firstEventTimestamp: g.creationTime, lastEventTimestamp: Math.max(g.creationTime, last), storedBytes: 0 },
-      { logStreamName: 'stream-b', firstEventTimestamp: g.creationTime, lastEventTimestamp: g.creationTime, storedBytes: 0 },
+    // What the stream's last event time says: events up to `lastEventLagMs` ago.
+    const known = this.spans(g, now - (this.opts.lastEventLagMs ?? 3_600_000));
+    const seen = Math.max(g.creationTime, ...known.map(([, b]) => b));
+    const streams = !this.hasEvents(g, -Infinity, Infinity) ? [] : [
+      {
+        logStreamName: 'main',
+        creationTime: g.creationTime,
+        firstEventTimestamp: g.creationTime,
+        lastEventTimestamp: seen,
+        lastIngestionTime: seen,
+        storedBytes: 0,
+      },
+      {
+        logStreamName: 'first',
+        creationTime: g.creationTime,
+        firstEventTimestamp: g.creationTime,
+        lastEventTimestamp: g.creationTime,
+        lastIngestionTime: g.creationTime,
+        storedBytes: 0,
+      },
     ];
-    if (input.orderBy !== 'LastEventTime') throw new Error('the fake orders streams by LastEventTime only');
     const ordered = input.descending ? streams : [...streams].reverse();
-    return { logStreams: ordered.slice(0, input.limit ?? 50) };
+    const start = input.nextToken ? Number(input.nextToken) : 0;
+    const limit = input.limit ?? 50;
+    return { logStreams: ordered.slice(start, start + limit), nextToken: start + limit < ordered.length ? String(start + limit) : undefined };
   }
 
   createExportTask(input: CreateExportTaskCommandInput) {

@@ -7,7 +7,7 @@ import { FakeLogs, FakeS3, LogsOptions, VirtualClock, installFakes } from './fak
 import { Loop, Synthesized, fromTemplate } from './loop';
 import { synth } from './stack';
 import { CloudWatchLogsS3ExporterProps } from '../../src';
-import { exportPrefix } from '../../src/handler/layout';
+import { EmptyRecord, exportPrefix, isEmptyRecord, markerPrefix } from '../../src/handler/layout';
 import { Window, windowsBetween } from '../../src/handler/windows';
 
 export const BUCKET = 'exports-bucket';
@@ -64,11 +64,27 @@ export function completedInto(w: World, bucket: string): Map<string, number> {
   return out;
 }
 
+/** The groups the empty records of a window name (groups without events, not exported). */
+export function recordedEmpty(w: World, win: Window, bucket = w.synthesized.bucket): Set<string> {
+  const { config } = w.synthesized;
+  const prefix = markerPrefix(config.keyPrefix, config.period, win);
+  return new Set(w.s3.keys(bucket, prefix).filter((k) => isEmptyRecord(prefix, k))
+    .flatMap((k) => (JSON.parse(w.s3.objects.get(`${bucket}/${k}`)!.body) as EmptyRecord).logGroupNames));
+}
+
+export interface Expected {
+  /** Groups with no event in the windows: no export, no folder, recorded as empty. */
+  readonly idle?: string[];
+  /** Groups among `groups` whose windows hold no event: exported, but their exports wrote no file. */
+  readonly noFiles?: string[];
+}
+
 /**
  * Asserts that exactly the expected (group, window) pairs were exported into the world's bucket,
  * each once, each into its own folder, each with one done-marker; and nothing else.
  */
-export function expectExactlyOnce(w: World, groups: string[], windows: Window[], bucket = w.synthesized.bucket): void {
+export function expectExactlyOnce(w: World, groups: string[], windows: Window[], bucket = w.synthesized.bucket,
+  { idle = [], noFiles = [] }: Expected = {}): void {
   const { config } = w.synthesized;
   const expected = new Map<string, number>();
   for (const g of groups) {
@@ -78,11 +94,17 @@ export function expectExactlyOnce(w: World, groups: string[], windows: Window[],
   for (const g of groups) {
     for (const win of windows) {
       const prefix = exportPrefix(config.keyPrefix, g, win, config.period, config.timeZone);
-      expect(w.s3.keys(bucket, `${prefix}/`).filter((k) => k.endsWith('.gz'))).toHaveLength(1);
+      expect(w.s3.keys(bucket, `${prefix}/`).filter((k) => k.endsWith('.gz'))).toHaveLength(noFiles.includes(g) ? 0 : 1);
     }
   }
   // One marker per (group, window): a marker names its group before the first '!'.
-  const markers = w.s3.keys(bucket, `${config.keyPrefix}/_state/done/`).map((k) => k.split('!')[0]);
+  const markers = w.s3.keys(bucket, `${config.keyPrefix}/_state/done/`).filter((k) => !k.includes('!empty!')).map((k) => k.split('!')[0]);
   expect(markers).toHaveLength(groups.length * windows.length);
   expect(new Set(markers).size).toBe(markers.length);
+  for (const g of idle) {
+    for (const win of windows) {
+      expect(w.s3.keys(bucket, `${exportPrefix(config.keyPrefix, g, win, config.period, config.timeZone)}/`)).toEqual([]);
+      expect(recordedEmpty(w, win, bucket).has(g)).toBe(true);
+    }
+  }
 }

@@ -1,0 +1,190 @@
+/**
+ * Log groups without events in a window are not exported (issue: fit the day): the synthesized
+ * state machine with the real handler on the fakes, whose DescribeLogStreams lags ingestion by an
+ * hour and throttles past 5 requests a second.
+ */
+import { Duration } from 'aws-cdk-lib';
+import { ExportPeriod } from '../src';
+import { Call, KillPoint } from './harness/fakes';
+import { Execution, InvocationInfo } from './harness/loop';
+import { World, days, expectExactlyOnce, recordedEmpty, world } from './harness/world';
+
+const DAY = 86_400_000;
+const NOW = Date.parse('2026-11-25T13:00:00Z');
+const YESTERDAY = days('2026-11-24T00:00:00Z', '2026-11-24T00:00:00Z');
+const ACTIVE = ['/aws/lambda/busy', 'app-busy'];
+/** No event for 30 days, and never any event. */
+const IDLE = ['/aws/lambda/quiet', 'app-quiet', 'never-written'];
+const last = (chain: Execution[]) => chain[chain.length - 1];
+
+let w: World;
+afterEach(() => w?.restore());
+
+function mixed(o: Parameters<typeof world>[0] = {}): World {
+  const made = world({ now: NOW, ...o });
+  ACTIVE.forEach((g) => made.logs.addGroup(g));
+  made.logs.addGroup('/aws/lambda/quiet', 0, undefined, { eventsUntil: NOW - 30 * DAY });
+  made.logs.addGroup('app-quiet', 0, undefined, { eventsUntil: NOW - 30 * DAY });
+  made.logs.addGroup('never-written', NOW - 40 * DAY, undefined, { eventsUntil: NOW - 41 * DAY });
+  return made;
+}
+
+test('idle groups get no export and no folder, only an empty record; a DescribeLogStreams call per group on the first day, per idle group after', async () => {
+  w = mixed();
+  const [day1] = await w.loop.run({ scheduledTime: '2026-11-25T13:00:00Z' });
+  expect(day1.status).toBe('SUCCEEDED');
+  expect(day1.output!.summary).toMatch(/^exported 2, without events 3,/);
+  expectExactlyOnce(w, ACTIVE, YESTERDAY, undefined, { idle: IDLE });
+  expect(w.logs.calls.DescribeLogStreams).toBe(5);
+
+  // The next day, the active groups took in data since their export (their stored bytes grew): no check for them.
+  w.clock.now = NOW + DAY;
+  const streamsDay1 = w.logs.calls.DescribeLogStreams;
+  const [day2] = await w.loop.run({ scheduledTime: '2026-11-26T13:00:00Z' });
+  expect(day2.status).toBe('SUCCEEDED');
+  expect(w.logs.calls.DescribeLogStreams - streamsDay1).toBe(IDLE.length);
+  const both = days('2026-11-24T00:00:00Z', '2026-11-25T00:00:00Z');
+  expectExactlyOnce(w, ACTIVE, both, undefined, { idle: IDLE });
+  // One empty record per page of groups, window and run.
+  const { config } = w.synthesized;
+  expect(w.s3.keys(w.synthesized.bucket, `${config.keyPrefix}/_state/done/`).filter((k) => k.includes('!empty!'))).toHaveLength(2);
+});
+
+test('a group that wakes up is exported from then on; a run that catches up exports every window up to its newest event', async () => {
+  w = mixed();
+  await w.loop.run({ scheduledTime: '2026-11-25T13:00:00Z' });
+  // No run for three days; app-quiet takes events again from the 26th, 06:00.
+  w.logs.groups.get('app-quiet')!.eventsAgainFrom = Date.parse('2026-11-26T06:00:00Z');
+  w.clock.now = NOW + 3 * DAY;
+  const [run] = await w.loop.run({ scheduledTime: '2026-11-28T13:00:00Z' });
+  expect(run.status).toBe('SUCCEEDED');
+  // Its newest event is on the 27th: each window up to then may hold events (one check covers a run) and is exported.
+  const exported = Object.fromEntries(w.logs.completedExports());
+  const woken = days('2026-11-25T00:00:00Z', '2026-11-27T00:00:00Z').map((d) => `app-quiet|${d.start}|${d.end - 1}`);
+  expect(woken.map((k) => exported[k])).toEqual([1, 1, 1]);
+  woken.forEach((k) => delete exported[k]);
+  const active = days('2026-11-24T00:00:00Z', '2026-11-27T00:00:00Z').flatMap((d) => ACTIVE.map((g) => `${g}|${d.start}|${d.end - 1}`));
+  expect(exported).toEqual(Object.fromEntries(active.map((k) => [k, 1])));
+  for (const d of days('2026-11-24T00:00:00Z', '2026-11-27T00:00:00Z')) {
+    expect(recordedEmpty(w, d)).toEqual(new Set(d.start < Date.parse('2026-11-25T00:00:00Z') ? IDLE : ['/aws/lambda/quiet', 'never-written']));
+  }
+});
+
+test('a window checked less than an hour after it ended is exported even if DescribeLogStreams does not show its events yet', async () => {
+  // Hourly windows exported at once, a newest-event time that lags by 90 minutes (more than AWS's typical hour).
+  const window = Date.parse('2026-11-25T10:00:00Z');
+  const props = { exportPeriod: ExportPeriod.HOURLY, settleTime: Duration.hours(0) };
+  w = world({ now: window + 80 * 60_000, props, logs: { lastEventLagMs: 90 * 60_000 } });
+  w.logs.addGroup('/late', window - 2 * 3_600_000, undefined, { eventsUntil: window + 30 * 60_000 });
+  const [run] = await w.loop.run({ scheduledTime: new Date(w.clock.now).toISOString() });
+  expect(run.status).toBe('SUCCEEDED');
+  expect(w.logs.calls.DescribeLogStreams).toBe(1);
+  expect(w.logs.completedExports().get(`/late|${window}|${window + 3_600_000 - 1}`)).toBe(1);
+  expect(w.s3.keys(w.synthesized.bucket, 'exported-logs/late/2026/11/25/10/').filter((k) => k.endsWith('.gz'))).toHaveLength(1);
+});
+
+test('exportEmptyWindows: true exports every group and window, as earlier releases did, without DescribeLogStreams', async () => {
+  w = mixed({ props: { exportEmptyWindows: true } });
+  const [run] = await w.loop.run({ scheduledTime: '2026-11-25T13:00:00Z' });
+  expect(run.status).toBe('SUCCEEDED');
+  // An export task for every group (an export without events writes no file).
+  const day = YESTERDAY[0];
+  expect(Object.fromEntries(w.logs.completedExports())).toEqual(Object.fromEntries([...ACTIVE, ...IDLE].map((g) => [`${g}|${day.start}|${day.end - 1}`, 1])));
+  expect(recordedEmpty(w, day).size).toBe(0);
+  expect(w.logs.calls.DescribeLogStreams ?? 0).toBe(0);
+});
+
+test('DescribeLogStreams throttled (another tool uses the quota): the run waits and goes on, and never fails for it', async () => {
+  const quiet = Array.from({ length: 40 }, (_, i) => `/aws/lambda/old-${String(i).padStart(2, '0')}`);
+  w = world({ now: NOW, logs: { describeLogStreamsTps: 1 } });
+  ACTIVE.forEach((g) => w.logs.addGroup(g));
+  quiet.forEach((g) => w.logs.addGroup(g, 0, undefined, { eventsUntil: NOW - 30 * DAY }));
+  const chain = await w.loop.run({ scheduledTime: '2026-11-25T13:00:00Z' });
+  expect(last(chain).status).toBe('SUCCEEDED');
+  expect(w.logs.calls.streamsThrottled).toBeGreaterThan(0);
+  expectExactlyOnce(w, ACTIVE, YESTERDAY, undefined, { idle: quiet });
+});
+
+/** A fault rule that fires at the n-th call of `op` of an invocation. */
+function nth(op: string, n: number, point: KillPoint): (c: Call) => KillPoint | undefined {
+  let seen = 0;
+  return (c) => (c.op === op && ++seen === n ? point : undefined);
+}
+
+test('a run that dies holding the lease after skipping idle groups: the next run walks past them and settles the export it left', async () => {
+  // Sorted, the page is active and idle groups in turn; the dead run's last export completes without its marker.
+  const groups = ['a-busy', 'b-quiet', 'c-busy', 'd-quiet', 'e-busy'];
+  w = world({ now: NOW, props: { settleTime: Duration.hours(0) } });
+  groups.forEach((g) => w.logs.addGroup(g, 0, undefined, g.endsWith('quiet') ? { eventsUntil: NOW - 30 * DAY } : {}));
+  const [dead] = await w.loop.run({}, 'dead', {
+    kill: (inv) => (inv.number === 1 ? nth('CreateExportTask', 3, 'after') : undefined),
+    crashWhen: (inv) => inv.number > 1,
+  });
+  expect(dead.status).toBe('FAILED');
+  // The lease expires; the next run takes it over.
+  w.clock.now += 31 * 60_000;
+  const chain = await w.loop.run({}, 'next');
+  expect(last(chain).status).toBe('SUCCEEDED');
+  expectExactlyOnce(w, ['a-busy', 'c-busy', 'e-busy'], YESTERDAY, undefined, { idle: ['b-quiet', 'd-quiet'] });
+});
+
+test('checks that outlast a lease renewal (a throttled quota), then the run dies: the lease recorded them all before the first export', async () => {
+  // 245 idle groups sort before the two busy ones; DescribeLogStreams goes through once every 4 s, so the
+  // checks of the page take several invocations and more than a third of the lease's life.
+  const quiet = Array.from({ length: 245 }, (_, i) => `a-quiet-${String(i).padStart(3, '0')}`);
+  w = world({ now: NOW, props: { settleTime: Duration.hours(0) }, logs: { describeLogStreamsTps: 0.25 } });
+  quiet.forEach((g) => w.logs.addGroup(g, 0, undefined, { eventsUntil: NOW - 30 * DAY }));
+  ['b-busy', 'c-busy'].forEach((g) => w.logs.addGroup(g));
+  // Killed just after its first export started; every retry crashes: the execution fails, holding the lease.
+  let killed = false;
+  const [dead] = await w.loop.run({}, 'dead', {
+    kill: () => (c) => (!killed && c.op === 'CreateExportTask' ? ((killed = true), 'after') : undefined),
+    crashWhen: () => killed,
+  });
+  expect(dead.status).toBe('FAILED');
+  expect(w.clock.now - NOW).toBeGreaterThan(10 * 60_000);
+  w.clock.now += 31 * 60_000;
+  const chain = await w.loop.run({}, 'next');
+  expect(last(chain).status).toBe('SUCCEEDED');
+  expectExactlyOnce(w, ['b-busy', 'c-busy'], YESTERDAY, undefined, { idle: quiet });
+});
+
+test('a retried turn whose killed attempt skipped a group that has woken up since: it exports that group and nothing twice', async () => {
+  // The killed attempt skips b-quiet as idle and exports the rest; its last export completes without a marker.
+  const groups = ['a-busy', 'b-quiet', 'c-busy', 'd-busy'];
+  w = world({ now: NOW, props: { settleTime: Duration.hours(0) } });
+  groups.forEach((g) => w.logs.addGroup(g, 0, undefined, g.endsWith('quiet') ? { eventsUntil: NOW - 30 * DAY } : {}));
+  const chain = await w.loop.run({}, 'run', {
+    kill: (inv) => (inv.number === 1 ? nth('CreateExportTask', 3, 'after') : undefined),
+    // Before the retry (with the first turn's input), b-quiet takes events again: the retry's check finds them.
+    beforeInvocation: (inv: InvocationInfo) => {
+      if (inv.number === 2) w.logs.groups.get('b-quiet')!.eventsAgainFrom = w.clock.now - 2 * 3_600_000;
+    },
+  });
+  expect(last(chain).status).toBe('SUCCEEDED');
+  // b-quiet's events are all on the 25th: its export of the 24th wrote no file.
+  expectExactlyOnce(w, groups, YESTERDAY, undefined, { noFiles: ['b-quiet'] });
+});
+
+describe('killed at every SDK call of a run over active and idle groups, and retried with the old input', () => {
+  test.each([['before', 'before'], ['after', 'after']] as const)('%s the call takes effect', async (_name, point) => {
+    w = mixed({ props: { settleTime: Duration.hours(0) } });
+    let calls = 0;
+    await w.loop.run({}, 'run', { kill: (inv) => (inv.number === 1 ? (c: Call) => { calls = c.n; return undefined; } : undefined) });
+    w.restore();
+    expect(calls).toBeGreaterThan(10);
+    for (let n = 1; n <= calls; n++) {
+      w = mixed({ props: { settleTime: Duration.hours(0) } });
+      const chain = await w.loop.run({}, 'run', { kill: (inv) => (inv.number === 1 ? (c: Call) => (c.n === n ? point : undefined) : undefined) });
+      try {
+        expect(last(chain).status).toBe('SUCCEEDED');
+        expectExactlyOnce(w, ACTIVE, YESTERDAY, undefined, { idle: IDLE });
+        expect([...recordedEmpty(w, YESTERDAY[0])].sort()).toEqual([...IDLE].sort());
+      } catch (e) {
+        throw new Error(`killed ${point} call ${n}: ${(e as Error).message}`);
+      } finally {
+        w.restore();
+      }
+    }
+  });
+});
