@@ -61,6 +61,33 @@ test('a deliberate gap: named with its group and window, exit 1; the printed bac
   });
 });
 
+test('windows without events are empty, not missing; a window neither exported nor recorded empty is missing, and its backfill records it', async () => {
+  w = world({ props: { settleTime: Duration.hours(0) } });
+  w.logs.addGroup('/aws/lambda/orders');
+  // Events until the 21st, noon; none since.
+  w.logs.addGroup('app-idle', 0, undefined, { eventsUntil: Date.parse('2026-11-21T12:00:00Z') });
+  const both = ['/aws/lambda/orders', 'app-idle'];
+  for (const [startDate, endDate] of [['2026-11-20', '2026-11-22'], ['2026-11-24', '2026-11-24']]) {
+    expect((await w.loop.run({ startDate, endDate, logGroupNames: both }))[0].status).toBe('SUCCEEDED');
+  }
+  const gaps = await report('coverage', '--bucket', w.synthesized.bucket, '--to', '2026-11-24');
+  expect(gaps.code).toBe(1);
+  expect(gaps.out).toEqual([
+    's3://exports-bucket/exported-logs/: daily windows in Etc/UTC, 2026-11-20 to 2026-11-24',
+    '/aws/lambda/orders      4 exported      0 empty      1 missing: 2026-11-23',
+    'app-idle                2 exported      2 empty      1 missing: 2026-11-23',
+    "2 window(s) missing in 2 log group(s). To export them, start executions of the exporter's state machine with these inputs:",
+    '  {"startDate":"2026-11-23","endDate":"2026-11-23","logGroupNames":["/aws/lambda/orders","app-idle"]}',
+  ]);
+  for (const input of gaps.out.filter((l) => l.startsWith('  {')).map((l) => JSON.parse(l))) {
+    expect((await w.loop.run(input))[0].status).toBe('SUCCEEDED');
+  }
+  const none = await report('coverage', '--bucket', w.synthesized.bucket, '--to', '2026-11-24');
+  expect(none.code).toBe(0);
+  expect(none.out).toContain('app-idle                2 exported      3 empty      0 missing');
+  expect(w.logs.tasks.filter((t) => t.logGroupName === 'app-idle')).toHaveLength(2);
+});
+
 test('a group named on the command line that was never exported, and a range given: every window of it is missing', async () => {
   w = world({ props: { settleTime: Duration.hours(0) } });
   GROUPS.forEach((g) => w.logs.addGroup(g));

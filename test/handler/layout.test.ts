@@ -1,4 +1,6 @@
-import { exportPrefix, inStateFolder, markerKey, markerName, parseMarker, parseTaskName, taskName, taskPrefixOf } from '../../src/handler/layout';
+import {
+  emptyRecordKey, exportPrefix, inStateFolder, isEmptyRecord, markerKey, markerName, parseMarker, parseTaskName, taskName, taskPrefixOf,
+} from '../../src/handler/layout';
 
 describe('done-markers', () => {
   const prefix = 'p/_state/done/P1D/20261124T000000Z/';
@@ -25,6 +27,19 @@ describe('done-markers', () => {
       .toEqual({ name: '%2Faws%2Flambda%2Fx', durationMs: 4_200, taskId: '6a1c5d2e-1b2c-4d5e-8f90-0a1b2c3d4e5f' });
     expect(parseMarker(prefix, `${prefix}%2Faws%2Flambda%2Fx!4200`)).toEqual({ name: '%2Faws%2Flambda%2Fx', durationMs: 4_200 });
     expect(parseMarker(prefix, `${prefix}%2Faws%2Flambda%2Fx`)).toEqual({ name: '%2Faws%2Flambda%2Fx' });
+    expect(parseMarker(prefix, markerKey(prefix, 'x', 3, 't', 1_234_567.8))).toEqual({ name: 'x', durationMs: 3, taskId: 't', storedBytes: 1_234_568 });
+  });
+
+  test('empty records are told apart from markers, whatever the run id (all digits too), and sort with their page', () => {
+    for (const run of ['0a1b2c3d4e5f', '123456789012']) {
+      const key = emptyRecordKey(prefix, '/aws/lambda/x', run);
+      expect([parseMarker(prefix, key), isEmptyRecord(prefix, key)]).toEqual([undefined, true]);
+      expect(key > markerKey(prefix, '/aws/lambda/x', 1, 't')).toBe(true);
+      expect(key < markerKey(prefix, '/aws/lambda/x-y', 1, 't')).toBe(true);
+    }
+    for (const key of [`${prefix}x!empty!`, `${prefix}x!empty`, `${prefix}x!empty!r/s`, `${prefix}!empty!r`, `other/x!empty!r`]) {
+      expect([key, isEmptyRecord(prefix, key)]).toEqual([key, false]);
+    }
   });
 
   test('nothing an export writes reads as a marker: its objects are at least one level below its destination', () => {
@@ -61,6 +76,8 @@ describe('export folders and task names', () => {
     expect(mine).not.toBe(other);
     const name = taskName(mine, 'P1D', day, '0a1b2c3d4e5f');
     expect(parseTaskName(mine, 'P1D', name)).toEqual({ window: day.start, run: '0a1b2c3d4e5f' });
+    // With the group's stored bytes, whatever the run id looks like.
+    expect(parseTaskName(mine, 'P1D', taskName(mine, 'P1D', day, '123456789012', 42))).toEqual({ window: day.start, run: '123456789012', storedBytes: 42 });
     expect(parseTaskName(other, 'P1D', name)).toBeUndefined();
     expect(parseTaskName(mine, 'PT1H', name)).toBeUndefined();
     expect(parseTaskName(mine, 'P1D', 'nightly-backup')).toBeUndefined();
