@@ -10,6 +10,7 @@
 import '../test/setup';
 import * as fs from 'fs';
 import * as os from 'os';
+import { CloudWatchLogsS3ExporterProps } from '../src';
 import { FakeLogs, FakeS3, VirtualClock, installFakes } from '../test/harness/fakes';
 import { Loop, fromTemplate } from '../test/harness/loop';
 import { synth } from '../test/harness/stack';
@@ -44,9 +45,12 @@ function durations(n: number, seed = 42): number[] {
 }
 
 const groupName = (i: number) => (i % 2 ? `/aws/lambda/service-${String(i).padStart(5, '0')}` : `app/${String(i).padStart(5, '0')}`);
+const indexOf = (name: string) => Number(name.slice(-5));
 
 interface Figures {
   n: number;
+  /** Groups without events (the idle mix). */
+  idle: number;
   exported: number;
   logsCalls: Record<string, number>;
   s3Calls: Record<string, number>;
@@ -69,8 +73,15 @@ function cost(f: Omit<Figures, 'costPer1000'>): number {
   return (total / f.exported) * 1000;
 }
 
-/** N log groups on the fakes, with their export durations. */
-function world(n: number) {
+/** Which of n groups are idle: a fixed-seed choice of round(n * share) of them. */
+function idleGroups(n: number, share: number): Set<number> {
+  const r = rng(99);
+  const order = Array.from({ length: n }, (_, i) => ({ i, k: r() })).sort((a, b) => a.k - b.k);
+  return new Set(order.slice(0, Math.round(n * share)).map((x) => x.i));
+}
+
+/** N log groups on the fakes, with their export durations; the idle ones had no event for 30 days. */
+function world(n: number, idle = new Set<number>()) {
   const clock = new VirtualClock(NOW);
   clock.install();
   const s3 = new FakeS3(clock, LATENCY_MS);
@@ -79,7 +90,7 @@ function world(n: number) {
   const logs = new FakeLogs(clock, s3, { duration: ({ logGroupName }) => d[index.get(logGroupName)!], latencyMs: LATENCY_MS });
   for (let i = 0; i < n; i++) {
     index.set(groupName(i), i);
-    logs.addGroup(groupName(i));
+    logs.addGroup(groupName(i), 0, undefined, idle.has(i) ? { eventsUntil: NOW - 30 * 86_400_000 } : {});
   }
   return { clock, s3, logs, d };
 }
@@ -93,10 +104,12 @@ const DAYS = [{ label: 'day 1', drift: 0 }, { label: 'day 2, +/-10%', drift: 0.1
 const diff = (after: Record<string, number>, before: Record<string, number>) =>
   Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]));
 
-async function exporter(n: number): Promise<Array<Figures & { label: string }>> {
-  const { template } = synth();
+async function exporter(n: number, idleShare = 0, props: CloudWatchLogsS3ExporterProps = {}): Promise<Array<Figures & { label: string }>> {
+  const { template } = synth(props);
   const synthesized = fromTemplate(template.toJSON(), BUCKET);
-  const { clock, s3, logs, d } = world(n);
+  const idle = idleGroups(n, idleShare);
+  const { clock, s3, logs, d } = world(n, idle);
+  const exportsExpected = props.exportEmptyWindows ? n : n - idle.size;
   const restore = installFakes(logs, s3);
   const drift = rng(7);
   const out: Array<Figures & { label: string }> = [];
@@ -113,9 +126,15 @@ async function exporter(n: number): Promise<Array<Figures & { label: string }>> 
       const last = chain[chain.length - 1];
       if (last.status !== 'SUCCEEDED') throw new Error(`${day.label}: run ended ${last.status}: ${last.cause}`);
       const exported = logs.completedExports().size - exportedBefore;
-      if (exported !== n) throw new Error(`${day.label}: exported ${exported} of ${n}`);
+      if (exported !== exportsExpected) throw new Error(`${day.label}: exported ${exported}, expected ${exportsExpected}`);
+      // Exactly once, and none of an idle group unless asked to export empty windows.
+      const done = logs.completedExports();
+      if ([...done.values()].some((c) => c !== 1)) throw new Error(`${day.label}: a (group, window) was exported twice`);
+      if (!props.exportEmptyWindows && [...done.keys()].some((k) => idle.has(indexOf(k.split('|')[0])))) throw new Error(`${day.label}: an idle group was exported`);
+      const activeSeconds = d.reduce((a, b, i) => a + (idle.has(i) ? 0 : b), 0) / 1000;
       const f = {
         n,
+        idle: idle.size,
         exported,
         logsCalls: diff(logs.calls, logsBefore),
         s3Calls: diff(s3.calls, s3Before),
@@ -126,7 +145,8 @@ async function exporter(n: number): Promise<Array<Figures & { label: string }>> 
         executions: chain.length,
         maxHistory: Math.max(...chain.map((e) => e.historyEvents)),
         wallSeconds: (clock.now - start) / 1000,
-        exportSeconds: d.reduce((a, b) => a + b, 0) / 1000,
+        // The export time the run needs: its active groups' (all groups' without an idle mix).
+        exportSeconds: activeSeconds,
         ms: 0,
       };
       out.push({ ...f, label: day.label, costPer1000: cost(f), ms: Date.now() - started });
@@ -179,6 +199,7 @@ async function naive(n: number): Promise<Figures> {
   }
   const f = {
     n,
+    idle: 0,
     exported: logs.completedExports().size,
     logsCalls: logs.calls,
     s3Calls: s3.calls,
@@ -195,7 +216,7 @@ async function naive(n: number): Promise<Figures> {
 }
 
 const perGroup = (calls: Record<string, number>, n: number, ops: string[]) => ops.reduce((a, op) => a + (calls[op] ?? 0), 0) / n;
-const LOGS_OPS = ['DescribeLogGroups', 'CreateExportTask', 'DescribeExportTasks'];
+const LOGS_OPS = ['DescribeLogGroups', 'DescribeLogStreams', 'CreateExportTask', 'DescribeExportTasks'];
 const S3_OPS = ['ListObjectsV2', 'PutObject', 'GetObject'];
 
 function row(label: string, f: Figures): string {
@@ -223,6 +244,47 @@ function targets(days: Array<Figures & { label: string }>): string {
 
 | run | Logs calls / group | S3 requests / group | max history events | wall time | cost / 1,000 exports |
 |---|---|---|---|---|---|
+${rows.join('\n')}`;
+}
+
+const IDLE_SHARE = 0.7;
+
+/** A row of the idle mix: per active group and per idle group, against the issue's allowances. */
+function idleRow(label: string, f: Figures): string {
+  const active = f.n - f.idle;
+  const calls = (ops: string[], c: Record<string, number>) => ops.reduce((a, op) => a + (c[op] ?? 0), 0);
+  const logsBy = LOGS_OPS.map((op) => `${op.replace('Describe', 'D').replace('Create', 'C')} ${(f.logsCalls[op] ?? 0).toLocaleString('en-US')}`).join(', ');
+  const s3By = S3_OPS.map((op) => `${op.replace('Object', 'Obj')} ${(f.s3Calls[op] ?? 0).toLocaleString('en-US')}`).join(', ');
+  return `| ${label} | ${f.exported.toLocaleString('en-US')} | ${calls(LOGS_OPS, f.logsCalls).toLocaleString('en-US')} (${logsBy}) | ` +
+    `${(calls(S3_OPS, f.s3Calls) / active).toFixed(3)} (${s3By}) | ${(f.wallSeconds / 3600).toFixed(2)} h / ${(f.exportSeconds / 3600).toFixed(2)} h = ${(f.wallSeconds / f.exportSeconds).toFixed(3)} | ` +
+    `${((f.wallSeconds - f.exportSeconds) / f.idle).toFixed(3)} s | $${f.costPer1000.toFixed(4)} |`;
+}
+
+/** The idle mix's targets, for each day of the run that skips idle groups. */
+function idleTargets(days: Array<Figures & { label: string }>): string {
+  const check = (value: number, limit: number, show: (x: number) => string) =>
+    (value <= limit ? `met: ${show(value)}` : `**missed** by ${(((value - limit) / limit) * 100).toFixed(1)}%: ${show(value)}`);
+  const rows = days.map((f, i) => {
+    const active = f.n - f.idle;
+    const logs = LOGS_OPS.reduce((a, op) => a + (f.logsCalls[op] ?? 0), 0);
+    const s3 = S3_OPS.reduce((a, op) => a + (f.s3Calls[op] ?? 0), 0);
+    const perActive = i === 0 ? 2.5 : 2.1;
+    const logsLimit = perActive * active + 1.05 * f.idle;
+    const wallLimit = 1.1 * f.exportSeconds + 0.5 * f.idle;
+    // What the active groups' exports cost in Logs calls, the one check of each idle group left out.
+    const activeOnly = (logs - (f.logsCalls.DescribeLogGroups ?? 0) - f.idle) / active;
+    return `| ${f.label} | met: ${f.exported.toLocaleString('en-US')} of ${f.n.toLocaleString('en-US')} groups, each once | ` +
+      `${check(logs, logsLimit, (x) => `${x.toLocaleString('en-US')} of ${Math.floor(logsLimit).toLocaleString('en-US')} allowed`)} ` +
+      `(${activeOnly.toFixed(2)} per active export besides listing and idle checks; target ${perActive}) | ` +
+      `${check(s3 / active, 1.05, (x) => x.toFixed(3))} | ` +
+      `${check(f.wallSeconds, wallLimit, (x) => `${(x / 3600).toFixed(2)} h of ${(wallLimit / 3600).toFixed(2)} h allowed`)} |`;
+  });
+  return `Targets of the idle mix: export tasks only for the active groups, each once; Logs calls <= 2.1 per active group + 1.05 per
+idle group (2.5 per active export on the first day); S3 requests <= 1.05 per active group; wall <= 1.10 x the active
+groups' export time + 0.5 s per idle group.
+
+| run | exports | Logs calls | S3 requests / active group | wall time |
+|---|---|---|---|---|
 ${rows.join('\n')}`;
 }
 
@@ -257,6 +319,22 @@ async function main() {
   console.log('\nnaive / exporter\n' + ratioTable);
   const targetTable = targets(largest);
   console.log('\n' + targetTable);
+
+  // The idle mix: the largest N, 70% of the groups without events for 30 days, exported as earlier releases did and as now.
+  const mixN = Math.max(...ns);
+  const idleLines = ['| run | exports | Logs calls | S3 requests / active group | wall / active groups\' export time | extra wall / idle group | cost / 1,000 exports |',
+    '|---|---|---|---|---|---|---|'];
+  for (const f of await exporter(mixN, IDLE_SHARE, { exportEmptyWindows: true })) {
+    idleLines.push(idleRow(`exportEmptyWindows: true, ${f.label}`, f));
+    console.log(idleLines[idleLines.length - 1], `(${(f.ms / 1000).toFixed(1)} s)`);
+  }
+  const skipping = await exporter(mixN, IDLE_SHARE);
+  for (const f of skipping) {
+    idleLines.push(idleRow(`default, ${f.label}`, f));
+    console.log(idleLines[idleLines.length - 1], `(${(f.ms / 1000).toFixed(1)} s)`);
+  }
+  const idleTargetTable = idleTargets(skipping);
+  console.log('\n' + idleTargetTable);
   const doc = `# Benchmarks
 
 Generated by \`npx projen bench\` on ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, Node.js ${process.version}.
@@ -283,6 +361,18 @@ ${targetTable}
 Naive loop / exporter:
 
 ${ratioTable}
+
+## Idle mix
+
+${mixN.toLocaleString('en-US')} log groups, ${IDLE_SHARE * 100}% of them (a fixed-seed choice) without an event for 30 days, the
+same export durations; the same three days. First as earlier releases exported (\`exportEmptyWindows: true\`: an export
+for every group), then by default: each group whose stored bytes did not grow since its last export is checked with
+one DescribeLogStreams call (paced at 4 a second) and skipped when it has no event in the window. Costs are per
+1,000 exports actually made; wall time is compared with the export time of the active groups alone.
+
+${idleLines.join('\n')}
+
+${idleTargetTable}
 
 How these figures changed over time: [benchmark-history.md](benchmark-history.md).
 `;

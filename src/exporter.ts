@@ -307,7 +307,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
       executionTimeoutSeconds: timeout.toSeconds(),
       lambdaTimeoutSeconds: lambdaTimeout.toSeconds(),
       scheduleIntervalSeconds: runsEvery,
-      // A turn renews the lease when a third of it has passed: it must outlast any turn by far.
+      // A turn renews the lease when the next turn could otherwise find it expired (after 14.5 minutes by default).
       leaseSeconds: 1_800,
     };
     this.checkConfigSize(config);

@@ -8,6 +8,7 @@ import { ExportPeriod } from '../src';
 import { Call, KillPoint } from './harness/fakes';
 import { Execution, InvocationInfo } from './harness/loop';
 import { World, days, expectExactlyOnce, recordedEmpty, world } from './harness/world';
+import { PAGE_GROUPS } from '../src/handler/cursor';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-11-25T13:00:00Z');
@@ -182,6 +183,54 @@ describe('killed at every SDK call of a run over active and idle groups, and ret
         expect([...recordedEmpty(w, YESTERDAY[0])].sort()).toEqual([...IDLE].sort());
       } catch (e) {
         throw new Error(`killed ${point} call ${n}: ${(e as Error).message}`);
+      } finally {
+        w.restore();
+      }
+    }
+  });
+});
+
+describe('two pages: killed while the next page is listed and checked ahead (an export running), and retried with the old input', () => {
+  // 270 groups, one in three active: the second page is listed and checked while the first page's exports run.
+  const groups = Array.from({ length: PAGE_GROUPS + 20 }, (_, i) => `/aws/lambda/fn-${String(i).padStart(3, '0')}`);
+  const active = groups.filter((_, i) => i % 3 === 0);
+  const twoPages = (): World => {
+    const made = world({ now: NOW, props: { settleTime: Duration.hours(0) } });
+    groups.forEach((g, i) => made.logs.addGroup(g, 0, undefined, i % 3 === 0 ? {} : { eventsUntil: NOW - 30 * DAY }));
+    return made;
+  };
+  test('the second page is listed and checked while the first one exports: each group checked once, no wait for the checks', async () => {
+    w = twoPages();
+    // At each CreateExportTask, how many checks were made so far.
+    const checksAtCreate: number[] = [];
+    const chain = await w.loop.run({}, 'run', {
+      kill: () => (c: Call) => {
+        if (c.op === 'CreateExportTask') checksAtCreate.push(w.logs.calls.DescribeLogStreams);
+        return undefined;
+      },
+    });
+    expect(last(chain).status).toBe('SUCCEEDED');
+    expect(w.logs.calls.DescribeLogStreams).toBe(groups.length);
+    // The first page has 84 active groups: all 270 groups were checked before its last export started.
+    expect(checksAtCreate[83]).toBe(groups.length);
+    expectExactlyOnce(w, active, YESTERDAY, undefined, { idle: groups.filter((g) => !active.includes(g)) });
+  });
+
+  // The 6th DescribeLogGroups call lists the second page; DescribeLogStreams calls past the first page's 250 check it.
+  test.each([
+    ['DescribeLogGroups', 6], ['DescribeLogStreams', PAGE_GROUPS + 1], ['DescribeLogStreams', PAGE_GROUPS + 10], ['DescribeLogStreams', PAGE_GROUPS + 20],
+    ['ListObjectsV2', 3], ['CreateExportTask', 40], ['PutObject', 45],
+  ] as const)('at %s call %i, before and after it takes effect', async (op, n) => {
+    for (const point of ['before', 'after'] as const) {
+      w = twoPages();
+      let seen = 0;
+      const chain = await w.loop.run({}, 'run', { kill: (inv) => (inv.number === 1 ? (c: Call) => (c.op === op && ++seen === n ? point : undefined) : undefined) });
+      try {
+        expect(seen).toBeGreaterThanOrEqual(n);
+        expect(last(chain).status).toBe('SUCCEEDED');
+        expectExactlyOnce(w, active, YESTERDAY, undefined, { idle: groups.filter((g) => !active.includes(g)) });
+      } catch (e) {
+        throw new Error(`killed ${point} ${op} ${n}: ${(e as Error).message}`);
       } finally {
         w.restore();
       }

@@ -5,7 +5,7 @@
 import { Duration, TimeZone } from 'aws-cdk-lib';
 import { synth } from './harness/stack';
 import { BUCKET, World, days, expectExactlyOnce, world as makeWorld } from './harness/world';
-import { PAGE_GROUPS } from '../src/handler/cursor';
+import { MAX_STATE_CHARS, PAGE_GROUPS } from '../src/handler/cursor';
 import { checkpointKey } from '../src/handler/layout';
 import { logger, metrics } from '../src/handler/telemetry';
 import { windowAt } from '../src/handler/windows';
@@ -218,7 +218,7 @@ describe('scale', () => {
     // Pages of 250 groups: 5 + 5 + 1 DescribeLogGroups calls.
     ['short names', 2 * PAGE_GROUPS + 20, 16, 11],
     // Names of 512 characters (the longest): pages of 50, one call each.
-    ['the longest names', 120, 512, 3],
+    ['the longest names', 300, 512, 6],
   ])('pages of log groups (%s), continue-as-new before the history limit, a payload far below the 256 KB limit', async (_name, n, length, calls) => {
     w = world({ settleTime: Duration.hours(0) }, undefined, {}, { maxTurns: 1 });
     const groups = Array.from({ length: n }, (_, i) => `/aws/lambda/f${String(i).padStart(3, '0')}`.padEnd(length, 'x'));
@@ -228,7 +228,25 @@ describe('scale', () => {
     expect(chain.slice(0, -1).every((e) => e.output?.status === 'CONTINUE')).toBe(true);
     expect(chain[chain.length - 1].status).toBe('SUCCEEDED');
     expect(w.logs.calls.DescribeLogGroups).toBe(calls);
-    expect(Math.max(...chain.map((e) => JSON.stringify(e.output).length))).toBeLessThan(48_000);
+    // The page, and the next one listed ahead.
+    expect(Math.max(...chain.map((e) => JSON.stringify(e.output).length))).toBeLessThan(80_000);
+    expectExactlyOnce(w, groups, days('2026-11-24T00:00:00Z', '2026-11-24T00:00:00Z'));
+  });
+
+  test('names of every length on one page: the next page is listed ahead only while the state stays under 96,000 characters', async () => {
+    w = world({ settleTime: Duration.hours(0) });
+    // Per page: 200 names of 59 characters, then 50 of 512 (the listing takes more names while under 12,000 characters).
+    const groups = ['a', 'b', 'c'].flatMap((p) => [
+      ...Array.from({ length: 200 }, (_, i) => `/${p}/short-${String(i).padStart(3, '0')}`.padEnd(59, 's')),
+      ...Array.from({ length: 50 }, (_, i) => `/${p}/zlong-${String(i).padStart(3, '0')}`.padEnd(512, 'l')),
+    ]);
+    groups.forEach((g) => w.logs.addGroup(g));
+    const chain = await w.loop.run({});
+    expect(chain[chain.length - 1].status).toBe('SUCCEEDED');
+    expect(w.logs.calls.DescribeLogGroups).toBe(15);
+    // A page with its marks takes over 60,000 characters: with the next one it would pass 96,000.
+    expect(w.loop.largestAnswer).toBeGreaterThan(60_000);
+    expect(w.loop.largestAnswer).toBeLessThan(MAX_STATE_CHARS);
     expectExactlyOnce(w, groups, days('2026-11-24T00:00:00Z', '2026-11-24T00:00:00Z'));
   });
 

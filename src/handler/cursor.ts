@@ -135,6 +135,12 @@ export interface CursorDeps {
   readonly now: () => number;
 }
 
+/**
+ * Largest state answered with a page listed ahead, in characters of JSON (Step Functions passes
+ * at most 256 KB between states; pages of long names take up to about 65,000).
+ */
+export const MAX_STATE_CHARS = 96_000;
+
 /** The turn must hand back before going on (checking a page's groups for events takes more than one invocation). */
 export const LATER = 'later';
 
@@ -173,29 +179,26 @@ export class Cursor {
    */
   async next(state: RunState, deadline: number): Promise<Item | undefined | typeof LATER> {
     if (state.windows.length === 0) return undefined;
-    const sources = this.sources(state);
-    const c = state.cursor;
     while (true) {
+      const c = state.cursor;
       if (!c.page) {
-        if (c.source >= sources.length) return undefined;
-        const source = sources[c.source];
-        await this.deps.listing.load(c, source);
-        if (source.exact && c.page!.length === 0) this.deps.missing(state, source.prefix!);
+        if (c.source >= this.sources(state).length) return undefined;
+        Object.assign(c, await this.load(state, c));
         state.marks = undefined;
         state.empty = undefined;
         continue;
       }
       if (!c.surveyed) {
-        if (!(await this.survey(state, deadline))) return LATER;
+        // (A run carried over from a release without checks may be further into the page.)
+        if (!(await this.survey(state, c, deadline, (marks) => (c.window === 0 ? (state.marks = marks) : undefined)))) return LATER;
         continue;
       }
       if (c.window >= state.windows.length) {
-        c.page = undefined;
-        state.marks = undefined;
-        if (c.token === undefined) {
-          c.source += 1;
-          c.listedUpTo = undefined;
-        }
+        // On to the next page: listed and checked while exports of this one ran, or to be listed now.
+        const from = state.ahead ? undefined : this.following(state);
+        if (state.ahead) [state.cursor, state.marks, state.ahead] = [state.ahead.cursor, state.ahead.marks, undefined];
+        else if (from) [state.cursor, state.marks] = [{ ...from, window: 0, group: 0 }, undefined];
+        else return undefined;
         continue;
       }
       const window = this.deps.window(state.windows[c.window]);
@@ -228,6 +231,47 @@ export class Cursor {
     }
   }
 
+  /**
+   * Uses time the run would otherwise wait (an export running) until `until`: lists the next
+   * page of groups and checks them, so that they are ready when the cursor gets there. What it
+   * cannot finish now, it goes on with later; what fails, the cursor does again itself.
+   */
+  async prepare(state: RunState, until: number): Promise<void> {
+    const c = state.cursor;
+    if (!c.page || !c.surveyed || c.noAhead || state.ahead?.cursor.surveyed) return;
+    try {
+      if (!state.ahead) {
+        const from = this.following(state);
+        // A page about as large as this one would make the state too large.
+        if (!from || JSON.stringify(state).length * 2 > MAX_STATE_CHARS) {
+          c.noAhead = true;
+          return;
+        }
+        state.ahead = { cursor: await this.load(state, from) };
+      }
+      const ahead = state.ahead;
+      await this.survey(state, ahead.cursor, until, (marks) => (ahead.marks = marks));
+    } catch (e) {
+      log('WARN', 'listing or checking the next page of log groups ahead failed; the run does it when it gets there', { error: (e as Error).message });
+    }
+  }
+
+  /** Where the page after the cursor's starts: its source, and the listing token of that source (undefined: none left). */
+  private following(state: RunState): Pick<CursorState, 'source' | 'token' | 'listedUpTo'> | undefined {
+    const c = state.cursor;
+    if (c.token !== undefined) return { source: c.source, token: c.token, listedUpTo: c.listedUpTo };
+    return c.source + 1 < this.sources(state).length ? { source: c.source + 1, token: undefined, listedUpTo: undefined } : undefined;
+  }
+
+  /** A cursor at the start of the page that starts at `from`. */
+  private async load(state: RunState, from: Pick<CursorState, 'source' | 'token' | 'listedUpTo'>): Promise<CursorState> {
+    const source = this.sources(state)[from.source];
+    const c: CursorState = { ...from, window: 0, group: 0 };
+    await this.deps.listing.load(c, source);
+    if (source.exact && c.page!.length === 0) this.deps.missing(state, source.prefix!);
+    return c;
+  }
+
   /** Whether the item at the cursor is this (group, window). */
   isAt(state: RunState, group: string, window: number): boolean {
     return state.cursor.page?.[state.cursor.group]?.name === group && state.windows[state.cursor.window] === window;
@@ -238,12 +282,12 @@ export class Cursor {
   }
 
   /**
-   * Checks the page's groups for events, once per run, before anything on the page is exported
-   * or skipped: the groups that are not done in every window of the run and have not taken in
-   * data since their last export. Returns false when the invocation must hand back first.
+   * Checks a page's groups for events, once per run, before anything on the page is exported or
+   * skipped: the groups that are not done in every window of the run and have not taken in data
+   * since their last export. What the markers say of the run's first window goes to `keep`.
+   * Returns false when the checks must go on later (`deadline`).
    */
-  private async survey(state: RunState, deadline: number): Promise<boolean> {
-    const c = state.cursor;
+  private async survey(state: RunState, c: CursorState, deadline: number, keep: (marks: Marks) => void): Promise<boolean> {
     const page = c.page!;
     if (this.config.exportEmptyWindows) {
       c.surveyed = true;
@@ -251,8 +295,7 @@ export class Cursor {
     }
     if (!c.toCheck) {
       const first = await this.marks(state, page, this.deps.window(state.windows[0]));
-      // (A run carried over from a release without checks may be further into the page.)
-      if (c.window === 0) state.marks = first.marks;
+      keep(first.marks);
       const done = [first.listed];
       for (const start of state.windows.slice(1)) done.push(await this.doneIn(state, page, this.deps.window(start)));
       const now = this.deps.now();
@@ -292,7 +335,7 @@ export class Cursor {
    */
   private async marks(state: RunState, page: Group[], window: Window): Promise<PageMarks> {
     const listed = await this.doneIn(state, page, window);
-    const before = await this.deps.store.markers(page, this.deps.before(window));
+    const before = await this.deps.store.markers(page, this.deps.before(window), true);
     const latest = (g: Group) => [...of(before, g)].reverse();
     return {
       marks: {

@@ -15,7 +15,7 @@ import { CloudWatchLogsClient, ExportTask } from '@aws-sdk/client-cloudwatch-log
 import { S3Client } from '@aws-sdk/client-s3';
 import { ActivityChecks, idleIn } from './activity';
 import { ExporterConfig, InvalidInputError, parseRunInput, scheduledWindows } from './config';
-import { Cursor, GroupListing, Item, LATER, exportRange } from './cursor';
+import { Cursor, GroupListing, Item, LATER, MAX_STATE_CHARS, exportRange } from './cursor';
 import { ExportTasks } from './export-tasks';
 import { exportPrefix, inStateFolder, markerNames } from './layout';
 import { HAND_BACK_MS, backoffSeconds, firstLookMs, nextLookMs, waitSeconds } from './poll-timing';
@@ -91,6 +91,7 @@ const CAPACITY_WARNING = 20 / 24;
 /** Time kept free at the end of an invocation for the last API calls and the answer. */
 const SAFETY_MS = 20_000;
 
+
 function errorName(e: unknown): string {
   return (e as { name?: string })?.name ?? 'Error';
 }
@@ -132,7 +133,13 @@ export class Engine {
   async turn(event: TurnEvent, ctx: TurnContext): Promise<TurnResult> {
     forExporter(this.config.exporterId);
     try {
-      return await this.turnOnce(event, ctx);
+      const result = await this.turnOnce(event, ctx);
+      // The next page listed ahead is an optimisation: it goes when the state would grow too large with it.
+      if (result.state.ahead && JSON.stringify(result.state).length > MAX_STATE_CHARS) {
+        result.state.ahead = undefined;
+        result.state.cursor.noAhead = true;
+      }
+      return result;
     } finally {
       flushMetrics();
     }
@@ -271,6 +278,7 @@ export class Engine {
   private forgetListings(state: RunState): void {
     state.marks = undefined;
     state.clean = undefined;
+    if (state.ahead) state.ahead.marks = undefined;
   }
 
   /** The window starting at `start`, memoised: time-zone arithmetic is not free and this is on every item. */
@@ -410,7 +418,7 @@ export class Engine {
    */
   private async inspect(state: RunState, item: Item, by: { run: string; startedAt: number; reexport: boolean }): Promise<Found> {
     const { group, window } = item;
-    const listed = await this.store.markers([group], window);
+    const listed = await this.store.markers([group], window, true);
     const marked = markerNames(group.name).flatMap((n) => listed.markers.get(n) ?? []);
     if (!by.reexport && marked.length > 0) return 'settled';
     const destination = exportPrefix(this.config.keyPrefix, group.name, window, this.config.period, this.config.timeZone);
@@ -457,7 +465,7 @@ export class Engine {
       if (look > HAND_BACK_MS || this.clock.now() + look > deadline) {
         return this.wait(state, Math.min(this.config.maxWaitSeconds, Math.ceil(look / 1000)));
       }
-      await this.clock.sleep(look);
+      await this.meanwhile(state, look);
       return undefined;
     } catch (e) {
       switch (errorName(e)) {
@@ -544,8 +552,16 @@ export class Engine {
       if (polled + gap > pollSeconds * 1000 || this.clock.now() + gap > deadline) {
         return this.wait(state, waitSeconds(elapsed, minWaitSeconds, maxWaitSeconds, active.expectedMs));
       }
-      await this.clock.sleep(gap);
+      await this.meanwhile(state, gap);
     }
+  }
+
+  /** Waits `ms` for an export, preparing the next page of groups meanwhile. */
+  private async meanwhile(state: RunState, ms: number): Promise<void> {
+    const until = this.clock.now() + ms;
+    await this.cursor.prepare(state, until);
+    const left = until - this.clock.now();
+    if (left > 0) await this.clock.sleep(left);
   }
 
   /** Writes the done-marker of a COMPLETED task; returns how long the export took (ms). */

@@ -36,6 +36,8 @@ export interface CursorState {
   surveyed?: boolean;
   /** Page indexes still to check. */
   toCheck?: number[];
+  /** Set when the page after this one is not to be listed ahead (the last page, or the state would grow too large). */
+  noAhead?: boolean;
   /** Index of the current window in the run's windows, and of the current group in the page. */
   window: number;
   group: number;
@@ -131,6 +133,8 @@ export interface RunState {
   cursor: CursorState;
   /** Markers of the page for the current window; absent until listed. */
   marks?: Marks;
+  /** The page after the cursor's, listed and checked ahead while exports ran, with its markers of the first window. */
+  ahead?: { cursor: CursorState; marks?: Marks };
   /**
    * Windows that had no done-marker when this run, holding the lease, first looked: their pages
    * need no marker listing, as only the lease holder writes their markers.

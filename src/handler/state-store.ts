@@ -106,19 +106,26 @@ export interface LeaseRequest {
 
 export class StateStore {
   private readonly ttl: number;
+  /**
+   * How old the lease may get before a turn rewrites it: the next turn starts at most a turn and
+   * a wait later, and the lease must outlive that by five minutes (at least a third of its life
+   * is left).
+   */
+  private readonly renewAfter: number;
 
   constructor(private readonly s3: S3Client, private readonly config: ExporterConfig) {
     this.ttl = config.leaseSeconds * 1000;
+    this.renewAfter = Math.max(this.ttl / 3, this.ttl - (config.lambdaTimeoutSeconds + config.maxWaitSeconds + 300) * 1000);
   }
 
   // ---------------------------------------------------------------- done-markers
 
   /**
-   * The done-markers of the page's groups for a window, by marker name, and the names of the
-   * groups that empty records say had no event in it. One ListObjectsV2 call covers a page:
-   * markers and records sort like the page's marker names.
+   * The done-markers of the page's groups for a window, by marker name, and (unless `markersOnly`)
+   * the names of the groups that empty records say had no event in it. One ListObjectsV2 call
+   * covers a page: markers and records sort like the page's marker names.
    */
-  async markers(page: Group[], window: Window): Promise<Listed> {
+  async markers(page: Group[], window: Window, markersOnly = false): Promise<Listed> {
     const found: Listed = { markers: new Map(), empty: new Set() };
     if (page.length === 0) return found;
     const prefix = markerPrefix(this.config.keyPrefix, this.config.period, window);
@@ -135,8 +142,9 @@ export class StateStore {
       const keys = (res.Contents ?? []).map((o) => o.Key!);
       for (const key of keys) {
         const m = parseMarker(prefix, key);
-        if (m) found.markers.set(m.name, [...(found.markers.get(m.name) ?? []), m]);
-        else if (isEmptyRecord(prefix, key) && key <= `${last}\uffff`) for (const n of (await this.readJson<EmptyRecord>(key))?.body.logGroupNames ?? []) found.empty.add(n);
+        if (m) {found.markers.set(m.name, [...(found.markers.get(m.name) ?? []), m]);} else if (!markersOnly && isEmptyRecord(prefix, key) && key <= `${last}\uffff`) {
+          for (const n of (await this.readJson<EmptyRecord>(key))?.body.logGroupNames ?? []) found.empty.add(n);
+        }
       }
       if (!res.IsTruncated || keys.length === 0 || keys[keys.length - 1] >= last) break;
       token = res.NextContinuationToken;
@@ -184,7 +192,7 @@ export class StateStore {
   // ---------------------------------------------------------------- lease
 
   /**
-   * Makes sure this run holds the lease, renewing it when its last write is a third of its life
+   * Makes sure this run holds the lease, renewing it when its last write is `renewAfter` old
    * old (so that no turn outlives it), or takes it over where it can.
    */
   async holdLease(state: RunState, req: LeaseRequest): Promise<LeaseOutcome> {
@@ -201,7 +209,7 @@ export class StateStore {
       state.lease = { etag, at: req.now, page: pageKey(req.snapshot) };
     };
     if (state.lease) {
-      if (!req.force && req.now - state.lease.at < this.ttl / 3) return { kind: 'held' };
+      if (!req.force && req.now - state.lease.at < this.renewAfter) return { kind: 'held' };
       try {
         held(await this.putJson(leaseKey(this.config.keyPrefix), body(), { IfMatch: state.lease.etag }));
         return { kind: 'held' };

@@ -37,7 +37,7 @@ describe('done-markers', () => {
       expect(key > markerKey(prefix, '/aws/lambda/x', 1, 't')).toBe(true);
       expect(key < markerKey(prefix, '/aws/lambda/x-y', 1, 't')).toBe(true);
     }
-    for (const key of [`${prefix}x!empty!`, `${prefix}x!empty`, `${prefix}x!empty!r/s`, `${prefix}!empty!r`, `other/x!empty!r`]) {
+    for (const key of [`${prefix}x!empty!`, `${prefix}x!empty`, `${prefix}x!empty!r/s`, `${prefix}!empty!r`, 'other/x!empty!r']) {
       expect([key, isEmptyRecord(prefix, key)]).toEqual([key, false]);
     }
   });

@@ -95,6 +95,8 @@ export class Loop {
   /** Handler invocations and their simulated duration (ms) over all runs. */
   invocations = 0;
   handlerMs = 0;
+  /** The largest answer of the handler (characters of JSON): Step Functions passes at most 256 KB. */
+  largestAnswer = 0;
   /** Invocations still running after the state machine stopped waiting for them. */
   private readonly background: Promise<unknown>[] = [];
 
@@ -206,6 +208,7 @@ export class Loop {
       }
       try {
         lastResult = await running;
+        this.largestAnswer = Math.max(this.largestAnswer, JSON.stringify(lastResult).length);
         retryCount = 0;
         return lastResult;
       } catch (e) {
