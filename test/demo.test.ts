@@ -7,7 +7,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { BUCKET, demo } from '../examples/demo';
 import { Moto, ensureMoto, startMoto } from '../examples/local/moto';
-import { SEEDED_GROUPS, gunzipLines } from '../examples/local/seed';
+import { RETIRED_GROUP, SEEDED_GROUPS, gunzipLines } from '../examples/local/seed';
 
 let moto: Moto | undefined;
 const outdir = mkdtempSync(join(tmpdir(), 'exporter-demo-test-'));
@@ -26,7 +26,8 @@ test('the demo exports every seeded event of the selected groups once, under its
   const lines: string[] = [];
   const { runs, seeded, objects, coverage } = await demo(moto!.endpoint, outdir, (l) => lines.push(l));
 
-  expect(runs.map((r) => [r.status, r.stats?.exported, r.executions])).toEqual([['SUCCEEDED', 8, 1], ['SUCCEEDED', 0, 1]]);
+  // Four groups on two days, and the retired group on its first day; its second day had no event.
+  expect(runs.map((r) => [r.status, r.stats?.exported, r.stats?.empty, r.executions])).toEqual([['SUCCEEDED', 9, 1, 1], ['SUCCEEDED', 0, 0, 1]]);
 
   // What the exported gzip files hold, by folder, against what was seeded.
   const selected = SEEDED_GROUPS.filter((g) => g !== 'other/not-selected');
@@ -46,26 +47,31 @@ test('the demo exports every seeded event of the selected groups once, under its
   for (const m of Object.values(expected)) m.sort();
   expect(exported).toEqual(expected);
 
-  // One done-marker per (group, day), written after its export completed.
-  const markers = objects.map((o) => o.key).filter((k) => k.includes('/_state/done/')).sort();
+  // One done-marker per (group, day) with events, written after its export completed; the retired group's second day recorded empty.
+  const markers = objects.map((o) => o.key).filter((k) => k.includes('/_state/done/') && !k.includes('!empty!')).sort();
+  const withEvents = [...new Set(seeded.filter((e) => selected.includes(e.group)).map((e) => `${e.day.replace(/-/g, '')}T000000Z/${encodeURIComponent(e.group)}`))];
+  expect(markers.map((k) => k.replace(/!.*$/, ''))).toEqual(withEvents.map((p) => `exported-logs/_state/done/P1D/${p}`).sort());
   const days = [...new Set(seeded.map((e) => e.day.replace(/-/g, '')))].sort();
-  expect(markers.map((k) => k.replace(/!.*$/, ''))).toEqual(days.flatMap((d) => selected.map((g) => `exported-logs/_state/done/P1D/${d}T000000Z/${encodeURIComponent(g)}`)).sort());
+  expect(objects.map((o) => o.key).filter((k) => k.includes('!empty!')).map((k) => k.replace(/!empty!.*$/, '')))
+    .toEqual([`exported-logs/_state/done/P1D/${days[1]}T000000Z/${encodeURIComponent('/aws/lambda/orders')}`]);
   // Each marker names the export task the run started for its group and day (progress lines name them).
   const started = new Map(lines.filter((l) => /^ {2}started /.test(l)).map((l) => {
     const [, group, day, taskId] = /^ {2}started +(\S+) +(\S+) +task (\S+)$/.exec(l)!;
     return [taskId, `${encodeURIComponent(group)} ${day.replace(/-/g, '')}`];
   }));
   expect(markers.map((k) => {
-    const [, day, group, taskId] = /done\/P1D\/(\d{8})T000000Z\/([^!]+)!\d+!(.+)$/.exec(k)!;
+    const [, day, group, taskId] = /done\/P1D\/(\d{8})T000000Z\/([^!]+)!\d+!([^!]+)(?:!\d+)?$/.exec(k)!;
     return started.get(taskId) === `${group} ${day}`;
   })).toEqual(markers.map(() => true));
 
   // The coverage report finds every selected group and both days, nothing missing.
   expect(coverage.code).toBe(0);
-  expect(coverage.lines.filter((l) => / 2 exported +0 missing$/.test(l)).map((l) => l.split(' ')[0]).sort()).toEqual([...selected].sort());
+  expect(coverage.lines.filter((l) => / 2 exported +0 empty +0 missing$/.test(l)).map((l) => l.split(' ')[0]).sort())
+    .toEqual(selected.filter((g) => g !== RETIRED_GROUP).sort());
+  expect(coverage.lines.filter((l) => / 1 exported +1 empty +0 missing$/.test(l)).map((l) => l.split(' ')[0])).toEqual([RETIRED_GROUP]);
   expect(coverage.lines[coverage.lines.length - 1]).toBe('Nothing is missing.');
 
   // Progress: one line per export started and finished, all in the first execution.
-  expect(lines.filter((l) => /^ {2}started /.test(l))).toHaveLength(8);
-  expect(lines.filter((l) => /^ {2}finished /.test(l))).toHaveLength(8);
+  expect(lines.filter((l) => /^ {2}started /.test(l))).toHaveLength(9);
+  expect(lines.filter((l) => /^ {2}finished /.test(l))).toHaveLength(9);
 }, 10 * 60_000);

@@ -9,8 +9,13 @@ const DAY = 86_400_000;
 const HOURS = [6, 12, 18];
 const STREAMS = ['2026/instance-a', '2026/instance-b'];
 
-/** The log groups seeded: names with and without a leading '/', and one the example does not select. */
-export const SEEDED_GROUPS = ['/aws/lambda/orders', '/aws/lambda/payments', '/ecs/web', 'app-audit', 'other/not-selected'];
+/**
+ * The log groups seeded: names with and without a leading '/', one the example does not select,
+ * and one that took events on the first day only (the exporter skips its second day).
+ */
+export const SEEDED_GROUPS = ['/aws/lambda/orders', '/aws/lambda/payments', '/aws/lambda/retired', '/ecs/web', 'app-audit', 'other/not-selected'];
+/** The group without events on the second day. */
+export const RETIRED_GROUP = '/aws/lambda/retired';
 
 export interface SeededEvent {
   readonly group: string;
@@ -38,7 +43,8 @@ export function dayOf(start: number): string {
 
 /**
  * Creates the bucket and the log groups, and writes events at 06:00, 12:00 and 18:00 UTC of each
- * day (UTC day starts) into two streams of each group. Returns every event written.
+ * day (UTC day starts; the retired group's first day only) into two streams of each group.
+ * Returns every event written.
  */
 export async function seed(endpoint: string, bucket: string, days: number[]): Promise<SeededEvent[]> {
   const { logs, s3 } = clients(endpoint);
@@ -48,7 +54,7 @@ export async function seed(endpoint: string, bucket: string, days: number[]): Pr
     await logs.send(new CreateLogGroupCommand({ logGroupName: group }));
     for (const stream of STREAMS) {
       await logs.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
-      const events = days.flatMap((day) => HOURS.map((h) => {
+      const events = (group === RETIRED_GROUP ? days.slice(0, 1) : days).flatMap((day) => HOURS.map((h) => {
         const message = `${group} ${stream} ${dayOf(day)} ${String(h).padStart(2, '0')}:00 order=${seeded.length + 1}`;
         seeded.push({ group, day: dayOf(day), message });
         return { timestamp: day + h * 3_600_000, message };
