@@ -167,6 +167,102 @@ test('a retried turn whose killed attempt skipped a group that has woken up sinc
   expectExactlyOnce(w, groups, YESTERDAY, undefined, { noFiles: ['b-quiet'] });
 });
 
+/** A fault rule that fires once, at the first call that matches. */
+function once(match: (c: Call) => boolean, point: KillPoint): { rule: (c: Call) => KillPoint | undefined; fired: () => boolean } {
+  let fired = false;
+  return { rule: (c) => (!fired && match(c) ? ((fired = true), point) : undefined), fired: () => fired };
+}
+const isMarkerOf = (g: string) => (c: Call) => c.op === 'PutObject' && String(c.input.Key).includes('/_state/done/') && String(c.input.Key).includes(`/${g}!`);
+const isEmptyRecordPut = (c: Call) => c.op === 'PutObject' && String(c.input.Key).includes('!empty!');
+const quiet = { eventsUntil: NOW - 30 * DAY };
+
+test('a turn killed just after it wrote an empty record, retried with its old input: no group of the record is lost', async () => {
+  // The busy exports take 70 s: the turn that ends the page starts with b-quiet among its empty groups.
+  w = world({ now: NOW, logs: { duration: ({ logGroupName }) => (logGroupName.endsWith('busy') ? 70_000 : 3_000) } });
+  ['a-busy', 'c-busy'].forEach((g) => w.logs.addGroup(g));
+  ['b-quiet', 'd-quiet'].forEach((g) => w.logs.addGroup(g, 0, undefined, quiet));
+  const k = once(isEmptyRecordPut, 'after');
+  const chain = await w.loop.run({ scheduledTime: '2026-11-25T13:00:00Z' }, 'run', { kill: () => k.rule });
+  expect(k.fired()).toBe(true);
+  expect(last(chain).status).toBe('SUCCEEDED');
+  expectExactlyOnce(w, ['a-busy', 'c-busy'], YESTERDAY, undefined, { idle: ['b-quiet', 'd-quiet'] });
+});
+
+test('a run taking over from a dead one walks past a group an earlier run recorded empty, and settles the export it left', async () => {
+  w = world({ now: NOW });
+  ['a-busy', 'c-busy'].forEach((g) => w.logs.addGroup(g));
+  w.logs.addGroup('b-quiet', 0, undefined, quiet);
+  // A backfill of b-quiet records it empty: the scheduled run passes it as done, without checking it.
+  expect(last(await w.loop.run({ startDate: '2026-11-24', endDate: '2026-11-24', logGroupNames: ['b-quiet'] }, 'backfill')).status).toBe('SUCCEEDED');
+  // The scheduled run dies before c-busy's done-marker; every retry crashes: it fails holding the lease.
+  const k = once(isMarkerOf('c-busy'), 'before');
+  const [dead] = await w.loop.run({}, 'dead', { kill: () => k.rule, crashWhen: () => k.fired() });
+  expect(dead.status).toBe('FAILED');
+  w.clock.now += 31 * 60_000;
+  expect(last(await w.loop.run({}, 'next')).status).toBe('SUCCEEDED');
+  expectExactlyOnce(w, ['a-busy', 'c-busy'], YESTERDAY, undefined, { idle: ['b-quiet'] });
+});
+
+test('an execution started before exportEmptyWindows existed (its configuration lacks it) goes on after the deployment', async () => {
+  w = world({ now: NOW, logs: { duration: ({ logGroupName }) => (logGroupName === 'a-busy' ? 70_000 : 3_000) } });
+  ['a-busy', 'b-busy'].forEach((g) => w.logs.addGroup(g));
+  w.logs.addGroup('c-quiet', 0, undefined, quiet);
+  const config = w.synthesized.config as unknown as Record<string, unknown>;
+  // From its second turn on, the new handler gets the configuration of the definition the execution started with.
+  const chain = await w.loop.run({}, 'in-flight', { beforeInvocation: (inv) => { if (inv.number === 2) delete config.exportEmptyWindows; } });
+  expect(last(chain).status).toBe('SUCCEEDED');
+  expectExactlyOnce(w, ['a-busy', 'b-busy'], YESTERDAY, undefined, { idle: ['c-quiet'] });
+});
+
+test('a group deleted before its check, after a window with events: not recorded empty (the report calls the window missing)', async () => {
+  w = world({ now: NOW });
+  ['a-busy', 'gone'].forEach((g) => w.logs.addGroup(g));
+  let deleted = false;
+  const [run] = await w.loop.run({ scheduledTime: '2026-11-25T13:00:00Z' }, 'run', {
+    kill: () => (c) => {
+      if (!deleted && c.op === 'DescribeLogStreams') {
+        deleted = true;
+        w.logs.deleteGroup('gone');
+      }
+      return undefined;
+    },
+  });
+  expect(run.status).toBe('SUCCEEDED');
+  expect(run.output!.summary).toMatch(/without events 0, skipped 1/);
+  expect(recordedEmpty(w, YESTERDAY[0]).has('gone')).toBe(false);
+  expectExactlyOnce(w, ['a-busy'], YESTERDAY);
+});
+
+test('a second retry of a turn stays careful to the furthest page an attempt of its run reached, though the first retry wrote an older one', async () => {
+  // Page 1: g000..g249; page 2: g250, g251. From the second day on the exports of page 1 are known to take
+  // 70 s: each goes to the Wait state, and page 2 is not listed ahead. The turn after g248's starts on page 1.
+  const names = Array.from({ length: 252 }, (_, i) => `g${String(i).padStart(3, '0')}`);
+  const active = ['g000', 'g248', 'g251'];
+  w = world({ now: NOW, logs: { duration: ({ logGroupName }) => (['g000', 'g248'].includes(logGroupName) ? 70_000 : 3_000) } });
+  names.forEach((g) => w.logs.addGroup(g, 0, undefined, active.includes(g) ? {} : quiet));
+  expect(last(await w.loop.run({ scheduledTime: '2026-11-25T13:00:00Z' }, 'day-1')).status).toBe('SUCCEEDED');
+  w.clock.now = NOW + DAY;
+  const isLease = (c: Call) => c.op === 'PutObject' && String(c.input.Key).endsWith('/_state/lease.json');
+  const chain = await w.loop.run({ scheduledTime: '2026-11-26T13:00:00Z' }, 'day-2', {
+    kill: (inv) => {
+      // The turn that starts with g248 running ends page 1, records page 2 (g250 idle), starts g251 and is killed.
+      if (inv.retryCount === 0) return (c) => (c.op === 'CreateExportTask' && c.input.logGroupName === 'g251' ? 'after' : undefined);
+      // Its first retry (on page 1) takes the lease back, writing its own position, and is killed.
+      if (inv.retryCount === 1) return (c) => (isLease(c) ? 'after' : undefined);
+      return undefined;
+    },
+    beforeInvocation: (inv) => {
+      // Before the second retry g250 takes events again: this attempt exports it (no file for the 25th).
+      if (inv.retryCount === 2) w.logs.groups.get('g250')!.eventsAgainFrom = w.clock.now - 2 * 3_600_000;
+    },
+  });
+  expect(last(chain).status).toBe('SUCCEEDED');
+  const day2 = days('2026-11-25T00:00:00Z', '2026-11-25T00:00:00Z')[0];
+  expect(w.logs.completedExports().get(`g251|${day2.start}|${day2.end - 1}`)).toBe(1);
+  expect(w.logs.completedExports().get(`g250|${day2.start}|${day2.end - 1}`)).toBe(1);
+  expect([...w.logs.completedExports().values()].every((n) => n === 1)).toBe(true);
+});
+
 describe('killed at every SDK call of a run over active and idle groups, and retried with the old input', () => {
   test.each([['before', 'before'], ['after', 'after']] as const)('%s the call takes effect', async (_name, point) => {
     w = mixed({ props: { settleTime: Duration.hours(0) } });

@@ -65,8 +65,10 @@ export class ActivityChecks {
   constructor(private readonly logs: CloudWatchLogsClient, private readonly clock: { now(): number; sleep(ms: number): Promise<void> }) {}
 
   /**
-   * The group's newest event (a deleted group has none); undefined when the next call would
-   * start after `deadline` (the caller hands back and goes on later). Throttling never fails it.
+   * The group's newest event; undefined when the next call would start after `deadline` (the
+   * caller hands back and goes on later). Throttling never fails it. A group deleted since it was
+   * listed may have had events: it is said to have some up to now, so that its export is tried
+   * (and it is skipped as deleted, not recorded as empty).
    */
   async check(logGroupName: string, deadline: number): Promise<Activity | undefined> {
     while (true) {
@@ -85,7 +87,7 @@ export class ActivityChecks {
         return { lastEvent: newest.lastEventTimestamp ?? checkedAt, checkedAt };
       } catch (e) {
         const name = (e as { name?: string }).name ?? '';
-        if (name === 'ResourceNotFoundException') return { lastEvent: null, checkedAt };
+        if (name === 'ResourceNotFoundException') return { lastEvent: checkedAt, checkedAt };
         if (!THROTTLING.includes(name)) throw e;
         this.throttled += 1;
         this.gap = Math.min(MAX_GAP_MS, this.gap * 2);

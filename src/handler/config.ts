@@ -226,10 +226,12 @@ export function parseConfig(raw: unknown): ExporterConfig {
   const c = raw as ExporterConfig;
   const numbers: (keyof ExporterConfig)[] = ['settleSeconds', 'maxCatchUpSeconds', 'maxAttempts', 'pollSeconds', 'minWaitSeconds',
     'maxWaitSeconds', 'maxTurns', 'executionTimeoutSeconds', 'lambdaTimeoutSeconds', 'scheduleIntervalSeconds', 'leaseSeconds'];
-  const complete = isObject(c) && typeof c.exporterId === 'string' && typeof c.bucket === 'string' && c.bucket !== '' && typeof c.exportEmptyWindows === 'boolean'
-    && typeof c.keyPrefix === 'string' && ['P1D', 'PT1H'].includes(c.period) && Array.isArray(c.sources)
+  const complete = isObject(c) && typeof c.exporterId === 'string' && typeof c.bucket === 'string' && c.bucket !== ''
+    && ['boolean', 'undefined'].includes(typeof c.exportEmptyWindows) && typeof c.keyPrefix === 'string' && ['P1D', 'PT1H'].includes(c.period) && Array.isArray(c.sources)
     && Array.isArray(c.excludePrefixes) && Array.isArray(c.excludeNames) && numbers.every((k) => typeof c[k] === 'number');
   if (!complete) throw new Error(`the exporter's configuration is incomplete: ${JSON.stringify(raw)}`);
+  // Executions started before exportEmptyWindows existed carry a configuration without it (its default).
+  if (c.exportEmptyWindows === undefined) return parseConfig({ ...c, exportEmptyWindows: false });
   assertTimeZone(c.timeZone);
   return c;
 }

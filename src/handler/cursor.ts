@@ -141,6 +141,9 @@ export interface CursorDeps {
  */
 export const MAX_STATE_CHARS = 96_000;
 
+/** Windows whose markers a page's checks list to leave out groups done in all of them. */
+const SURVEYED_WINDOWS = 31;
+
 /** The turn must hand back before going on (checking a page's groups for events takes more than one invocation). */
 export const LATER = 'later';
 
@@ -296,11 +299,12 @@ export class Cursor {
     if (!c.toCheck) {
       const first = await this.marks(state, page, this.deps.window(state.windows[0]));
       keep(first.marks);
+      // What is done in the run's first windows (past those, a long backfill checks every group).
       const done = [first.listed];
-      for (const start of state.windows.slice(1)) done.push(await this.doneIn(state, page, this.deps.window(start)));
+      for (const start of state.windows.slice(1, SURVEYED_WINDOWS)) done.push(await this.doneIn(state, page, this.deps.window(start)));
       const now = this.deps.now();
       const open = (g: Group) => state.windows.some((start, i) =>
-        !isDone(done[i], g) && exportRange(g, this.deps.window(start), now, state.notBefore));
+        !(i < done.length && isDone(done[i], g)) && exportRange(g, this.deps.window(start), now, state.notBefore));
       c.toCheck = page.flatMap((g, i) => (open(g) && needsCheck(g, first.bytesBefore[i]) ? [i] : []));
     }
     while (c.toCheck.length > 0) {

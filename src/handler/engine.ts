@@ -322,8 +322,6 @@ export class Engine {
       }
       // A dead holder of an earlier release left no position: confirm this run's own exports, all of them.
       if (state.blind) state.careful = true;
-      const lastGroup = outcome.own?.page.reduce<string | undefined>((max, g) => (max === undefined || g.name > max ? g.name : max), undefined);
-      if (state.careful && lastGroup !== undefined) state.carefulPast = lastGroup;
     }
     return undefined;
   }
@@ -405,8 +403,10 @@ export class Engine {
     if (!range) return next();
     const found = await this.inspect(state, { group, window, range }, walk);
     // The dead run passed over groups without events in the window (its position records what it
-    // checked), and groups it could not export (in the state folder, deleted since), without touching them.
-    const passable = async () => idleIn(group, window) || inStateFolder(group.name) || !(await this.listing.exists(group.name));
+    // checked; earlier runs' empty records name others), and groups it could not export (in the
+    // state folder, deleted since), without touching them.
+    const passable = async () => idleIn(group, window) || inStateFolder(group.name)
+      || (await this.store.markers(walk.page, window)).empty.has(group.name) || !(await this.listing.exists(group.name));
     if (found === 'untouched' && !(await passable())) return done(`${group.name} @ ${windowId(window)} was never touched`);
     next();
   }

@@ -118,14 +118,16 @@ export function parseMarker(prefix: string, key: string): Marker | undefined {
 }
 
 const EMPTY = `${SEPARATOR}empty${SEPARATOR}`;
-const EMPTY_RECORD = /^([A-Za-z0-9._%-]+(?:~[0-9a-f]{16})?)!empty!([A-Za-z0-9]{1,64})$/;
+const EMPTY_RECORD = /^([A-Za-z0-9._%-]+(?:~[0-9a-f]{16})?)!empty!([A-Za-z0-9]{1,64})-([0-9a-f]{16})$/;
 
 /**
- * The key of a run's record of the groups of one page that had no event in a window (named by
- * the page's first group). Its body is an {@link EmptyRecord}.
+ * The key of a run's record of groups of one page that had no event in a window: named by the
+ * page's first group, the run, and a hash of the groups, so that writing the same record again
+ * is the same write and a record naming other groups (a replayed turn's) never replaces it. Its
+ * body is an {@link EmptyRecord}.
  */
-export function emptyRecordKey(prefix: string, firstGroup: string, run: string): string {
-  return `${prefix}${markerName(firstGroup)}${EMPTY}${run}`;
+export function emptyRecordKey(prefix: string, firstGroup: string, run: string, groups: string[]): string {
+  return `${prefix}${markerName(firstGroup)}${EMPTY}${run}-${sha256(JSON.stringify(groups)).slice(0, 16)}`;
 }
 
 /** Whether a key below `prefix` is an empty record. */

@@ -60,9 +60,12 @@ export interface Snapshot {
   readonly group: number;
 }
 
-/** What the lease says of a position's page: its first group, and whether its checks were complete. */
+/**
+ * What the lease says of a position's page: its first group, and whether its checks were complete
+ * (a space is in no log group name: earlier releases' keys, the name alone, never match).
+ */
 export function pageKey(snapshot: Snapshot | undefined): string | undefined {
-  return snapshot && `${snapshot.page[0]?.name ?? ''}${snapshot.surveyed ? '' : '?'}`;
+  return snapshot && `${snapshot.page[0]?.name ?? ''} ${snapshot.surveyed ? 'surveyed' : 'unsurveyed'}`;
 }
 
 /** The export task in flight. */

@@ -46,6 +46,11 @@ export interface LeaseBody {
   /** Positions of dead runs the holder still has to walk on from. */
   readonly inherited?: Snapshot[];
   /**
+   * The last group of the furthest page any attempt of the holder's run recorded (a replayed
+   * attempt that writes an older position keeps it, for the attempts after it).
+   */
+  readonly reach?: string;
+  /**
    * A run of an earlier release died holding the lease, leaving no position: runs confirm each
    * export before starting it until a scheduled run has done so for its whole traversal.
    */
@@ -66,9 +71,14 @@ export type LeaseOutcome =
    * holder, or back from another invocation of its own execution; `walk` holds the positions to
    * walk on from, `blind` says a dead holder left none.
    */
-  | { readonly kind: 'taken'; readonly walk: Snapshot[]; readonly blind: boolean; readonly from?: string; readonly own?: Snapshot }
+  | { readonly kind: 'taken'; readonly walk: Snapshot[]; readonly blind: boolean; readonly from?: string; readonly own?: string }
   /** Another run holds it. */
   | { readonly kind: 'busy'; readonly holder: string };
+
+/** The last group name of a position's page, or `after` if that sorts later. */
+function lastOf(snapshot: Snapshot | undefined, after: string | undefined): string | undefined {
+  return (snapshot?.page ?? []).reduce<string | undefined>((max, g) => (max === undefined || g.name > max ? g.name : max), after);
+}
 
 /** Snapshots without repeats (a lease may be taken over with walks it already owes). */
 function distinct(snapshots: Snapshot[]): Snapshot[] {
@@ -174,7 +184,7 @@ export class StateStore {
     }));
   }
 
-  /** Records the groups of a page that had no event in a window (written again with the same content by a replayed turn). */
+  /** Records groups of a page that had no event in a window. */
   async writeEmpty(page: Group[], window: Window, groups: Group[], run: string): Promise<void> {
     const iso = (ms: number) => new Date(ms).toISOString();
     const record: EmptyRecord = {
@@ -186,7 +196,8 @@ export class StateStore {
         checkedAt: iso(g.checkedAt ?? 0),
       }])),
     };
-    await this.putJson(emptyRecordKey(markerPrefix(this.config.keyPrefix, this.config.period, window), page[0].name, run), record, {});
+    const key = emptyRecordKey(markerPrefix(this.config.keyPrefix, this.config.period, window), page[0].name, run, record.logGroupNames);
+    await this.putJson(key, record, {});
   }
 
   // ---------------------------------------------------------------- lease
@@ -203,6 +214,7 @@ export class StateStore {
       expires: req.now + this.ttl,
       snapshot: req.snapshot,
       inherited: state.recovery,
+      reach: lastOf(req.snapshot, state.carefulPast),
       ...(state.blind ? { blind: true } : {}),
     });
     const held = (etag: string) => {
@@ -225,8 +237,13 @@ export class StateStore {
     }
     // Taken anew: from nobody, from a run that released it or died, or (ours, written since this
     // state was) from another invocation of this run. What was done since is not in this state,
-    // and what the lease owes (walks, a blind takeover) this run owes from its first write on.
+    // and what the lease owes (walks, a blind takeover) this run owes from its first write on. A
+    // replayed (careful) attempt stays careful past the furthest page an earlier attempt recorded,
+    // and the lease keeps that page for the attempts after it.
     const [owed, blind] = [state.recovery, state.blind];
+    if (state.careful && decision.own !== undefined && !(state.carefulPast !== undefined && state.carefulPast > decision.own)) {
+      state.carefulPast = decision.own;
+    }
     try {
       const condition = current ? { IfMatch: current.etag } : { IfNoneMatch: '*' };
       state.recovery = distinct([...decision.walk, ...(owed ?? [])]);
@@ -257,7 +274,7 @@ export class StateStore {
     // A holder other than this run that did not release the lease may have left an export unmarked: walk on from its position.
     const position = lease.expires !== 0 && lease.run !== state.run && lease.snapshot ? [lease.snapshot] : [];
     // Written by this run (another attempt of a turn): what it checked, this attempt decides by.
-    const own = lease.run === state.run && lease.snapshot ? { own: lease.snapshot } : {};
+    const own = lease.run === state.run ? { own: lastOf(lease.snapshot, lease.reach) } : {};
     return { kind: 'taken', walk: [...position, ...(lease.inherited ?? [])], blind: lease.blind === true, from: lease.execution, ...own };
   }
 

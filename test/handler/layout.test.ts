@@ -32,12 +32,16 @@ describe('done-markers', () => {
 
   test('empty records are told apart from markers, whatever the run id (all digits too), and sort with their page', () => {
     for (const run of ['0a1b2c3d4e5f', '123456789012']) {
-      const key = emptyRecordKey(prefix, '/aws/lambda/x', run);
+      const key = emptyRecordKey(prefix, '/aws/lambda/x', run, ['/aws/lambda/x']);
+      // The same groups, the same key; other groups, another key.
+      expect(emptyRecordKey(prefix, '/aws/lambda/x', run, ['/aws/lambda/x'])).toBe(key);
+      expect(emptyRecordKey(prefix, '/aws/lambda/x', run, ['/aws/lambda/x', '/aws/lambda/y'])).not.toBe(key);
       expect([parseMarker(prefix, key), isEmptyRecord(prefix, key)]).toEqual([undefined, true]);
       expect(key > markerKey(prefix, '/aws/lambda/x', 1, 't')).toBe(true);
       expect(key < markerKey(prefix, '/aws/lambda/x-y', 1, 't')).toBe(true);
     }
-    for (const key of [`${prefix}x!empty!`, `${prefix}x!empty`, `${prefix}x!empty!r/s`, `${prefix}!empty!r`, 'other/x!empty!r']) {
+    for (const key of [`${prefix}x!empty!`, `${prefix}x!empty`, `${prefix}x!empty!r`, `${prefix}x!empty!r-0123456789abcdef/s`, `${prefix}!empty!r-0123456789abcdef`,
+      'other/x!empty!r-0123456789abcdef']) {
       expect([key, isEmptyRecord(prefix, key)]).toEqual([key, false]);
     }
   });
