@@ -46,6 +46,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-lambda-powertools/metrics@^2',
     '@aws-sdk/client-cloudwatch-logs@^3',
     '@aws-sdk/client-s3@^3',
+    // A SQL engine reading the exports the way the Athena table defines them (tests and the demo).
+    '@duckdb/node-api@1.5.6-r.1',
     '@smithy/util-retry@^4',
     '@types/aws-lambda',
     'aws-sdk-client-mock@^4',

@@ -3,10 +3,11 @@
  * (CloudWatch Logs and S3 on 127.0.0.1): two days of seeded logs exported by the bundled handler,
  * driven by the synthesized state machine; then the same run again, which exports nothing.
  */
-import { rmSync } from 'fs';
+import { readFileSync, rmSync } from 'fs';
 import { join, resolve as resolvePath } from 'path';
 import { exampleApp } from './app';
 import { loadExporter } from './local/assembly';
+import { Row, TableDefinition, download, query, tableOf } from './local/athena';
 import { ensureMoto, startMoto } from './local/moto';
 import { ExecutionResult, LogEntry, execute, loadHandler } from './local/run';
 import { SEEDED_GROUPS, SeededEvent, StoredObject, clients, dayOf, lastSettledDay, listAll, seed } from './local/seed';
@@ -21,6 +22,8 @@ export interface DemoResult {
   readonly objects: StoredObject[];
   /** What the coverage report printed, and its exit code. */
   readonly coverage: { readonly code: number; readonly lines: string[] };
+  /** The example app's Athena table, and a copy of the bucket it can be read from (`query`). */
+  readonly athena: { readonly table: TableDefinition; readonly dir: string; readonly rows: Row[] };
 }
 
 function progress(out: (line: string) => void): (e: LogEntry) => void {
@@ -40,7 +43,7 @@ function folderOf(key: string): string {
   return key.includes('/_state/done/') ? key.slice(0, key.lastIndexOf('/')) : key;
 }
 
-function table(objects: StoredObject[]): string[] {
+function summary(objects: StoredObject[]): string[] {
   const rows = new Map<string, { objects: number; bytes: number }>();
   for (const o of objects) {
     const row = rows.get(folderOf(o.key)) ?? { objects: 0, bytes: 0 };
@@ -85,7 +88,7 @@ export async function demo(endpoint: string, outdir: string, out: (line: string)
   const objects = await listAll(endpoint, BUCKET);
   out('');
   out(`What landed in s3://${BUCKET}:`);
-  table(objects).forEach((l) => out(l));
+  summary(objects).forEach((l) => out(l));
 
   // The command a user runs to see whether the archive is complete.
   out('');
@@ -98,7 +101,19 @@ export async function demo(endpoint: string, outdir: string, out: (line: string)
   };
   const code = await coverageMain(['coverage', '--bucket', BUCKET, ...range], { out: say, err: say }, clients(endpoint).s3);
   out(`(exit code ${code})`);
-  return { runs, seeded, objects, coverage: { code, lines } };
+
+  // The example's Athena table, read here with DuckDB as the table defines it, from a copy of the bucket.
+  const table = tableOf(JSON.parse(readFileSync(join(outdir, `${STACK}.template.json`), 'utf8')), BUCKET);
+  const dir = join(outdir, 'bucket');
+  await download(endpoint, BUCKET, `${exporter.config.keyPrefix}/`, dir);
+  const [group, day] = ['aws/lambda/orders', dayOf(days[1]).replace(/-/g, '/')];
+  out('');
+  out(`Athena, table ${table.name} (read here the way the table defines it, with DuckDB):`);
+  out(`  SELECT ts, message FROM ${table.name} WHERE log_group = '${group}' AND day = '${day}' ORDER BY ts`);
+  const rows = (await query(table, dir, { log_group: group, day })).filter((r) => r.ts !== null)
+    .sort((a, b) => a.ts!.localeCompare(b.ts!) || a.message!.localeCompare(b.message!));
+  rows.forEach((r) => out(`  ${r.ts}  ${r.message}`));
+  return { runs, seeded, objects, coverage: { code, lines }, athena: { table, dir, rows } };
 }
 
 async function main(): Promise<number> {
@@ -109,14 +124,15 @@ async function main(): Promise<number> {
   const outdir = join(root, '.demo', 'cdk.out');
   rmSync(outdir, { recursive: true, force: true });
   try {
-    const { runs, objects, coverage } = await demo(moto.endpoint, outdir, say);
+    const { runs, objects, coverage, athena } = await demo(moto.endpoint, outdir, say);
     const exportFolders = new Set(objects.filter((o) => o.key.endsWith('.gz')).map((o) => folderOf(o.key)));
     const [first, second] = runs;
     const ok = first.status === 'SUCCEEDED' && (first.stats?.exported ?? 0) > 0 && second.status === 'SUCCEEDED' && second.stats?.exported === 0
-      && coverage.code === 0;
+      && coverage.code === 0 && athena.rows.length > 0;
     say('');
     say(ok
-      ? `OK: ${first.stats!.exported} exports into ${exportFolders.size} folders; the second execution exported nothing; nothing is missing.`
+      ? `OK: ${first.stats!.exported} exports into ${exportFolders.size} folders; the second execution exported nothing; nothing is missing; ` +
+        `the table reads ${athena.rows.length} events of one group and day.`
       : 'FAILED: see the executions above.');
     return ok ? 0 : 1;
   } finally {

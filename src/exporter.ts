@@ -240,6 +240,10 @@ export class CloudWatchLogsS3Exporter extends Construct {
   public readonly stateMachineLogGroup: logs.ILogGroup;
   /** Key prefix of everything the exporter writes. */
   public readonly keyPrefix: string;
+  /** Length of an export window. */
+  public readonly exportPeriod: ExportPeriod;
+  /** The time zone whose calendar days (or hours) are the export windows and name their folders. */
+  public readonly timeZone: TimeZone;
   /** The exporter's identity (account, region, stack name, construct path): the `Exporter` dimension of its metrics. */
   public readonly exporterId: string;
   private dashboardOf?: cloudwatch.Dashboard;
@@ -260,6 +264,8 @@ export class CloudWatchLogsS3Exporter extends Construct {
     const resolved = { keyPrefix, timeZone, period, timeout, settleTime, maxCatchUp, maxAttempts, maxPoll };
     checkRanges(resolved);
     this.keyPrefix = keyPrefix;
+    this.exportPeriod = period;
+    this.timeZone = timeZone;
     this.exporterId = `${stack.account}/${stack.region}/${stack.stackName}/${this.node.path}`;
     const scheduleExpression = props.schedule ?? defaultSchedule(period, timeZone, settleTime);
     const runsEvery = checkSchedule(this, scheduleExpression, resolved);

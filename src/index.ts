@@ -1,3 +1,4 @@
 export * from './exporter';
 export * from './export-period';
 export * from './log-group-selection';
+export * from './exported-logs-table';

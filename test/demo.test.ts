@@ -2,10 +2,11 @@
  * `npm run demo` as a test: the example app's synthesized state machine and bundled handler
  * against moto's server (real wire format, object layout and gzip content).
  */
-import { mkdtempSync, rmSync } from 'fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { BUCKET, demo } from '../examples/demo';
+import { query } from '../examples/local/athena';
 import { Moto, ensureMoto, startMoto } from '../examples/local/moto';
 import { RETIRED_GROUP, SEEDED_GROUPS, gunzipLines } from '../examples/local/seed';
 
@@ -24,7 +25,7 @@ afterAll(async () => {
 
 test('the demo exports every seeded event of the selected groups once, under its group and day, and nothing on the second run', async () => {
   const lines: string[] = [];
-  const { runs, seeded, objects, coverage } = await demo(moto!.endpoint, outdir, (l) => lines.push(l));
+  const { runs, seeded, objects, coverage, athena } = await demo(moto!.endpoint, outdir, (l) => lines.push(l));
 
   // Four groups on two days, and the retired group on its first day; its second day had no event.
   expect(runs.map((r) => [r.status, r.stats?.exported, r.stats?.empty, r.executions])).toEqual([['SUCCEEDED', 9, 1, 1], ['SUCCEEDED', 0, 0, 1]]);
@@ -70,6 +71,31 @@ test('the demo exports every seeded event of the selected groups once, under its
     .toEqual(selected.filter((g) => g !== RETIRED_GROUP).sort());
   expect(coverage.lines.filter((l) => / 1 exported +1 empty +0 missing$/.test(l)).map((l) => l.split(' ')[0])).toEqual([RETIRED_GROUP]);
   expect(coverage.lines[coverage.lines.length - 1]).toBe('Nothing is missing.');
+
+  // The Athena table, read as it defines it: for each selected group and day, every seeded event once, with its time; nothing else.
+  const { table, dir } = athena;
+  expect(table.partitions).toEqual(['log_group', 'day']);
+  expect(table.columns).toEqual(['ts', 'message']);
+  const folder = (g: string) => g.replace(/^\//, '');
+  const seededDays = [...new Set(seeded.map((e) => e.day))].sort();
+  for (const group of selected) {
+    for (const day of seededDays) {
+      const rows = await query(table, dir, { log_group: folder(group), day: day.replace(/-/g, '/') });
+      const expectedEvents = seeded.filter((e) => e.group === group && e.day === day).map((e) => `${new Date(e.timestamp).toISOString()} ${e.message}`);
+      expect([group, day, rows.map((r) => `${r.ts} ${r.message}`).sort()]).toEqual([group, day, expectedEvents.sort()]);
+      expect(rows.every((r) => r.file.startsWith(`exported-logs/${folder(group)}/${day.replace(/-/g, '/')}/`))).toBe(true);
+    }
+  }
+  // The exporter's state is out of reach of every group and day; a day without events has no rows.
+  for (const day of seededDays) expect(await query(table, dir, { log_group: '_state', day: day.replace(/-/g, '/') })).toEqual([]);
+  expect(await query(table, dir, { log_group: 'aws/lambda/retired', day: seededDays[1].replace(/-/g, '/') })).toEqual([]);
+  // What AWS writes into each destination besides the exports (its write test) is one row of NULLs.
+  const orders = `exported-logs/aws/lambda/orders/${seededDays[0].replace(/-/g, '/')}`;
+  writeFileSync(`${dir}/${orders}/aws-logs-write-test`, 'Permission Check Successful');
+  const withTest = await query(table, dir, { log_group: 'aws/lambda/orders', day: seededDays[0].replace(/-/g, '/') });
+  expect(withTest.filter((r) => r.ts === null)).toEqual([{ file: `${orders}/aws-logs-write-test`, ts: null, message: null }]);
+  expect(withTest.filter((r) => r.ts !== null)).toHaveLength(6);
+  expect(athena.rows).toHaveLength(6);
 
   // Progress: one line per export started and finished, all in the first execution.
   expect(lines.filter((l) => /^ {2}started /.test(l))).toHaveLength(9);

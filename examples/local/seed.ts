@@ -20,6 +20,8 @@ export const RETIRED_GROUP = '/aws/lambda/retired';
 export interface SeededEvent {
   readonly group: string;
   readonly day: string;
+  /** When it happened (ms). */
+  readonly timestamp: number;
   readonly message: string;
 }
 
@@ -56,8 +58,9 @@ export async function seed(endpoint: string, bucket: string, days: number[]): Pr
       await logs.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
       const events = (group === RETIRED_GROUP ? days.slice(0, 1) : days).flatMap((day) => HOURS.map((h) => {
         const message = `${group} ${stream} ${dayOf(day)} ${String(h).padStart(2, '0')}:00 order=${seeded.length + 1}`;
-        seeded.push({ group, day: dayOf(day), message });
-        return { timestamp: day + h * 3_600_000, message };
+        const timestamp = day + h * 3_600_000;
+        seeded.push({ group, day: dayOf(day), timestamp, message });
+        return { timestamp, message };
       }));
       await logs.send(new PutLogEventsCommand({ logGroupName: group, logStreamName: stream, logEvents: events }));
     }

@@ -12,6 +12,7 @@ from aws_cdk import aws_sns as sns
 
 from cdk_cloudwatch_logs_s3_exporter import (
     CloudWatchLogsS3Exporter,
+    ExportedLogsTable,
     ExportPeriod,
     LogGroupSelection,
 )
@@ -125,6 +126,20 @@ def test_failure_and_freshness_alarms_notify_the_topic(synthesized):
     assert [a["Properties"]["AlarmActions"] for a in alarms.values()] == [[topic], [topic]]
     assert cdk.Token.is_unresolved(exporter.alarm.alarm_arn)
     assert cdk.Token.is_unresolved(exporter.freshness_alarm.alarm_arn)
+
+
+def test_athena_table_over_the_exports_with_an_hour_partition():
+    app = cdk.App()
+    stack = cdk.Stack(app, "Query", env=ENV)
+    exporter = CloudWatchLogsS3Exporter(stack, "Exporter", export_period=ExportPeriod.HOURLY, key_prefix="archive/logs")
+    table = ExportedLogsTable(stack, "Logs", exporter=exporter, table_name="app_logs", work_group=True)
+    assert table.table_name == "app_logs"
+    assert table.work_group is not None
+    table_input = only(assertions.Template.from_stack(stack), "AWS::Glue::Table")["TableInput"]
+    assert [p["Name"] for p in table_input["PartitionKeys"]] == ["log_group", "day", "hour"]
+    assert joined(table_input["Parameters"]["storage.location.template"]).endswith("/archive/logs/${log_group}/${day}/${hour}/")
+    with pytest.raises(Exception, match="tableName must be lowercase letters"):
+        ExportedLogsTable(stack, "Bad", exporter=exporter, table_name="Bad-Name")
 
 
 def test_bad_props_fail_at_synth_time_with_the_library_message():

@@ -1,0 +1,230 @@
+import { Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as athena from 'aws-cdk-lib/aws-athena';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { ExportPeriod } from './export-period';
+import { CloudWatchLogsS3Exporter } from './exporter';
+import { suppress } from './private/nag';
+import { LINE_PATTERN, NAMED_QUERIES, tableLayout } from './private/table-layout';
+
+/**
+ * Properties of an ExportedLogsTable.
+ */
+export interface ExportedLogsTableProps {
+  /** The exporter whose exports the table reads. */
+  readonly exporter: CloudWatchLogsS3Exporter;
+
+  /**
+   * An existing Glue database to create the table in.
+   *
+   * @default - a new database, named after the stack and this construct
+   */
+  readonly databaseName?: string;
+
+  /**
+   * Name of the table: lowercase letters, digits and underscores.
+   *
+   * @default 'exported_logs'
+   */
+  readonly tableName?: string;
+
+  /**
+   * The first day the table's day partition reaches back to, `YYYY-MM-DD` (queries that name no
+   * day read every day from it on).
+   *
+   * @default - five years before the query runs
+   */
+  readonly firstDay?: string;
+
+  /**
+   * Create an Athena workgroup for querying the table, with a result location, and named queries
+   * (errors per log group and day, fields of JSON messages, one request id across log groups).
+   *
+   * @default false
+   */
+  readonly workGroup?: boolean;
+
+  /**
+   * The bucket the workgroup writes query results to (with `workGroup: true`).
+   *
+   * @default - a new private, encrypted bucket whose results expire after `queryResultsExpiration`
+   */
+  readonly queryResultsBucket?: s3.IBucket;
+
+  /**
+   * How long query results are kept in the bucket the construct creates for them.
+   *
+   * @default Duration.days(30)
+   */
+  readonly queryResultsExpiration?: Duration;
+}
+
+const TABLE_NAME = /^[a-z0-9_]{1,255}$/;
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/**
+ * A Glue table over what a CloudWatchLogsS3Exporter exported, for Athena: one row per log event
+ * with its time (`ts`, UTC) and `message`, partitioned by log group (`log_group`, the group's
+ * name without its leading '/') and day (`day`, `yyyy/MM/dd` in the exporter's time zone; hourly
+ * exporters also `hour`, `00`-`23`). Partition projection: no crawler, no partitions to add, and
+ * a query reads only the groups and days it names (it must name the groups). The exporter's state
+ * (`_state/`) is never read.
+ */
+export class ExportedLogsTable extends Construct {
+  /** Name of the Glue database holding the table. */
+  public readonly databaseName: string;
+  /** Name of the table. */
+  public readonly tableName: string;
+  /** The Glue table. */
+  public readonly table: glue.CfnTable;
+  /** The Athena workgroup (with `workGroup: true`). */
+  public readonly workGroup?: athena.CfnWorkGroup;
+  /** Where the workgroup writes query results (with `workGroup: true`). */
+  public readonly queryResultsBucket?: s3.IBucket;
+  private readonly exporter: CloudWatchLogsS3Exporter;
+
+  constructor(scope: Construct, id: string, props: ExportedLogsTableProps) {
+    super(scope, id);
+    if (!(props?.exporter instanceof CloudWatchLogsS3Exporter)) throw new Error('ExportedLogsTable: exporter must be a CloudWatchLogsS3Exporter');
+    const stack = Stack.of(this);
+    this.exporter = props.exporter;
+    this.tableName = props.tableName ?? 'exported_logs';
+    if (!Token.isUnresolved(this.tableName) && !TABLE_NAME.test(this.tableName)) {
+      throw new Error(`ExportedLogsTable: tableName must be lowercase letters, digits and underscores, got '${this.tableName}'`);
+    }
+    const firstDay = props.firstDay === undefined ? 'NOW-5YEARS' : parseDay(props.firstDay);
+    if (props.queryResultsBucket && !props.workGroup) throw new Error('ExportedLogsTable: queryResultsBucket is for the workgroup: set workGroup: true as well');
+    if (props.queryResultsExpiration && (!props.workGroup || props.queryResultsBucket)) {
+      throw new Error('ExportedLogsTable: queryResultsExpiration applies to the bucket the construct creates for query results (workGroup: true, no queryResultsBucket)');
+    }
+
+    if (props.databaseName !== undefined) {
+      this.databaseName = props.databaseName;
+    } else {
+      this.databaseName = Names.uniqueResourceName(this, { maxLength: 64, separator: '_' }).toLowerCase().replace(/[^a-z0-9_]/g, '_');
+      const database = new glue.CfnDatabase(this, 'Database', {
+        catalogId: stack.account,
+        databaseInput: { name: this.databaseName, description: `CloudWatch Logs exported by ${props.exporter.node.path}` },
+      });
+      database.applyRemovalPolicy(RemovalPolicy.DESTROY);
+    }
+
+    const layout = tableLayout({
+      bucketName: props.exporter.bucket.bucketName,
+      keyPrefix: props.exporter.keyPrefix,
+      hourly: props.exporter.exportPeriod === ExportPeriod.HOURLY,
+      firstDay,
+    });
+    this.table = new glue.CfnTable(this, 'Table', {
+      catalogId: stack.account,
+      databaseName: this.databaseName,
+      tableInput: {
+        name: this.tableName,
+        description: `CloudWatch Logs events exported to s3://${props.exporter.bucket.bucketName}/${props.exporter.keyPrefix}/; ` +
+          `day (and hour) in ${props.exporter.timeZone.timezoneName}, ts in UTC; name log_group in every query`,
+        tableType: 'EXTERNAL_TABLE',
+        parameters: { classification: 'text', compressionType: 'gzip', ...layout.parameters },
+        partitionKeys: layout.partitions.map((p) => ({ name: p.name, type: 'string', comment: p.comment })),
+        storageDescriptor: {
+          columns: [
+            { name: 'ts', type: 'timestamp', comment: 'when the event happened (UTC)' },
+            { name: 'message', type: 'string', comment: 'the event as logged' },
+          ],
+          location: layout.location,
+          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+          serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.serde2.RegexSerDe', parameters: { 'input.regex': LINE_PATTERN } },
+        },
+      },
+    });
+    this.table.applyRemovalPolicy(RemovalPolicy.DESTROY);
+    const database = this.node.tryFindChild('Database') as glue.CfnDatabase | undefined;
+    if (database) this.table.addDependency(database);
+
+    if (props.workGroup) {
+      this.queryResultsBucket = props.queryResultsBucket ?? this.createResultsBucket(props.queryResultsExpiration ?? Duration.days(30));
+      const key = this.queryResultsBucket.encryptionKey;
+      this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
+        name: Names.uniqueResourceName(this, { maxLength: 128 }),
+        description: `Queries of ${this.databaseName}.${this.tableName}`,
+        recursiveDeleteOption: true,
+        workGroupConfiguration: {
+          enforceWorkGroupConfiguration: true,
+          publishCloudWatchMetricsEnabled: true,
+          resultConfiguration: {
+            outputLocation: this.queryResultsBucket.s3UrlForObject('results/'),
+            encryptionConfiguration: key ? { encryptionOption: 'SSE_KMS', kmsKey: key.keyArn } : { encryptionOption: 'SSE_S3' },
+          },
+        },
+      });
+      for (const q of NAMED_QUERIES) {
+        const query = new athena.CfnNamedQuery(this, q.id, {
+          name: q.name,
+          description: q.description,
+          database: this.databaseName,
+          workGroup: this.workGroup.ref,
+          queryString: q.sql(this.tableName, layout.partitions.map((p) => p.name)),
+        });
+        query.addDependency(this.workGroup);
+      }
+    }
+  }
+
+  /**
+   * Lets a principal query the table: read the exports (and decrypt them in an SSE-KMS bucket),
+   * read the table from the Glue catalog and, with a workgroup, run queries in it and read and
+   * write its results.
+   */
+  public grantQuery(grantee: iam.IGrantable): iam.Grant {
+    const stack = Stack.of(this);
+    const { bucket, keyPrefix } = this.exporter;
+    const grant = bucket.grantRead(grantee, `${keyPrefix}/*`);
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
+      resourceArns: [
+        stack.formatArn({ service: 'glue', resource: 'catalog' }),
+        stack.formatArn({ service: 'glue', resource: 'database', resourceName: this.databaseName }),
+        stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/${this.tableName}` }),
+      ],
+    });
+    if (this.workGroup && this.queryResultsBucket) {
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution',
+          'athena:GetWorkGroup', 'athena:ListNamedQueries', 'athena:GetNamedQuery', 'athena:BatchGetNamedQuery'],
+        resourceArns: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: this.workGroup.ref })],
+      });
+      this.queryResultsBucket.grantReadWrite(grantee, 'results/*');
+    }
+    return grant;
+  }
+
+  private createResultsBucket(expiration: Duration): s3.IBucket {
+    const bucket = new s3.Bucket(this, 'QueryResults', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration, abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    suppress(bucket, [{
+      id: 'AwsSolutions-S1',
+      reason: 'Athena query results are transient copies of query output that expire on a lifecycle rule; access to the exported logs themselves is what to log.',
+    }]);
+    return bucket;
+  }
+}
+
+/** `YYYY-MM-DD` as the day partition's format, after checking it is a real date. */
+function parseDay(day: string): string {
+  const m = DAY.exec(day);
+  const date = m ? new Date(Date.UTC(+m[1], +m[2] - 1, +m[3])) : undefined;
+  if (!m || !date || date.getUTCFullYear() !== +m[1] || date.getUTCMonth() !== +m[2] - 1 || date.getUTCDate() !== +m[3]) {
+    throw new Error(`ExportedLogsTable: firstDay must be a date 'YYYY-MM-DD', got '${day}'`);
+  }
+  return `${m[1]}/${m[2]}/${m[3]}`;
+}

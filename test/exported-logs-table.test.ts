@@ -1,0 +1,144 @@
+/**
+ * The Athena table over the exports: what it reads (and never reads), for daily and hourly
+ * exporters, its workgroup and named queries, and what querying it is granted.
+ */
+import { App, Aspects, Duration, Stack, TimeZone } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { CloudWatchLogsS3Exporter, CloudWatchLogsS3ExporterProps, ExportPeriod, ExportedLogsTable, ExportedLogsTableProps } from '../src';
+import { ACCOUNT, REGION } from './harness/loop';
+
+function synth(exporterProps: CloudWatchLogsS3ExporterProps = {}, tableProps: Omit<ExportedLogsTableProps, 'exporter'> = {}) {
+  const app = new App();
+  const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
+  const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', exporterProps);
+  const table = new ExportedLogsTable(stack, 'Logs', { exporter, ...tableProps });
+  return { app, stack, exporter, table, template: Template.fromStack(stack) };
+}
+
+const tableInput = (template: Template) => Object.values<any>(template.findResources('AWS::Glue::Table'))[0].Properties.TableInput;
+/** A value with the bucket's name (a reference) replaced by BUCKET. */
+const resolved = (v: any): string => (typeof v === 'string' ? v : v['Fn::Join'][1].map((p: any) => (typeof p === 'string' ? p : 'BUCKET')).join(''));
+
+describe('ExportedLogsTable', () => {
+  test('daily: partition projection over <prefix>/<group>/<yyyy/MM/dd>/, a line regex for ts and message, nothing under _state/', () => {
+    const { template, table } = synth({ keyPrefix: 'archive/logs', timeZone: TimeZone.EUROPE_BERLIN });
+    const input = tableInput(template);
+    expect(input.PartitionKeys.map((p: any) => [p.Name, p.Type])).toEqual([['log_group', 'string'], ['day', 'string']]);
+    expect(input.StorageDescriptor.Columns.map((c: any) => [c.Name, c.Type])).toEqual([['ts', 'timestamp'], ['message', 'string']]);
+    expect(input.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe('org.apache.hadoop.hive.serde2.RegexSerDe');
+    const p = input.Parameters;
+    expect(p).toMatchObject({
+      'projection.enabled': 'true',
+      'projection.log_group.type': 'injected',
+      'projection.day.type': 'date',
+      'projection.day.format': 'yyyy/MM/dd',
+      'projection.day.range': 'NOW-5YEARS,NOW+1DAYS',
+      'projection.day.interval.unit': 'DAYS',
+    });
+    const location = resolved(p['storage.location.template']);
+    expect(location).toBe('s3://BUCKET/archive/logs/${log_group}/${day}/');
+    // A day value of the projection is yyyy/MM/dd: no group folder and day make a path under _state/ (done/<period>/<window id>/).
+    const path = (group: string, day: string) => location.replace('${log_group}', group).replace('${day}', day);
+    expect(path('_state', '2026/11/24')).not.toMatch(/\/_state\/(done\/|lease|checkpoint|owner)/);
+    expect(resolved(input.Description)).toContain('Europe/Berlin');
+    expect(table.workGroup).toBeUndefined();
+    template.resourceCountIs('AWS::Glue::Database', 1);
+    template.resourceCountIs('AWS::Athena::WorkGroup', 0);
+
+    // The line pattern: time without its Z (read as a timestamp), a space, the rest of the line.
+    const regex = new RegExp(input.StorageDescriptor.SerdeInfo.Parameters['input.regex']);
+    expect(regex.exec('2026-11-24T06:00:00.123Z GET /orders 200 took 5 ms')?.slice(1)).toEqual(['2026-11-24T06:00:00.123', 'GET /orders 200 took 5 ms']);
+    expect(regex.exec('2026-11-24T06:00:00Z ')?.slice(1)).toEqual(['2026-11-24T06:00:00', '']);
+    expect(regex.test('Permission Check Successful')).toBe(false);
+  });
+
+  test('hourly: an hour partition 00-23 below the day, both in the exporter\'s time zone', () => {
+    const { template } = synth({ exportPeriod: ExportPeriod.HOURLY }, { firstDay: '2025-02-28', tableName: 'app_logs' });
+    const input = tableInput(template);
+    expect(input.Name).toBe('app_logs');
+    expect(input.PartitionKeys.map((p: any) => p.Name)).toEqual(['log_group', 'day', 'hour']);
+    expect(input.Parameters).toMatchObject({
+      'projection.day.range': '2025/02/28,NOW+1DAYS',
+      'projection.hour.type': 'integer',
+      'projection.hour.range': '0,23',
+      'projection.hour.digits': '2',
+    });
+    expect(resolved(input.Parameters['storage.location.template'])).toBe('s3://BUCKET/exported-logs/${log_group}/${day}/${hour}/');
+  });
+
+  test('an existing database is used, not created', () => {
+    const { template } = synth({}, { databaseName: 'analytics' });
+    template.resourceCountIs('AWS::Glue::Database', 0);
+    template.hasResourceProperties('AWS::Glue::Table', { DatabaseName: 'analytics' });
+  });
+
+  test('a workgroup with encrypted results that expire, and named queries naming the table\'s partitions', () => {
+    const { template, table } = synth({ exportPeriod: ExportPeriod.HOURLY }, { workGroup: true, queryResultsExpiration: Duration.days(7) });
+    expect(table.queryResultsBucket).toBeDefined();
+    template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      WorkGroupConfiguration: Match.objectLike({
+        EnforceWorkGroupConfiguration: true,
+        ResultConfiguration: Match.objectLike({ EncryptionConfiguration: { EncryptionOption: 'SSE_S3' } }),
+      }),
+    });
+    template.hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 7 })]) } });
+    const queries = Object.values<any>(template.findResources('AWS::Athena::NamedQuery')).map((q) => q.Properties);
+    expect(queries.map((q) => q.Name).sort()).toEqual(['Errors per log group and day', 'Fields of JSON messages', 'One request id across log groups']);
+    for (const q of queries) {
+      expect(q.QueryString).toContain('FROM "exported_logs"');
+      expect(q.QueryString).toMatch(/log_group (=|IN)/);
+    }
+    expect(queries.find((q) => q.Name === 'Fields of JSON messages').QueryString).toContain("hour BETWEEN '08' AND '12'");
+  });
+
+  test('grantQuery: the exports (not other prefixes), the key of an SSE-KMS bucket, the catalog, the workgroup and its results', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
+    const key = new kms.Key(stack, 'Key');
+    const bucket = new s3.Bucket(stack, 'Archive', { encryption: s3.BucketEncryption.KMS, encryptionKey: key, enforceSSL: true });
+    const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', { bucket, keyPrefix: 'logs' });
+    const table = new ExportedLogsTable(stack, 'Logs', { exporter, workGroup: true });
+    const analyst = new iam.Role(stack, 'Analyst', { assumedBy: new iam.AccountRootPrincipal() });
+    table.grantQuery(analyst);
+    const template = Template.fromStack(stack);
+    const policy = Object.values<any>(template.findResources('AWS::IAM::Policy')).find((p) => p.Properties.Roles.some((r: any) => r.Ref?.startsWith('Analyst')));
+    const statements: any[] = policy.Properties.PolicyDocument.Statement;
+    const actions = (s: any) => [s.Action].flat();
+    expect(statements.some((s) => actions(s).includes('kms:Decrypt'))).toBe(true);
+    const read = statements.find((s) => actions(s).includes('s3:GetObject*') && JSON.stringify(s.Resource).includes('Archive'));
+    expect(JSON.stringify(read.Resource)).toContain('/logs/*');
+    expect(statements.some((s) => actions(s).includes('glue:GetPartitions'))).toBe(true);
+    expect(statements.some((s) => actions(s).includes('athena:StartQueryExecution'))).toBe(true);
+    expect(statements.some((s) => actions(s).includes('s3:PutObject') && JSON.stringify(s.Resource).includes('QueryResults'))).toBe(true);
+  });
+
+  test('bad props fail at synth time with a message naming the prop', () => {
+    expect(() => synth({}, { tableName: 'My-Logs' })).toThrow(/tableName must be lowercase letters, digits and underscores, got 'My-Logs'/);
+    expect(() => synth({}, { firstDay: '2026-02-30' })).toThrow(/firstDay must be a date 'YYYY-MM-DD', got '2026-02-30'/);
+    expect(() => synth({}, { firstDay: '2026/01/01' })).toThrow(/firstDay must be a date/);
+    const results = (stack: Stack) => s3.Bucket.fromBucketName(stack, 'R', 'results');
+    expect(() => {
+      const { stack, exporter } = synth();
+      new ExportedLogsTable(stack, 'Other', { exporter, queryResultsBucket: results(stack) });
+    }).toThrow(/queryResultsBucket is for the workgroup: set workGroup: true as well/);
+    expect(() => synth({}, { queryResultsExpiration: Duration.days(1) })).toThrow(/queryResultsExpiration applies to the bucket the construct creates/);
+    expect(() => new ExportedLogsTable(new Stack(), 'T', { exporter: {} as any })).toThrow(/exporter must be a CloudWatchLogsS3Exporter/);
+  });
+
+  test('cdk-nag AwsSolutions: no unsuppressed findings, each suppression with its reason', () => {
+    const { app, stack } = synth({}, { workGroup: true });
+    Aspects.of(stack).add(new AwsSolutionsChecks({ verbose: true }));
+    app.synth();
+    const findings = [...Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+      ...Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*'))];
+    expect(findings.map((e) => `${e.id}: ${e.entry.data}`)).toEqual([]);
+    const results = Object.values<any>(Template.fromStack(stack).findResources('AWS::S3::Bucket')).filter((b) => b.Properties.LifecycleConfiguration);
+    const reasons = results.flatMap((r) => r.Metadata?.cdk_nag?.rules_to_suppress ?? []);
+    expect(reasons.map((r: any) => r.id)).toEqual(['AwsSolutions-S1']);
+    for (const r of reasons) expect(r.reason.length).toBeGreaterThan(40);
+  });
+});
