@@ -4,7 +4,7 @@
  * hour and throttles past 5 requests a second.
  */
 import { Duration } from 'aws-cdk-lib';
-import { ExportPeriod } from '../src';
+import { ExportPeriod, LogGroupSelection } from '../src';
 import { Call, KillPoint } from './harness/fakes';
 import { Execution, InvocationInfo } from './harness/loop';
 import { World, days, expectExactlyOnce, recordedEmpty, world } from './harness/world';
@@ -261,6 +261,93 @@ test('a second retry of a turn stays careful to the furthest page an attempt of 
   expect(w.logs.completedExports().get(`g251|${day2.start}|${day2.end - 1}`)).toBe(1);
   expect(w.logs.completedExports().get(`g250|${day2.start}|${day2.end - 1}`)).toBe(1);
   expect([...w.logs.completedExports().values()].every((n) => n === 1)).toBe(true);
+});
+
+describe('several attempts of a run that dies: the next run settles what each of them left', () => {
+  const MIN = 60_000;
+
+  test('a retry that woke a group the killed attempt skipped dies before exporting it: the next run still settles the killed attempt\'s export', async () => {
+    w = world({ now: NOW });
+    ['a-busy', 'c-busy'].forEach((g) => w.logs.addGroup(g));
+    w.logs.addGroup('b-quiet', 0, undefined, quiet);
+    const creates = new Map<number, number>();
+    const [dead] = await w.loop.run({ scheduledTime: '2026-11-25T13:00:00Z' }, 'dead', {
+      kill: (inv) => (c: Call) => {
+        if (c.op !== 'CreateExportTask') return undefined;
+        const n = (creates.get(inv.number) ?? 0) + 1;
+        creates.set(inv.number, n);
+        // The first attempt exports a-busy, skips b-quiet as idle, and is killed just after c-busy's export started.
+        if (inv.number === 1 && n === 2) return 'after';
+        // Its retry (b-quiet has woken up since) is killed just before it starts b-quiet's export.
+        return inv.number === 2 ? 'before' : undefined;
+      },
+      beforeInvocation: (inv) => {
+        if (inv.number === 2) w.logs.groups.get('b-quiet')!.eventsAgainFrom = w.clock.now - 2 * 3_600_000;
+      },
+      crashWhen: (inv) => inv.number > 2,
+    });
+    expect(dead.status).toBe('FAILED');
+    w.clock.now += 31 * MIN;
+    expect(last(await w.loop.run({}, 'next')).status).toBe('SUCCEEDED');
+    expectExactlyOnce(w, ['a-busy', 'b-quiet', 'c-busy'], YESTERDAY, undefined, { noFiles: ['b-quiet'] });
+  });
+
+  test('a retry that rewrites the lease before it has a position, and dies: the next run still settles the killed attempt\'s export', async () => {
+    w = world({ now: NOW });
+    const groups = ['a-1', 'a-2', 'a-3'];
+    groups.forEach((g) => w.logs.addGroup(g));
+    let leaseWritten = false;
+    let creates = 0;
+    const [dead] = await w.loop.run({ scheduledTime: '2026-11-25T13:00:00Z' }, 'dead', {
+      kill: (inv) => (c: Call) => {
+        // The first attempt is killed just after a-2's export started (it completes without its done-marker).
+        if (inv.number === 1 && c.op === 'CreateExportTask') return ++creates === 2 ? 'after' : undefined;
+        // Its retry takes the lease back (with no position yet) and is killed at its next call.
+        if (inv.number !== 2) return undefined;
+        if (leaseWritten) return 'before';
+        if (c.op === 'PutObject' && String(c.input.Key).endsWith('/_state/lease.json')) leaseWritten = true;
+        return undefined;
+      },
+      crashWhen: (inv) => inv.number > 2,
+    });
+    expect(dead.status).toBe('FAILED');
+    w.clock.now += 31 * MIN;
+    expect(last(await w.loop.run({}, 'next')).status).toBe('SUCCEEDED');
+    expectExactlyOnce(w, groups, YESTERDAY);
+  });
+
+  test('an export adopted while the next page was listed ahead: that page\'s listing is read again, and the export is not made twice', async () => {
+    // Two sources: page 1 is a-1, a-2 (exports of 70 s), page 2 is b-g.
+    let backfillDay = false;
+    w = world({
+      now: NOW,
+      props: { logGroups: LogGroupSelection.prefixes(['a-', 'b-']) },
+      logs: { duration: ({ logGroupName }) => (logGroupName === 'b-g' && backfillDay ? 60 * MIN : logGroupName.startsWith('a-') ? 70_000 : 3_000) },
+    });
+    ['a-1', 'a-2', 'b-g'].forEach((g) => w.logs.addGroup(g));
+    expect(last(await w.loop.run({}, 'day-1')).status).toBe('SUCCEEDED');
+    // Day 2, run R: its first turn starts a-1 and hands back (no page listed ahead); its second turn is killed
+    // and every retry crashes: R fails holding the lease.
+    w.clock.now = NOW + DAY;
+    const [r] = await w.loop.run({}, 'R', {
+      kill: (inv) => (inv.inExecution === 2 ? () => 'before' as KillPoint : undefined),
+      crashWhen: (inv) => inv.inExecution > 2,
+    });
+    expect(r.status).toBe('FAILED');
+    // A backfill of b-g takes R's expired lease over, starts b-g (60 min) and dies.
+    w.clock.now += 31 * MIN;
+    backfillDay = true;
+    let created = false;
+    const [d] = await w.loop.run({ startDate: '2026-11-25', endDate: '2026-11-25', logGroupNames: ['b-g'] }, 'D', {
+      kill: () => (c: Call) => (!created && c.op === 'CreateExportTask' ? ((created = true), 'after') : undefined),
+      crashWhen: () => created,
+    });
+    expect(d.status).toBe('FAILED');
+    // R is redriven once D's lease has expired, while b-g's export still runs: it follows it, listing page 2 ahead meanwhile.
+    w.clock.now += 31 * MIN;
+    expect(last(await w.loop.redrive(r)).status).toBe('SUCCEEDED');
+    expectExactlyOnce(w, ['a-1', 'a-2', 'b-g'], days('2026-11-24T00:00:00Z', '2026-11-25T00:00:00Z'));
+  });
 });
 
 describe('killed at every SDK call of a run over active and idle groups, and retried with the old input', () => {

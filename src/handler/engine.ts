@@ -432,6 +432,7 @@ export class Engine {
       settled = true;
       if (marked.some((m) => m.taskId === taskId)) continue;
       await this.recordCompleted(state, task, group.name, window, taskId);
+      this.markedElsewhere(state, window.start);
       state.stats.adopted += 1;
       count(MetricName.EXPORTS_ADOPTED);
       log('INFO', 'export found without its done-marker; marked done', { logGroupName: group.name, window: windowId(window), taskId });
@@ -588,8 +589,17 @@ export class Engine {
       this.advance(state);
       return;
     }
+    this.markedElsewhere(state, active.window);
+  }
+
+  /**
+   * A marker was written for a (group, window) other than the cursor's: what listings said of
+   * that window (the cursor's page, the page listed ahead) may predate it.
+   */
+  private markedElsewhere(state: RunState, window: number): void {
     state.marks = undefined;
-    state.clean = state.clean?.filter((w) => w !== active.window);
+    state.clean = state.clean?.filter((w) => w !== window);
+    if (state.ahead) state.ahead.marks = undefined;
   }
 
   private advance(state: RunState): void {

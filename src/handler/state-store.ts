@@ -271,8 +271,10 @@ export class StateStore {
     // This run, written by this execution, by the one it continues, or (first turns) by an earlier attempt of this execution.
     const ours = (lease.run === state.run && lease.execution === req.previousExecution) || lease.execution === req.executionArn;
     if (!ours && !free) return { kind: 'busy', holder: lease.execution };
-    // A holder other than this run that did not release the lease may have left an export unmarked: walk on from its position.
-    const position = lease.expires !== 0 && lease.run !== state.run && lease.snapshot ? [lease.snapshot] : [];
+    // A holder that did not release the lease may have left an export unmarked: walk on from its position. So does
+    // a replayed (careful) attempt from an earlier attempt of its own run: the lease keeps that position, as a walk
+    // it owes, for a run that takes over should this attempt die too.
+    const position = lease.expires !== 0 && lease.snapshot && (lease.run !== state.run || state.careful) ? [lease.snapshot] : [];
     // Written by this run (another attempt of a turn): what it checked, this attempt decides by.
     const own = lease.run === state.run ? { own: lastOf(lease.snapshot, lease.reach) } : {};
     return { kind: 'taken', walk: [...position, ...(lease.inherited ?? [])], blind: lease.blind === true, from: lease.execution, ...own };
