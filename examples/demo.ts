@@ -7,7 +7,7 @@ import { readFileSync, rmSync } from 'fs';
 import { join, resolve as resolvePath } from 'path';
 import { exampleApp } from './app';
 import { loadExporter } from './local/assembly';
-import { Row, TableDefinition, download, query, tableOf } from './local/athena';
+import { TableDefinition, ViewRow, download, query, tableOf } from './local/athena';
 import { ensureMoto, startMoto } from './local/moto';
 import { ExecutionResult, LogEntry, execute, loadHandler } from './local/run';
 import { SEEDED_GROUPS, SeededEvent, StoredObject, clients, dayOf, lastSettledDay, listAll, seed } from './local/seed';
@@ -23,7 +23,7 @@ export interface DemoResult {
   /** What the coverage report printed, and its exit code. */
   readonly coverage: { readonly code: number; readonly lines: string[] };
   /** The example app's Athena table, and a copy of the bucket it can be read from (`query`). */
-  readonly athena: { readonly table: TableDefinition; readonly dir: string; readonly rows: Row[] };
+  readonly athena: { readonly table: TableDefinition; readonly dir: string; readonly rows: ViewRow[] };
 }
 
 function progress(out: (line: string) => void): (e: LogEntry) => void {
@@ -108,9 +108,9 @@ export async function demo(endpoint: string, outdir: string, out: (line: string)
   await download(endpoint, BUCKET, `${exporter.config.keyPrefix}/`, dir);
   const [group, day] = ['aws/lambda/orders', dayOf(days[1]).replace(/-/g, '/')];
   out('');
-  out(`Athena, table ${table.name} (read here the way the table defines it, with DuckDB):`);
-  out(`  SELECT ts, message FROM ${table.name} WHERE log_group = '${group}' AND day = '${day}' ORDER BY ts`);
-  const rows = (await query(table, dir, { log_group: group, day })).filter((r) => r.ts !== null)
+  out(`Athena, view ${table.view} (read here the way the view and its table define it, with DuckDB):`);
+  out(`  SELECT ts, message FROM ${table.view} WHERE log_group = '${group}' AND day = '${day}' ORDER BY ts`);
+  const rows = (await query(table, dir, { log_group: group, day })).rows.filter((r) => r.ts !== null)
     .sort((a, b) => a.ts!.localeCompare(b.ts!) || a.message!.localeCompare(b.message!));
   rows.forEach((r) => out(`  ${r.ts}  ${r.message}`));
   return { runs, seeded, objects, coverage: { code, lines }, athena: { table, dir, rows } };

@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import { ExportPeriod } from './export-period';
 import { CloudWatchLogsS3Exporter } from './exporter';
 import { suppress } from './private/nag';
-import { LINE_PATTERN, NAMED_QUERIES, tableLayout } from './private/table-layout';
+import { LINE_PATTERN, NAMED_QUERIES, prestoView, tableLayout, viewColumns, viewSql } from './private/table-layout';
 
 /**
  * Properties of an ExportedLogsTable.
@@ -17,14 +17,16 @@ export interface ExportedLogsTableProps {
   readonly exporter: CloudWatchLogsS3Exporter;
 
   /**
-   * An existing Glue database to create the table in.
+   * An existing Glue database to create the view and its table in (a name known at synthesis):
+   * lowercase letters, digits and underscores.
    *
    * @default - a new database, named after the stack and this construct
    */
   readonly databaseName?: string;
 
   /**
-   * Name of the table: lowercase letters, digits and underscores.
+   * Name of the view to query: lowercase letters, digits and underscores. The table of the
+   * export files' lines it reads is named after it, with `_lines`.
    *
    * @default 'exported_logs'
    */
@@ -54,33 +56,42 @@ export interface ExportedLogsTableProps {
   readonly queryResultsBucket?: s3.IBucket;
 
   /**
-   * How long query results are kept in the bucket the construct creates for them.
+   * How long query results are kept in the bucket the construct creates for them (whole days).
    *
    * @default Duration.days(30)
    */
   readonly queryResultsExpiration?: Duration;
 }
 
-const TABLE_NAME = /^[a-z0-9_]{1,255}$/;
+/** Glue and Athena names: lowercase letters, digits, underscores (`_lines` is added to the table's). */
+const NAME = /^[a-z0-9_]{1,249}$/;
+/** View (and database) names taken in each stack: two tables of one name would replace each other. */
+const namesInUse = new WeakMap<Stack, Set<string>>();
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /**
- * A Glue table over what a CloudWatchLogsS3Exporter exported, for Athena: one row per log event
- * with its time (`ts`, UTC) and `message`, partitioned by log group (`log_group`, the group's
- * name without its leading '/') and day (`day`, `yyyy/MM/dd` in the exporter's time zone; hourly
- * exporters also `hour`, `00`-`23`). Partition projection: no crawler, no partitions to add, and
- * a query reads only the groups and days it names (it must name the groups). The exporter's state
- * (`_state/`) is never read.
+ * An Athena view over what a CloudWatchLogsS3Exporter exported: one row per log event with its
+ * time (`ts`, a timestamp in UTC) and `message`, partitioned by log group (`log_group`, the
+ * group's name without its leading '/') and day (`day`, `yyyy/MM/dd` in the exporter's time zone;
+ * hourly exporters also `hour`, `00`-`23`). It reads a Glue table of the export files' lines with
+ * partition projection: no crawler, no partitions to add, and a query reads only the groups and
+ * days it names (it must name the groups). The exporter's state (`_state/`) is never read.
  */
 export class ExportedLogsTable extends Construct {
-  /** Name of the Glue database holding the table. */
+  /** Name of the Glue database holding the view and its table. */
   public readonly databaseName: string;
-  /** Name of the table. */
+  /** Name of the view to query. */
   public readonly tableName: string;
-  /** The Glue table. */
+  /** Name of the table of the export files' lines (`time` as ISO 8601 text, `message`) the view reads. */
+  public readonly linesTableName: string;
+  /** The Glue table of the export files' lines. */
   public readonly table: glue.CfnTable;
+  /** The view (a Glue table of type VIRTUAL_VIEW). */
+  public readonly view: glue.CfnTable;
   /** The Athena workgroup (with `workGroup: true`). */
   public readonly workGroup?: athena.CfnWorkGroup;
+  /** Name of the Athena workgroup (with `workGroup: true`). */
+  public readonly workGroupName?: string;
   /** Where the workgroup writes query results (with `workGroup: true`). */
   public readonly queryResultsBucket?: s3.IBucket;
   private readonly exporter: CloudWatchLogsS3Exporter;
@@ -90,18 +101,21 @@ export class ExportedLogsTable extends Construct {
     if (!(props?.exporter instanceof CloudWatchLogsS3Exporter)) throw new Error('ExportedLogsTable: exporter must be a CloudWatchLogsS3Exporter');
     const stack = Stack.of(this);
     this.exporter = props.exporter;
-    this.tableName = props.tableName ?? 'exported_logs';
-    if (!Token.isUnresolved(this.tableName) && !TABLE_NAME.test(this.tableName)) {
-      throw new Error(`ExportedLogsTable: tableName must be lowercase letters, digits and underscores, got '${this.tableName}'`);
-    }
+    this.tableName = checkName('tableName', props.tableName ?? 'exported_logs');
+    this.linesTableName = `${this.tableName}_lines`;
     const firstDay = props.firstDay === undefined ? 'NOW-5YEARS' : parseDay(props.firstDay);
     if (props.queryResultsBucket && !props.workGroup) throw new Error('ExportedLogsTable: queryResultsBucket is for the workgroup: set workGroup: true as well');
     if (props.queryResultsExpiration && (!props.workGroup || props.queryResultsBucket)) {
       throw new Error('ExportedLogsTable: queryResultsExpiration applies to the bucket the construct creates for query results (workGroup: true, no queryResultsBucket)');
     }
+    const expiration = props.queryResultsExpiration ?? Duration.days(30);
+    const expirationMs = expiration.toMilliseconds();
+    if (Token.isUnresolved(expirationMs) || expirationMs < 86_400_000 || expirationMs % 86_400_000 !== 0) {
+      throw new Error(`ExportedLogsTable: queryResultsExpiration must be a whole number of days, at least one, got ${expiration.toHumanString()}`);
+    }
 
     if (props.databaseName !== undefined) {
-      this.databaseName = props.databaseName;
+      this.databaseName = checkName('databaseName', props.databaseName);
     } else {
       this.databaseName = Names.uniqueResourceName(this, { maxLength: 64, separator: '_' }).toLowerCase().replace(/[^a-z0-9_]/g, '_');
       const database = new glue.CfnDatabase(this, 'Database', {
@@ -117,19 +131,25 @@ export class ExportedLogsTable extends Construct {
       hourly: props.exporter.exportPeriod === ExportPeriod.HOURLY,
       firstDay,
     });
+    const names = namesInUse.get(stack) ?? new Set<string>();
+    const qualified = `${this.databaseName}.${this.tableName}`;
+    if (names.has(qualified)) throw new Error(`ExportedLogsTable: another table of this stack is named ${qualified}: give this one another tableName or databaseName`);
+    namesInUse.set(stack, names.add(qualified));
+
+    const zone = props.exporter.timeZone.timezoneName;
     this.table = new glue.CfnTable(this, 'Table', {
       catalogId: stack.account,
       databaseName: this.databaseName,
       tableInput: {
-        name: this.tableName,
-        description: `CloudWatch Logs events exported to s3://${props.exporter.bucket.bucketName}/${props.exporter.keyPrefix}/; ` +
-          `day (and hour) in ${props.exporter.timeZone.timezoneName}, ts in UTC; name log_group in every query`,
+        name: this.linesTableName,
+        description: `Lines of the CloudWatch Logs exports in s3://${props.exporter.bucket.bucketName}/${props.exporter.keyPrefix}/ ` +
+          `(query the view ${this.tableName}); day (and hour) in ${zone}, time in UTC; name log_group in every query`,
         tableType: 'EXTERNAL_TABLE',
         parameters: { classification: 'text', compressionType: 'gzip', ...layout.parameters },
         partitionKeys: layout.partitions.map((p) => ({ name: p.name, type: 'string', comment: p.comment })),
         storageDescriptor: {
           columns: [
-            { name: 'ts', type: 'timestamp', comment: 'when the event happened (UTC)' },
+            { name: 'time', type: 'string', comment: 'when the event happened, ISO 8601 in UTC' },
             { name: 'message', type: 'string', comment: 'the event as logged' },
           ],
           location: layout.location,
@@ -140,14 +160,36 @@ export class ExportedLogsTable extends Construct {
       },
     });
     this.table.applyRemovalPolicy(RemovalPolicy.DESTROY);
+
+    const partitions = layout.partitions.map((p) => p.name);
+    const columns = viewColumns(partitions);
+    this.view = new glue.CfnTable(this, 'View', {
+      catalogId: stack.account,
+      databaseName: this.databaseName,
+      tableInput: {
+        name: this.tableName,
+        description: `CloudWatch Logs events exported by ${props.exporter.node.path}: ts in UTC, day (and hour) in ${zone}; name log_group in every query`,
+        tableType: 'VIRTUAL_VIEW',
+        parameters: { presto_view: 'true', comment: 'Presto View' },
+        viewOriginalText: prestoView(viewSql(this.linesTableName, partitions), this.databaseName, columns),
+        viewExpandedText: '/* Presto View */',
+        storageDescriptor: {
+          columns: columns.map((c) => ({ name: c.name, type: c.hiveType })),
+          serdeInfo: {},
+        },
+      },
+    });
+    this.view.applyRemovalPolicy(RemovalPolicy.DESTROY);
+    this.view.addDependency(this.table);
     const database = this.node.tryFindChild('Database') as glue.CfnDatabase | undefined;
     if (database) this.table.addDependency(database);
 
     if (props.workGroup) {
-      this.queryResultsBucket = props.queryResultsBucket ?? this.createResultsBucket(props.queryResultsExpiration ?? Duration.days(30));
+      this.queryResultsBucket = props.queryResultsBucket ?? this.createResultsBucket(expiration);
       const key = this.queryResultsBucket.encryptionKey;
+      this.workGroupName = Names.uniqueResourceName(this, { maxLength: 128 });
       this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
-        name: Names.uniqueResourceName(this, { maxLength: 128 }),
+        name: this.workGroupName,
         description: `Queries of ${this.databaseName}.${this.tableName}`,
         recursiveDeleteOption: true,
         workGroupConfiguration: {
@@ -165,41 +207,45 @@ export class ExportedLogsTable extends Construct {
           description: q.description,
           database: this.databaseName,
           workGroup: this.workGroup.ref,
-          queryString: q.sql(this.tableName, layout.partitions.map((p) => p.name)),
+          queryString: q.sql(this.tableName, partitions),
         });
         query.addDependency(this.workGroup);
+        query.addDependency(this.view);
       }
     }
   }
 
   /**
-   * Lets a principal query the table: read the exports (and decrypt them in an SSE-KMS bucket),
-   * read the table from the Glue catalog and, with a workgroup, run queries in it and read and
-   * write its results.
+   * Lets a principal query the view: read the exporter's key prefix (its exports; and decrypt
+   * them with the bucket's key, when the bucket names it), read the view and its table from the
+   * Glue catalog and, with a workgroup, run queries in it and read and write its results. The
+   * grant succeeds only when every part of it does.
    */
   public grantQuery(grantee: iam.IGrantable): iam.Grant {
     const stack = Stack.of(this);
     const { bucket, keyPrefix } = this.exporter;
-    const grant = bucket.grantRead(grantee, `${keyPrefix}/*`);
-    iam.Grant.addToPrincipal({
+    const table = (name: string) => stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/${name}` });
+    const parts = [bucket.grantRead(grantee, `${keyPrefix}/*`), iam.Grant.addToPrincipal({
       grantee,
-      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
+      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions'],
       resourceArns: [
         stack.formatArn({ service: 'glue', resource: 'catalog' }),
         stack.formatArn({ service: 'glue', resource: 'database', resourceName: this.databaseName }),
-        stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/${this.tableName}` }),
+        table(this.tableName),
+        table(this.linesTableName),
       ],
-    });
-    if (this.workGroup && this.queryResultsBucket) {
-      iam.Grant.addToPrincipal({
+    })];
+    if (this.workGroupName && this.queryResultsBucket) {
+      parts.push(iam.Grant.addToPrincipal({
         grantee,
         actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution',
           'athena:GetWorkGroup', 'athena:ListNamedQueries', 'athena:GetNamedQuery', 'athena:BatchGetNamedQuery'],
-        resourceArns: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: this.workGroup.ref })],
-      });
-      this.queryResultsBucket.grantReadWrite(grantee, 'results/*');
+        // By name, not by reference: a grantee in another stack must not make the stacks depend on each other both ways.
+        resourceArns: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: this.workGroupName })],
+      }), this.queryResultsBucket.grantReadWrite(grantee, 'results/*'));
     }
-    return grant;
+    // A part that could not be added (a role that takes no statements) is the answer: its assertSuccess() says what failed.
+    return parts.find((p) => !p.success) ?? parts.reduce((all, p) => all.combine(p));
   }
 
   private createResultsBucket(expiration: Duration): s3.IBucket {
@@ -219,12 +265,21 @@ export class ExportedLogsTable extends Construct {
   }
 }
 
-/** `YYYY-MM-DD` as the day partition's format, after checking it is a real date. */
+/** `YYYY-MM-DD` as the day partition's format, after checking it is a real date, not in the future. */
 function parseDay(day: string): string {
   const m = DAY.exec(day);
   const date = m ? new Date(Date.UTC(+m[1], +m[2] - 1, +m[3])) : undefined;
   if (!m || !date || date.getUTCFullYear() !== +m[1] || date.getUTCMonth() !== +m[2] - 1 || date.getUTCDate() !== +m[3]) {
     throw new Error(`ExportedLogsTable: firstDay must be a date 'YYYY-MM-DD', got '${day}'`);
   }
+  if (date.getTime() > Date.now()) throw new Error(`ExportedLogsTable: firstDay (${day}) is in the future: the days a query can read start there`);
   return `${m[1]}/${m[2]}/${m[3]}`;
+}
+
+/** A Glue name known at synthesis. */
+function checkName(prop: string, name: string): string {
+  if (Token.isUnresolved(name) || !NAME.test(name)) {
+    throw new Error(`ExportedLogsTable: ${prop} must be lowercase letters, digits and underscores known at synthesis (at most 249), got '${name}'`);
+  }
+  return name;
 }

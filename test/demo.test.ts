@@ -2,9 +2,10 @@
  * `npm run demo` as a test: the example app's synthesized state machine and bundled handler
  * against moto's server (real wire format, object layout and gzip content).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { gzipSync } from 'zlib';
 import { BUCKET, demo } from '../examples/demo';
 import { query } from '../examples/local/athena';
 import { Moto, ensureMoto, startMoto } from '../examples/local/moto';
@@ -72,29 +73,36 @@ test('the demo exports every seeded event of the selected groups once, under its
   expect(coverage.lines.filter((l) => / 1 exported +1 empty +0 missing$/.test(l)).map((l) => l.split(' ')[0])).toEqual([RETIRED_GROUP]);
   expect(coverage.lines[coverage.lines.length - 1]).toBe('Nothing is missing.');
 
-  // The Athena table, read as it defines it: for each selected group and day, every seeded event once, with its time; nothing else.
+  // The Athena view, read as it and its table define it: for each selected group and day, every seeded event once,
+  // with its time; nothing else.
   const { table, dir } = athena;
-  expect(table.partitions).toEqual(['log_group', 'day']);
-  expect(table.columns).toEqual(['ts', 'message']);
+  expect([table.partitions, table.lineColumns, table.viewColumns]).toEqual([['log_group', 'day'], ['time', 'message'], ['ts', 'message', 'log_group', 'day']]);
   const folder = (g: string) => g.replace(/^\//, '');
+  const slashed = (day: string) => day.replace(/-/g, '/');
   const seededDays = [...new Set(seeded.map((e) => e.day))].sort();
   for (const group of selected) {
     for (const day of seededDays) {
-      const rows = await query(table, dir, { log_group: folder(group), day: day.replace(/-/g, '/') });
+      const { rows, files } = await query(table, dir, { log_group: folder(group), day: slashed(day) });
       const expectedEvents = seeded.filter((e) => e.group === group && e.day === day).map((e) => `${new Date(e.timestamp).toISOString()} ${e.message}`);
       expect([group, day, rows.map((r) => `${r.ts} ${r.message}`).sort()]).toEqual([group, day, expectedEvents.sort()]);
-      expect(rows.every((r) => r.file.startsWith(`exported-logs/${folder(group)}/${day.replace(/-/g, '/')}/`))).toBe(true);
+      expect(files.every((f) => f.startsWith(`exported-logs/${folder(group)}/${slashed(day)}/`) && f.endsWith('.gz'))).toBe(true);
     }
   }
   // The exporter's state is out of reach of every group and day; a day without events has no rows.
-  for (const day of seededDays) expect(await query(table, dir, { log_group: '_state', day: day.replace(/-/g, '/') })).toEqual([]);
-  expect(await query(table, dir, { log_group: 'aws/lambda/retired', day: seededDays[1].replace(/-/g, '/') })).toEqual([]);
-  // What AWS writes into each destination besides the exports (its write test) is one row of NULLs.
-  const orders = `exported-logs/aws/lambda/orders/${seededDays[0].replace(/-/g, '/')}`;
+  for (const day of seededDays) expect(await query(table, dir, { log_group: '_state', day: slashed(day) })).toEqual({ rows: [], files: [] });
+  expect(await query(table, dir, { log_group: 'aws/lambda/retired', day: slashed(seededDays[1]) })).toEqual({ rows: [], files: [] });
+  // What Athena reads besides the events: AWS's write test in each destination, one row of NULLs; a message with a
+  // carriage return, two rows (the second of NULLs). What it does not read: a stream whose name starts with '_' or '.'.
+  const orders = `exported-logs/aws/lambda/orders/${slashed(seededDays[0])}`;
   writeFileSync(`${dir}/${orders}/aws-logs-write-test`, 'Permission Check Successful');
-  const withTest = await query(table, dir, { log_group: 'aws/lambda/orders', day: seededDays[0].replace(/-/g, '/') });
-  expect(withTest.filter((r) => r.ts === null)).toEqual([{ file: `${orders}/aws-logs-write-test`, ts: null, message: null }]);
-  expect(withTest.filter((r) => r.ts !== null)).toHaveLength(6);
+  mkdirSync(`${dir}/${orders}/extra-task/stream`, { recursive: true });
+  writeFileSync(`${dir}/${orders}/extra-task/stream/000000.gz`, gzipSync('2026-11-24T07:00:00.000Z first part\rsecond part\n'));
+  mkdirSync(`${dir}/${orders}/extra-task/_hidden`, { recursive: true });
+  writeFileSync(`${dir}/${orders}/extra-task/_hidden/000000.gz`, gzipSync('2026-11-24T08:00:00.000Z not read by Athena\n'));
+  const more = (await query(table, dir, { log_group: 'aws/lambda/orders', day: slashed(seededDays[0]) })).rows;
+  expect(more.filter((r) => r.ts === null)).toEqual([{ ts: null, message: null }, { ts: null, message: null }]);
+  expect(more.filter((r) => r.ts !== null).map((r) => r.message)).toContain('first part');
+  expect(more.filter((r) => r.ts !== null)).toHaveLength(7);
   expect(athena.rows).toHaveLength(6);
 
   // Progress: one line per export started and finished, all in the first execution.

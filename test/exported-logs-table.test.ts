@@ -19,16 +19,33 @@ function synth(exporterProps: CloudWatchLogsS3ExporterProps = {}, tableProps: Om
   return { app, stack, exporter, table, template: Template.fromStack(stack) };
 }
 
-const tableInput = (template: Template) => Object.values<any>(template.findResources('AWS::Glue::Table'))[0].Properties.TableInput;
+const inputs = (template: Template) => Object.values<any>(template.findResources('AWS::Glue::Table')).map((t) => t.Properties.TableInput);
+const tableInput = (template: Template) => inputs(template).find((t) => t.TableType === 'EXTERNAL_TABLE');
+const viewInput = (template: Template) => inputs(template).find((t) => t.TableType === 'VIRTUAL_VIEW');
+/** The view as Athena reads it from the catalog. */
+const decodedView = (template: Template) => JSON.parse(Buffer.from(/^\/\* Presto View: (.*) \*\/$/.exec(viewInput(template).ViewOriginalText)![1], 'base64').toString());
 /** A value with the bucket's name (a reference) replaced by BUCKET. */
 const resolved = (v: any): string => (typeof v === 'string' ? v : v['Fn::Join'][1].map((p: any) => (typeof p === 'string' ? p : 'BUCKET')).join(''));
 
 describe('ExportedLogsTable', () => {
-  test('daily: partition projection over <prefix>/<group>/<yyyy/MM/dd>/, a line regex for ts and message, nothing under _state/', () => {
+  test('daily: a table of the lines with partition projection over <prefix>/<group>/<yyyy/MM/dd>/, and a view with the time as a timestamp', () => {
     const { template, table } = synth({ keyPrefix: 'archive/logs', timeZone: TimeZone.EUROPE_BERLIN });
     const input = tableInput(template);
+    expect(input.Name).toBe('exported_logs_lines');
+    expect(table.linesTableName).toBe('exported_logs_lines');
     expect(input.PartitionKeys.map((p: any) => [p.Name, p.Type])).toEqual([['log_group', 'string'], ['day', 'string']]);
-    expect(input.StorageDescriptor.Columns.map((c: any) => [c.Name, c.Type])).toEqual([['ts', 'timestamp'], ['message', 'string']]);
+    // Hive's timestamp columns take no ISO 8601 'T': the table keeps the time as text, the view converts it.
+    expect(input.StorageDescriptor.Columns.map((c: any) => [c.Name, c.Type])).toEqual([['time', 'string'], ['message', 'string']]);
+    const view = viewInput(template);
+    expect(view.Name).toBe('exported_logs');
+    expect(view.Parameters).toEqual({ presto_view: 'true', comment: 'Presto View' });
+    expect(view.StorageDescriptor.Columns.map((c: any) => [c.Name, c.Type])).toEqual([['ts', 'timestamp'], ['message', 'string'], ['log_group', 'string'], ['day', 'string']]);
+    expect(decodedView(template)).toEqual({
+      originalSql: 'SELECT CAST(from_iso8601_timestamp("time") AS timestamp(3)) AS ts, message, log_group, day FROM "exported_logs_lines"',
+      catalog: 'awsdatacatalog',
+      schema: table.databaseName,
+      columns: [{ name: 'ts', type: 'timestamp(3)' }, { name: 'message', type: 'varchar' }, { name: 'log_group', type: 'varchar' }, { name: 'day', type: 'varchar' }],
+    });
     expect(input.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe('org.apache.hadoop.hive.serde2.RegexSerDe');
     const p = input.Parameters;
     expect(p).toMatchObject({
@@ -39,28 +56,26 @@ describe('ExportedLogsTable', () => {
       'projection.day.range': 'NOW-5YEARS,NOW+1DAYS',
       'projection.day.interval.unit': 'DAYS',
     });
-    const location = resolved(p['storage.location.template']);
-    expect(location).toBe('s3://BUCKET/archive/logs/${log_group}/${day}/');
-    // A day value of the projection is yyyy/MM/dd: no group folder and day make a path under _state/ (done/<period>/<window id>/).
-    const path = (group: string, day: string) => location.replace('${log_group}', group).replace('${day}', day);
-    expect(path('_state', '2026/11/24')).not.toMatch(/\/_state\/(done\/|lease|checkpoint|owner)/);
+    expect(resolved(p['storage.location.template'])).toBe('s3://BUCKET/archive/logs/${log_group}/${day}/');
     expect(resolved(input.Description)).toContain('Europe/Berlin');
+    expect(view.Description).toContain('Europe/Berlin');
     expect(table.workGroup).toBeUndefined();
     template.resourceCountIs('AWS::Glue::Database', 1);
     template.resourceCountIs('AWS::Athena::WorkGroup', 0);
 
-    // The line pattern: time without its Z (read as a timestamp), a space, the rest of the line.
+    // The line pattern: the time, a space, the rest of the line.
     const regex = new RegExp(input.StorageDescriptor.SerdeInfo.Parameters['input.regex']);
-    expect(regex.exec('2026-11-24T06:00:00.123Z GET /orders 200 took 5 ms')?.slice(1)).toEqual(['2026-11-24T06:00:00.123', 'GET /orders 200 took 5 ms']);
-    expect(regex.exec('2026-11-24T06:00:00Z ')?.slice(1)).toEqual(['2026-11-24T06:00:00', '']);
+    expect(regex.exec('2026-11-24T06:00:00.123Z GET /orders 200 took 5 ms')?.slice(1)).toEqual(['2026-11-24T06:00:00.123Z', 'GET /orders 200 took 5 ms']);
+    expect(regex.exec('2026-11-24T06:00:00Z ')?.slice(1)).toEqual(['2026-11-24T06:00:00Z', '']);
     expect(regex.test('Permission Check Successful')).toBe(false);
   });
 
   test('hourly: an hour partition 00-23 below the day, both in the exporter\'s time zone', () => {
     const { template } = synth({ exportPeriod: ExportPeriod.HOURLY }, { firstDay: '2025-02-28', tableName: 'app_logs' });
     const input = tableInput(template);
-    expect(input.Name).toBe('app_logs');
+    expect([input.Name, viewInput(template).Name]).toEqual(['app_logs_lines', 'app_logs']);
     expect(input.PartitionKeys.map((p: any) => p.Name)).toEqual(['log_group', 'day', 'hour']);
+    expect(decodedView(template).originalSql).toBe('SELECT CAST(from_iso8601_timestamp("time") AS timestamp(3)) AS ts, message, log_group, day, hour FROM "app_logs_lines"');
     expect(input.Parameters).toMatchObject({
       'projection.day.range': '2025/02/28,NOW+1DAYS',
       'projection.hour.type': 'integer',
@@ -73,7 +88,8 @@ describe('ExportedLogsTable', () => {
   test('an existing database is used, not created', () => {
     const { template } = synth({}, { databaseName: 'analytics' });
     template.resourceCountIs('AWS::Glue::Database', 0);
-    template.hasResourceProperties('AWS::Glue::Table', { DatabaseName: 'analytics' });
+    template.resourceCountIs('AWS::Glue::Table', 2);
+    template.allResourcesProperties('AWS::Glue::Table', { DatabaseName: 'analytics' });
   });
 
   test('a workgroup with encrypted results that expire, and named queries naming the table\'s partitions', () => {
@@ -117,7 +133,16 @@ describe('ExportedLogsTable', () => {
   });
 
   test('bad props fail at synth time with a message naming the prop', () => {
-    expect(() => synth({}, { tableName: 'My-Logs' })).toThrow(/tableName must be lowercase letters, digits and underscores, got 'My-Logs'/);
+    expect(() => synth({}, { tableName: 'My-Logs' })).toThrow(/tableName must be lowercase letters, digits and underscores known at synthesis \(at most 249\), got 'My-Logs'/);
+    expect(() => synth({}, { databaseName: 'Analytics-DB' })).toThrow(/databaseName must be lowercase letters/);
+    expect(() => synth({}, { databaseName: '' })).toThrow(/databaseName must be lowercase letters/);
+    expect(() => synth({}, { firstDay: '2999-01-01' })).toThrow(/firstDay \(2999-01-01\) is in the future/);
+    expect(() => synth({}, { workGroup: true, queryResultsExpiration: Duration.days(0) })).toThrow(/queryResultsExpiration must be a whole number of days, at least one, got 0 days/);
+    expect(() => synth({}, { workGroup: true, queryResultsExpiration: Duration.hours(5) })).toThrow(/queryResultsExpiration must be a whole number of days/);
+    expect(() => {
+      const { stack, exporter } = synth({}, { databaseName: 'analytics' });
+      new ExportedLogsTable(stack, 'Again', { exporter, databaseName: 'analytics' });
+    }).toThrow(/another table of this stack is named analytics.exported_logs/);
     expect(() => synth({}, { firstDay: '2026-02-30' })).toThrow(/firstDay must be a date 'YYYY-MM-DD', got '2026-02-30'/);
     expect(() => synth({}, { firstDay: '2026/01/01' })).toThrow(/firstDay must be a date/);
     const results = (stack: Stack) => s3.Bucket.fromBucketName(stack, 'R', 'results');
@@ -127,6 +152,26 @@ describe('ExportedLogsTable', () => {
     }).toThrow(/queryResultsBucket is for the workgroup: set workGroup: true as well/);
     expect(() => synth({}, { queryResultsExpiration: Duration.days(1) })).toThrow(/queryResultsExpiration applies to the bucket the construct creates/);
     expect(() => new ExportedLogsTable(new Stack(), 'T', { exporter: {} as any })).toThrow(/exporter must be a CloudWatchLogsS3Exporter/);
+  });
+
+  test('the table and the role that queries it in another stack than the exporter', () => {
+    const app = new App();
+    const archive = new Stack(app, 'Archive', { env: { account: ACCOUNT, region: REGION } });
+    const exporter = new CloudWatchLogsS3Exporter(archive, 'Exporter');
+    const query = new Stack(app, 'Query', { env: { account: ACCOUNT, region: REGION } });
+    const analyst = new iam.Role(query, 'Analyst', { assumedBy: new iam.AccountRootPrincipal() });
+    const table = new ExportedLogsTable(query, 'Logs', { exporter, workGroup: true });
+    const grant = table.grantQuery(analyst);
+    expect(grant.success).toBe(true);
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  test('grantQuery to a principal that takes no policy statements: the grant says what did not succeed', () => {
+    const { table } = synth({}, { workGroup: true });
+    // The bucket's part goes to its bucket policy; the catalog's cannot go anywhere.
+    const grant = table.grantQuery(new iam.ArnPrincipal(`arn:aws:iam::${ACCOUNT}:role/analyst`));
+    expect(grant.success).toBe(false);
+    expect(() => grant.assertSuccess()).toThrow(/glue:GetDatabase/);
   });
 
   test('cdk-nag AwsSolutions: no unsuppressed findings, each suppression with its reason', () => {

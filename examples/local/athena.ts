@@ -1,40 +1,55 @@
 /**
- * The example app's Athena table, read the way Athena reads it, with DuckDB: the files its
- * partition projection's location template selects for a log group and day (every object under
- * that folder, recursively), each line parsed with the pattern of its Regex SerDe (a line that
- * does not match is a row of NULLs).
+ * The example app's Athena view, read the way Athena reads it, with DuckDB: the files the lines
+ * table's partition projection selects for a log group and day (every object under that folder,
+ * but those Athena treats as hidden: a path part below it that starts with `_` or `.`), split into
+ * lines as Hadoop's text reader splits them (at `\n`, `\r` and `\r\n`), each line parsed with the
+ * pattern of the table's Regex SerDe (a line that does not match is a row of NULLs); then the
+ * view's own SQL, as stored in the catalog, run over that table. Athena's `from_iso8601_timestamp`
+ * is the one function it uses that DuckDB lacks: a macro stands in for it.
  */
-import { mkdirSync, writeFileSync } from 'fs';
-import { dirname, join } from 'path';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'fs';
+import { dirname, join, relative } from 'path';
+import { gunzipSync } from 'zlib';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { resolve } from './assembly';
 import { clients } from './seed';
 
-/** What the synthesized Glue table says about reading the exports. */
+/** What the synthesized Glue table and view say about reading the exports. */
 export interface TableDefinition {
-  readonly name: string;
+  /** The lines table. */
+  readonly linesTable: string;
   /** `storage.location.template`, with the bucket's name. */
   readonly locationTemplate: string;
   /** The Regex SerDe's `input.regex`. */
   readonly pattern: string;
   readonly partitions: string[];
-  readonly columns: string[];
+  readonly lineColumns: string[];
+  /** The view. */
+  readonly view: string;
+  /** The view's SQL and columns, decoded from its `ViewOriginalText`. */
+  readonly viewSql: string;
+  readonly viewColumns: string[];
 }
 
-/** The Glue table of a synthesized template, its bucket given `bucketName`. */
+/** The lines table and the view of a synthesized template, the bucket given `bucketName`. */
 export function tableOf(template: any, bucketName: string): TableDefinition {
   const refs: Record<string, string> = {};
   for (const [id, r] of Object.entries<any>(template.Resources)) if (r.Type === 'AWS::S3::Bucket') refs[id] = bucketName;
-  const table = Object.values<any>(template.Resources).find((r) => r.Type === 'AWS::Glue::Table');
-  if (!table) throw new Error('the template has no Glue table');
-  const input = resolve(table.Properties.TableInput, refs);
+  const tables = Object.values<any>(template.Resources).filter((r) => r.Type === 'AWS::Glue::Table').map((t) => resolve(t.Properties.TableInput, refs));
+  const lines = tables.find((t) => t.TableType === 'EXTERNAL_TABLE');
+  const view = tables.find((t) => t.TableType === 'VIRTUAL_VIEW');
+  if (!lines || !view) throw new Error('the template has no Glue table and view');
+  const stored = JSON.parse(Buffer.from(/^\/\* Presto View: (.*) \*\/$/.exec(view.ViewOriginalText)![1], 'base64').toString('utf8'));
   return {
-    name: input.Name,
-    locationTemplate: input.Parameters['storage.location.template'],
-    pattern: input.StorageDescriptor.SerdeInfo.Parameters['input.regex'],
-    partitions: input.PartitionKeys.map((p: any) => p.Name),
-    columns: input.StorageDescriptor.Columns.map((c: any) => c.Name),
+    linesTable: lines.Name,
+    locationTemplate: lines.Parameters['storage.location.template'],
+    pattern: lines.StorageDescriptor.SerdeInfo.Parameters['input.regex'],
+    partitions: lines.PartitionKeys.map((p: any) => p.Name),
+    lineColumns: lines.StorageDescriptor.Columns.map((c: any) => c.Name),
+    view: view.Name,
+    viewSql: stored.originalSql,
+    viewColumns: stored.columns.map((c: any) => c.name),
   };
 }
 
@@ -53,40 +68,67 @@ export async function download(endpoint: string, bucket: string, prefix: string,
   } while (token);
 }
 
-export interface Row {
-  /** The file the row was read from, relative to the bucket. */
-  readonly file: string;
+export interface ViewRow {
   /** `ts` as ISO 8601 (UTC), or null. */
   readonly ts: string | null;
   readonly message: string | null;
 }
 
-/** A character no test message holds, as the line reader's field delimiter: a line is one field. */
-const NO_DELIMITER = '\u001e';
+export interface QueryResult {
+  /** The view's rows. */
+  readonly rows: ViewRow[];
+  /** The files read, relative to the bucket. */
+  readonly files: string[];
+}
+
+/** Every file under `dir`, but those under a part of the path (below `dir`) that starts with `_` or `.`. */
+function visibleFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((name) => !/^[_.]/.test(name)).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? visibleFiles(path) : [path];
+  });
+}
+
+const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /**
- * The rows of the table for one partition value each (as a query's WHERE names them), from the
+ * The view's rows for one value of each partition (as a query's WHERE names them), from the
  * bucket's copy in `dir` (standing for `s3://<bucket>/`).
  */
-export async function query(table: TableDefinition, dir: string, partition: Record<string, string>): Promise<Row[]> {
+export async function query(table: TableDefinition, dir: string, partition: Record<string, string>): Promise<QueryResult> {
   let location = table.locationTemplate;
   for (const name of table.partitions) location = location.replace(`\${${name}}`, partition[name]);
   const m = /^s3:\/\/[^/]+\/(.*)$/.exec(location);
   if (!m || location.includes('${')) throw new Error(`cannot read ${location}`);
+  const files = visibleFiles(join(dir, m[1]));
   const db = await DuckDBInstance.create(':memory:');
   const c = await db.connect();
   try {
-    const reader = await c.runAndReadAll(`
-      SELECT filename AS file,
-        CASE WHEN regexp_matches(line, $p) THEN strftime(CAST(regexp_extract(line, $p, 1) AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%gZ') END AS ts,
-        CASE WHEN regexp_matches(line, $p) THEN regexp_extract(line, $p, 2) END AS message
-      FROM read_csv($files, columns = {'line': 'VARCHAR'}, header = false, delim = '${NO_DELIMITER}', quote = '', escape = '',
-        filename = true, auto_detect = false)`, { p: table.pattern, files: join(dir, m[1], '**') });
-    return reader.getRowObjectsJson().map((r: any) => ({ file: String(r.file).slice(dir.length + 1), ts: r.ts, message: r.message }));
-  } catch (e) {
-    // Athena finds no rows under a folder without objects.
-    if (/No files found/.test((e as Error).message)) return [];
-    throw e;
+    await c.run("SET TimeZone = 'UTC'");
+    await c.run('CREATE TABLE file_lines (file VARCHAR, line VARCHAR)');
+    const appender = await c.createAppender('file_lines');
+    for (const file of files) {
+      const bytes = readFileSync(file);
+      const text = (file.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
+      for (const line of text.split(/\r\n|\r|\n/).slice(0, /(\r\n|\r|\n)$/.test(text) ? -1 : undefined)) {
+        appender.appendVarchar(relative(dir, file));
+        appender.appendVarchar(line);
+        appender.endRow();
+      }
+    }
+    appender.closeSync();
+    const p = sqlString(table.pattern);
+    const [timeColumn, messageColumn] = table.lineColumns;
+    await c.run(`CREATE VIEW "${table.linesTable}" AS SELECT
+      CASE WHEN regexp_matches(line, ${p}) THEN regexp_extract(line, ${p}, 1) END AS "${timeColumn}",
+      CASE WHEN regexp_matches(line, ${p}) THEN regexp_extract(line, ${p}, 2) END AS "${messageColumn}",
+      ${table.partitions.map((name) => `${sqlString(partition[name])} AS "${name}"`).join(', ')}
+      FROM file_lines`);
+    await c.run('CREATE MACRO from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)');
+    await c.run(`CREATE VIEW "${table.view}" AS ${table.viewSql}`);
+    const reader = await c.runAndReadAll(`SELECT strftime(ts, '%Y-%m-%dT%H:%M:%S.%gZ') AS ts, message FROM "${table.view}"`);
+    return { rows: reader.getRowObjectsJson() as unknown as ViewRow[], files: files.map((f) => relative(dir, f)) };
   } finally {
     c.closeSync();
   }

@@ -1,15 +1,46 @@
 /**
- * How the Athena table reads the export layout: partition projection over
- * `<keyPrefix>/<group folder>/<yyyy>/<mm>/<dd>[/<hh>]/`, and each line of an export file parsed
- * as `<ISO 8601 time, UTC> <message>`. Pure: no constructs.
+ * How Athena reads the export layout: a table of the files' lines, with partition projection over
+ * `<keyPrefix>/<group folder>/<yyyy>/<mm>/<dd>[/<hh>]/` and each line parsed as
+ * `<ISO 8601 time, UTC> <message>`; and a view over it that turns the time into a timestamp.
+ * Pure: no constructs.
  */
 
 /**
- * One line of an export file: the event's time (ISO 8601 in UTC, read as a timestamp without its
- * `Z`), a space, the message. Lines that do not match (the second line of a message with a line
- * break, CloudWatch Logs' `aws-logs-write-test` object) are rows of NULLs.
+ * One line of an export file: the event's time (ISO 8601, UTC), a space, the message. Lines that
+ * do not match (the second line of a message with a line break, CloudWatch Logs'
+ * `aws-logs-write-test` object) are rows of NULLs. The time stays text in the table: Hive's
+ * timestamp columns take no ISO 8601 `T`; the view converts it.
  */
-export const LINE_PATTERN = '^(\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?)Z (.*)$';
+export const LINE_PATTERN = '^(\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z) (.*)$';
+
+/** The view's query: the table's rows with the time as a timestamp (UTC); the table is in the view's database. */
+export function viewSql(linesTable: string, partitions: string[]): string {
+  const columns = ['CAST(from_iso8601_timestamp("time") AS timestamp(3)) AS ts', 'message', ...partitions];
+  return `SELECT ${columns.join(', ')} FROM "${linesTable}"`;
+}
+
+export interface ViewColumn {
+  readonly name: string;
+  /** Its type as Athena's engine names it (`varchar`, `timestamp(3)`). */
+  readonly engineType: string;
+  /** Its type as the Glue catalog names it (`string`, `timestamp`). */
+  readonly hiveType: string;
+}
+
+/** The view's columns. */
+export function viewColumns(partitions: string[]): ViewColumn[] {
+  return [
+    { name: 'ts', engineType: 'timestamp(3)', hiveType: 'timestamp' },
+    { name: 'message', engineType: 'varchar', hiveType: 'string' },
+    ...partitions.map((name) => ({ name, engineType: 'varchar', hiveType: 'string' })),
+  ];
+}
+
+/** The view as Athena stores it in the catalog (`ViewOriginalText`): its query and columns, base64-encoded JSON. */
+export function prestoView(sql: string, database: string, columns: ViewColumn[]): string {
+  const view = { originalSql: sql, catalog: 'awsdatacatalog', schema: database, columns: columns.map((c) => ({ name: c.name, type: c.engineType })) };
+  return `/* Presto View: ${Buffer.from(JSON.stringify(view)).toString('base64')} */`;
+}
 
 export interface Partition {
   readonly name: string;

@@ -133,9 +133,12 @@ def test_athena_table_over_the_exports_with_an_hour_partition():
     stack = cdk.Stack(app, "Query", env=ENV)
     exporter = CloudWatchLogsS3Exporter(stack, "Exporter", export_period=ExportPeriod.HOURLY, key_prefix="archive/logs")
     table = ExportedLogsTable(stack, "Logs", exporter=exporter, table_name="app_logs", work_group=True)
-    assert table.table_name == "app_logs"
+    assert (table.table_name, table.lines_table_name) == ("app_logs", "app_logs_lines")
     assert table.work_group is not None
-    table_input = only(assertions.Template.from_stack(stack), "AWS::Glue::Table")["TableInput"]
+    tables = assertions.Template.from_stack(stack).find_resources("AWS::Glue::Table")
+    inputs = {t["Properties"]["TableInput"]["Name"]: t["Properties"]["TableInput"] for t in tables.values()}
+    assert inputs["app_logs"]["TableType"] == "VIRTUAL_VIEW"
+    table_input = inputs["app_logs_lines"]
     assert [p["Name"] for p in table_input["PartitionKeys"]] == ["log_group", "day", "hour"]
     assert joined(table_input["Parameters"]["storage.location.template"]).endswith("/archive/logs/${log_group}/${day}/${hour}/")
     with pytest.raises(Exception, match="tableName must be lowercase letters"):
