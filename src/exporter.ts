@@ -1,5 +1,4 @@
-import { createHash } from 'crypto';
-import { Annotations, ArnFormat, Duration, RemovalPolicy, Stack, TimeZone, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, RemovalPolicy, Stack, TimeZone, Token, TokenComparison } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -17,6 +16,7 @@ import type { ExporterConfig } from './handler/config';
 import { ExporterFunction } from './handler/exporter-function';
 import { Answer, EXPORTER_DIMENSION, EXPORT_STATE, METRICS_NAMESPACE, MetricName, NOT_RETRIED, SERVICE_NAME, Status } from './handler/protocol';
 import { LogGroupSelection } from './log-group-selection';
+import { archiveBuckets, cloudWatchLogsKeyStatement, cloudWatchLogsStatements, handlerStatements, sidSuffix } from './private/archive-policy';
 import { MAX_LOG_GROUP_NAME, deployedLength } from './private/deployed-length';
 import { suppress } from './private/nag';
 import { pasteable } from './private/pasteable';
@@ -27,9 +27,12 @@ import { MAX_ALARM_RANGE_SECONDS, Warning, checkKinds, checkRanges, checkSchedul
  */
 export interface CloudWatchLogsS3ExporterProps {
   /**
-   * Bucket the logs are exported to. For a bucket of the same stack the construct adds the bucket
-   * policy statements CloudWatch Logs needs; for an imported bucket it warns at synth time and
-   * names the statements to add. SSE-S3 and SSE-KMS buckets are supported.
+   * Bucket the logs are exported to, in the exporter's region. For a bucket of the same stack the
+   * construct adds the bucket policy statements CloudWatch Logs needs; for an imported bucket it
+   * warns at synth time and names the statements to add. SSE-S3 and SSE-KMS buckets are supported.
+   * A bucket of another account (`s3.Bucket.fromBucketAttributes(this, 'Archive', { bucketArn,
+   * account, encryptionKey })`), or one a CloudWatchLogsArchiveBucket made, is a shared archive:
+   * the exporter writes under `<keyPrefix>/<account>/<region>/` there (see `exportPrefix`).
    *
    * @default - a new bucket: all public access blocked, SSE-S3, TLS enforced, retained when the stack is deleted
    */
@@ -38,9 +41,10 @@ export interface CloudWatchLogsS3ExporterProps {
   /**
    * Key prefix of everything the exporter writes. Exports land under
    * `<keyPrefix>/<log group name without its leading '/'>/<yyyy>/<mm>/<dd>[/<hh>]/`, its state
-   * (done-markers, lease, checkpoint) under `<keyPrefix>/_state/`.
+   * (done-markers, lease, checkpoint) under `<keyPrefix>/_state/`; in a shared archive (a bucket
+   * of another account, or of a CloudWatchLogsArchiveBucket) under `<keyPrefix>/<account>/<region>/`.
    *
-   * @default 'exported-logs'
+   * @default - the archive's key prefix for a bucket of a CloudWatchLogsArchiveBucket, otherwise 'exported-logs'
    */
   readonly keyPrefix?: string;
 
@@ -238,8 +242,13 @@ export class CloudWatchLogsS3Exporter extends Construct {
   public readonly freshnessAlarm: cloudwatch.IAlarm;
   /** Log group of the state machine's execution logs. */
   public readonly stateMachineLogGroup: logs.ILogGroup;
-  /** Key prefix of everything the exporter writes. */
+  /** The `keyPrefix` prop (or its default). */
   public readonly keyPrefix: string;
+  /**
+   * Key prefix of everything the exporter writes: `keyPrefix`, or `<keyPrefix>/<account>/<region>`
+   * in a shared archive (a bucket of another account, or of a CloudWatchLogsArchiveBucket).
+   */
+  public readonly exportPrefix: string;
   /** Length of an export window. */
   public readonly exportPeriod: ExportPeriod;
   /** The time zone whose calendar days (or hours) are the export windows and name their folders. */
@@ -253,7 +262,8 @@ export class CloudWatchLogsS3Exporter extends Construct {
     super(scope, id);
     checkKinds(props);
     const stack = Stack.of(this);
-    const keyPrefix = props.keyPrefix ?? DEFAULT_PREFIX;
+    const archivePrefix = props.bucket ? archiveBuckets.get(props.bucket) : undefined;
+    const keyPrefix = props.keyPrefix ?? archivePrefix ?? DEFAULT_PREFIX;
     const timeZone = props.timeZone ?? TimeZone.ETC_UTC;
     const period = props.exportPeriod ?? ExportPeriod.DAILY;
     const timeout = props.timeout ?? Duration.hours(24);
@@ -277,7 +287,10 @@ export class CloudWatchLogsS3Exporter extends Construct {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    this.claimPrefix(keyPrefix);
+    const shared = this.checkArchive(archivePrefix, keyPrefix);
+    this.exportPrefix = shared ? `${keyPrefix}/${stack.account}/${stack.region}` : keyPrefix;
+    const prefix = this.exportPrefix;
+    this.claimPrefix(prefix);
 
     const retention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
     const handlerLogs = new logs.LogGroup(this, 'HandlerLogs', { retention, removalPolicy: RemovalPolicy.RETAIN });
@@ -286,7 +299,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
     const selection = (props.logGroups ?? LogGroupSelection.all())._bind(this);
     // CloudWatch Logs may write exports of the selected groups only, where their ARNs fit the bucket policy.
     const sourceArns = this.arnsLength(selection.arns) <= INLINE_ARNS ? selection.arns : [this.logGroupArn('*')];
-    this.allowCloudWatchLogs(keyPrefix, sourceArns);
+    this.allowWriting(prefix, sourceArns, shared);
     const lambdaTimeout = Duration.seconds(maxPoll.toSeconds() + 270);
     const config: ExporterConfig = {
       // Names this exporter's export tasks: another exporter in the account (another stack of
@@ -295,7 +308,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
       // Earlier releases named export tasks after the construct's address alone.
       legacyTaskPrefix: `cwl2s3-${this.node.addr.slice(0, 10)}`,
       bucket: this.bucket.bucketName,
-      keyPrefix,
+      keyPrefix: prefix,
       period: period.name as ExporterConfig['period'],
       timeZone: timeZone.timezoneName,
       sources: selection.sources,
@@ -340,7 +353,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
       },
     });
     this.handler = fn;
-    this.grantHandler(fn, selection.arns, keyPrefix);
+    this.grantHandler(fn, selection.arns, prefix);
 
     this.stateMachine = this.buildStateMachine(fn, config, lambdaTimeout, timeout, props.logLevel ?? sfn.LogLevel.ERROR, props.tracing ?? false);
 
@@ -350,7 +363,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
       description: 'Starts the CloudWatch Logs exporter state machine on schedule',
     });
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
-      description: `Starts the export of CloudWatch Logs to s3://${this.bucket.bucketName}/${keyPrefix}/`,
+      description: `Starts the export of CloudWatch Logs to s3://${this.bucket.bucketName}/${prefix}/`,
       schedule: scheduleExpression,
       enabled: props.scheduleEnabled ?? true,
       target: new targets.StepFunctionsStartExecution(this.stateMachine, {
@@ -534,8 +547,8 @@ export class CloudWatchLogsS3Exporter extends Construct {
       {
         id: 'AwsSolutions-IAM5',
         reason: "Done-markers (one object per log group and window), the lease and the checkpoint live under the exporter's _state/ prefix and nowhere else.",
-        // Whatever the bucket (of this stack, imported, another account's): its ARN, then <keyPrefix>/_state/*.
-        appliesTo: [{ regex: `/^Resource::.*\\/${escapeRegex(this.keyPrefix)}\\/_state\\/\\*$/` }],
+        // Whatever the bucket (of this stack, imported, another account's): its ARN, then <exportPrefix>/_state/*.
+        appliesTo: [{ regex: `/^Resource::.*\\/${escapeRegex(this.keyPrefix)}${this.exportPrefix === this.keyPrefix ? '' : '\\/[^/]+\\/[^/]+'}\\/_state\\/\\*$/` }],
       },
     ]);
     const sm = this.stateMachine as sfn.StateMachine;
@@ -561,18 +574,37 @@ export class CloudWatchLogsS3Exporter extends Construct {
   }
 
   /**
+   * Whether the bucket is a shared archive (another account's bucket, or a
+   * CloudWatchLogsArchiveBucket's), after checking that CreateExportTask can reach it.
+   */
+  private checkArchive(archivePrefix: string | undefined, keyPrefix: string): boolean {
+    const stack = Stack.of(this);
+    const { account, region } = this.bucket.env;
+    if (Token.compareStrings(region, stack.region) === TokenComparison.DIFFERENT) {
+      throw new Error(`CloudWatchLogsS3Exporter: the bucket is in ${region}, the exporter in ${stack.region}: ` +
+        "CloudWatch Logs exports only to a bucket in the log groups' region. Use a bucket of this region (an archive bucket per region).");
+    }
+    if (archivePrefix !== undefined && archivePrefix !== keyPrefix) {
+      throw new Error(`CloudWatchLogsS3Exporter: keyPrefix '${keyPrefix}' is not the key prefix of the archive bucket ('${archivePrefix}'), ` +
+        'which lets exporters write under it only: leave keyPrefix unset');
+    }
+    const cmp = Token.compareStrings(account, stack.account);
+    return archivePrefix !== undefined || cmp === TokenComparison.DIFFERENT || cmp === TokenComparison.ONE_UNRESOLVED;
+  }
+
+  /**
    * Fails synthesis when another exporter of the app keeps its state in the same bucket and key
    * prefix: the two would share done-markers, lease and checkpoint, and skip each other's groups.
    */
-  private claimPrefix(keyPrefix: string): void {
-    if (Token.isUnresolved(keyPrefix)) return;
+  private claimPrefix(prefix: string): void {
+    if (Token.isUnresolved(prefix)) return;
     const bucket = Token.isUnresolved(this.bucket.bucketName) ? this.bucket.node.path : this.bucket.bucketName;
     const taken = prefixesInUse.get(this.node.root) ?? new Map<string, string>();
     prefixesInUse.set(this.node.root, taken);
-    const key = `${bucket}\n${keyPrefix}`;
+    const key = `${bucket}\n${prefix}`;
     const other = taken.get(key);
     if (other !== undefined) {
-      throw new Error(`CloudWatchLogsS3Exporter: keyPrefix '${keyPrefix}' of bucket ${bucket} is already used by the exporter at ${other}: ` +
+      throw new Error(`CloudWatchLogsS3Exporter: keyPrefix '${prefix}' of bucket ${bucket} is already used by the exporter at ${other}: ` +
         'two exporters there would share done-markers and lease and skip each other\'s log groups. Give each exporter its own keyPrefix.');
     }
     taken.set(key, this.node.path);
@@ -580,56 +612,30 @@ export class CloudWatchLogsS3Exporter extends Construct {
 
   /**
    * Bucket (and key) policy statements that let CloudWatch Logs write exports of the selected log
-   * groups under the key prefix, and never into the exporter's state folder.
+   * groups under the prefix, and never into the exporter's state folder; in a shared archive of
+   * another account also the handler's access. Where they cannot be added (an imported bucket or
+   * key), a warning says them.
    */
-  private allowCloudWatchLogs(keyPrefix: string, logGroupArns: string[]): void {
+  private allowWriting(prefix: string, logGroupArns: string[], shared: boolean): void {
     const stack = Stack.of(this);
-    const principal = new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`);
-    const conditions = {
-      StringEquals: { 'aws:SourceAccount': stack.account },
-      ArnLike: { 'aws:SourceArn': logGroupArns.length === 1 ? logGroupArns[0] : logGroupArns },
-    };
-    // Statement ids are unique in a policy: one set per exporter (key prefix) of the bucket.
-    const sid = (name: string) => `${name}${sidSuffix(keyPrefix, this)}`;
-    const statements = [
-      new iam.PolicyStatement({
-        sid: sid('CloudWatchLogsGetBucketAcl'),
-        principals: [principal],
-        actions: ['s3:GetBucketAcl'],
-        resources: [this.bucket.bucketArn],
-        conditions,
-      }),
-      new iam.PolicyStatement({
-        sid: sid('CloudWatchLogsPutExports'),
-        principals: [principal],
-        actions: ['s3:PutObject'],
-        resources: [this.bucket.arnForObjects(`${keyPrefix}/*`)],
-        conditions: { ...conditions, StringEquals: { ...conditions.StringEquals, 's3:x-amz-acl': 'bucket-owner-full-control' } },
-      }),
-      // Anyone allowed to export a log group could otherwise aim an export at the done-markers.
-      new iam.PolicyStatement({
-        sid: sid('CloudWatchLogsNeverWritesState'),
-        effect: iam.Effect.DENY,
-        principals: [principal],
-        actions: ['s3:PutObject'],
-        resources: [this.bucket.arnForObjects(`${keyPrefix}/_state/*`)],
-      }),
-    ];
+    // Statement ids are unique in a policy: one set per exporter (prefix) of the bucket.
+    const suffix = sidSuffix(prefix, this);
+    const writer = { bucket: this.bucket, prefix, account: stack.account, region: stack.region, logGroupArns, sid: (name: string) => `${name}${suffix}` };
+    const statements = cloudWatchLogsStatements(writer);
     const added = statements.map((s) => this.bucket.addToResourcePolicy(s).statementAdded);
     if (added.includes(false)) {
-      Annotations.of(this).addWarningV2(Warning.BUCKET_POLICY,
-        'The bucket is imported, so its policy cannot be changed here. Add these statements to its policy, or exports fail with AccessDenied:\n' +
-        JSON.stringify(pasteable(statements.map((s) => s.toStatementJson()), stack), undefined, 2));
+      const owner = this.bucket.env.account;
+      const elsewhere = shared && Token.compareStrings(owner, stack.account) !== TokenComparison.SAME;
+      const wanted = elsewhere ? [...statements, ...handlerStatements(writer, new iam.AccountPrincipal(stack.account))] : statements;
+      Annotations.of(this).addWarningV2(Warning.BUCKET_POLICY, (elsewhere
+        ? `The bucket belongs to account ${Token.isUnresolved(owner) ? '<bucket-account>' : owner}: its policy must let this account write under ` +
+          `${prefix}/ (a CloudWatchLogsArchiveBucket there does it for its sourceAccounts). Exports and runs fail with AccessDenied until it has these statements:\n`
+        : 'The bucket is imported, so its policy cannot be changed here. Add these statements to its policy, or exports fail with AccessDenied:\n') +
+        JSON.stringify(pasteable(wanted.map((s) => s.toStatementJson()), stack), undefined, 2));
     }
     const key = this.bucket.encryptionKey;
     if (key) {
-      const keyStatement = new iam.PolicyStatement({
-        sid: sid('CloudWatchLogsEncryptExports'),
-        principals: [principal],
-        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-        resources: ['*'],
-        conditions,
-      });
+      const keyStatement = cloudWatchLogsKeyStatement(writer);
       if (!key.addToResourcePolicy(keyStatement).statementAdded) {
         Annotations.of(this).addWarningV2(Warning.KEY_POLICY,
           "The bucket's KMS key is imported, so its policy cannot be changed here. Add this statement to its key policy:\n" +
@@ -638,7 +644,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
     }
   }
 
-  private grantHandler(fn: lambda.IFunction, logGroupArns: string[], keyPrefix: string): void {
+  private grantHandler(fn: lambda.IFunction, logGroupArns: string[], prefix: string): void {
     fn.addToRolePolicy(new iam.PolicyStatement({
       sid: 'ReadLogGroupsAndExportTasks',
       // These read APIs do not support resource-level permissions.
@@ -646,17 +652,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
       resources: ['*'],
     }));
     this.grantCreateExportTask(fn, logGroupArns);
-    fn.addToRolePolicy(new iam.PolicyStatement({
-      sid: 'ListExporterKeys',
-      actions: ['s3:ListBucket'],
-      resources: [this.bucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': [`${keyPrefix}/*`] } },
-    }));
-    fn.addToRolePolicy(new iam.PolicyStatement({
-      sid: 'ReadWriteExporterState',
-      actions: ['s3:GetObject', 's3:PutObject'],
-      resources: [this.bucket.arnForObjects(`${keyPrefix}/_state/*`)],
-    }));
+    for (const statement of handlerStatements({ bucket: this.bucket, prefix, sid: (name) => name })) fn.addToRolePolicy(statement);
     // Writing and reading its state objects in an SSE-KMS bucket (not kms:ReEncrypt*, not GenerateDataKey*).
     this.bucket.encryptionKey?.grant(fn, 'kms:GenerateDataKey', 'kms:Decrypt');
   }
@@ -808,12 +804,6 @@ export class CloudWatchLogsS3Exporter extends Construct {
     });
     return sm;
   }
-}
-
-/** A suffix that makes statement ids of this exporter unique in a shared bucket's policy (one exporter per key prefix). */
-function sidSuffix(keyPrefix: string, scope: IConstruct): string {
-  const basis = Token.isUnresolved(keyPrefix) ? scope.node.addr : keyPrefix;
-  return createHash('sha256').update(basis).digest('hex').slice(0, 8).toUpperCase();
 }
 
 function escapeRegex(text: string): string {

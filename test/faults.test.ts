@@ -6,7 +6,7 @@
 import { Duration, Lazy, TimeZone } from 'aws-cdk-lib';
 import { ExportPeriod, LogGroupSelection } from '../src';
 import { Call, KillPoint } from './harness/fakes';
-import { Execution, InvocationInfo } from './harness/loop';
+import { Execution, InvocationInfo, REGION } from './harness/loop';
 import { World, days, expectExactlyOnce, world, completedInto } from './harness/world';
 import { PAGE_GROUPS } from '../src/handler/cursor';
 import { checkpointKey, exportPrefix } from '../src/handler/layout';
@@ -209,6 +209,31 @@ test('7. the same app deployed as two stacks in one account: neither adopts the 
   expect([last(a).status, last(b).status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
   expectExactlyOnce(w, GROUPS, YESTERDAY, 'bucket-a');
   expectExactlyOnce(other, GROUPS, YESTERDAY, 'bucket-b');
+});
+
+test('7. exporters of two accounts export into one archive bucket at the same time: each once, under its own prefix, neither touching the other\'s state', async () => {
+  const archive = { bucketName: 'org-log-archive', account: '999999999999' };
+  const [a, b] = ['111111111111', '222222222222'];
+  w = chainWorld({ account: a, archive, bucket: archive.bucketName, logs: { duration: () => 30_000 } });
+  // Log groups of the same names in both accounts: only the prefixes keep them apart.
+  const other = world({ props: SETTLED_AT_ONCE, account: b, archive, bucket: archive.bucketName, shareWith: w, logs: { duration: () => 20_000 } });
+  GROUPS.forEach((g) => other.logs.addGroup(g));
+  expect([w.synthesized.config.keyPrefix, other.synthesized.config.keyPrefix]).toEqual([`exported-logs/${a}/${REGION}`, `exported-logs/${b}/${REGION}`]);
+  // A crash after a CreateExportTask in each: each recovers its own export, not the other's.
+  const crash = first(nth('CreateExportTask', 2, 'after'));
+  const [chainA, chainB] = await Promise.all([w.loop.run({}, 'a', { kill: crash }), other.loop.run({}, 'b', { kill: crash })]);
+  expect([last(chainA).status, last(chainB).status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+  expectExactlyOnce(w, GROUPS, YESTERDAY);
+  expectExactlyOnce(other, GROUPS, YESTERDAY);
+  // They exported at the same time: each account has its own one active export task.
+  const overlap = w.logs.tasks.some((x) => other.logs.tasks.some((y) => x.created < y.created + y.duration && y.created < x.created + x.duration));
+  expect(overlap).toBe(true);
+  // Every key each handler read, wrote or listed is under its own account's prefix.
+  for (const [world_, account] of [[w, a], [other, b]] as const) {
+    expect(world_.loop.touched.length).toBeGreaterThan(GROUPS.length);
+    expect(world_.loop.touched.filter((k) => !k.startsWith(`exported-logs/${account}/${REGION}/`))).toEqual([]);
+  }
+  expect(w.s3.keys(archive.bucketName).filter((k) => !/^exported-logs\/(111111111111|222222222222)\/us-east-1\//.test(k))).toEqual([]);
 });
 
 describe('8. nothing an export writes can pass for exporter state', () => {

@@ -55,6 +55,10 @@ export interface Invocation {
   readonly pause?: (ms: number) => void;
   calls: number;
   dead: boolean;
+  /** The CloudWatch Logs of the invocation's account, when it is not the one the fakes were installed with. */
+  readonly logs?: FakeLogs;
+  /** Records the S3 keys (and listing prefixes) the invocation reads and writes. */
+  readonly touched?: string[];
 }
 
 /** Calls held by a fault rule, resumed by `releaseHeld()`. */
@@ -510,17 +514,21 @@ export class FakeS3 {
  * Routes the SDK clients' calls to the fakes, each through the fault rule of the invocation that
  * makes it. Returns a function that restores the clients.
  */
-export function installFakes(logs: FakeLogs, s3: FakeS3): () => void {
+export function installFakes(installed: FakeLogs, s3: FakeS3): () => void {
+  // The CloudWatch Logs of the account the calling invocation runs in.
+  const logs = () => invocations.getStore()?.logs ?? installed;
+  const touch = (key: string | undefined) => invocations.getStore()?.touched?.push(key ?? '');
   const logsMock = mockClient(CloudWatchLogsClient);
-  logsMock.on(DescribeLogGroupsCommand).callsFake((i) => guarded('DescribeLogGroups', i, () => logs.describeLogGroups(i)));
-  logsMock.on(CreateExportTaskCommand).callsFake((i) => guarded('CreateExportTask', i, () => logs.createExportTask(i)));
-  logsMock.on(DescribeExportTasksCommand).callsFake((i) => guarded('DescribeExportTasks', i, () => logs.describeExportTasks(i)));
-  logsMock.on(DescribeLogStreamsCommand).callsFake((i) => guarded('DescribeLogStreams', i, () => logs.describeLogStreams(i)));
+  logsMock.on(DescribeLogGroupsCommand).callsFake((i) => guarded('DescribeLogGroups', i, () => logs().describeLogGroups(i)));
+  logsMock.on(CreateExportTaskCommand).callsFake((i) => guarded('CreateExportTask', i, () => logs().createExportTask(i)));
+  logsMock.on(DescribeExportTasksCommand).callsFake((i) => guarded('DescribeExportTasks', i, () => logs().describeExportTasks(i)));
+  logsMock.on(DescribeLogStreamsCommand).callsFake((i) => guarded('DescribeLogStreams', i, () => logs().describeLogStreams(i)));
   const s3Mock = mockClient(S3Client);
-  s3Mock.on(PutObjectCommand).callsFake((i) => guarded('PutObject', i, () => s3.putObject(i)));
-  s3Mock.on(GetObjectCommand).callsFake((i) => guarded('GetObject', i, () => s3.getObject(i)));
+  s3Mock.on(PutObjectCommand).callsFake((i) => guarded('PutObject', i, () => (touch(i.Key), s3.putObject(i))));
+  s3Mock.on(GetObjectCommand).callsFake((i) => guarded('GetObject', i, () => (touch(i.Key), s3.getObject(i))));
   s3Mock.on(ListObjectsV2Command).callsFake((i) => guarded('ListObjectsV2', i, () => {
-    logs.tick();
+    touch(i.Prefix);
+    logs().tick();
     return s3.listObjectsV2(i);
   }));
   s3Mock.on(DeleteObjectCommand).rejects(new Error('the exporter never deletes'));

@@ -4,7 +4,7 @@
  * virtual clock of the fakes. Emulates what the local interpreter lacks: `$$.State.RetryCount`,
  * the Wait state's duration (advanced on the virtual clock) and the execution timeout.
  */
-import { KillPoint, Call, VirtualClock, invocations, releaseHeld } from './fakes';
+import { KillPoint, Call, FakeLogs, VirtualClock, invocations, releaseHeld } from './fakes';
 import { ExporterStack, exporterOf } from '../../examples/local/assembly';
 import { localStateMachine, runOptions } from '../../examples/local/run';
 import { ExporterConfig, parseConfig } from '../../src/handler/config';
@@ -100,7 +100,12 @@ export class Loop {
   /** Invocations still running after the state machine stopped waiting for them. */
   private readonly background: Promise<unknown>[] = [];
 
-  constructor(private readonly synth: Synthesized, private readonly clock: VirtualClock, private readonly invocationOverheadMs = 0) {
+  /** The S3 keys (and listing prefixes) the handler read and wrote, over all runs. */
+  readonly touched: string[] = [];
+
+  /** `logs`: the CloudWatch Logs of the exporter's account, when it is not the one the fakes were installed with. */
+  constructor(private readonly synth: Synthesized, private readonly clock: VirtualClock, private readonly invocationOverheadMs = 0,
+    private readonly logs?: FakeLogs) {
   }
 
   /** Runs an execution and the executions it continues as, to the end of the chain. */
@@ -183,6 +188,8 @@ export class Loop {
         pause: (ms: number) => { this.clock.now += ms; },
         calls: 0,
         dead: false,
+        logs: this.logs,
+        touched: this.touched,
       };
       const turn = async () => {
         if (options.crashOn?.includes(info.number) || options.crashWhen?.(info)) throw new Error('simulated crash of the handler');

@@ -4,8 +4,8 @@
  * and the assertion every fault test ends with, that each (log group, window) was exported once.
  */
 import { FakeLogs, FakeS3, LogsOptions, VirtualClock, installFakes } from './fakes';
-import { Loop, Synthesized, fromTemplate } from './loop';
-import { synth } from './stack';
+import { ACCOUNT, Loop, Synthesized, fromTemplate } from './loop';
+import { ArchiveOf, synth } from './stack';
 import { CloudWatchLogsS3ExporterProps } from '../../src';
 import { EmptyRecord, exportPrefix, isEmptyRecord, markerPrefix } from '../../src/handler/layout';
 import { Window, windowsBetween } from '../../src/handler/windows';
@@ -19,6 +19,8 @@ export interface World {
   readonly s3: FakeS3;
   readonly logs: FakeLogs;
   readonly loop: Loop;
+  /** The account the exporter and its CloudWatch Logs are in. */
+  readonly account: string;
   restore(): void;
 }
 
@@ -33,18 +35,24 @@ export interface WorldOptions {
   readonly bucket?: string;
   /** Share the account's CloudWatch Logs and S3 with another world (a second exporter). */
   readonly shareWith?: World;
+  /** The exporter's account (with `shareWith`: another account has CloudWatch Logs of its own, S3 and the clock are shared). */
+  readonly account?: string;
+  /** Export into this bucket of another account (a shared archive). */
+  readonly archive?: ArchiveOf;
 }
 
 export function world(o: WorldOptions = {}): World {
-  const { template } = synth(o.props ?? {}, o.stackName);
+  const { template } = synth(o.props ?? {}, o.stackName, o.account, o.archive);
   const synthesized = fromTemplate(template.toJSON(), o.bucket ?? BUCKET, o.stackName);
   Object.assign(synthesized.config, o.config ?? {});
   const clock = o.shareWith?.clock ?? new VirtualClock(o.now ?? NOW);
   clock.install();
   const s3 = o.shareWith?.s3 ?? new FakeS3();
-  const logs = o.shareWith?.logs ?? new FakeLogs(clock, s3, o.logs ?? {});
+  const ownLogs = !o.shareWith || (o.account !== undefined && o.account !== o.shareWith.account);
+  const logs = ownLogs ? new FakeLogs(clock, s3, o.logs ?? {}) : o.shareWith!.logs;
   const restore = o.shareWith ? () => {} : installFakes(logs, s3);
-  return { synthesized, clock, s3, logs, loop: new Loop(synthesized, clock), restore };
+  const account = o.account ?? o.shareWith?.account ?? ACCOUNT;
+  return { synthesized, clock, s3, logs, account, loop: new Loop(synthesized, clock, 0, o.shareWith ? logs : undefined), restore };
 }
 
 /** Daily UTC windows from the one starting at `first` to the one starting at `last` (ISO times). */

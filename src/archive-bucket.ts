@@ -1,0 +1,204 @@
+import { ArnFormat, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { archiveBuckets, cloudWatchLogsKeyStatement, cloudWatchLogsStatements, handlerStatements } from './private/archive-policy';
+import { suppress } from './private/nag';
+
+/**
+ * Properties of a CloudWatchLogsArchiveBucket.
+ */
+export interface CloudWatchLogsArchiveBucketProps {
+  /**
+   * The accounts whose exporters write into the bucket (12-digit account ids). Each account's
+   * CloudWatch Logs may write exports under `<keyPrefix>/<account>/<region>/` only, and its
+   * principals (the exporter's handler role, by that account's IAM policies) may list that prefix
+   * and keep the exporter's state there, nothing else. Add more with `addSourceAccount()`.
+   */
+  readonly sourceAccounts: string[];
+
+  /**
+   * Key prefix of the archive: the exporters write under `<keyPrefix>/<account>/<region>/`. An
+   * exporter in another account must be given the same `keyPrefix` (the default is the same).
+   *
+   * @default 'exported-logs'
+   */
+  readonly keyPrefix?: string;
+
+  /**
+   * Name of the bucket. Exporters in other accounts import the bucket by name, so a name known in
+   * advance is convenient.
+   *
+   * @default - a name CloudFormation generates
+   */
+  readonly bucketName?: string;
+
+  /**
+   * How the archive is encrypted at rest: `S3_MANAGED` (SSE-S3) or `KMS` (SSE-KMS with the key
+   * `encryptionKey`, or a new key with rotation when not given). Exporters in other accounts then
+   * need the key's ARN (`encryptionKey` of `fromBucketAttributes`).
+   *
+   * @default - s3.BucketEncryption.KMS when `encryptionKey` is given, otherwise s3.BucketEncryption.S3_MANAGED
+   */
+  readonly encryption?: s3.BucketEncryption;
+
+  /**
+   * The KMS key to encrypt the archive with (with `encryption: KMS`). It must be a key of this
+   * stack, so that its policy can let the source accounts use it.
+   *
+   * @default - a new key, when `encryption` is `KMS`
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Lifecycle rules of the bucket (for example, a transition to an archive storage class).
+   *
+   * @default - none: exports are kept as they are, for ever
+   */
+  readonly lifecycleRules?: s3.LifecycleRule[];
+
+  /**
+   * A bucket to write the archive's server access logs to.
+   *
+   * @default - no server access logs
+   */
+  readonly serverAccessLogsBucket?: s3.IBucket;
+
+  /**
+   * What happens to the bucket (and a key the construct creates) when it leaves the stack.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+const ACCOUNT_ID = /^\d{12}$/;
+/** S3 refuses a bucket policy larger than 20 KB. */
+const MAX_POLICY_CHARS = 20_480;
+
+/**
+ * A bucket that holds the exports of exporters in several accounts (a log archive account), in
+ * the region of their log groups (CloudWatch Logs exports only to a bucket of the same region):
+ * private, encrypted, TLS only, objects owned by the bucket owner. For each source account its
+ * policy lets that account's CloudWatch Logs write exports under `<keyPrefix>/<account>/<region>/`
+ * (never into an exporter's state), and that account's principals list that prefix and keep the
+ * exporter's state under it; no account reaches another account's prefix.
+ */
+export class CloudWatchLogsArchiveBucket extends Construct {
+  /** The archive bucket. */
+  public readonly bucket: s3.IBucket;
+  /** The key the archive is encrypted with (SSE-KMS). */
+  public readonly encryptionKey?: kms.IKey;
+  /** Key prefix of the archive. */
+  public readonly keyPrefix: string;
+  private readonly accounts: string[] = [];
+  private readonly policy: s3.BucketPolicy;
+
+  constructor(scope: Construct, id: string, props: CloudWatchLogsArchiveBucketProps) {
+    super(scope, id);
+    if (!Array.isArray(props?.sourceAccounts)) throw new Error('CloudWatchLogsArchiveBucket: sourceAccounts must be a list of account ids');
+    this.keyPrefix = props.keyPrefix ?? 'exported-logs';
+    if (Token.isUnresolved(this.keyPrefix) || !/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/.test(this.keyPrefix) ||
+      this.keyPrefix.length > 160 || this.keyPrefix.split('/').includes('_state')) {
+      throw new Error(`CloudWatchLogsArchiveBucket: keyPrefix '${this.keyPrefix}' must be 1-160 characters known at synthesis, of A-Z a-z 0-9 ! _ . * ' ( ) - ` +
+        "in '/'-separated segments, without a leading or trailing '/' or a '_state' segment");
+    }
+    const encryption = props.encryption ?? (props.encryptionKey ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED);
+    if (encryption !== s3.BucketEncryption.S3_MANAGED && encryption !== s3.BucketEncryption.KMS) {
+      throw new Error(`CloudWatchLogsArchiveBucket: encryption must be S3_MANAGED or KMS, got ${encryption} ` +
+        '(an AWS managed key cannot be shared with other accounts, CloudWatch Logs does not export to DSSE-KMS buckets)');
+    }
+    if (props.encryptionKey && encryption !== s3.BucketEncryption.KMS) throw new Error('CloudWatchLogsArchiveBucket: encryptionKey needs encryption KMS');
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.encryptionKey = encryption === s3.BucketEncryption.KMS ? props.encryptionKey ?? new kms.Key(this, 'Key', {
+      description: `Encrypts the CloudWatch Logs archive ${this.node.path}`,
+      enableKeyRotation: true,
+      removalPolicy,
+    }) : undefined;
+    const bucket = new s3.Bucket(this, 'Bucket', {
+      bucketName: props.bucketName,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption,
+      encryptionKey: this.encryptionKey,
+      // One data key per bucket and period rather than per object: fewer KMS requests from every account.
+      bucketKeyEnabled: encryption === s3.BucketEncryption.KMS ? true : undefined,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: false,
+      lifecycleRules: props.lifecycleRules,
+      serverAccessLogsBucket: props.serverAccessLogsBucket,
+      removalPolicy,
+    });
+    this.bucket = bucket;
+    this.policy = bucket.policy!;
+    archiveBuckets.set(bucket, this.keyPrefix);
+    props.sourceAccounts.forEach((account) => this.addSourceAccount(account));
+    this.node.addValidation({ validate: () => this.validate() });
+
+    if (!props.serverAccessLogsBucket) {
+      suppress(bucket, [{
+        id: 'AwsSolutions-S1',
+        reason: 'Server access logs are opt-in (serverAccessLogsBucket): writes come from CloudWatch Logs and the exporters, each limited by policy to its own prefix.',
+      }]);
+    }
+  }
+
+  /** The accounts whose exporters write into the bucket. */
+  public get sourceAccounts(): string[] {
+    return [...this.accounts];
+  }
+
+  /**
+   * Where the exporter of an account (in this bucket's region) writes: `<keyPrefix>/<account>/<region>`.
+   */
+  public exportPrefixOf(account: string): string {
+    return `${this.keyPrefix}/${account}/${Stack.of(this).region}`;
+  }
+
+  /**
+   * Lets the exporter of another account (in this bucket's region) write into the archive, under
+   * its own prefix only.
+   */
+  public addSourceAccount(account: string): void {
+    if (typeof account !== 'string' || !ACCOUNT_ID.test(account)) {
+      throw new Error(`CloudWatchLogsArchiveBucket: a source account must be a 12-digit account id known at synthesis, got '${account}'`);
+    }
+    if (this.accounts.includes(account)) throw new Error(`CloudWatchLogsArchiveBucket: source account ${account} is given twice`);
+    this.accounts.push(account);
+    const stack = Stack.of(this);
+    const writer = {
+      bucket: this.bucket,
+      prefix: this.exportPrefixOf(account),
+      account,
+      region: stack.region,
+      logGroupArns: [stack.formatArn({ service: 'logs', account, resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      sid: (name: string) => `${name}${account}`,
+    };
+    const statements = [...cloudWatchLogsStatements(writer), ...handlerStatements(writer, new iam.AccountPrincipal(account))];
+    statements.forEach((s) => this.bucket.addToResourcePolicy(s));
+    if (this.encryptionKey) {
+      this.encryptionKey.addToResourcePolicy(cloudWatchLogsKeyStatement(writer));
+      // The exporter's state objects, read and written through S3 only.
+      this.encryptionKey.addToResourcePolicy(new iam.PolicyStatement({
+        sid: `ExporterState${account}`,
+        principals: [new iam.AccountPrincipal(account)],
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
+      }));
+    }
+  }
+
+  private validate(): string[] {
+    if (this.accounts.length === 0) return ['CloudWatchLogsArchiveBucket: sourceAccounts is empty: no exporter can write into the archive'];
+    // The bucket's ARN as long as it can be (a name of 63 characters, the longest partition); other references as written.
+    const size = JSON.stringify(Stack.of(this).resolve(this.policy.document.toJSON()))
+      .replace(/\{"Fn::GetAtt":\["[^"]+","Arn"\]\}/g, '"'.padEnd(85, 'x')).length;
+    if (size > MAX_POLICY_CHARS) {
+      return [`CloudWatchLogsArchiveBucket: the bucket policy for ${this.accounts.length} source accounts could reach ${size} characters ` +
+        `(S3 allows ${MAX_POLICY_CHARS}): split the accounts across archive buckets`];
+    }
+    return [];
+  }
+}

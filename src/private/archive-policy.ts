@@ -1,0 +1,105 @@
+/**
+ * The policy statements that let an exporter write into a bucket: CloudWatch Logs writing its
+ * exports under the exporter's prefix (never into its state), and the exporter's handler listing
+ * the prefix and keeping its state. Shared by the exporter (its own bucket, or the statements it
+ * asks for when it cannot add them) and by CloudWatchLogsArchiveBucket (for each source account).
+ */
+import { createHash } from 'crypto';
+import { Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { IConstruct } from 'constructs';
+
+/** Buckets a CloudWatchLogsArchiveBucket made, and the key prefix it gave each source account. */
+export const archiveBuckets = new WeakMap<s3.IBucket, string>();
+
+export interface WriterOptions {
+  readonly bucket: s3.IBucket;
+  /** Where the exporter writes: its exports under it, its state under `<prefix>/_state/`. */
+  readonly prefix: string;
+  /** The account the log groups (and the exporter) are in. */
+  readonly account: string;
+  /** The region of the log groups, of the exporter and of the bucket. */
+  readonly region: string;
+  /** The log groups CloudWatch Logs may export from (`aws:SourceArn`). */
+  readonly logGroupArns: string[];
+  /** Makes statement ids unique in the policy. */
+  readonly sid: (name: string) => string;
+}
+
+/** CloudWatch Logs of `account` may read the bucket's ACL and write exports under `prefix`, never its state. */
+export function cloudWatchLogsStatements(o: WriterOptions): iam.PolicyStatement[] {
+  const principal = new iam.ServicePrincipal(`logs.${o.region}.amazonaws.com`);
+  const conditions = {
+    StringEquals: { 'aws:SourceAccount': o.account },
+    ArnLike: { 'aws:SourceArn': o.logGroupArns.length === 1 ? o.logGroupArns[0] : o.logGroupArns },
+  };
+  return [
+    new iam.PolicyStatement({
+      sid: o.sid('CloudWatchLogsGetBucketAcl'),
+      principals: [principal],
+      actions: ['s3:GetBucketAcl'],
+      resources: [o.bucket.bucketArn],
+      conditions,
+    }),
+    new iam.PolicyStatement({
+      sid: o.sid('CloudWatchLogsPutExports'),
+      principals: [principal],
+      actions: ['s3:PutObject'],
+      resources: [o.bucket.arnForObjects(`${o.prefix}/*`)],
+      conditions: { ...conditions, StringEquals: { ...conditions.StringEquals, 's3:x-amz-acl': 'bucket-owner-full-control' } },
+    }),
+    // Anyone allowed to export a log group could otherwise aim an export at the done-markers.
+    new iam.PolicyStatement({
+      sid: o.sid('CloudWatchLogsNeverWritesState'),
+      effect: iam.Effect.DENY,
+      principals: [principal],
+      actions: ['s3:PutObject'],
+      resources: [o.bucket.arnForObjects(`${o.prefix}/_state/*`)],
+    }),
+  ];
+}
+
+/** CloudWatch Logs may encrypt the exports of `account` with the bucket's key (a key policy statement). */
+export function cloudWatchLogsKeyStatement(o: WriterOptions): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: o.sid('CloudWatchLogsEncryptExports'),
+    principals: [new iam.ServicePrincipal(`logs.${o.region}.amazonaws.com`)],
+    actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    resources: ['*'],
+    conditions: {
+      StringEquals: { 'aws:SourceAccount': o.account },
+      ArnLike: { 'aws:SourceArn': o.logGroupArns.length === 1 ? o.logGroupArns[0] : o.logGroupArns },
+    },
+  });
+}
+
+/**
+ * What the exporter's handler does in the bucket: list its prefix (its markers, and the folders of
+ * its exports when it looks for an export a crashed turn started), read and write its state.
+ * `principal` is set for a bucket policy (another account's principals), unset for a role's policy.
+ */
+export function handlerStatements(o: Pick<WriterOptions, 'bucket' | 'prefix' | 'sid'>, principal?: iam.IPrincipal): iam.PolicyStatement[] {
+  const principals = principal ? [principal] : undefined;
+  return [
+    new iam.PolicyStatement({
+      sid: o.sid('ListExporterKeys'),
+      principals,
+      actions: ['s3:ListBucket'],
+      resources: [o.bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${o.prefix}/*`] } },
+    }),
+    new iam.PolicyStatement({
+      sid: o.sid('ReadWriteExporterState'),
+      principals,
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resources: [o.bucket.arnForObjects(`${o.prefix}/_state/*`)],
+    }),
+  ];
+}
+
+/** A suffix that makes statement ids of one writer unique in a shared bucket's policy (one writer per prefix). */
+export function sidSuffix(prefix: string, scope: IConstruct): string {
+  const basis = Token.isUnresolved(prefix) ? scope.node.addr : prefix;
+  return createHash('sha256').update(basis).digest('hex').slice(0, 8).toUpperCase();
+}

@@ -1,0 +1,202 @@
+/**
+ * One archive for many accounts: the archive bucket's policies (per source account, no account
+ * reaching another's prefix), and exporters of other accounts pointed at it (their layout, their
+ * grants, and the statements they ask the archive for, which must be the ones it has).
+ */
+import { App, Aspects, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { CloudWatchLogsArchiveBucket, CloudWatchLogsArchiveBucketProps, CloudWatchLogsS3Exporter } from '../src';
+
+const ARCHIVE_ACCOUNT = '999999999999';
+const [A, B] = ['111111111111', '222222222222'];
+const REGION = 'eu-west-1';
+const KEY_ARN = `arn:aws:kms:${REGION}:${ARCHIVE_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+
+function archiveStack(props: Partial<CloudWatchLogsArchiveBucketProps> = {}, app = new App()) {
+  const stack = new Stack(app, 'Archive', { env: { account: ARCHIVE_ACCOUNT, region: REGION } });
+  const archive = new CloudWatchLogsArchiveBucket(stack, 'Logs', { sourceAccounts: [A, B], bucketName: 'org-log-archive', ...props });
+  return { app, stack, archive };
+}
+
+/** An exporter of `account` writing into the archive bucket, imported by its attributes. */
+function exporterStack(account: string, app = new App(), kmsKey = false) {
+  const stack = new Stack(app, `Exporter${account}`, { env: { account, region: REGION } });
+  const bucket = s3.Bucket.fromBucketAttributes(stack, 'Archive', {
+    bucketName: 'org-log-archive',
+    account: ARCHIVE_ACCOUNT,
+    region: REGION,
+    encryptionKey: kmsKey ? kms.Key.fromKeyArn(stack, 'ArchiveKey', KEY_ARN) : undefined,
+  });
+  const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', { bucket });
+  return { stack, exporter };
+}
+
+/** Resolves what a template says of the archive bucket to plain strings (its ARN, the partition). */
+function plain(v: any): any {
+  if (Array.isArray(v)) return v.map(plain);
+  if (v && typeof v === 'object') {
+    if ('Fn::GetAtt' in v) return 'arn:aws:s3:::org-log-archive';
+    if (v.Ref === 'AWS::Partition') return 'aws';
+    if ('Fn::Join' in v) return plain(v['Fn::Join'][1]).join(v['Fn::Join'][0]);
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+  }
+  return v;
+}
+
+const bucketStatements = (stack: Stack): any[] =>
+  plain(Object.values<any>(Template.fromStack(stack).findResources('AWS::S3::BucketPolicy'))[0].Properties.PolicyDocument.Statement);
+
+describe('CloudWatchLogsArchiveBucket', () => {
+  test('each source account writes under <keyPrefix>/<account>/<region>/ only: its CloudWatch Logs the exports, its principals the state', () => {
+    const { stack } = archiveStack();
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketName: 'org-log-archive',
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+    });
+    template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain' });
+    const statements = bucketStatements(stack);
+    for (const [account, other] of [[A, B], [B, A]]) {
+      const prefix = `arn:aws:s3:::org-log-archive/exported-logs/${account}/${REGION}`;
+      // What this account's CloudWatch Logs and principals are allowed: everything names this account and its prefix, nothing the other's.
+      const allowed = statements.filter((s) => s.Effect === 'Allow' && JSON.stringify(s).includes(account));
+      expect(allowed.map((s) => [s.Sid, s.Action, s.Resource])).toEqual([
+        [`CloudWatchLogsGetBucketAcl${account}`, 's3:GetBucketAcl', 'arn:aws:s3:::org-log-archive'],
+        [`CloudWatchLogsPutExports${account}`, 's3:PutObject', `${prefix}/*`],
+        [`ListExporterKeys${account}`, 's3:ListBucket', 'arn:aws:s3:::org-log-archive'],
+        [`ReadWriteExporterState${account}`, ['s3:GetObject', 's3:PutObject'], `${prefix}/_state/*`],
+      ]);
+      for (const s of allowed) expect(JSON.stringify(s)).not.toContain(other);
+      const [acl, put, listing, state] = allowed;
+      for (const s of [acl, put]) {
+        expect(s.Principal).toEqual({ Service: `logs.${REGION}.amazonaws.com` });
+        expect(s.Condition.StringEquals['aws:SourceAccount']).toBe(account);
+        expect(s.Condition.ArnLike['aws:SourceArn']).toBe(`arn:aws:logs:${REGION}:${account}:log-group:*`);
+      }
+      expect(put.Condition.StringEquals['s3:x-amz-acl']).toBe('bucket-owner-full-control');
+      for (const s of [listing, state]) expect(s.Principal).toEqual({ AWS: `arn:aws:iam::${account}:root` });
+      expect(listing.Condition).toEqual({ StringLike: { 's3:prefix': [`exported-logs/${account}/${REGION}/*`] } });
+      // CloudWatch Logs never writes into an exporter's state.
+      expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Action: 's3:PutObject', Resource: `${prefix}/_state/*` }));
+    }
+    // No other grant: the TLS-only deny, and the statements above.
+    expect(statements.filter((s) => s.Effect === 'Allow')).toHaveLength(8);
+    expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+  });
+
+  test('SSE-KMS: a rotated key whose policy lets each account\'s CloudWatch Logs encrypt its exports, and its principals use it through S3 only', () => {
+    const { stack, archive } = archiveStack({ encryption: s3.BucketEncryption.KMS });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' }, BucketKeyEnabled: true }] },
+    });
+    expect(archive.encryptionKey).toBeDefined();
+    const keyStatements: any[] = plain(Object.values<any>(template.findResources('AWS::KMS::Key'))[0].Properties.KeyPolicy.Statement);
+    for (const account of [A, B]) {
+      expect(keyStatements).toContainEqual({
+        Sid: `CloudWatchLogsEncryptExports${account}`,
+        Effect: 'Allow',
+        Principal: { Service: `logs.${REGION}.amazonaws.com` },
+        Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        Resource: '*',
+        Condition: { StringEquals: { 'aws:SourceAccount': account }, ArnLike: { 'aws:SourceArn': `arn:aws:logs:${REGION}:${account}:log-group:*` } },
+      });
+      expect(keyStatements).toContainEqual({
+        Sid: `ExporterState${account}`,
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${account}:root` },
+        Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        Resource: '*',
+        Condition: { StringEquals: { 'kms:ViaService': `s3.${REGION}.amazonaws.com` } },
+      });
+    }
+  });
+
+  test('an exporter of a source account asks for exactly the statements the archive gives that account, and writes where they allow', () => {
+    const app = new App();
+    const { stack: archive } = archiveStack({}, app);
+    const { stack, exporter } = exporterStack(A, app, true);
+    expect(exporter.keyPrefix).toBe('exported-logs');
+    expect(exporter.exportPrefix).toBe(`exported-logs/${A}/${REGION}`);
+    const template = Template.fromStack(stack);
+    // The handler is told the prefix, and its role reaches that prefix only.
+    const sm = Object.values<any>(template.findResources('AWS::StepFunctions::StateMachine'))[0];
+    expect(JSON.parse(plain(sm.Properties.DefinitionString)).States.Export.Parameters.config.keyPrefix).toBe(`exported-logs/${A}/${REGION}`);
+    const role: any[] = plain(Object.values<any>(template.findResources('AWS::IAM::Policy'))
+      .find((p) => p.Properties.PolicyDocument.Statement.some((s: any) => s.Sid === 'ReadWriteExporterState')).Properties.PolicyDocument.Statement);
+    expect(role.find((s) => s.Sid === 'ReadWriteExporterState').Resource).toBe(`arn:aws:s3:::org-log-archive/exported-logs/${A}/${REGION}/_state/*`);
+    expect(role.find((s) => s.Sid === 'ListExporterKeys').Condition).toEqual({ StringLike: { 's3:prefix': [`exported-logs/${A}/${REGION}/*`] } });
+    expect(role.filter((s) => JSON.stringify(s.Action).includes('kms:')).map((s) => s.Resource)).toEqual([KEY_ARN]);
+
+    // The bucket belongs to the archive account: a warning names the statements it must have, pasteable.
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp(`belongs to account ${ARCHIVE_ACCOUNT}`));
+    expect(warnings).toHaveLength(1);
+    const text = String(warnings[0].entry.data);
+    expect(text).not.toMatch(/Fn::|Ref"|\$\{Token/);
+    const asked: any[] = JSON.parse(/^\[\n[\s\S]*\n\]/m.exec(text)![0]);
+    // The archive grants what the exporter asks for (its SourceArn narrows to the account's log groups as well).
+    const granted = bucketStatements(archive);
+    const shape = (s: any) => JSON.stringify({ ...s, Sid: undefined, Condition: { ...s.Condition, ArnLike: undefined } });
+    for (const s of asked) expect(granted.map(shape)).toContain(shape(s));
+    expect(asked.map((s) => s.Sid.replace(/[0-9A-F]{8}$/, ''))).toEqual([
+      'CloudWatchLogsGetBucketAcl', 'CloudWatchLogsPutExports', 'CloudWatchLogsNeverWritesState', 'ListExporterKeys', 'ReadWriteExporterState',
+    ]);
+    // The imported key's policy cannot be changed here either.
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('KMS key is imported'))).toHaveLength(1);
+  });
+
+  test('an exporter of the archive account itself, given the archive bucket: the same layout, its statements added to the archive bucket', () => {
+    const { stack, archive } = archiveStack();
+    const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', { bucket: archive.bucket });
+    expect(exporter.exportPrefix).toBe(`exported-logs/${ARCHIVE_ACCOUNT}/${REGION}`);
+    expect(exporter.exportPrefix).toBe(archive.exportPrefixOf(ARCHIVE_ACCOUNT));
+    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+    const put = bucketStatements(stack).filter((s) => s.Sid?.startsWith('CloudWatchLogsPutExports')).map((s) => s.Resource);
+    expect(put).toContain(`arn:aws:s3:::org-log-archive/exported-logs/${ARCHIVE_ACCOUNT}/${REGION}/*`);
+    expect(() => new CloudWatchLogsS3Exporter(stack, 'Other', { bucket: archive.bucket, keyPrefix: 'logs' }))
+      .toThrow("keyPrefix 'logs' is not the key prefix of the archive bucket ('exported-logs')");
+  });
+
+  test('an exporter of the same account keeps today\'s layout; a bucket of another region is refused', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Same', { env: { account: A, region: REGION } });
+    const same = new CloudWatchLogsS3Exporter(stack, 'Exporter', { bucket: s3.Bucket.fromBucketName(stack, 'B', 'mine') });
+    expect(same.exportPrefix).toBe('exported-logs');
+    const elsewhere = s3.Bucket.fromBucketAttributes(stack, 'Elsewhere', { bucketName: 'org-log-archive', account: ARCHIVE_ACCOUNT, region: 'us-east-1' });
+    expect(() => new CloudWatchLogsS3Exporter(stack, 'Other', { bucket: elsewhere }))
+      .toThrow("the bucket is in us-east-1, the exporter in eu-west-1: CloudWatch Logs exports only to a bucket in the log groups' region");
+  });
+
+  test('bad props fail at synth, naming what is wrong', () => {
+    expect(() => archiveStack({ sourceAccounts: ['12345'] })).toThrow("a source account must be a 12-digit account id known at synthesis, got '12345'");
+    expect(() => archiveStack({ sourceAccounts: [A, A] })).toThrow(`source account ${A} is given twice`);
+    expect(() => archiveStack({ keyPrefix: '/logs/' })).toThrow("keyPrefix '/logs/' must be");
+    expect(() => archiveStack({ keyPrefix: 'logs/_state' })).toThrow("keyPrefix 'logs/_state' must be");
+    expect(() => archiveStack({ encryption: s3.BucketEncryption.KMS_MANAGED })).toThrow('encryption must be S3_MANAGED or KMS');
+    expect(() => archiveStack({ sourceAccounts: [] }).app.synth()).toThrow('sourceAccounts is empty');
+    // The bucket policy (20 KB at most) fits some dozens of accounts, not hundreds.
+    const many = Array.from({ length: 200 }, (_, i) => String(100000000000 + i));
+    expect(() => archiveStack({ sourceAccounts: many }).app.synth()).toThrow(/the bucket policy for 200 source accounts could reach \d+ characters \(S3 allows 20480\)/);
+    const some = Array.from({ length: 10 }, (_, i) => String(100000000000 + i));
+    expect(() => archiveStack({ sourceAccounts: some }).app.synth()).not.toThrow();
+  });
+
+  test('cdk-nag AwsSolutions: no unsuppressed findings on the archive (with a key) and on an exporter pointed at it', () => {
+    const app = new App();
+    const { stack: archive } = archiveStack({ encryption: s3.BucketEncryption.KMS }, app);
+    const { stack } = exporterStack(A, app, true);
+    for (const s of [archive, stack]) Aspects.of(s).add(new AwsSolutionsChecks({ verbose: true }));
+    app.synth();
+    for (const s of [archive, stack]) {
+      const findings = [...Annotations.fromStack(s).findError('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+        ...Annotations.fromStack(s).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*'))];
+      expect(findings.map((e) => `${e.id}: ${e.entry.data}`)).toEqual([]);
+    }
+  });
+});
