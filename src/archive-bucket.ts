@@ -5,6 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { archiveBuckets, cloudWatchLogsKeyStatement, cloudWatchLogsStatements, handlerStatements } from './private/archive-policy';
 import { suppress } from './private/nag';
+import { pasteable } from './private/pasteable';
 
 /**
  * Properties of a CloudWatchLogsArchiveBucket.
@@ -94,6 +95,8 @@ export class CloudWatchLogsArchiveBucket extends Construct {
   public readonly keyPrefix: string;
   private readonly accounts: string[] = [];
   private readonly policy: s3.BucketPolicy;
+  /** The statements every source account shares. */
+  private shared?: { acl: iam.PolicyStatement; deny: iam.PolicyStatement; keyLogs?: iam.PolicyStatement; keyState?: iam.PolicyStatement };
 
   constructor(scope: Construct, id: string, props: CloudWatchLogsArchiveBucketProps) {
     super(scope, id);
@@ -175,26 +178,49 @@ export class CloudWatchLogsArchiveBucket extends Construct {
       logGroupArns: [stack.formatArn({ service: 'logs', account, resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
       sid: (name: string) => `${name}${account}`,
     };
-    const statements = [...cloudWatchLogsStatements(writer), ...handlerStatements(writer, new iam.AccountPrincipal(account))];
-    statements.forEach((s) => this.bucket.addToResourcePolicy(s));
-    if (this.encryptionKey) {
-      this.encryptionKey.addToResourcePolicy(cloudWatchLogsKeyStatement(writer));
-      // The exporter's state objects, read and written through S3 only.
-      this.encryptionKey.addToResourcePolicy(new iam.PolicyStatement({
-        sid: `ExporterState${account}`,
-        principals: [new iam.AccountPrincipal(account)],
-        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
-      }));
+    const [acl, put, deny] = cloudWatchLogsStatements(writer);
+    const principal = new iam.AccountPrincipal(account);
+    // Where a statement names no prefix, one for all accounts: the bucket policy holds at most 20 KB.
+    const shared = this.shared ??= {
+      acl: this.addShared(acl, 'CloudWatchLogsGetBucketAcl'),
+      deny: this.addShared(deny, 'CloudWatchLogsNeverWritesState'),
+      ...(this.encryptionKey ? {
+        keyLogs: this.addShared(cloudWatchLogsKeyStatement(writer), 'CloudWatchLogsEncryptExports', this.encryptionKey),
+        // The exporter's state objects, read and written through S3 only.
+        keyState: this.addShared(new iam.PolicyStatement({
+          principals: [principal],
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resources: ['*'],
+          conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
+        }), 'ExporterState', this.encryptionKey),
+      } : {}),
+    };
+    const sourceArns = this.accounts.map((a) => stack.formatArn({ service: 'logs', account: a, resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
+    for (const s of [shared.acl, shared.keyLogs]) {
+      s?.addCondition('StringEquals', { 'aws:SourceAccount': [...this.accounts] });
+      s?.addCondition('ArnLike', { 'aws:SourceArn': sourceArns });
     }
+    if (this.accounts.length > 1) {
+      shared.deny.addResources(...deny.resources);
+      shared.keyState?.addPrincipals(principal);
+    }
+    for (const s of [put, ...handlerStatements(writer, principal)]) this.bucket.addToResourcePolicy(s);
+  }
+
+  /** A statement for every source account, added once (to the bucket policy, or the key's). */
+  private addShared(statement: iam.PolicyStatement, sid: string, key?: kms.IKey): iam.PolicyStatement {
+    const json = statement.toStatementJson();
+    const shared = iam.PolicyStatement.fromJson({ ...json, Sid: sid });
+    if (key) key.addToResourcePolicy(shared);
+    else this.bucket.addToResourcePolicy(shared);
+    return shared;
   }
 
   private validate(): string[] {
     if (this.accounts.length === 0) return ['CloudWatchLogsArchiveBucket: sourceAccounts is empty: no exporter can write into the archive'];
-    // The bucket's ARN as long as it can be (a name of 63 characters, the longest partition); other references as written.
-    const size = JSON.stringify(Stack.of(this).resolve(this.policy.document.toJSON()))
-      .replace(/\{"Fn::GetAtt":\["[^"]+","Arn"\]\}/g, '"'.padEnd(85, 'x')).length;
+    // As deployed: the bucket's ARN as long as it can be (a name of 63 characters, the longest partition).
+    const size = JSON.stringify(pasteable(this.policy.document.toJSON(), Stack.of(this)))
+      .replace(/<[^<>"]+\.Arn>/g, 'arn:aws-us-gov:s3:::'.padEnd(83, 'x')).replace(/<partition>/g, 'aws-us-gov').length;
     if (size > MAX_POLICY_CHARS) {
       return [`CloudWatchLogsArchiveBucket: the bucket policy for ${this.accounts.length} source accounts could reach ${size} characters ` +
         `(S3 allows ${MAX_POLICY_CHARS}): split the accounts across archive buckets`];

@@ -1,9 +1,10 @@
-import { Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Lazy, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { CloudWatchLogsArchiveBucket } from './archive-bucket';
 import { ExportPeriod } from './export-period';
 import { CloudWatchLogsS3Exporter } from './exporter';
 import { suppress } from './private/nag';
@@ -13,8 +14,29 @@ import { LINE_PATTERN, NAMED_QUERIES, prestoView, tableLayout, viewColumns, view
  * Properties of an ExportedLogsTable.
  */
 export interface ExportedLogsTableProps {
-  /** The exporter whose exports the table reads. */
-  readonly exporter: CloudWatchLogsS3Exporter;
+  /**
+   * The exporter whose exports the table reads. Give this or `archive`.
+   *
+   * @default - none: `archive` is given
+   */
+  readonly exporter?: CloudWatchLogsS3Exporter;
+
+  /**
+   * An archive of exporters of several accounts whose exports the table reads: it then has the
+   * partitions `account` (one of the archive's source accounts) and `region` before `log_group`.
+   * Give this or `exporter`.
+   *
+   * @default - none: `exporter` is given
+   */
+  readonly archive?: CloudWatchLogsArchiveBucket;
+
+  /**
+   * With `archive`: the exporters' export period. `HOURLY` adds the `hour` partition (all
+   * exporters of the archive must then be hourly); `DAILY` reads hourly exports too, a day at a time.
+   *
+   * @default ExportPeriod.DAILY
+   */
+  readonly exportPeriod?: ExportPeriod;
 
   /**
    * An existing Glue database to create the view and its table in (a name known at synthesis):
@@ -76,6 +98,7 @@ const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
  * hourly exporters also `hour`, `00`-`23`). It reads a Glue table of the export files' lines with
  * partition projection: no crawler, no partitions to add, and a query reads only the groups and
  * days it names (it must name the groups). The exporter's state (`_state/`) is never read.
+ * Over a CloudWatchLogsArchiveBucket (`archive`), the partitions `account` and `region` come first.
  */
 export class ExportedLogsTable extends Construct {
   /** Name of the Glue database holding the view and its table. */
@@ -94,13 +117,21 @@ export class ExportedLogsTable extends Construct {
   public readonly workGroupName?: string;
   /** Where the workgroup writes query results (with `workGroup: true`). */
   public readonly queryResultsBucket?: s3.IBucket;
-  private readonly exporter: CloudWatchLogsS3Exporter;
+  /** The bucket and key prefix the table reads. */
+  private readonly source: { readonly bucket: s3.IBucket; readonly prefix: string };
 
   constructor(scope: Construct, id: string, props: ExportedLogsTableProps) {
     super(scope, id);
-    if (!(props?.exporter instanceof CloudWatchLogsS3Exporter)) throw new Error('ExportedLogsTable: exporter must be a CloudWatchLogsS3Exporter');
+    const { exporter, archive } = props ?? {};
+    if ((exporter === undefined) === (archive === undefined)) throw new Error('ExportedLogsTable: give exporter or archive (one of them)');
+    if (exporter !== undefined && !(exporter instanceof CloudWatchLogsS3Exporter)) throw new Error('ExportedLogsTable: exporter must be a CloudWatchLogsS3Exporter');
+    if (archive !== undefined && !(archive instanceof CloudWatchLogsArchiveBucket)) throw new Error('ExportedLogsTable: archive must be a CloudWatchLogsArchiveBucket');
+    if (exporter && props.exportPeriod) throw new Error("ExportedLogsTable: exportPeriod is for an archive's table; an exporter's table follows its exportPeriod");
     const stack = Stack.of(this);
-    this.exporter = props.exporter;
+    this.source = exporter ? { bucket: exporter.bucket, prefix: exporter.exportPrefix } : { bucket: archive!.bucket, prefix: archive!.keyPrefix };
+    const hourly = (exporter?.exportPeriod ?? props.exportPeriod ?? ExportPeriod.DAILY) === ExportPeriod.HOURLY;
+    const zone = exporter ? exporter.timeZone.timezoneName : "each exporter's time zone";
+    const origin = exporter ? exporter.node.path : `exporters of the archive ${archive!.node.path}`;
     this.tableName = checkName('tableName', props.tableName ?? 'exported_logs');
     this.linesTableName = `${this.tableName}_lines`;
     const firstDay = props.firstDay === undefined ? 'NOW-5YEARS' : parseDay(props.firstDay);
@@ -120,29 +151,33 @@ export class ExportedLogsTable extends Construct {
       this.databaseName = Names.uniqueResourceName(this, { maxLength: 64, separator: '_' }).toLowerCase().replace(/[^a-z0-9_]/g, '_');
       const database = new glue.CfnDatabase(this, 'Database', {
         catalogId: stack.account,
-        databaseInput: { name: this.databaseName, description: `CloudWatch Logs exported by ${props.exporter.node.path}` },
+        databaseInput: { name: this.databaseName, description: `CloudWatch Logs exported by ${origin}` },
       });
       database.applyRemovalPolicy(RemovalPolicy.DESTROY);
     }
 
     const layout = tableLayout({
-      bucketName: props.exporter.bucket.bucketName,
-      keyPrefix: props.exporter.keyPrefix,
-      hourly: props.exporter.exportPeriod === ExportPeriod.HOURLY,
+      bucketName: this.source.bucket.bucketName,
+      keyPrefix: this.source.prefix,
+      hourly,
       firstDay,
+      // An archive's folders: <keyPrefix>/<account>/<region>/; the accounts as they are when the app is synthesized.
+      archive: archive && {
+        accounts: Lazy.string({ produce: () => archive.sourceAccounts.join(',') }),
+        region: Stack.of(archive).region,
+      },
     });
     const names = namesInUse.get(stack) ?? new Set<string>();
     const qualified = `${this.databaseName}.${this.tableName}`;
     if (names.has(qualified)) throw new Error(`ExportedLogsTable: another table of this stack is named ${qualified}: give this one another tableName or databaseName`);
     namesInUse.set(stack, names.add(qualified));
 
-    const zone = props.exporter.timeZone.timezoneName;
     this.table = new glue.CfnTable(this, 'Table', {
       catalogId: stack.account,
       databaseName: this.databaseName,
       tableInput: {
         name: this.linesTableName,
-        description: `Lines of the CloudWatch Logs exports in s3://${props.exporter.bucket.bucketName}/${props.exporter.keyPrefix}/ ` +
+        description: `Lines of the CloudWatch Logs exports in s3://${this.source.bucket.bucketName}/${this.source.prefix}/ ` +
           `(query the view ${this.tableName}); day (and hour) in ${zone}, time in UTC; name log_group in every query`,
         tableType: 'EXTERNAL_TABLE',
         parameters: { classification: 'text', compressionType: 'gzip', ...layout.parameters },
@@ -168,7 +203,7 @@ export class ExportedLogsTable extends Construct {
       databaseName: this.databaseName,
       tableInput: {
         name: this.tableName,
-        description: `CloudWatch Logs events exported by ${props.exporter.node.path}: ts in UTC, day (and hour) in ${zone}; name log_group in every query`,
+        description: `CloudWatch Logs events exported by ${origin}: ts in UTC, day (and hour) in ${zone}; name log_group in every query`,
         tableType: 'VIRTUAL_VIEW',
         parameters: { presto_view: 'true', comment: 'Presto View' },
         viewOriginalText: prestoView(viewSql(this.linesTableName, partitions), this.databaseName, columns),
@@ -223,9 +258,9 @@ export class ExportedLogsTable extends Construct {
    */
   public grantQuery(grantee: iam.IGrantable): iam.Grant {
     const stack = Stack.of(this);
-    const { bucket, keyPrefix } = this.exporter;
+    const { bucket, prefix } = this.source;
     const table = (name: string) => stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/${name}` });
-    const parts = [bucket.grantRead(grantee, `${keyPrefix}/*`), iam.Grant.addToPrincipal({
+    const parts = [bucket.grantRead(grantee, `${prefix}/*`), iam.Grant.addToPrincipal({
       grantee,
       actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions'],
       resourceArns: [

@@ -2,13 +2,18 @@
  * The Athena table over the exports: what it reads (and never reads), for daily and hourly
  * exporters, its workgroup and named queries, and what querying it is granted.
  */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { gzipSync } from 'zlib';
 import { App, Aspects, Duration, Stack, TimeZone } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { CloudWatchLogsS3Exporter, CloudWatchLogsS3ExporterProps, ExportPeriod, ExportedLogsTable, ExportedLogsTableProps } from '../src';
+import { query as readView, tableOf } from '../examples/local/athena';
+import { CloudWatchLogsArchiveBucket, CloudWatchLogsS3Exporter, CloudWatchLogsS3ExporterProps, ExportPeriod, ExportedLogsTable, ExportedLogsTableProps } from '../src';
 import { ACCOUNT, REGION } from './harness/loop';
 
 function synth(exporterProps: CloudWatchLogsS3ExporterProps = {}, tableProps: Omit<ExportedLogsTableProps, 'exporter'> = {}) {
@@ -185,5 +190,46 @@ describe('ExportedLogsTable', () => {
     const reasons = results.flatMap((r) => r.Metadata?.cdk_nag?.rules_to_suppress ?? []);
     expect(reasons.map((r: any) => r.id)).toEqual(['AwsSolutions-S1']);
     for (const r of reasons) expect(r.reason.length).toBeGreaterThan(40);
+  });
+
+  test('over an archive of several accounts: account and region partitions before the log group, read by DuckDB as the table defines it', async () => {
+    const app = new App();
+    const stack = new Stack(app, 'Archive', { env: { account: '999999999999', region: 'eu-west-1' } });
+    const archive = new CloudWatchLogsArchiveBucket(stack, 'Logs', { sourceAccounts: ['111111111111'], bucketName: 'org-log-archive' });
+    const table = new ExportedLogsTable(stack, 'Table', { archive, workGroup: true });
+    // An account added after the table: projected as well.
+    archive.addSourceAccount('222222222222');
+    const template = Template.fromStack(stack);
+    const input = tableInput(template);
+    expect(input.PartitionKeys.map((p: any) => p.Name)).toEqual(['account', 'region', 'log_group', 'day']);
+    expect(input.Parameters).toMatchObject({
+      'projection.account.type': 'enum',
+      'projection.account.values': '111111111111,222222222222',
+      'projection.region.type': 'enum',
+      'projection.region.values': 'eu-west-1',
+      'projection.log_group.type': 'injected',
+    });
+    expect(resolved(input.Parameters['storage.location.template'])).toBe('s3://BUCKET/exported-logs/${account}/${region}/${log_group}/${day}/');
+    expect(decodedView(template).columns.map((c: any) => c.name)).toEqual(['ts', 'message', 'account', 'region', 'log_group', 'day']);
+
+    // Two accounts' exports of a group of the same name, read for one account: its events only.
+    const dir = mkdtempSync(join(tmpdir(), 'archive-'));
+    try {
+      for (const account of ['111111111111', '222222222222']) {
+        const folder = join(dir, `exported-logs/${account}/eu-west-1/aws/lambda/orders/2026/11/24/task-${account}/stream`);
+        mkdirSync(folder, { recursive: true });
+        writeFileSync(join(folder, '000000.gz'), gzipSync(`2026-11-24T06:00:00.000Z order from ${account}\n`));
+      }
+      const { rows, files } = await readView(tableOf(template.toJSON(), 'org-log-archive'), dir,
+        { account: '222222222222', region: 'eu-west-1', log_group: 'aws/lambda/orders', day: '2026/11/24' });
+      expect(rows).toEqual([{ ts: '2026-11-24T06:00:00.000Z', message: 'order from 222222222222' }]);
+      expect(files).toEqual(['exported-logs/222222222222/eu-west-1/aws/lambda/orders/2026/11/24/task-222222222222/stream/000000.gz']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(table.grantQuery(new iam.Role(stack, 'Analyst', { assumedBy: new iam.AccountRootPrincipal() })).success).toBe(true);
+    expect(() => new ExportedLogsTable(stack, 'Both', { archive, exporter: new CloudWatchLogsS3Exporter(stack, 'E', { bucket: archive.bucket }) }))
+      .toThrow('give exporter or archive (one of them)');
+    expect(() => new ExportedLogsTable(stack, 'None', {})).toThrow('give exporter or archive (one of them)');
   });
 });

@@ -63,6 +63,34 @@ export interface Coverage {
 /** A mistake in what the report was asked: the message says what is wrong. */
 export class UsageError extends Error {}
 
+/** No exporter keeps its state under the prefix (it may be an archive of several exporters). */
+export class NoExporterError extends UsageError {}
+
+/**
+ * The prefixes of the exporters whose state is under an archive's key prefix
+ * (`<prefix>/<account>/<region>/_state/owner.json`), sorted.
+ */
+export async function exportersUnder(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const folders = async (under: string): Promise<string[]> => {
+    const out: string[] = [];
+    let token: string | undefined;
+    do {
+      const res = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${under}/`, Delimiter: '/', ContinuationToken: token }));
+      out.push(...(res.CommonPrefixes ?? []).map((c) => c.Prefix!.slice(0, -1)));
+      token = res.IsTruncated ? res.NextContinuationToken : undefined;
+    } while (token);
+    return out;
+  };
+  const found: string[] = [];
+  for (const account of (await folders(prefix)).filter((f) => /\/\d{12}$/.test(f))) {
+    for (const region of await folders(account)) {
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: ownerKey(region), MaxKeys: 1 }));
+      if (listed.Contents?.some((o) => o.Key === ownerKey(region))) found.push(region);
+    }
+  }
+  return found.sort();
+}
+
 /**
  * What a backfill calls a window: its date (or date and hour) in the exporter's time zone; an
  * hour a clock change repeats also names its offset (`2026-11-01T01:00-05:00`).
@@ -189,7 +217,7 @@ async function readOwner(s3: S3Client, req: CoverageRequest): Promise<OwnerRecor
     owner = JSON.parse(await res.Body!.transformToString()) as Partial<OwnerRecord>;
   } catch (e) {
     if ((e as Error).name !== 'NoSuchKey') throw e;
-    throw new UsageError(`no exporter keeps its state under s3://${req.bucket}/${stateRoot(req.prefix)}/ (no owner.json there): ` +
+    throw new NoExporterError(`no exporter keeps its state under s3://${req.bucket}/${stateRoot(req.prefix)}/ (no owner.json there): ` +
       'check --bucket and --prefix (the exporter\'s keyPrefix, default exported-logs); an exporter writes it on its first run');
   }
   if (!['P1D', 'PT1H'].includes(owner.period ?? '') || typeof owner.timeZone !== 'string' || typeof owner.settleSeconds !== 'number') {

@@ -7,12 +7,14 @@
  * not be read.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { Coverage, UsageError, coverage } from './coverage';
+import { Coverage, NoExporterError, UsageError, coverage, exportersUnder } from './coverage';
 
 const USAGE = `Usage: cdk-cloudwatch-logs-s3-exporter coverage --bucket BUCKET [--prefix KEY_PREFIX] [--from DATE] [--to DATE] [--group NAME ...] [--json]
 
   --bucket   the exporter's bucket
-  --prefix   its keyPrefix (default: exported-logs)
+  --prefix   its keyPrefix (default: exported-logs); for an archive of several accounts' exporters,
+             its key prefix reports on each exporter under it (<prefix>/<account>/<region>/),
+             or <prefix>/<account>/<region> on one
   --from     first date (YYYY-MM-DD; YYYY-MM-DDTHH for hourly exporters) in the exporter's time zone
              (default: each log group's first exported or empty window)
   --to       last date (default: the latest window the schedule has had time to export)
@@ -97,10 +99,22 @@ export async function main(argv: string[], io: Io, s3: S3Client, now = Date.now(
     return 2;
   }
   try {
-    const c = await coverage(s3, args, now, (line) => io.err(line));
-    if (args.json) io.out(JSON.stringify(c, undefined, 2));
-    else text(c).forEach((l) => io.out(l));
-    return c.groups.some((g) => g.missing > 0 || g.neverExported) ? 1 : 0;
+    const progress = (line: string) => io.err(line);
+    let reports: Coverage[];
+    let archive = false;
+    try {
+      reports = [await coverage(s3, args, now, progress)];
+    } catch (e) {
+      // An archive of several accounts' exporters: a report on each.
+      const found = e instanceof NoExporterError ? await exportersUnder(s3, args.bucket, args.prefix) : [];
+      if (found.length === 0) throw e;
+      archive = true;
+      reports = [];
+      for (const prefix of found) reports.push(await coverage(s3, { ...args, prefix }, now, progress));
+    }
+    if (args.json) io.out(JSON.stringify(archive ? reports : reports[0], undefined, 2));
+    else reports.forEach((c, i) => [...(i > 0 ? [''] : []), ...text(c)].forEach((l) => io.out(l)));
+    return reports.some((c) => c.groups.some((g) => g.missing > 0 || g.neverExported)) ? 1 : 0;
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(e.message);

@@ -1,6 +1,6 @@
 /**
  * How Athena reads the export layout: a table of the files' lines, with partition projection over
- * `<keyPrefix>/<group folder>/<yyyy>/<mm>/<dd>[/<hh>]/` and each line parsed as
+ * `<keyPrefix>/[<account>/<region>/]<group folder>/<yyyy>/<mm>/<dd>[/<hh>]/` and each line parsed as
  * `<ISO 8601 time, UTC> <message>`; and a view over it that turns the time into a timestamp.
  * Pure: no constructs.
  */
@@ -54,9 +54,20 @@ export interface TableLayout {
 }
 
 /** The table's location, projection parameters and partition columns. */
-export function tableLayout(o: { bucketName: string; keyPrefix: string; hourly: boolean; firstDay: string }): TableLayout {
+export function tableLayout(o: {
+  bucketName: string;
+  keyPrefix: string;
+  hourly: boolean;
+  firstDay: string;
+  /** An archive of several accounts' exporters: its source accounts (comma-separated) and its region. */
+  archive?: { accounts: string; region: string };
+}): TableLayout {
   const root = `s3://${o.bucketName}/${o.keyPrefix}/`;
   const partitions: Partition[] = [
+    ...(o.archive ? [
+      { name: 'account', comment: 'the account of the exporter (and of the log group)' },
+      { name: 'region', comment: 'the region of the exporter (and of the log group)' },
+    ] : []),
     { name: 'log_group', comment: "the log group's name without its leading '/' (its folder); name it in every query" },
     { name: 'day', comment: "yyyy/MM/dd in the exporter's time zone" },
     ...(o.hourly ? [{ name: 'hour', comment: "00-23 in the exporter's time zone" }] : []),
@@ -66,6 +77,12 @@ export function tableLayout(o: { bucketName: string; keyPrefix: string; hourly: 
     partitions,
     parameters: {
       'projection.enabled': 'true',
+      ...(o.archive ? {
+        'projection.account.type': 'enum',
+        'projection.account.values': o.archive.accounts,
+        'projection.region.type': 'enum',
+        'projection.region.values': o.archive.region,
+      } : {}),
       // A query names its groups: there is no listing of them to project.
       'projection.log_group.type': 'injected',
       'projection.day.type': 'date',

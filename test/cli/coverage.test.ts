@@ -61,6 +61,47 @@ test('a deliberate gap: named with its group and window, exit 1; the printed bac
   });
 });
 
+test('an archive of two accounts\' exporters: one report on each, the gap named under its account; the backfill printed there fills it', async () => {
+  const archive = { bucketName: 'org-log-archive', account: '999999999999' };
+  const props = { settleTime: Duration.hours(0) };
+  w = world({ props, account: '111111111111', archive, bucket: archive.bucketName });
+  const other = world({ props, account: '222222222222', archive, bucket: archive.bucketName, shareWith: w });
+  for (const x of [w, other]) GROUPS.forEach((g) => x.logs.addGroup(g));
+  expect((await w.loop.run({ startDate: '2026-11-23', endDate: '2026-11-24' }))[0].status).toBe('SUCCEEDED');
+  expect((await other.loop.run({ startDate: '2026-11-23', endDate: '2026-11-24', logGroupNames: ['/aws/lambda/orders', 'app-audit'] }))[0].status)
+    .toBe('SUCCEEDED');
+  expect((await other.loop.run({ startDate: '2026-11-23', endDate: '2026-11-23', logGroupNames: ['/aws/lambda/payments'] }))[0].status).toBe('SUCCEEDED');
+
+  const gaps = await report('coverage', '--bucket', archive.bucketName, '--to', '2026-11-24');
+  expect(gaps.code).toBe(1);
+  expect(gaps.out).toEqual([
+    's3://org-log-archive/exported-logs/111111111111/us-east-1/: daily windows in Etc/UTC, 2026-11-23 to 2026-11-24',
+    '/aws/lambda/orders        2 exported      0 empty      0 missing',
+    '/aws/lambda/payments      2 exported      0 empty      0 missing',
+    'app-audit                 2 exported      0 empty      0 missing',
+    'Nothing is missing.',
+    '',
+    's3://org-log-archive/exported-logs/222222222222/us-east-1/: daily windows in Etc/UTC, 2026-11-23 to 2026-11-24',
+    '/aws/lambda/orders        2 exported      0 empty      0 missing',
+    '/aws/lambda/payments      1 exported      0 empty      1 missing: 2026-11-24',
+    'app-audit                 2 exported      0 empty      0 missing',
+    "1 window(s) missing in 1 log group(s). To export them, start executions of the exporter's state machine with these inputs:",
+    '  {"startDate":"2026-11-24","endDate":"2026-11-24","logGroupNames":["/aws/lambda/payments"]}',
+  ]);
+  expect((await other.loop.run(JSON.parse(gaps.out[gaps.out.length - 1])))[0].status).toBe('SUCCEEDED');
+  for (const x of [w, other]) expectExactlyOnce(x, GROUPS, days('2026-11-23T00:00:00Z', '2026-11-24T00:00:00Z'));
+  const none = await report('coverage', '--bucket', archive.bucketName, '--to', '2026-11-24', '--json');
+  expect(none.code).toBe(0);
+  expect(JSON.parse(none.out.join('\n')).map((c: any) => [c.prefix, c.groups.map((g: any) => g.missing)])).toEqual([
+    ['exported-logs/111111111111/us-east-1', [0, 0, 0]],
+    ['exported-logs/222222222222/us-east-1', [0, 0, 0]],
+  ]);
+  // One account's exporter, by its own prefix; a prefix with no exporter under it is a usage error.
+  expect((await report('coverage', '--bucket', archive.bucketName, '--prefix', 'exported-logs/222222222222/us-east-1', '--to', '2026-11-24')).out[0])
+    .toBe('s3://org-log-archive/exported-logs/222222222222/us-east-1/: daily windows in Etc/UTC, 2026-11-23 to 2026-11-24');
+  expect((await report('coverage', '--bucket', archive.bucketName, '--prefix', 'elsewhere')).code).toBe(2);
+});
+
 test('windows without events are empty, not missing; a window neither exported nor recorded empty is missing, and its backfill records it', async () => {
   w = world({ props: { settleTime: Duration.hours(0) } });
   w.logs.addGroup('/aws/lambda/orders');
