@@ -11,6 +11,7 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
 
 from cdk_cloudwatch_logs_s3_exporter import (
+    CloudWatchLogsArchiveBucket,
     CloudWatchLogsS3Exporter,
     ExportedLogsTable,
     ExportPeriod,
@@ -143,6 +144,33 @@ def test_athena_table_over_the_exports_with_an_hour_partition():
     assert joined(table_input["Parameters"]["storage.location.template"]).endswith("/archive/logs/${log_group}/${day}/${hour}/")
     with pytest.raises(Exception, match="tableName must be lowercase letters"):
         ExportedLogsTable(stack, "Bad", exporter=exporter, table_name="Bad-Name")
+
+
+def test_archive_of_several_accounts_and_an_exporter_of_another_account_writing_into_it():
+    app = cdk.App()
+    archive_stack = cdk.Stack(app, "Archive", env=cdk.Environment(account="111111111111", region="eu-west-1"))
+    archive = CloudWatchLogsArchiveBucket(
+        archive_stack, "Archive", bucket_name="org-log-archive", source_accounts=["222222222222"]
+    )
+    archive.add_source_account("333333333333")
+    assert archive.source_accounts == ["222222222222", "333333333333"]
+    assert archive.export_prefix_of("333333333333") == "exported-logs/333333333333/eu-west-1"
+    ExportedLogsTable(archive_stack, "Table", archive=archive)
+    partitions = [
+        p["Name"]
+        for t in assertions.Template.from_stack(archive_stack).find_resources("AWS::Glue::Table").values()
+        for p in t["Properties"]["TableInput"].get("PartitionKeys", [])
+    ]
+    assert partitions == ["account", "region", "log_group", "day"]
+
+    source = cdk.Stack(app, "Source", env=cdk.Environment(account="222222222222", region="eu-west-1"))
+    bucket = s3.Bucket.from_bucket_attributes(
+        source, "Archive", bucket_name="org-log-archive", account="111111111111", region="eu-west-1"
+    )
+    exporter = CloudWatchLogsS3Exporter(source, "Exporter", bucket=bucket)
+    assert exporter.export_prefix == "exported-logs/222222222222/eu-west-1"
+    with pytest.raises(Exception, match="a source account must be a 12-digit account id"):
+        archive.add_source_account("not-an-account")
 
 
 def test_bad_props_fail_at_synth_time_with_the_library_message():
