@@ -34,17 +34,13 @@ export function manyAccountsApp(outdir?: string): App {
   }
   for (const { account, region } of SOURCES) {
     const stack = new Stack(app, `LogExporter-${account}-${region}`, { env: { account, region } });
-    const bucket = s3.Bucket.fromBucketAttributes(stack, 'Archive', {
-      bucketName: bucketName(region),
-      account: ARCHIVE_ACCOUNT,
-      region,
-    });
+    const bucket = CloudWatchLogsArchiveBucket.fromArchiveAttributes(stack, 'Archive', { bucketName: bucketName(region), account: ARCHIVE_ACCOUNT });
     const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', {
       bucket,
       logGroups: LogGroupSelection.prefixes(['/aws/lambda/', '/ecs/']),
     });
     // The archive stack gives this account the statements the warning names: nothing to add by hand.
-    Annotations.of(exporter).acknowledgeWarning('cdk-cloudwatch-logs-s3-exporter:bucketPolicy', 'CloudWatchLogsArchiveBucket grants them in the archive account');
+    Annotations.of(exporter).acknowledgeWarning('cdk-cloudwatch-logs-s3-exporter:archivePolicy', 'CloudWatchLogsArchiveBucket grants them in the archive account');
   }
   return app;
 }

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { archiveBuckets, cloudWatchLogsKeyStatement, cloudWatchLogsStatements, handlerStatements } from './private/archive-policy';
+import { KEY_PREFIX, archiveBuckets, cloudWatchLogsKeyStatement, cloudWatchLogsStatements, handlerStatements } from './private/archive-policy';
 import { suppress } from './private/nag';
 import { pasteable } from './private/pasteable';
 
@@ -38,7 +38,7 @@ export interface CloudWatchLogsArchiveBucketProps {
   /**
    * How the archive is encrypted at rest: `S3_MANAGED` (SSE-S3) or `KMS` (SSE-KMS with the key
    * `encryptionKey`, or a new key with rotation when not given). Exporters in other accounts then
-   * need the key's ARN (`encryptionKey` of `fromBucketAttributes`).
+   * need the key's ARN (`encryptionKey` of `fromArchiveAttributes`).
    *
    * @default - s3.BucketEncryption.KMS when `encryptionKey` is given, otherwise s3.BucketEncryption.S3_MANAGED
    */
@@ -74,7 +74,43 @@ export interface CloudWatchLogsArchiveBucketProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+/**
+ * A CloudWatchLogsArchiveBucket's bucket, as an exporter of another account (or stack) imports it.
+ */
+export interface ArchiveBucketAttributes {
+  /** The archive bucket's name. */
+  readonly bucketName: string;
+  /** The archive account (the bucket's owner). */
+  readonly account: string;
+  /**
+   * The bucket's region (the exporter's: CloudWatch Logs exports only to a bucket of the log groups' region).
+   *
+   * @default - the region of the stack importing it
+   */
+  readonly region?: string;
+  /**
+   * The archive's key prefix.
+   *
+   * @default 'exported-logs'
+   */
+  readonly keyPrefix?: string;
+  /**
+   * The archive's KMS key (SSE-KMS): its ARN, with `kms.Key.fromKeyArn`.
+   *
+   * @default - an SSE-S3 archive
+   */
+  readonly encryptionKey?: kms.IKey;
+}
+
 const ACCOUNT_ID = /^\d{12}$/;
+
+function checkKeyPrefix(keyPrefix = 'exported-logs'): string {
+  if (Token.isUnresolved(keyPrefix) || !KEY_PREFIX.test(keyPrefix) || keyPrefix.length > 160 || keyPrefix.split('/').includes('_state')) {
+    throw new Error(`CloudWatchLogsArchiveBucket: keyPrefix '${keyPrefix}' must be 1-160 characters known at synthesis, of A-Z a-z 0-9 ! _ . ' ( ) - ` +
+      "in '/'-separated segments, without a leading or trailing '/' or a '_state' segment");
+  }
+  return keyPrefix;
+}
 /** S3 refuses a bucket policy larger than 20 KB. */
 const MAX_POLICY_CHARS = 20_480;
 
@@ -87,6 +123,26 @@ const MAX_POLICY_CHARS = 20_480;
  * exporter's state under it; no account reaches another account's prefix.
  */
 export class CloudWatchLogsArchiveBucket extends Construct {
+  /**
+   * The bucket of a CloudWatchLogsArchiveBucket, imported as a shared archive: give it to a
+   * CloudWatchLogsS3Exporter (of a source account, or of the archive account itself), which then
+   * writes under `<keyPrefix>/<account>/<region>/` there.
+   */
+  public static fromArchiveAttributes(scope: Construct, id: string, attrs: ArchiveBucketAttributes): s3.IBucket {
+    if (typeof attrs?.account !== 'string' || !ACCOUNT_ID.test(attrs.account)) {
+      throw new Error(`CloudWatchLogsArchiveBucket.fromArchiveAttributes: account must be the archive's 12-digit account id, got '${attrs?.account}'`);
+    }
+    const keyPrefix = checkKeyPrefix(attrs.keyPrefix);
+    const bucket = s3.Bucket.fromBucketAttributes(scope, id, {
+      bucketName: attrs.bucketName,
+      account: attrs.account,
+      region: attrs.region,
+      encryptionKey: attrs.encryptionKey,
+    });
+    archiveBuckets.set(bucket, { keyPrefix });
+    return bucket;
+  }
+
   /** The archive bucket. */
   public readonly bucket: s3.IBucket;
   /** The key the archive is encrypted with (SSE-KMS). */
@@ -101,12 +157,7 @@ export class CloudWatchLogsArchiveBucket extends Construct {
   constructor(scope: Construct, id: string, props: CloudWatchLogsArchiveBucketProps) {
     super(scope, id);
     if (!Array.isArray(props?.sourceAccounts)) throw new Error('CloudWatchLogsArchiveBucket: sourceAccounts must be a list of account ids');
-    this.keyPrefix = props.keyPrefix ?? 'exported-logs';
-    if (Token.isUnresolved(this.keyPrefix) || !/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/.test(this.keyPrefix) ||
-      this.keyPrefix.length > 160 || this.keyPrefix.split('/').includes('_state')) {
-      throw new Error(`CloudWatchLogsArchiveBucket: keyPrefix '${this.keyPrefix}' must be 1-160 characters known at synthesis, of A-Z a-z 0-9 ! _ . * ' ( ) - ` +
-        "in '/'-separated segments, without a leading or trailing '/' or a '_state' segment");
-    }
+    this.keyPrefix = checkKeyPrefix(props.keyPrefix);
     const encryption = props.encryption ?? (props.encryptionKey ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED);
     if (encryption !== s3.BucketEncryption.S3_MANAGED && encryption !== s3.BucketEncryption.KMS) {
       throw new Error(`CloudWatchLogsArchiveBucket: encryption must be S3_MANAGED or KMS, got ${encryption} ` +
@@ -135,7 +186,7 @@ export class CloudWatchLogsArchiveBucket extends Construct {
     });
     this.bucket = bucket;
     this.policy = bucket.policy!;
-    archiveBuckets.set(bucket, this.keyPrefix);
+    archiveBuckets.set(bucket, { keyPrefix: this.keyPrefix, sourceAccounts: () => this.sourceAccounts });
     props.sourceAccounts.forEach((account) => this.addSourceAccount(account));
     this.node.addValidation({ validate: () => this.validate() });
 
@@ -204,23 +255,25 @@ export class CloudWatchLogsArchiveBucket extends Construct {
       shared.deny.addResources(...deny.resources);
       shared.keyState?.addPrincipals(principal);
     }
-    for (const s of [put, ...handlerStatements(writer, principal)]) this.bucket.addToResourcePolicy(s);
+    for (const s of [put, ...handlerStatements(writer, principal, true)]) this.bucket.addToResourcePolicy(s);
   }
 
   /** A statement for every source account, added once (to the bucket policy, or the key's). */
   private addShared(statement: iam.PolicyStatement, sid: string, key?: kms.IKey): iam.PolicyStatement {
     const json = statement.toStatementJson();
     const shared = iam.PolicyStatement.fromJson({ ...json, Sid: sid });
-    if (key) key.addToResourcePolicy(shared);
-    else this.bucket.addToResourcePolicy(shared);
+    if (!(key ? key.addToResourcePolicy(shared) : this.bucket.addToResourcePolicy(shared)).statementAdded) {
+      throw new Error('CloudWatchLogsArchiveBucket: the policy of encryptionKey cannot be changed here (an imported key): give a key of this app, ' +
+        'whose policy can let the source accounts and their CloudWatch Logs use it, or leave encryptionKey unset for a new key');
+    }
     return shared;
   }
 
   private validate(): string[] {
     if (this.accounts.length === 0) return ['CloudWatchLogsArchiveBucket: sourceAccounts is empty: no exporter can write into the archive'];
-    // As deployed: the bucket's ARN as long as it can be (a name of 63 characters, the longest partition).
+    // As deployed: the bucket's ARN as long as it can be (a name of 63 characters, the longest partition), and so the region.
     const size = JSON.stringify(pasteable(this.policy.document.toJSON(), Stack.of(this)))
-      .replace(/<[^<>"]+\.Arn>/g, 'arn:aws-us-gov:s3:::'.padEnd(83, 'x')).replace(/<partition>/g, 'aws-us-gov').length;
+      .replace(/<[^<>"]+\.Arn>/g, 'arn:aws-us-gov:s3:::'.padEnd(83, 'x')).replace(/<partition>/g, 'aws-us-gov').replace(/<region>/g, 'x'.repeat(16)).length;
     if (size > MAX_POLICY_CHARS) {
       return [`CloudWatchLogsArchiveBucket: the bucket policy for ${this.accounts.length} source accounts could reach ${size} characters ` +
         `(S3 allows ${MAX_POLICY_CHARS}): split the accounts across archive buckets`];

@@ -1,4 +1,4 @@
-import { Duration, Lazy, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Lazy, Names, RemovalPolicy, Stack, Token, TokenComparison } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -128,6 +128,10 @@ export class ExportedLogsTable extends Construct {
     if (archive !== undefined && !(archive instanceof CloudWatchLogsArchiveBucket)) throw new Error('ExportedLogsTable: archive must be a CloudWatchLogsArchiveBucket');
     if (exporter && props.exportPeriod) throw new Error("ExportedLogsTable: exportPeriod is for an archive's table; an exporter's table follows its exportPeriod");
     const stack = Stack.of(this);
+    if (exporter && Token.compareStrings(exporter.bucket.env.account, stack.account) === TokenComparison.DIFFERENT) {
+      throw new Error(`ExportedLogsTable: the exporter's bucket is of account ${exporter.bucket.env.account}, which grants this account no read of it: ` +
+        'query a shared archive from its own account, with ExportedLogsTable({ archive }) there');
+    }
     this.source = exporter ? { bucket: exporter.bucket, prefix: exporter.exportPrefix } : { bucket: archive!.bucket, prefix: archive!.keyPrefix };
     const hourly = (exporter?.exportPeriod ?? props.exportPeriod ?? ExportPeriod.DAILY) === ExportPeriod.HOURLY;
     const zone = exporter ? exporter.timeZone.timezoneName : "each exporter's time zone";

@@ -16,7 +16,7 @@ import type { ExporterConfig } from './handler/config';
 import { ExporterFunction } from './handler/exporter-function';
 import { Answer, EXPORTER_DIMENSION, EXPORT_STATE, METRICS_NAMESPACE, MetricName, NOT_RETRIED, SERVICE_NAME, Status } from './handler/protocol';
 import { LogGroupSelection } from './log-group-selection';
-import { archiveBuckets, cloudWatchLogsKeyStatement, cloudWatchLogsStatements, handlerStatements, sidSuffix } from './private/archive-policy';
+import { ArchiveInfo, archiveBuckets, cloudWatchLogsKeyStatement, cloudWatchLogsStatements, handlerStatements, sidSuffix } from './private/archive-policy';
 import { MAX_LOG_GROUP_NAME, deployedLength } from './private/deployed-length';
 import { suppress } from './private/nag';
 import { pasteable } from './private/pasteable';
@@ -30,9 +30,10 @@ export interface CloudWatchLogsS3ExporterProps {
    * Bucket the logs are exported to, in the exporter's region. For a bucket of the same stack the
    * construct adds the bucket policy statements CloudWatch Logs needs; for an imported bucket it
    * warns at synth time and names the statements to add. SSE-S3 and SSE-KMS buckets are supported.
-   * A bucket of another account (`s3.Bucket.fromBucketAttributes(this, 'Archive', { bucketArn,
-   * account, encryptionKey })`), or one a CloudWatchLogsArchiveBucket made, is a shared archive:
-   * the exporter writes under `<keyPrefix>/<account>/<region>/` there (see `exportPrefix`).
+   * A CloudWatchLogsArchiveBucket's bucket (`archive.bucket`, or
+   * `CloudWatchLogsArchiveBucket.fromArchiveAttributes()` in another stack or account), and any
+   * bucket of another account, is a shared archive: the exporter writes under
+   * `<keyPrefix>/<account>/<region>/` there (see `exportPrefix`).
    *
    * @default - a new bucket: all public access blocked, SSE-S3, TLS enforced, retained when the stack is deleted
    */
@@ -262,8 +263,8 @@ export class CloudWatchLogsS3Exporter extends Construct {
     super(scope, id);
     checkKinds(props);
     const stack = Stack.of(this);
-    const archivePrefix = props.bucket ? archiveBuckets.get(props.bucket) : undefined;
-    const keyPrefix = props.keyPrefix ?? archivePrefix ?? DEFAULT_PREFIX;
+    const archive = props.bucket ? archiveBuckets.get(props.bucket) : undefined;
+    const keyPrefix = props.keyPrefix ?? archive?.keyPrefix ?? DEFAULT_PREFIX;
     const timeZone = props.timeZone ?? TimeZone.ETC_UTC;
     const period = props.exportPeriod ?? ExportPeriod.DAILY;
     const timeout = props.timeout ?? Duration.hours(24);
@@ -287,8 +288,8 @@ export class CloudWatchLogsS3Exporter extends Construct {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    const shared = this.checkArchive(archivePrefix, keyPrefix);
-    this.exportPrefix = shared ? `${keyPrefix}/${stack.account}/${stack.region}` : keyPrefix;
+    const where = this.checkArchive(archive, keyPrefix);
+    this.exportPrefix = where.shared ? `${keyPrefix}/${stack.account}/${stack.region}` : keyPrefix;
     const prefix = this.exportPrefix;
     this.claimPrefix(prefix);
 
@@ -299,7 +300,8 @@ export class CloudWatchLogsS3Exporter extends Construct {
     const selection = (props.logGroups ?? LogGroupSelection.all())._bind(this);
     // CloudWatch Logs may write exports of the selected groups only, where their ARNs fit the bucket policy.
     const sourceArns = this.arnsLength(selection.arns) <= INLINE_ARNS ? selection.arns : [this.logGroupArn('*')];
-    this.allowWriting(prefix, sourceArns, shared);
+    // The bucket of a CloudWatchLogsArchiveBucket of this app: its policies already have what every source account needs.
+    if (!archive?.sourceAccounts) this.allowWriting(prefix, sourceArns, where);
     const lambdaTimeout = Duration.seconds(maxPoll.toSeconds() + 270);
     const config: ExporterConfig = {
       // Names this exporter's export tasks: another exporter in the account (another stack of
@@ -353,7 +355,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
       },
     });
     this.handler = fn;
-    this.grantHandler(fn, selection.arns, prefix);
+    this.grantHandler(fn, selection.arns, prefix, where.crossAccount);
 
     this.stateMachine = this.buildStateMachine(fn, config, lambdaTimeout, timeout, props.logLevel ?? sfn.LogLevel.ERROR, props.tracing ?? false);
 
@@ -546,9 +548,11 @@ export class CloudWatchLogsS3Exporter extends Construct {
       }] : []),
       {
         id: 'AwsSolutions-IAM5',
-        reason: "Done-markers (one object per log group and window), the lease and the checkpoint live under the exporter's _state/ prefix and nowhere else.",
-        // Whatever the bucket (of this stack, imported, another account's): its ARN, then <exportPrefix>/_state/*.
-        appliesTo: [{ regex: `/^Resource::.*\\/${escapeRegex(this.keyPrefix)}${this.exportPrefix === this.keyPrefix ? '' : '\\/[^/]+\\/[^/]+'}\\/_state\\/\\*$/` }],
+        reason: "Done-markers (one object per log group and window), the lease and the checkpoint live under the exporter's _state/ prefix and nowhere else; " +
+          'in a bucket of another account, CloudWatch Logs writes the exports with the permission of the caller of CreateExportTask, so the handler may also write ' +
+          'under its own prefix there, and nowhere else.',
+        // Whatever the bucket (of this stack, imported, another account's): its ARN, then <exportPrefix>/_state/* (or <exportPrefix>/*).
+        appliesTo: [{ regex: `/^Resource::.*\\/${escapeRegex(this.keyPrefix)}${this.exportPrefix === this.keyPrefix ? '' : '\\/[^/]+\\/[^/]+'}(\\/_state)?\\/\\*$/` }],
       },
     ]);
     const sm = this.stateMachine as sfn.StateMachine;
@@ -575,21 +579,36 @@ export class CloudWatchLogsS3Exporter extends Construct {
 
   /**
    * Whether the bucket is a shared archive (another account's bucket, or a
-   * CloudWatchLogsArchiveBucket's), after checking that CreateExportTask can reach it.
+   * CloudWatchLogsArchiveBucket's, made here or imported with `fromArchiveAttributes`) and whether
+   * it is of another account, after checking that CreateExportTask can reach it.
    */
-  private checkArchive(archivePrefix: string | undefined, keyPrefix: string): boolean {
+  private checkArchive(archive: ArchiveInfo | undefined, keyPrefix: string): { shared: boolean; crossAccount: boolean } {
     const stack = Stack.of(this);
     const { account, region } = this.bucket.env;
     if (Token.compareStrings(region, stack.region) === TokenComparison.DIFFERENT) {
       throw new Error(`CloudWatchLogsS3Exporter: the bucket is in ${region}, the exporter in ${stack.region}: ` +
         "CloudWatch Logs exports only to a bucket in the log groups' region. Use a bucket of this region (an archive bucket per region).");
     }
-    if (archivePrefix !== undefined && archivePrefix !== keyPrefix) {
-      throw new Error(`CloudWatchLogsS3Exporter: keyPrefix '${keyPrefix}' is not the key prefix of the archive bucket ('${archivePrefix}'), ` +
+    if (archive !== undefined && archive.keyPrefix !== keyPrefix) {
+      throw new Error(`CloudWatchLogsS3Exporter: keyPrefix '${keyPrefix}' is not the key prefix of the archive bucket ('${archive.keyPrefix}'), ` +
         'which lets exporters write under it only: leave keyPrefix unset');
     }
-    const cmp = Token.compareStrings(account, stack.account);
-    return archivePrefix !== undefined || cmp === TokenComparison.DIFFERENT || cmp === TokenComparison.ONE_UNRESOLVED;
+    const crossAccount = !sameAccount(account, stack.account);
+    const sourceAccounts = archive?.sourceAccounts;
+    if (sourceAccounts) {
+      // The archive's own bucket object: an exporter of the archive account (its stack or another of that account).
+      if (!sameAccount(Stack.of(this.bucket).account, stack.account)) {
+        throw new Error(`CloudWatchLogsS3Exporter: the archive bucket ${this.bucket.node.path} is of account ${Stack.of(this.bucket).account}, ` +
+          `this exporter of account ${stack.account}: import it in this stack with CloudWatchLogsArchiveBucket.fromArchiveAttributes() ` +
+          "(and add this account to the archive's sourceAccounts)");
+      }
+      this.node.addValidation({
+        validate: () => (sourceAccounts().includes(stack.account) ? [] : [`CloudWatchLogsS3Exporter: this exporter's account ${stack.account} is not ` +
+          `among the sourceAccounts of the archive bucket ${this.bucket.node.path}: add it (addSourceAccount), so that the archive lets it write ` +
+          'and its table reads it']),
+      });
+    }
+    return { shared: archive !== undefined || crossAccount, crossAccount };
   }
 
   /**
@@ -616,22 +635,25 @@ export class CloudWatchLogsS3Exporter extends Construct {
    * another account also the handler's access. Where they cannot be added (an imported bucket or
    * key), a warning says them.
    */
-  private allowWriting(prefix: string, logGroupArns: string[], shared: boolean): void {
+  private allowWriting(prefix: string, logGroupArns: string[], where: { shared: boolean; crossAccount: boolean }): void {
     const stack = Stack.of(this);
     // Statement ids are unique in a policy: one set per exporter (prefix) of the bucket.
     const suffix = sidSuffix(prefix, this);
     const writer = { bucket: this.bucket, prefix, account: stack.account, region: stack.region, logGroupArns, sid: (name: string) => `${name}${suffix}` };
     const statements = cloudWatchLogsStatements(writer);
     const added = statements.map((s) => this.bucket.addToResourcePolicy(s).statementAdded);
-    if (added.includes(false)) {
+    if (added.includes(false) && where.shared) {
       const owner = this.bucket.env.account;
-      const elsewhere = shared && Token.compareStrings(owner, stack.account) !== TokenComparison.SAME;
-      const wanted = elsewhere ? [...statements, ...handlerStatements(writer, new iam.AccountPrincipal(stack.account))] : statements;
-      Annotations.of(this).addWarningV2(Warning.BUCKET_POLICY, (elsewhere
-        ? `The bucket belongs to account ${Token.isUnresolved(owner) ? '<bucket-account>' : owner}: its policy must let this account write under ` +
-          `${prefix}/ (a CloudWatchLogsArchiveBucket there does it for its sourceAccounts). Exports and runs fail with AccessDenied until it has these statements:\n`
-        : 'The bucket is imported, so its policy cannot be changed here. Add these statements to its policy, or exports fail with AccessDenied:\n') +
+      const wanted = [...statements, ...(where.crossAccount ? handlerStatements(writer, new iam.AccountPrincipal(stack.account), true) : [])];
+      Annotations.of(this).addWarningV2(Warning.ARCHIVE_POLICY,
+        `The bucket is a shared archive${where.crossAccount ? ` of account ${Token.isUnresolved(owner) ? '<bucket-account>' : owner}` : ''}: ` +
+        `its policy must let this account write under ${pasteable(prefix, stack)}/, as a CloudWatchLogsArchiveBucket does for its sourceAccounts. ` +
+        'Exports and runs fail with AccessDenied until it has these statements:\n' +
         JSON.stringify(pasteable(wanted.map((s) => s.toStatementJson()), stack), undefined, 2));
+    } else if (added.includes(false)) {
+      Annotations.of(this).addWarningV2(Warning.BUCKET_POLICY,
+        'The bucket is imported, so its policy cannot be changed here. Add these statements to its policy, or exports fail with AccessDenied:\n' +
+        JSON.stringify(pasteable(statements.map((s) => s.toStatementJson()), stack), undefined, 2));
     }
     const key = this.bucket.encryptionKey;
     if (key) {
@@ -644,7 +666,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
     }
   }
 
-  private grantHandler(fn: lambda.IFunction, logGroupArns: string[], prefix: string): void {
+  private grantHandler(fn: lambda.IFunction, logGroupArns: string[], prefix: string, crossAccount: boolean): void {
     fn.addToRolePolicy(new iam.PolicyStatement({
       sid: 'ReadLogGroupsAndExportTasks',
       // These read APIs do not support resource-level permissions.
@@ -652,7 +674,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
       resources: ['*'],
     }));
     this.grantCreateExportTask(fn, logGroupArns);
-    for (const statement of handlerStatements({ bucket: this.bucket, prefix, sid: (name) => name })) fn.addToRolePolicy(statement);
+    handlerStatements({ bucket: this.bucket, prefix, sid: (name) => name }, undefined, crossAccount).forEach((s) => fn.addToRolePolicy(s));
     // Writing and reading its state objects in an SSE-KMS bucket (not kms:ReEncrypt*, not GenerateDataKey*).
     this.bucket.encryptionKey?.grant(fn, 'kms:GenerateDataKey', 'kms:Decrypt');
   }
@@ -804,6 +826,11 @@ export class CloudWatchLogsS3Exporter extends Construct {
     });
     return sm;
   }
+}
+
+/** Two account ids known to be the same (the same value, or the same reference). */
+function sameAccount(a: string, b: string): boolean {
+  return a === b || Token.compareStrings(a, b) === TokenComparison.SAME;
 }
 
 function escapeRegex(text: string): string {

@@ -12,7 +12,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { SOURCES, manyAccountsApp } from '../examples/many-accounts';
-import { CloudWatchLogsArchiveBucket, CloudWatchLogsArchiveBucketProps, CloudWatchLogsS3Exporter } from '../src';
+import { CloudWatchLogsArchiveBucket, CloudWatchLogsArchiveBucketProps, CloudWatchLogsS3Exporter, ExportedLogsTable } from '../src';
 
 const ARCHIVE_ACCOUNT = '999999999999';
 const [A, B] = ['111111111111', '222222222222'];
@@ -25,13 +25,12 @@ function archiveStack(props: Partial<CloudWatchLogsArchiveBucketProps> = {}, app
   return { app, stack, archive };
 }
 
-/** An exporter of `account` writing into the archive bucket, imported by its attributes. */
+/** An exporter of `account` writing into the archive bucket, imported as the README says. */
 function exporterStack(account: string, app = new App(), kmsKey = false) {
   const stack = new Stack(app, `Exporter${account}`, { env: { account, region: REGION } });
-  const bucket = s3.Bucket.fromBucketAttributes(stack, 'Archive', {
+  const bucket = CloudWatchLogsArchiveBucket.fromArchiveAttributes(stack, 'Archive', {
     bucketName: 'org-log-archive',
     account: ARCHIVE_ACCOUNT,
-    region: REGION,
     encryptionKey: kmsKey ? kms.Key.fromKeyArn(stack, 'ArchiveKey', KEY_ARN) : undefined,
   });
   const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', { bucket });
@@ -90,7 +89,8 @@ describe('CloudWatchLogsArchiveBucket', () => {
       expect(own.map((s) => [s.Sid, s.Effect, s.Action, s.Resource])).toEqual([
         [`CloudWatchLogsPutExports${account}`, 'Allow', 's3:PutObject', `${prefix}/*`],
         [`ListExporterKeys${account}`, 'Allow', 's3:ListBucket', 'arn:aws:s3:::org-log-archive'],
-        [`ReadWriteExporterState${account}`, 'Allow', ['s3:GetObject', 's3:PutObject'], `${prefix}/_state/*`],
+        // CloudWatch Logs writes exports into another account's bucket with the permission of the caller of CreateExportTask.
+        [`ReadWriteExporterPrefix${account}`, 'Allow', ['s3:GetObject', 's3:PutObject'], `${prefix}/*`],
       ]);
       for (const s of own) expect(JSON.stringify(s)).not.toContain(other);
       const [put, listing, state] = own;
@@ -171,13 +171,17 @@ describe('CloudWatchLogsArchiveBucket', () => {
     const sm = Object.values<any>(template.findResources('AWS::StepFunctions::StateMachine'))[0];
     expect(JSON.parse(plain(sm.Properties.DefinitionString)).States.Export.Parameters.config.keyPrefix).toBe(`exported-logs/${A}/${REGION}`);
     const role: any[] = plain(Object.values<any>(template.findResources('AWS::IAM::Policy'))
-      .find((p) => p.Properties.PolicyDocument.Statement.some((s: any) => s.Sid === 'ReadWriteExporterState')).Properties.PolicyDocument.Statement);
-    expect(role.find((s) => s.Sid === 'ReadWriteExporterState').Resource).toBe(`arn:aws:s3:::org-log-archive/exported-logs/${A}/${REGION}/_state/*`);
+      .find((p) => p.Properties.PolicyDocument.Statement.some((s: any) => s.Sid === 'ListExporterKeys')).Properties.PolicyDocument.Statement);
+    expect(role.filter((s) => JSON.stringify(s.Action).includes('s3:')).map((s) => [s.Sid, s.Resource])).toEqual([
+      ['ListExporterKeys', 'arn:aws:s3:::org-log-archive'],
+      ['ReadWriteExporterPrefix', `arn:aws:s3:::org-log-archive/exported-logs/${A}/${REGION}/*`],
+    ]);
     expect(role.find((s) => s.Sid === 'ListExporterKeys').Condition).toEqual({ StringLike: { 's3:prefix': [`exported-logs/${A}/${REGION}/*`] } });
     expect(role.filter((s) => JSON.stringify(s.Action).includes('kms:')).map((s) => s.Resource)).toEqual([KEY_ARN]);
 
-    // The bucket belongs to the archive account: a warning names the statements it must have, pasteable.
-    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp(`belongs to account ${ARCHIVE_ACCOUNT}`));
+    // The bucket belongs to the archive account: a warning of its own names the statements it must have, pasteable.
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp(`is a shared archive of account ${ARCHIVE_ACCOUNT}`));
+    expect(warnings.map((w) => String(w.entry.data))).toEqual([expect.stringContaining('[ack: cdk-cloudwatch-logs-s3-exporter:archivePolicy]')]);
     expect(warnings).toHaveLength(1);
     const text = String(warnings[0].entry.data);
     expect(text).not.toMatch(/Fn::|Ref"|\$\{Token/);
@@ -186,22 +190,44 @@ describe('CloudWatchLogsArchiveBucket', () => {
     const granted = bucketStatements(archive);
     for (const s of asked) expect([s.Sid, granted.some((g) => covers(g, s))]).toEqual([s.Sid, true]);
     expect(asked.map((s) => s.Sid.replace(/[0-9A-F]{8}$/, ''))).toEqual([
-      'CloudWatchLogsGetBucketAcl', 'CloudWatchLogsPutExports', 'CloudWatchLogsNeverWritesState', 'ListExporterKeys', 'ReadWriteExporterState',
+      'CloudWatchLogsGetBucketAcl', 'CloudWatchLogsPutExports', 'CloudWatchLogsNeverWritesState', 'ListExporterKeys', 'ReadWriteExporterPrefix',
     ]);
     // The imported key's policy cannot be changed here either.
     expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('KMS key is imported'))).toHaveLength(1);
   });
 
-  test('an exporter of the archive account itself, given the archive bucket: the same layout, its statements added to the archive bucket', () => {
-    const { stack, archive } = archiveStack();
+  test('an exporter of the archive account itself: the same layout, by the archive bucket or imported; it must be a source account', () => {
+    const { app, stack, archive } = archiveStack({ sourceAccounts: [A, ARCHIVE_ACCOUNT] });
     const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', { bucket: archive.bucket });
     expect(exporter.exportPrefix).toBe(`exported-logs/${ARCHIVE_ACCOUNT}/${REGION}`);
     expect(exporter.exportPrefix).toBe(archive.exportPrefixOf(ARCHIVE_ACCOUNT));
+    // The archive has its statements: the exporter adds none, and warns of nothing.
     expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
-    const put = bucketStatements(stack).filter((s) => s.Sid?.startsWith('CloudWatchLogsPutExports')).map((s) => s.Resource);
-    expect(put).toContain(`arn:aws:s3:::org-log-archive/exported-logs/${ARCHIVE_ACCOUNT}/${REGION}/*`);
+    expect(bucketStatements(stack).filter((s) => /[0-9A-F]{8}$/.test(s.Sid ?? '') && !/\d{12}$/.test(s.Sid))).toEqual([]);
     expect(() => new CloudWatchLogsS3Exporter(stack, 'Other', { bucket: archive.bucket, keyPrefix: 'logs' }))
       .toThrow("keyPrefix 'logs' is not the key prefix of the archive bucket ('exported-logs')");
+    // In another stack of the archive account, imported as the README says: the same layout.
+    const { exporter: imported } = exporterStack(ARCHIVE_ACCOUNT, app);
+    expect(imported.exportPrefix).toBe(`exported-logs/${ARCHIVE_ACCOUNT}/${REGION}`);
+
+    // Not a source account: its runs would be refused, and the archive's table would not read it.
+    const { stack: other, archive: narrow } = archiveStack({ sourceAccounts: [A] });
+    new CloudWatchLogsS3Exporter(other, 'Exporter', { bucket: narrow.bucket });
+    expect(() => Template.fromStack(other)).toThrow(`this exporter's account ${ARCHIVE_ACCOUNT} is not among the sourceAccounts of the archive bucket`);
+  });
+
+  test('the archive bucket object given to an exporter of another account is refused, naming fromArchiveAttributes', () => {
+    const { app, archive } = archiveStack();
+    const stack = new Stack(app, 'ExporterA', { env: { account: A, region: REGION } });
+    expect(() => new CloudWatchLogsS3Exporter(stack, 'Exporter', { bucket: archive.bucket }))
+      .toThrow(`the archive bucket Archive/Logs/Bucket is of account ${ARCHIVE_ACCOUNT}, this exporter of account ${A}: ` +
+        'import it in this stack with CloudWatchLogsArchiveBucket.fromArchiveAttributes()');
+  });
+
+  test('an Athena table over an exporter that writes into another account\'s archive is refused: the archive account queries it', () => {
+    const { stack, exporter } = exporterStack(A);
+    expect(() => new ExportedLogsTable(stack, 'Table', { exporter }))
+      .toThrow(`the exporter's bucket is of account ${ARCHIVE_ACCOUNT}, which grants this account no read of it`);
   });
 
   test('an exporter of the same account keeps today\'s layout; a bucket of another region is refused', () => {
@@ -220,12 +246,27 @@ describe('CloudWatchLogsArchiveBucket', () => {
     expect(() => archiveStack({ keyPrefix: '/logs/' })).toThrow("keyPrefix '/logs/' must be");
     expect(() => archiveStack({ keyPrefix: 'logs/_state' })).toThrow("keyPrefix 'logs/_state' must be");
     expect(() => archiveStack({ encryption: s3.BucketEncryption.KMS_MANAGED })).toThrow('encryption must be S3_MANAGED or KMS');
+    // '*' is a wildcard in policies: account A's grants would reach into B's prefix.
+    expect(() => archiveStack({ keyPrefix: 'logs*' })).toThrow("keyPrefix 'logs*' must be");
+    expect(() => new CloudWatchLogsS3Exporter(new Stack(), 'E', { keyPrefix: 'logs*' })).toThrow("keyPrefix 'logs*' must be");
+    expect(() => CloudWatchLogsArchiveBucket.fromArchiveAttributes(new Stack(), 'I', { bucketName: 'b', account: 'archive' }))
+      .toThrow("account must be the archive's 12-digit account id, got 'archive'");
+    // A key whose policy cannot be changed here: the accounts' statements would be lost.
+    const imported = (scope: Stack) => kms.Key.fromKeyArn(scope, 'Key', KEY_ARN);
+    expect(() => {
+      const stack = new Stack(new App(), 'S', { env: { account: ARCHIVE_ACCOUNT, region: REGION } });
+      new CloudWatchLogsArchiveBucket(stack, 'Logs', { sourceAccounts: [A], encryptionKey: imported(stack) });
+    }).toThrow('the policy of encryptionKey cannot be changed here (an imported key)');
     expect(() => archiveStack({ sourceAccounts: [] }).app.synth()).toThrow('sourceAccounts is empty');
     // The bucket policy (20 KB at most) fits 14 accounts, however long the bucket's name and partition.
     const many = Array.from({ length: 20 }, (_, i) => String(100000000000 + i));
     expect(() => archiveStack({ sourceAccounts: many }).app.synth()).toThrow(/the bucket policy for 20 source accounts could reach \d+ characters \(S3 allows 20480\)/);
     const some = Array.from({ length: 14 }, (_, i) => String(100000000000 + i));
     expect(() => archiveStack({ sourceAccounts: some }).app.synth()).not.toThrow();
+    // An archive stack of no given region counts the region as long as a region's name is.
+    const agnostic = new App();
+    new CloudWatchLogsArchiveBucket(new Stack(agnostic, 'Agnostic'), 'Logs', { sourceAccounts: [...some, '199999999999'], bucketName: 'x'.repeat(63) });
+    expect(() => agnostic.synth()).toThrow('the bucket policy for 15 source accounts could reach');
   });
 
   test('cdk-nag AwsSolutions: no unsuppressed findings on the archive (with a key) and on an exporter pointed at it', () => {

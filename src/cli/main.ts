@@ -9,16 +9,20 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { Coverage, NoExporterError, UsageError, coverage, exportersUnder } from './coverage';
 
-const USAGE = `Usage: cdk-cloudwatch-logs-s3-exporter coverage --bucket BUCKET [--prefix KEY_PREFIX] [--from DATE] [--to DATE] [--group NAME ...] [--json]
+const USAGE = `Usage: cdk-cloudwatch-logs-s3-exporter coverage --bucket BUCKET [--prefix KEY_PREFIX] [--from DATE] [--to DATE] [--group NAME ...]
+         [--account ACCOUNT ...] [--json]
 
   --bucket   the exporter's bucket
   --prefix   its keyPrefix (default: exported-logs); for an archive of several accounts' exporters,
              its key prefix reports on each exporter under it (<prefix>/<account>/<region>/),
-             or <prefix>/<account>/<region> on one
+             <prefix>/<account>/<region> on one
   --from     first date (YYYY-MM-DD; YYYY-MM-DDTHH for hourly exporters) in the exporter's time zone
              (default: each log group's first exported or empty window)
   --to       last date (default: the latest window the schedule has had time to export)
-  --group    a log group to report on (repeatable; default: every group exported or recorded empty)
+  --group    a log group to report on (repeatable; default: every group exported or recorded empty);
+             over an archive, give the --prefix of one exporter with it
+  --account  over an archive: an account expected to export there (repeatable); one without an
+             exporter there is missing
   --json     print the report as JSON
 
 A window is exported (a done-marker), empty (the group had no event in it: not exported, not
@@ -38,6 +42,7 @@ interface Args {
   readonly from?: string;
   readonly to?: string;
   readonly groups: string[];
+  readonly accounts: string[];
   readonly json: boolean;
 }
 
@@ -46,6 +51,7 @@ function parse(argv: string[]): Args {
   if (command !== 'coverage') throw new UsageError(command === undefined ? 'no command given' : `unknown command '${command}'`);
   const values: Record<string, string | undefined> = {};
   const groups: string[] = [];
+  const accounts: string[] = [];
   let json = false;
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i];
@@ -53,18 +59,19 @@ function parse(argv: string[]): Args {
       json = true;
       continue;
     }
-    if (!['--bucket', '--prefix', '--from', '--to', '--group'].includes(flag)) throw new UsageError(`unknown option '${flag}'`);
+    if (!['--bucket', '--prefix', '--from', '--to', '--group', '--account'].includes(flag)) throw new UsageError(`unknown option '${flag}'`);
     const value = rest[i + 1];
     if (value === undefined || value.startsWith('--')) throw new UsageError(`${flag} needs a value`);
     i += 1;
-    if (flag === '--group') groups.push(value);
-    else if (values[flag] !== undefined) throw new UsageError(`${flag} is given twice`);
-    else values[flag] = value;
+    if (flag === '--group') {groups.push(value);} else if (flag === '--account') {
+      if (!/^\d{12}$/.test(value)) throw new UsageError(`--account must be a 12-digit account id, got '${value}'`);
+      accounts.push(value);
+    } else if (values[flag] !== undefined) {throw new UsageError(`${flag} is given twice`);} else {values[flag] = value;}
   }
   if (!values['--bucket']) throw new UsageError('--bucket is required');
   const prefix = (values['--prefix'] ?? 'exported-logs').replace(/^\/+|\/+$/g, '');
   if (prefix === '') throw new UsageError('--prefix must not be empty');
-  return { bucket: values['--bucket'], prefix, from: values['--from'], to: values['--to'], groups, json };
+  return { bucket: values['--bucket'], prefix, from: values['--from'], to: values['--to'], groups, accounts, json };
 }
 
 function text(c: Coverage): string[] {
@@ -90,6 +97,43 @@ function text(c: Coverage): string[] {
   return lines;
 }
 
+const hasGaps = (c: Coverage) => c.groups.some((g) => g.missing > 0 || g.neverExported);
+
+/**
+ * The report on each exporter under an archive's key prefix (and on one directly under it, if
+ * any), and on each expected account without one. Exit code 1 when anything is missing, 2 when
+ * some exporter could not be reported on (and nothing is missing), 0 otherwise.
+ */
+async function archiveReport(s3: S3Client, args: Args, own: Coverage | undefined, found: string[], now: number, io: Io): Promise<number> {
+  const reports: Coverage[] = own ? [own] : [];
+  const errors: Array<{ prefix: string; error: string }> = [];
+  for (const prefix of found) {
+    try {
+      reports.push(await coverage(s3, { ...args, prefix }, now, (line) => io.err(line)));
+    } catch (e) {
+      // One exporter's (its settle time, its owner.json) does not hide the others'.
+      if (!(e instanceof UsageError)) throw e;
+      errors.push({ prefix, error: e.message });
+    }
+  }
+  const accountOf = (prefix: string) => prefix.split('/').slice(-2)[0];
+  const missingAccounts = args.accounts.filter((a) => !found.some((p) => accountOf(p) === a));
+  if (args.json) {
+    io.out(JSON.stringify({ exporters: reports, errors, missingAccounts }, undefined, 2));
+  } else {
+    reports.forEach((c, i) => [...(i > 0 ? [''] : []), ...text(c)].forEach((l) => io.out(l)));
+    for (const e of errors) ['', `s3://${args.bucket}/${e.prefix}/: not reported: ${e.error}`].forEach((l) => io.out(l));
+    io.out('');
+    for (const a of missingAccounts) io.out(`s3://${args.bucket}/${args.prefix}/${a}/: no exporter of account ${a} has written here: all of its windows are missing`);
+    io.out(args.accounts.length > 0
+      ? `Accounts expected: ${args.accounts.length}; with an exporter here: ${args.accounts.length - missingAccounts.length}.`
+      : `Accounts with an exporter here: ${[...new Set(found.map(accountOf))].join(', ')}. An account whose exporter never ran has none: ` +
+        'name the accounts expected with --account to report them.');
+  }
+  if (missingAccounts.length > 0 || reports.some(hasGaps)) return 1;
+  return errors.length > 0 ? 2 : 0;
+}
+
 export async function main(argv: string[], io: Io, s3: S3Client, now = Date.now()): Promise<number> {
   let args: Args;
   try {
@@ -100,21 +144,28 @@ export async function main(argv: string[], io: Io, s3: S3Client, now = Date.now(
   }
   try {
     const progress = (line: string) => io.err(line);
-    let reports: Coverage[];
-    let archive = false;
+    let own: Coverage | undefined;
+    let none: NoExporterError | undefined;
     try {
-      reports = [await coverage(s3, args, now, progress)];
+      own = await coverage(s3, args, now, progress);
     } catch (e) {
-      // An archive of several accounts' exporters: a report on each.
-      const found = e instanceof NoExporterError ? await exportersUnder(s3, args.bucket, args.prefix) : [];
-      if (found.length === 0) throw e;
-      archive = true;
-      reports = [];
-      for (const prefix of found) reports.push(await coverage(s3, { ...args, prefix }, now, progress));
+      if (!(e instanceof NoExporterError)) throw e;
+      none = e;
     }
-    if (args.json) io.out(JSON.stringify(archive ? reports : reports[0], undefined, 2));
-    else reports.forEach((c, i) => [...(i > 0 ? [''] : []), ...text(c)].forEach((l) => io.out(l)));
-    return reports.some((c) => c.groups.some((g) => g.missing > 0 || g.neverExported)) ? 1 : 0;
+    // An archive of several accounts' exporters: <prefix>/<account>/<region>/.
+    const found = await exportersUnder(s3, args.bucket, args.prefix);
+    if (found.length === 0) {
+      if (!own) throw none!;
+      if (args.accounts.length > 0) throw new UsageError(`--account is for an archive: no exporter of an account is under s3://${args.bucket}/${args.prefix}/`);
+      if (args.json) io.out(JSON.stringify(own, undefined, 2));
+      else text(own).forEach((l) => io.out(l));
+      return hasGaps(own) ? 1 : 0;
+    }
+    if (args.groups.length > 0) {
+      throw new UsageError(`--group names log groups of one exporter, and s3://${args.bucket}/${args.prefix}/ holds several: ` +
+        `give the --prefix of one (${found.join(', ')})`);
+    }
+    return await archiveReport(s3, args, own, found, now, io);
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(e.message);

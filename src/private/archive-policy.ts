@@ -10,8 +10,17 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { IConstruct } from 'constructs';
 
-/** Buckets a CloudWatchLogsArchiveBucket made, and the key prefix it gave each source account. */
-export const archiveBuckets = new WeakMap<s3.IBucket, string>();
+/** A shared archive: its key prefix, and (for the bucket a CloudWatchLogsArchiveBucket made) its source accounts. */
+export interface ArchiveInfo {
+  readonly keyPrefix: string;
+  readonly sourceAccounts?: () => string[];
+}
+
+/** Buckets that are shared archives: made by a CloudWatchLogsArchiveBucket, or imported as one. */
+export const archiveBuckets = new WeakMap<s3.IBucket, ArchiveInfo>();
+
+/** Key prefixes: '/'-separated segments of characters safe in S3 keys and in IAM resource ARNs (no '*'). */
+export const KEY_PREFIX = /^[A-Za-z0-9!_.'()-]+(\/[A-Za-z0-9!_.'()-]+)*$/;
 
 export interface WriterOptions {
   readonly bucket: s3.IBucket;
@@ -76,10 +85,12 @@ export function cloudWatchLogsKeyStatement(o: WriterOptions): iam.PolicyStatemen
 
 /**
  * What the exporter's handler does in the bucket: list its prefix (its markers, and the folders of
- * its exports when it looks for an export a crashed turn started), read and write its state.
+ * its exports when it looks for an export a crashed turn started), read and write its state. In a
+ * bucket of another account, read and write under the whole prefix: CloudWatch Logs writes exports
+ * into another account's bucket with the permissions of the caller of CreateExportTask.
  * `principal` is set for a bucket policy (another account's principals), unset for a role's policy.
  */
-export function handlerStatements(o: Pick<WriterOptions, 'bucket' | 'prefix' | 'sid'>, principal?: iam.IPrincipal): iam.PolicyStatement[] {
+export function handlerStatements(o: Pick<WriterOptions, 'bucket' | 'prefix' | 'sid'>, principal?: iam.IPrincipal, crossAccount = false): iam.PolicyStatement[] {
   const principals = principal ? [principal] : undefined;
   return [
     new iam.PolicyStatement({
@@ -90,10 +101,10 @@ export function handlerStatements(o: Pick<WriterOptions, 'bucket' | 'prefix' | '
       conditions: { StringLike: { 's3:prefix': [`${o.prefix}/*`] } },
     }),
     new iam.PolicyStatement({
-      sid: o.sid('ReadWriteExporterState'),
+      sid: o.sid(crossAccount ? 'ReadWriteExporterPrefix' : 'ReadWriteExporterState'),
       principals,
       actions: ['s3:GetObject', 's3:PutObject'],
-      resources: [o.bucket.arnForObjects(`${o.prefix}/_state/*`)],
+      resources: [o.bucket.arnForObjects(crossAccount ? `${o.prefix}/*` : `${o.prefix}/_state/*`)],
     }),
   ];
 }

@@ -13,12 +13,13 @@ import { ScheduleError, recurrence } from './schedule-gaps';
 import { ExportPeriod } from '../export-period';
 import type { CloudWatchLogsS3ExporterProps } from '../exporter';
 import { LogGroupSelection } from '../log-group-selection';
+import { KEY_PREFIX } from './archive-policy';
 
-const KEY_PREFIX = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/;
 
 /** Ids of the warnings the exporter may add (acknowledge one with `Annotations.of(exporter).acknowledgeWarning(id)`). */
 export const Warning = {
   BUCKET_POLICY: 'cdk-cloudwatch-logs-s3-exporter:bucketPolicy',
+  ARCHIVE_POLICY: 'cdk-cloudwatch-logs-s3-exporter:archivePolicy',
   KEY_POLICY: 'cdk-cloudwatch-logs-s3-exporter:keyPolicy',
   SCHEDULE_TIME_ZONE: 'cdk-cloudwatch-logs-s3-exporter:scheduleTimeZone',
   SCHEDULE_INTERVAL: 'cdk-cloudwatch-logs-s3-exporter:scheduleInterval',
@@ -98,7 +99,7 @@ export function checkRanges(p: Resolved): void {
   }
   if (!Token.isUnresolved(p.keyPrefix)) {
     if (!KEY_PREFIX.test(p.keyPrefix) || p.keyPrefix.length > 200) {
-      fail(`keyPrefix '${p.keyPrefix}' must be 1-200 characters of A-Z a-z 0-9 ! _ . * ' ( ) - in '/'-separated segments, without a leading or trailing '/'`);
+      fail(`keyPrefix '${p.keyPrefix}' must be 1-200 characters of A-Z a-z 0-9 ! _ . ' ( ) - in '/'-separated segments, without a leading or trailing '/'`);
     }
     if (p.keyPrefix.split('/').includes('_state')) fail("keyPrefix must not contain a '_state' segment: the exporter keeps its state there");
   }

@@ -87,19 +87,81 @@ test('an archive of two accounts\' exporters: one report on each, the gap named 
     'app-audit                 2 exported      0 empty      0 missing',
     "1 window(s) missing in 1 log group(s). To export them, start executions of the exporter's state machine with these inputs:",
     '  {"startDate":"2026-11-24","endDate":"2026-11-24","logGroupNames":["/aws/lambda/payments"]}',
+    '',
+    'Accounts with an exporter here: 111111111111, 222222222222. An account whose exporter never ran has none: name the accounts expected with --account to report them.',
   ]);
-  expect((await other.loop.run(JSON.parse(gaps.out[gaps.out.length - 1])))[0].status).toBe('SUCCEEDED');
+  expect((await other.loop.run(JSON.parse(gaps.out[gaps.out.length - 3])))[0].status).toBe('SUCCEEDED');
   for (const x of [w, other]) expectExactlyOnce(x, GROUPS, days('2026-11-23T00:00:00Z', '2026-11-24T00:00:00Z'));
   const none = await report('coverage', '--bucket', archive.bucketName, '--to', '2026-11-24', '--json');
   expect(none.code).toBe(0);
-  expect(JSON.parse(none.out.join('\n')).map((c: any) => [c.prefix, c.groups.map((g: any) => g.missing)])).toEqual([
+  const json = JSON.parse(none.out.join('\n'));
+  expect(json.exporters.map((c: any) => [c.prefix, c.groups.map((g: any) => g.missing)])).toEqual([
     ['exported-logs/111111111111/us-east-1', [0, 0, 0]],
     ['exported-logs/222222222222/us-east-1', [0, 0, 0]],
   ]);
+  expect([json.errors, json.missingAccounts]).toEqual([[], []]);
   // One account's exporter, by its own prefix; a prefix with no exporter under it is a usage error.
   expect((await report('coverage', '--bucket', archive.bucketName, '--prefix', 'exported-logs/222222222222/us-east-1', '--to', '2026-11-24')).out[0])
     .toBe('s3://org-log-archive/exported-logs/222222222222/us-east-1/: daily windows in Etc/UTC, 2026-11-23 to 2026-11-24');
   expect((await report('coverage', '--bucket', archive.bucketName, '--prefix', 'elsewhere')).code).toBe(2);
+});
+
+describe('an archive: nothing hides a gap', () => {
+  const archive = { bucketName: 'org-log-archive', account: '999999999999' };
+  const [A, B] = ['111111111111', '222222222222'];
+  const exporterOf = (account: string, props: object = { settleTime: Duration.hours(0) }, shareWith?: World) =>
+    world({ props, account, archive, bucket: archive.bucketName, shareWith });
+  const gapOf = (out: string[], account: string) => out.some((l) => l.startsWith(`s3://org-log-archive/exported-logs/${account}/`)) &&
+    out.some((l) => / 1 missing: 2026-11-24$/.test(l));
+
+  test('an exporter directly under the key prefix (an earlier layout) does not hide the accounts\' exporters', async () => {
+    w = world({ props: { settleTime: Duration.hours(0) }, bucket: archive.bucketName });
+    const a = exporterOf(A, undefined, w);
+    for (const x of [w, a]) GROUPS.forEach((g) => x.logs.addGroup(g));
+    expect((await w.loop.run({ startDate: '2026-11-23', endDate: '2026-11-24' }))[0].status).toBe('SUCCEEDED');
+    expect((await a.loop.run({ startDate: '2026-11-23', endDate: '2026-11-24', logGroupNames: ['app-audit', '/aws/lambda/orders'] }))[0].status)
+      .toBe('SUCCEEDED');
+    expect((await a.loop.run({ startDate: '2026-11-23', endDate: '2026-11-23', logGroupNames: ['/aws/lambda/payments'] }))[0].status).toBe('SUCCEEDED');
+    const r = await report('coverage', '--bucket', archive.bucketName, '--to', '2026-11-24');
+    expect(r.out.filter((l) => l.startsWith('s3://'))).toEqual([
+      's3://org-log-archive/exported-logs/: daily windows in Etc/UTC, 2026-11-23 to 2026-11-24',
+      `s3://org-log-archive/exported-logs/${A}/us-east-1/: daily windows in Etc/UTC, 2026-11-23 to 2026-11-24`,
+    ]);
+    expect(gapOf(r.out, A)).toBe(true);
+    expect(r.code).toBe(1);
+  });
+
+  test('an expected account whose exporter never ran is missing; --group needs the --prefix of one exporter', async () => {
+    w = exporterOf(A);
+    GROUPS.forEach((g) => w.logs.addGroup(g));
+    expect((await w.loop.run({ startDate: '2026-11-23', endDate: '2026-11-24' }))[0].status).toBe('SUCCEEDED');
+    const quiet = await report('coverage', '--bucket', archive.bucketName, '--to', '2026-11-24');
+    expect([quiet.code, quiet.out[quiet.out.length - 1]]).toEqual([0, expect.stringContaining(`Accounts with an exporter here: ${A}.`)]);
+    const r = await report('coverage', '--bucket', archive.bucketName, '--to', '2026-11-24', '--account', A, '--account', B);
+    expect(r.code).toBe(1);
+    expect(r.out.slice(-2)).toEqual([
+      `s3://org-log-archive/exported-logs/${B}/: no exporter of account ${B} has written here: all of its windows are missing`,
+      'Accounts expected: 2; with an exporter here: 1.',
+    ]);
+    const grouped = await report('coverage', '--bucket', archive.bucketName, '--group', '/aws/lambda/orders');
+    expect(grouped.code).toBe(2);
+    expect(grouped.err.join('\n')).toContain(`give the --prefix of one (exported-logs/${A}/us-east-1)`);
+    expect((await report('coverage', '--bucket', archive.bucketName, '--account', '42')).code).toBe(2);
+  });
+
+  test('an exporter that cannot be reported on (its windows have not settled) does not hide another\'s gap', async () => {
+    w = exporterOf(A);
+    const b = exporterOf(B, { settleTime: Duration.hours(12) }, w);
+    for (const x of [w, b]) GROUPS.forEach((g) => x.logs.addGroup(g));
+    expect((await w.loop.run({ startDate: '2026-11-23', endDate: '2026-11-24', logGroupNames: ['app-audit', '/aws/lambda/orders'] }))[0].status)
+      .toBe('SUCCEEDED');
+    expect((await w.loop.run({ startDate: '2026-11-23', endDate: '2026-11-23', logGroupNames: ['/aws/lambda/payments'] }))[0].status).toBe('SUCCEEDED');
+    expect((await b.loop.run({ startDate: '2026-11-23', endDate: '2026-11-23' }))[0].status).toBe('SUCCEEDED');
+    const r = await report('coverage', '--bucket', archive.bucketName, '--to', '2026-11-24');
+    expect(gapOf(r.out, A)).toBe(true);
+    expect(r.out).toContainEqual(expect.stringMatching(new RegExp(`^s3://org-log-archive/exported-logs/${B}/us-east-1/: not reported: .*has not settled`)));
+    expect(r.code).toBe(1);
+  });
 });
 
 test('windows without events are empty, not missing; a window neither exported nor recorded empty is missing, and its backfill records it', async () => {
