@@ -16,8 +16,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
   projenrcTsOptions: { runner: typescript.TypeScriptRunner.tsNode({ typeCheck: false, tsconfig: 'projenrc/tsconfig.json' }) },
   packageManager: javascript.NodePackageManager.NPM,
 
-  // Stable aws-scheduler and aws-scheduler-targets; the lowest release whose Go modules all resolve.
-  cdkVersion: '2.230.0',
+  // The oldest release that every registry serves (npm, PyPI, Maven Central, the Go module proxy
+  // with a checksum) and whose Go module compiles with constructs 10.5: aws-cdk-go releases up to
+  // 2.238.0 were generated against constructs 10.4 and do not compile against constructs-go 10.5
+  // (ambiguous selector With); 2.239.0 compiles but its Go checksum cannot be verified.
+  // Stable aws-scheduler and aws-scheduler-targets.
+  cdkVersion: '2.240.0',
   constructsVersion: '10.5.1',
   jsiiVersion: '~5.9.0',
   typescriptVersion: '~5.9.0',
@@ -41,7 +45,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   devDeps: [
     '@aws-cdk/integ-runner@^2.197.10',
     // The newest integ-tests release whose aws-cdk-lib peer range includes cdkVersion.
-    '@aws-cdk/integ-tests-alpha@2.214.0-alpha.0',
+    '@aws-cdk/integ-tests-alpha@2.239.0-alpha.0',
     '@aws-lambda-powertools/logger@^2',
     '@aws-lambda-powertools/metrics@^2',
     '@aws-sdk/client-cloudwatch-logs@^3',
