@@ -86,6 +86,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
 });
 
 project.tsconfigDev.addInclude('.projenrc.ts');
+// The Java consumer test's build output and Maven repository (after the constructor's `!/test/`).
+project.gitignore.exclude('/test/bindings/java/target/');
 
 // The package holds the library and the handler asset only: not the local-run environment,
 // benchmark, examples or their outputs.
@@ -133,17 +135,25 @@ project.addTask('integ:deploy', {
 });
 project.testTask.spawn(integ);
 
-// The Python package as a user installs it, in a fresh virtual environment.
+// The Python, Java and Go packages as a user gets them, each with aws-cdk-lib at cdkVersion
+// from its own registry.
 const testPython = project.addTask('test:python', {
   description: 'Install the Python wheel from dist/python with aws-cdk-lib from PyPI; synthesize and assert a Python CDK app',
   exec: 'bash test/bindings/python/run.sh',
 });
+const testJava = project.addTask('test:java', {
+  description: 'Use the jar from dist/java with aws-cdk-lib from Maven Central; synthesize and assert a Java CDK app (JUnit)',
+  exec: 'bash test/bindings/java/run.sh',
+});
+const testGo = project.addTask('test:go', {
+  description: 'Use the Go module from dist/go with aws-cdk-go from the Go module proxy; synthesize and assert a Go CDK app (go test)',
+  exec: 'bash test/bindings/go/run.sh',
+});
 
-// `build` packages JavaScript, Java and Python, then tests the Python package as a user gets it.
-// (Go: see README, Development.)
+// `build` packages JavaScript, Java, Python and Go, then tests each binding as a user gets it.
 project.packageTask.reset();
-for (const target of ['js', 'java', 'python']) project.packageTask.spawn(project.tasks.tryFind(`package:${target}`)!);
-project.packageTask.spawn(testPython);
+for (const target of ['js', 'java', 'python', 'go']) project.packageTask.spawn(project.tasks.tryFind(`package:${target}`)!);
+for (const test of [testPython, testJava, testGo]) project.packageTask.spawn(test);
 
 project.addTask('demo', {
   description: 'Run the example app on this machine: moto (CloudWatch Logs, S3) on 127.0.0.1, the synthesized state machine, the bundled handler',
