@@ -19,7 +19,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   // The oldest release that every registry serves (npm, PyPI, Maven Central, the Go module proxy
   // with a checksum) and whose Go module compiles with constructs 10.5: aws-cdk-go releases up to
   // 2.238.0 were generated against constructs 10.4 and do not compile against constructs-go 10.5
-  // (ambiguous selector With); 2.239.0 compiles but its Go checksum cannot be verified.
+  // (ambiguous selector With); 2.239.0 compiles but the Go checksum database does not serve it.
   // Stable aws-scheduler and aws-scheduler-targets.
   cdkVersion: '2.240.0',
   constructsVersion: '10.5.1',
