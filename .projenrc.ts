@@ -16,8 +16,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
   projenrcTsOptions: { runner: typescript.TypeScriptRunner.tsNode({ typeCheck: false, tsconfig: 'projenrc/tsconfig.json' }) },
   packageManager: javascript.NodePackageManager.NPM,
 
-  // Stable aws-scheduler and aws-scheduler-targets; the lowest release whose Go modules all resolve.
-  cdkVersion: '2.230.0',
+  // The oldest release that every registry serves (npm, PyPI, Maven Central, the Go module proxy
+  // with a checksum) and whose Go module compiles with constructs 10.5: aws-cdk-go releases up to
+  // 2.238.0 were generated against constructs 10.4 and do not compile against constructs-go 10.5
+  // (ambiguous selector With); 2.239.0 compiles but the Go checksum database does not serve it.
+  // Stable aws-scheduler and aws-scheduler-targets.
+  cdkVersion: '2.240.0',
   constructsVersion: '10.5.1',
   jsiiVersion: '~5.9.0',
   typescriptVersion: '~5.9.0',
@@ -41,7 +45,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   devDeps: [
     '@aws-cdk/integ-runner@^2.197.10',
     // The newest integ-tests release whose aws-cdk-lib peer range includes cdkVersion.
-    '@aws-cdk/integ-tests-alpha@2.214.0-alpha.0',
+    '@aws-cdk/integ-tests-alpha@2.239.0-alpha.0',
     '@aws-lambda-powertools/logger@^2',
     '@aws-lambda-powertools/metrics@^2',
     '@aws-sdk/client-cloudwatch-logs@^3',
@@ -82,6 +86,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
 });
 
 project.tsconfigDev.addInclude('.projenrc.ts');
+// The Java consumer test's build output and Maven repository (after the constructor's `!/test/`).
+project.gitignore.exclude('/test/bindings/java/target/');
 
 // The package holds the library and the handler asset only: not the local-run environment,
 // benchmark, examples or their outputs.
@@ -129,17 +135,25 @@ project.addTask('integ:deploy', {
 });
 project.testTask.spawn(integ);
 
-// The Python package as a user installs it, in a fresh virtual environment.
+// The Python, Java and Go packages as a user gets them, each with aws-cdk-lib at cdkVersion
+// from its own registry.
 const testPython = project.addTask('test:python', {
   description: 'Install the Python wheel from dist/python with aws-cdk-lib from PyPI; synthesize and assert a Python CDK app',
   exec: 'bash test/bindings/python/run.sh',
 });
+const testJava = project.addTask('test:java', {
+  description: 'Use the jar from dist/java with aws-cdk-lib from Maven Central; synthesize and assert a Java CDK app (JUnit)',
+  exec: 'bash test/bindings/java/run.sh',
+});
+const testGo = project.addTask('test:go', {
+  description: 'Use the Go module from dist/go with aws-cdk-go from the Go module proxy; synthesize and assert a Go CDK app (go test)',
+  exec: 'bash test/bindings/go/run.sh',
+});
 
-// `build` packages JavaScript, Java and Python, then tests the Python package as a user gets it.
-// (Go: see README, Development.)
+// `build` packages JavaScript, Java, Python and Go, then tests each binding as a user gets it.
 project.packageTask.reset();
-for (const target of ['js', 'java', 'python']) project.packageTask.spawn(project.tasks.tryFind(`package:${target}`)!);
-project.packageTask.spawn(testPython);
+for (const target of ['js', 'java', 'python', 'go']) project.packageTask.spawn(project.tasks.tryFind(`package:${target}`)!);
+for (const test of [testPython, testJava, testGo]) project.packageTask.spawn(test);
 
 project.addTask('demo', {
   description: 'Run the example app on this machine: moto (CloudWatch Logs, S3) on 127.0.0.1, the synthesized state machine, the bundled handler',

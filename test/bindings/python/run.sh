@@ -8,5 +8,5 @@ wheel=$(ls dist/python/*.whl 2>/dev/null | head -n 1 || true)
 venv=.venv/python-consumer
 rm -rf "$venv"
 "${PYTHON:-python3}" -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check "$wheel" 'aws-cdk-lib==2.230.0' 'pytest==8.4.2'
+"$venv/bin/pip" install --quiet --disable-pip-version-check "$wheel" 'aws-cdk-lib==2.240.0' 'pytest==8.4.2'
 "$venv/bin/python" -m pytest -q -p no:cacheprovider test/bindings/python
