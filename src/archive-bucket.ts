@@ -3,7 +3,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { KEY_PREFIX, archiveBuckets, cloudWatchLogsKeyStatement, cloudWatchLogsStatements, handlerStatements } from './private/archive-policy';
+import {
+  KEY_PREFIX, NamedArchive, archiveBuckets, cloudWatchLogsKeyStatement, cloudWatchLogsStatements, exporterKeyStatement, handlerStatements,
+  namedArchives,
+} from './private/archive-policy';
 import { suppress } from './private/nag';
 import { pasteable } from './private/pasteable';
 
@@ -187,6 +190,12 @@ export class CloudWatchLogsArchiveBucket extends Construct {
     this.bucket = bucket;
     this.policy = bucket.policy!;
     archiveBuckets.set(bucket, { keyPrefix: this.keyPrefix, sourceAccounts: () => this.sourceAccounts });
+    if (props.bucketName !== undefined && !Token.isUnresolved(props.bucketName)) {
+      const named = namedArchives.get(this.node.root) ?? new Map<string, NamedArchive>();
+      namedArchives.set(this.node.root, named);
+      const sourceAccounts = () => this.sourceAccounts;
+      named.set(props.bucketName, { keyPrefix: this.keyPrefix, sourceAccounts, region: Stack.of(this).region, path: this.node.path });
+    }
     props.sourceAccounts.forEach((account) => this.addSourceAccount(account));
     this.node.addValidation({ validate: () => this.validate() });
 
@@ -237,13 +246,7 @@ export class CloudWatchLogsArchiveBucket extends Construct {
       deny: this.addShared(deny, 'CloudWatchLogsNeverWritesState'),
       ...(this.encryptionKey ? {
         keyLogs: this.addShared(cloudWatchLogsKeyStatement(writer), 'CloudWatchLogsEncryptExports', this.encryptionKey),
-        // The exporter's state objects, read and written through S3 only.
-        keyState: this.addShared(new iam.PolicyStatement({
-          principals: [principal],
-          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-          resources: ['*'],
-          conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
-        }), 'ExporterState', this.encryptionKey),
+        keyState: this.addShared(exporterKeyStatement('ExporterState', [principal], stack.region), 'ExporterState', this.encryptionKey),
       } : {}),
     };
     const sourceArns = this.accounts.map((a) => stack.formatArn({ service: 'logs', account: a, resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }));

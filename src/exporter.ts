@@ -16,7 +16,10 @@ import type { ExporterConfig } from './handler/config';
 import { ExporterFunction } from './handler/exporter-function';
 import { Answer, EXPORTER_DIMENSION, EXPORT_STATE, METRICS_NAMESPACE, MetricName, NOT_RETRIED, SERVICE_NAME, Status } from './handler/protocol';
 import { LogGroupSelection } from './log-group-selection';
-import { ArchiveInfo, archiveBuckets, cloudWatchLogsKeyStatement, cloudWatchLogsStatements, handlerStatements, sidSuffix } from './private/archive-policy';
+import {
+  ArchiveInfo, archiveBuckets, cloudWatchLogsKeyStatement, cloudWatchLogsStatements, exporterKeyStatement, handlerStatements, namedArchives,
+  sidSuffix,
+} from './private/archive-policy';
 import { MAX_LOG_GROUP_NAME, deployedLength } from './private/deployed-length';
 import { suppress } from './private/nag';
 import { pasteable } from './private/pasteable';
@@ -594,21 +597,36 @@ export class CloudWatchLogsS3Exporter extends Construct {
         'which lets exporters write under it only: leave keyPrefix unset');
     }
     const crossAccount = !sameAccount(account, stack.account);
-    const sourceAccounts = archive?.sourceAccounts;
-    if (sourceAccounts) {
-      // The archive's own bucket object: an exporter of the archive account (its stack or another of that account).
-      if (!sameAccount(Stack.of(this.bucket).account, stack.account)) {
-        throw new Error(`CloudWatchLogsS3Exporter: the archive bucket ${this.bucket.node.path} is of account ${Stack.of(this.bucket).account}, ` +
-          `this exporter of account ${stack.account}: import it in this stack with CloudWatchLogsArchiveBucket.fromArchiveAttributes() ` +
-          "(and add this account to the archive's sourceAccounts)");
-      }
-      this.node.addValidation({
-        validate: () => (sourceAccounts().includes(stack.account) ? [] : [`CloudWatchLogsS3Exporter: this exporter's account ${stack.account} is not ` +
-          `among the sourceAccounts of the archive bucket ${this.bucket.node.path}: add it (addSourceAccount), so that the archive lets it write ` +
-          'and its table reads it']),
-      });
+    if (archive?.sourceAccounts && !sameAccount(Stack.of(this.bucket).account, stack.account)) {
+      // The archive's own bucket object, given to an exporter of another account.
+      throw new Error(`CloudWatchLogsS3Exporter: the archive bucket ${this.bucket.node.path} is of account ${Stack.of(this.bucket).account}, ` +
+        `this exporter of account ${stack.account}: import it in this stack with CloudWatchLogsArchiveBucket.fromArchiveAttributes() ` +
+        "(and add this account to the archive's sourceAccounts)");
     }
+    if (archive !== undefined || crossAccount) this.node.addValidation({ validate: () => this.checkArchiveOfApp(archive, keyPrefix) });
     return { shared: archive !== undefined || crossAccount, crossAccount };
+  }
+
+  /**
+   * The archive of this app the bucket is (its own bucket, or one of its name): it must list this
+   * exporter's account among its sourceAccounts, with the same key prefix and region.
+   */
+  private checkArchiveOfApp(archive: ArchiveInfo | undefined, keyPrefix: string): string[] {
+    const stack = Stack.of(this);
+    const name = this.bucket.bucketName;
+    const named = Token.isUnresolved(name) ? undefined : namedArchives.get(this.node.root)?.get(name);
+    const sourceAccounts = archive?.sourceAccounts ?? named?.sourceAccounts;
+    const where = named ? `the archive ${named.path}` : `the archive bucket ${this.bucket.node.path}`;
+    const errors: string[] = [];
+    if (named && named.keyPrefix !== keyPrefix) errors.push(`CloudWatchLogsS3Exporter: keyPrefix '${keyPrefix}' is not the key prefix of ${where} ('${named.keyPrefix}')`);
+    if (named && Token.compareStrings(named.region, stack.region) === TokenComparison.DIFFERENT) {
+      errors.push(`CloudWatchLogsS3Exporter: ${where} is in ${named.region}, this exporter in ${stack.region}: CloudWatch Logs exports only to a bucket of its region`);
+    }
+    if (sourceAccounts && !sourceAccounts().includes(stack.account)) {
+      errors.push(`CloudWatchLogsS3Exporter: this exporter's account ${pasteable(stack.account, stack)} is not among the sourceAccounts of ${where}: ` +
+        'add it (addSourceAccount), so that the archive lets it write and its table reads it');
+    }
+    return errors;
   }
 
   /**
@@ -640,11 +658,13 @@ export class CloudWatchLogsS3Exporter extends Construct {
     // Statement ids are unique in a policy: one set per exporter (prefix) of the bucket.
     const suffix = sidSuffix(prefix, this);
     const writer = { bucket: this.bucket, prefix, account: stack.account, region: stack.region, logGroupArns, sid: (name: string) => `${name}${suffix}` };
-    const statements = cloudWatchLogsStatements(writer);
+    // In a bucket of another account, its principals (the handler) need the bucket policy's leave too.
+    const principal = new iam.AccountPrincipal(stack.account);
+    const statements = [...cloudWatchLogsStatements(writer), ...(where.crossAccount ? handlerStatements(writer, principal, true) : [])];
     const added = statements.map((s) => this.bucket.addToResourcePolicy(s).statementAdded);
     if (added.includes(false) && where.shared) {
       const owner = this.bucket.env.account;
-      const wanted = [...statements, ...(where.crossAccount ? handlerStatements(writer, new iam.AccountPrincipal(stack.account), true) : [])];
+      const wanted = statements;
       Annotations.of(this).addWarningV2(Warning.ARCHIVE_POLICY,
         `The bucket is a shared archive${where.crossAccount ? ` of account ${Token.isUnresolved(owner) ? '<bucket-account>' : owner}` : ''}: ` +
         `its policy must let this account write under ${pasteable(prefix, stack)}/, as a CloudWatchLogsArchiveBucket does for its sourceAccounts. ` +
@@ -657,11 +677,12 @@ export class CloudWatchLogsS3Exporter extends Construct {
     }
     const key = this.bucket.encryptionKey;
     if (key) {
-      const keyStatement = cloudWatchLogsKeyStatement(writer);
-      if (!key.addToResourcePolicy(keyStatement).statementAdded) {
+      const keyStatements = [cloudWatchLogsKeyStatement(writer),
+        ...(where.crossAccount ? [exporterKeyStatement(`ExporterState${suffix}`, [principal], stack.region)] : [])];
+      if (keyStatements.map((s) => key.addToResourcePolicy(s).statementAdded).includes(false)) {
         Annotations.of(this).addWarningV2(Warning.KEY_POLICY,
-          "The bucket's KMS key is imported, so its policy cannot be changed here. Add this statement to its key policy:\n" +
-          JSON.stringify(pasteable(keyStatement.toStatementJson(), stack), undefined, 2));
+          "The bucket's KMS key is imported, so its policy cannot be changed here. Add these statements to its key policy:\n" +
+          JSON.stringify(pasteable(keyStatements.map((s) => s.toStatementJson()), stack), undefined, 2));
       }
     }
   }

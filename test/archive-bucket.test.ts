@@ -6,7 +6,7 @@
 import { mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { App, Aspects, Stack } from 'aws-cdk-lib';
+import { App, Aspects, Annotations as CoreAnnotations, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -280,6 +280,53 @@ describe('CloudWatchLogsArchiveBucket', () => {
         ...Annotations.fromStack(s).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*'))];
       expect(findings.map((e) => `${e.id}: ${e.entry.data}`)).toEqual([]);
     }
+  });
+});
+
+describe('shared archives the exporter cannot see into', () => {
+  test('a bucket of another account given as an object of the app: its policy lets that account\'s handler in as well', () => {
+    const app = new App();
+    const archive = new Stack(app, 'Archive', { env: { account: ARCHIVE_ACCOUNT, region: REGION } });
+    const bucket = new s3.Bucket(archive, 'Bucket', { bucketName: 'org-log-archive' });
+    const stack = new Stack(app, 'ExporterA', { env: { account: A, region: REGION } });
+    const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', { bucket });
+    expect(exporter.exportPrefix).toBe(`exported-logs/${A}/${REGION}`);
+    const forA = bucketStatements(archive).filter((s) => s.Principal?.AWS === `arn:aws:iam::${A}:root`);
+    expect(forA.map((s) => [s.Action, s.Resource])).toEqual([
+      ['s3:ListBucket', 'arn:aws:s3:::org-log-archive'],
+      [['s3:GetObject', 's3:PutObject'], `arn:aws:s3:::org-log-archive/exported-logs/${A}/${REGION}/*`],
+    ]);
+  });
+
+  test('an imported key of another account: the warning lists what its policy must let this account\'s principals do too', () => {
+    const stack = new Stack(new App(), 'ExporterA', { env: { account: A, region: REGION } });
+    const encryptionKey = kms.Key.fromKeyArn(stack, 'Key', KEY_ARN);
+    const bucket = s3.Bucket.fromBucketAttributes(stack, 'Bucket', { bucketName: 'org-other-archive', account: ARCHIVE_ACCOUNT, encryptionKey });
+    new CloudWatchLogsS3Exporter(stack, 'Exporter', { bucket });
+    const text = String(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('KMS key is imported'))[0].entry.data);
+    const asked: any[] = JSON.parse(/^\[\n[\s\S]*\n\]/m.exec(text)![0]);
+    expect(asked.map((s) => [s.Principal, s.Condition.StringEquals])).toEqual([
+      [{ Service: `logs.${REGION}.amazonaws.com` }, { 'aws:SourceAccount': A }],
+      [{ AWS: `arn:aws:iam::${A}:root` }, { 'kms:ViaService': `s3.${REGION}.amazonaws.com` }],
+    ]);
+  });
+
+  test('an archive of the app imported by its name in an account it does not list, or with another key prefix: refused at synth', () => {
+    const app = new App();
+    const archiveStack_ = new Stack(app, 'Archive', { env: { account: ARCHIVE_ACCOUNT, region: REGION } });
+    new CloudWatchLogsArchiveBucket(archiveStack_, 'Logs', { sourceAccounts: [B], bucketName: 'org-log-archive' });
+    const { exporter } = exporterStack(A, app);
+    // Acknowledging the warning (as the README says for a source account) does not hide it.
+    CoreAnnotations.of(exporter).acknowledgeWarning('cdk-cloudwatch-logs-s3-exporter:archivePolicy', 'granted by the archive');
+    expect(() => app.synth()).toThrow(`this exporter's account ${A} is not among the sourceAccounts of the archive Archive/Logs`);
+
+    const other = new App();
+    new CloudWatchLogsArchiveBucket(new Stack(other, 'Archive', { env: { account: ARCHIVE_ACCOUNT, region: REGION } }), 'Logs', {
+      sourceAccounts: [A], bucketName: 'org-log-archive', keyPrefix: 'logs',
+    });
+    const stack = new Stack(other, 'ExporterA', { env: { account: A, region: REGION } });
+    new CloudWatchLogsS3Exporter(stack, 'Exporter', { bucket: CloudWatchLogsArchiveBucket.fromArchiveAttributes(stack, 'I', { bucketName: 'org-log-archive', account: ARCHIVE_ACCOUNT }) });
+    expect(() => other.synth()).toThrow("keyPrefix 'exported-logs' is not the key prefix of the archive Archive/Logs ('logs')");
   });
 });
 

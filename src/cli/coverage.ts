@@ -214,17 +214,30 @@ async function readOwner(s3: S3Client, req: CoverageRequest): Promise<OwnerRecor
   let owner: Partial<OwnerRecord>;
   try {
     const res = await s3.send(new GetObjectCommand({ Bucket: req.bucket, Key: ownerKey(req.prefix) }));
-    owner = JSON.parse(await res.Body!.transformToString()) as Partial<OwnerRecord>;
+    const body = await res.Body!.transformToString();
+    try {
+      owner = (JSON.parse(body) ?? {}) as Partial<OwnerRecord>;
+    } catch {
+      throw new UsageError(`s3://${req.bucket}/${ownerKey(req.prefix)} is not JSON: the exporter's next run rewrites it; run the report after that`);
+    }
   } catch (e) {
     if ((e as Error).name !== 'NoSuchKey') throw e;
     throw new NoExporterError(`no exporter keeps its state under s3://${req.bucket}/${stateRoot(req.prefix)}/ (no owner.json there): ` +
       'check --bucket and --prefix (the exporter\'s keyPrefix, default exported-logs); an exporter writes it on its first run');
   }
-  if (!['P1D', 'PT1H'].includes(owner.period ?? '') || typeof owner.timeZone !== 'string' || typeof owner.settleSeconds !== 'number') {
+  if (typeof owner !== 'object' || !['P1D', 'PT1H'].includes(owner.period ?? '') || !isTimeZone(owner.timeZone) || typeof owner.settleSeconds !== 'number') {
     throw new UsageError(`s3://${req.bucket}/${ownerKey(req.prefix)} does not say how the exporter cuts windows (an earlier release wrote it): ` +
       'the exporter\'s next run rewrites it; run the report after that');
   }
   return { scheduleIntervalSeconds: 86_400, ...owner } as OwnerRecord;
+}
+
+function isTimeZone(zone: unknown): boolean {
+  try {
+    return typeof zone === 'string' && new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 /** The first window with any done-marker, from one listing of the window folders. */

@@ -104,9 +104,9 @@ const hasGaps = (c: Coverage) => c.groups.some((g) => g.missing > 0 || g.neverEx
  * any), and on each expected account without one. Exit code 1 when anything is missing, 2 when
  * some exporter could not be reported on (and nothing is missing), 0 otherwise.
  */
-async function archiveReport(s3: S3Client, args: Args, own: Coverage | undefined, found: string[], now: number, io: Io): Promise<number> {
+async function archiveReport(s3: S3Client, args: Args, own: Coverage | undefined, errors: Array<{ prefix: string; error: string }>,
+  found: string[], now: number, io: Io): Promise<number> {
   const reports: Coverage[] = own ? [own] : [];
-  const errors: Array<{ prefix: string; error: string }> = [];
   for (const prefix of found) {
     try {
       reports.push(await coverage(s3, { ...args, prefix }, now, (line) => io.err(line)));
@@ -127,7 +127,7 @@ async function archiveReport(s3: S3Client, args: Args, own: Coverage | undefined
     for (const a of missingAccounts) io.out(`s3://${args.bucket}/${args.prefix}/${a}/: no exporter of account ${a} has written here: all of its windows are missing`);
     io.out(args.accounts.length > 0
       ? `Accounts expected: ${args.accounts.length}; with an exporter here: ${args.accounts.length - missingAccounts.length}.`
-      : `Accounts with an exporter here: ${[...new Set(found.map(accountOf))].join(', ')}. An account whose exporter never ran has none: ` +
+      : `Accounts with an exporter here: ${[...new Set(found.map(accountOf))].join(', ') || 'none'}. An account whose exporter never ran has none: ` +
         'name the accounts expected with --account to report them.');
   }
   if (missingAccounts.length > 0 || reports.some(hasGaps)) return 1;
@@ -145,18 +145,17 @@ export async function main(argv: string[], io: Io, s3: S3Client, now = Date.now(
   try {
     const progress = (line: string) => io.err(line);
     let own: Coverage | undefined;
-    let none: NoExporterError | undefined;
+    let ownError: UsageError | undefined;
     try {
       own = await coverage(s3, args, now, progress);
     } catch (e) {
-      if (!(e instanceof NoExporterError)) throw e;
-      none = e;
+      if (!(e instanceof UsageError)) throw e;
+      ownError = e;
     }
     // An archive of several accounts' exporters: <prefix>/<account>/<region>/.
     const found = await exportersUnder(s3, args.bucket, args.prefix);
-    if (found.length === 0) {
-      if (!own) throw none!;
-      if (args.accounts.length > 0) throw new UsageError(`--account is for an archive: no exporter of an account is under s3://${args.bucket}/${args.prefix}/`);
+    if (found.length === 0 && args.accounts.length === 0) {
+      if (!own) throw ownError!;
       if (args.json) io.out(JSON.stringify(own, undefined, 2));
       else text(own).forEach((l) => io.out(l));
       return hasGaps(own) ? 1 : 0;
@@ -165,7 +164,9 @@ export async function main(argv: string[], io: Io, s3: S3Client, now = Date.now(
       throw new UsageError(`--group names log groups of one exporter, and s3://${args.bucket}/${args.prefix}/ holds several: ` +
         `give the --prefix of one (${found.join(', ')})`);
     }
-    return await archiveReport(s3, args, own, found, now, io);
+    // An exporter directly under the prefix that cannot be reported on does not hide the others.
+    const errors = ownError && !(ownError instanceof NoExporterError) ? [{ prefix: args.prefix, error: ownError.message }] : [];
+    return await archiveReport(s3, args, own, errors, found, now, io);
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(e.message);

@@ -19,6 +19,30 @@ export interface ArchiveInfo {
 /** Buckets that are shared archives: made by a CloudWatchLogsArchiveBucket, or imported as one. */
 export const archiveBuckets = new WeakMap<s3.IBucket, ArchiveInfo>();
 
+/** An archive of the app whose bucket has a name known at synthesis. */
+export interface NamedArchive extends ArchiveInfo {
+  readonly sourceAccounts: () => string[];
+  readonly region: string;
+  readonly path: string;
+}
+
+/** The archives of each app by bucket name: an exporter that imports one by its name is checked against it. */
+export const namedArchives = new WeakMap<IConstruct, Map<string, NamedArchive>>();
+
+/**
+ * The principals of a source account may use the archive's key through S3 only (the exporter's
+ * state, and the exports CloudWatch Logs writes with the exporter's permissions).
+ */
+export function exporterKeyStatement(sid: string, principals: iam.IPrincipal[], region: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid,
+    principals,
+    actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    resources: ['*'],
+    conditions: { StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` } },
+  });
+}
+
 /** Key prefixes: '/'-separated segments of characters safe in S3 keys and in IAM resource ARNs (no '*'). */
 export const KEY_PREFIX = /^[A-Za-z0-9!_.'()-]+(\/[A-Za-z0-9!_.'()-]+)*$/;
 

@@ -149,6 +149,44 @@ describe('an archive: nothing hides a gap', () => {
     expect((await report('coverage', '--bucket', archive.bucketName, '--account', '42')).code).toBe(2);
   });
 
+  async function gapIn(x: World) {
+    GROUPS.forEach((g) => x.logs.addGroup(g));
+    expect((await x.loop.run({ startDate: '2026-11-23', endDate: '2026-11-24', logGroupNames: ['app-audit', '/aws/lambda/orders'] }))[0].status).toBe('SUCCEEDED');
+    expect((await x.loop.run({ startDate: '2026-11-23', endDate: '2026-11-23', logGroupNames: ['/aws/lambda/payments'] }))[0].status).toBe('SUCCEEDED');
+  }
+
+  test('an exporter directly under the key prefix whose windows have not settled does not hide the accounts\' gaps', async () => {
+    w = world({ props: { settleTime: Duration.hours(12) }, bucket: archive.bucketName });
+    const a = exporterOf(A, undefined, w);
+    GROUPS.forEach((g) => w.logs.addGroup(g));
+    expect((await w.loop.run({ startDate: '2026-11-23', endDate: '2026-11-23' }))[0].status).toBe('SUCCEEDED');
+    await gapIn(a);
+    const r = await report('coverage', '--bucket', archive.bucketName, '--to', '2026-11-24');
+    expect([r.code, gapOf(r.out, A)]).toEqual([1, true]);
+    expect(r.out).toContainEqual(expect.stringMatching(/^s3:\/\/org-log-archive\/exported-logs\/: not reported: .*has not settled/));
+  });
+
+  test('one account\'s unreadable owner.json does not hide another\'s gap', async () => {
+    w = exporterOf(A);
+    await gapIn(w);
+    const b = exporterOf(B, undefined, w);
+    GROUPS.forEach((g) => b.logs.addGroup(g));
+    expect((await b.loop.run({ startDate: '2026-11-23', endDate: '2026-11-24' }))[0].status).toBe('SUCCEEDED');
+    for (const body of ['{"period":', 'null', '{"period":"P1D","timeZone":"Mars/Olympus","settleSeconds":0}']) {
+      w.s3.put(archive.bucketName, `exported-logs/${B}/us-east-1/_state/owner.json`, body);
+      const r = await report('coverage', '--bucket', archive.bucketName, '--to', '2026-11-24');
+      expect([body, r.code, gapOf(r.out, A)]).toEqual([body, 1, true]);
+      expect(r.out).toContainEqual(expect.stringMatching(new RegExp(`^s3://org-log-archive/exported-logs/${B}/us-east-1/: not reported: `)));
+    }
+  });
+
+  test('--account where no exporter has run yet: every expected account is missing', async () => {
+    w = exporterOf(A);
+    const r = await report('coverage', '--bucket', archive.bucketName, '--account', A, '--account', B);
+    expect(r.code).toBe(1);
+    expect(r.out.filter((l) => l.includes('no exporter of account'))).toHaveLength(2);
+  });
+
   test('an exporter that cannot be reported on (its windows have not settled) does not hide another\'s gap', async () => {
     w = exporterOf(A);
     const b = exporterOf(B, { settleTime: Duration.hours(12) }, w);
