@@ -24,6 +24,13 @@ async function report(...argv: string[]): Promise<{ code: number; out: string[];
   return { code, out, err };
 }
 
+/** Exports 2026-11-23 and 24 of every group of GROUPS but '/aws/lambda/payments' on the 24th: one gap. */
+async function gapIn(x: World): Promise<void> {
+  GROUPS.forEach((g) => x.logs.addGroup(g));
+  expect((await x.loop.run({ startDate: '2026-11-23', endDate: '2026-11-24', logGroupNames: ['app-audit', '/aws/lambda/orders'] }))[0].status).toBe('SUCCEEDED');
+  expect((await x.loop.run({ startDate: '2026-11-23', endDate: '2026-11-23', logGroupNames: ['/aws/lambda/payments'] }))[0].status).toBe('SUCCEEDED');
+}
+
 test('a deliberate gap: named with its group and window, exit 1; the printed backfill fills it; then exit 0', async () => {
   w = world({ props: { settleTime: Duration.hours(0) } });
   GROUPS.forEach((g) => w.logs.addGroup(g));
@@ -66,11 +73,9 @@ test('an archive of two accounts\' exporters: one report on each, the gap named 
   const props = { settleTime: Duration.hours(0) };
   w = world({ props, account: '111111111111', archive, bucket: archive.bucketName });
   const other = world({ props, account: '222222222222', archive, bucket: archive.bucketName, shareWith: w });
-  for (const x of [w, other]) GROUPS.forEach((g) => x.logs.addGroup(g));
+  GROUPS.forEach((g) => w.logs.addGroup(g));
   expect((await w.loop.run({ startDate: '2026-11-23', endDate: '2026-11-24' }))[0].status).toBe('SUCCEEDED');
-  expect((await other.loop.run({ startDate: '2026-11-23', endDate: '2026-11-24', logGroupNames: ['/aws/lambda/orders', 'app-audit'] }))[0].status)
-    .toBe('SUCCEEDED');
-  expect((await other.loop.run({ startDate: '2026-11-23', endDate: '2026-11-23', logGroupNames: ['/aws/lambda/payments'] }))[0].status).toBe('SUCCEEDED');
+  await gapIn(other);
 
   const gaps = await report('coverage', '--bucket', archive.bucketName, '--to', '2026-11-24');
   expect(gaps.code).toBe(1);
@@ -114,21 +119,20 @@ describe('an archive: nothing hides a gap', () => {
   const gapOf = (out: string[], account: string) => out.some((l) => l.startsWith(`s3://org-log-archive/exported-logs/${account}/`)) &&
     out.some((l) => / 1 missing: 2026-11-24$/.test(l));
 
-  test('an exporter directly under the key prefix (an earlier layout) does not hide the accounts\' exporters', async () => {
-    w = world({ props: { settleTime: Duration.hours(0) }, bucket: archive.bucketName });
+  test.each([
+    ['reported', 0, 's3://org-log-archive/exported-logs/: daily windows in Etc/UTC, 2026-11-23 to 2026-11-24'],
+    ['its windows not settled', 12, expect.stringMatching(/^s3:\/\/org-log-archive\/exported-logs\/: not reported: .*has not settled/)],
+  ])('an exporter directly under the key prefix (an earlier layout), %s, does not hide the accounts\' gaps', async (_, settleHours, rootLine) => {
+    w = world({ props: { settleTime: Duration.hours(settleHours as number) }, bucket: archive.bucketName });
     const a = exporterOf(A, undefined, w);
-    for (const x of [w, a]) GROUPS.forEach((g) => x.logs.addGroup(g));
-    expect((await w.loop.run({ startDate: '2026-11-23', endDate: '2026-11-24' }))[0].status).toBe('SUCCEEDED');
-    expect((await a.loop.run({ startDate: '2026-11-23', endDate: '2026-11-24', logGroupNames: ['app-audit', '/aws/lambda/orders'] }))[0].status)
-      .toBe('SUCCEEDED');
-    expect((await a.loop.run({ startDate: '2026-11-23', endDate: '2026-11-23', logGroupNames: ['/aws/lambda/payments'] }))[0].status).toBe('SUCCEEDED');
+    GROUPS.forEach((g) => w.logs.addGroup(g));
+    expect((await w.loop.run({ startDate: '2026-11-23', endDate: '2026-11-23' }))[0].status).toBe('SUCCEEDED');
+    await gapIn(a);
     const r = await report('coverage', '--bucket', archive.bucketName, '--to', '2026-11-24');
-    expect(r.out.filter((l) => l.startsWith('s3://'))).toEqual([
-      's3://org-log-archive/exported-logs/: daily windows in Etc/UTC, 2026-11-23 to 2026-11-24',
-      `s3://org-log-archive/exported-logs/${A}/us-east-1/: daily windows in Etc/UTC, 2026-11-23 to 2026-11-24`,
-    ]);
-    expect(gapOf(r.out, A)).toBe(true);
-    expect(r.code).toBe(1);
+    const headers = r.out.filter((l) => l.startsWith('s3://'));
+    expect(headers).toHaveLength(2);
+    expect(headers).toEqual(expect.arrayContaining([rootLine, `s3://org-log-archive/exported-logs/${A}/us-east-1/: daily windows in Etc/UTC, 2026-11-23 to 2026-11-24`]));
+    expect([r.code, gapOf(r.out, A)]).toEqual([1, true]);
   });
 
   test('an expected account whose exporter never ran is missing; --group needs the --prefix of one exporter', async () => {
@@ -149,22 +153,6 @@ describe('an archive: nothing hides a gap', () => {
     expect((await report('coverage', '--bucket', archive.bucketName, '--account', '42')).code).toBe(2);
   });
 
-  async function gapIn(x: World) {
-    GROUPS.forEach((g) => x.logs.addGroup(g));
-    expect((await x.loop.run({ startDate: '2026-11-23', endDate: '2026-11-24', logGroupNames: ['app-audit', '/aws/lambda/orders'] }))[0].status).toBe('SUCCEEDED');
-    expect((await x.loop.run({ startDate: '2026-11-23', endDate: '2026-11-23', logGroupNames: ['/aws/lambda/payments'] }))[0].status).toBe('SUCCEEDED');
-  }
-
-  test('an exporter directly under the key prefix whose windows have not settled does not hide the accounts\' gaps', async () => {
-    w = world({ props: { settleTime: Duration.hours(12) }, bucket: archive.bucketName });
-    const a = exporterOf(A, undefined, w);
-    GROUPS.forEach((g) => w.logs.addGroup(g));
-    expect((await w.loop.run({ startDate: '2026-11-23', endDate: '2026-11-23' }))[0].status).toBe('SUCCEEDED');
-    await gapIn(a);
-    const r = await report('coverage', '--bucket', archive.bucketName, '--to', '2026-11-24');
-    expect([r.code, gapOf(r.out, A)]).toEqual([1, true]);
-    expect(r.out).toContainEqual(expect.stringMatching(/^s3:\/\/org-log-archive\/exported-logs\/: not reported: .*has not settled/));
-  });
 
   test('one account\'s unreadable owner.json does not hide another\'s gap', async () => {
     w = exporterOf(A);
@@ -190,10 +178,8 @@ describe('an archive: nothing hides a gap', () => {
   test('an exporter that cannot be reported on (its windows have not settled) does not hide another\'s gap', async () => {
     w = exporterOf(A);
     const b = exporterOf(B, { settleTime: Duration.hours(12) }, w);
-    for (const x of [w, b]) GROUPS.forEach((g) => x.logs.addGroup(g));
-    expect((await w.loop.run({ startDate: '2026-11-23', endDate: '2026-11-24', logGroupNames: ['app-audit', '/aws/lambda/orders'] }))[0].status)
-      .toBe('SUCCEEDED');
-    expect((await w.loop.run({ startDate: '2026-11-23', endDate: '2026-11-23', logGroupNames: ['/aws/lambda/payments'] }))[0].status).toBe('SUCCEEDED');
+    await gapIn(w);
+    GROUPS.forEach((g) => b.logs.addGroup(g));
     expect((await b.loop.run({ startDate: '2026-11-23', endDate: '2026-11-23' }))[0].status).toBe('SUCCEEDED');
     const r = await report('coverage', '--bucket', archive.bucketName, '--to', '2026-11-24');
     expect(gapOf(r.out, A)).toBe(true);
