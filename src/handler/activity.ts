@@ -29,7 +29,7 @@ const MAX_GAP_MS = 8_000;
 const THROTTLING = ['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'ServiceUnavailableException'];
 
 /** What DescribeLogStreams said about a group. */
-export interface Activity {
+interface Activity {
   /** The newest event it knew of (ms); null: the group has no event. */
   readonly lastEvent: number | null;
   /** When it was asked (ms). */

@@ -3,7 +3,7 @@
  * Pure: no I/O.
  */
 import { ErrorName } from './protocol';
-import { Period, Window, assertTimeZone, instantOf, lastWindowEndedBy, windowAt, windowsBetween } from './windows';
+import { Period, Window, assertTimeZone, instantOf, lastWindowEndedBy, periodSeconds, windowAt, windowsBetween } from './windows';
 
 /** One way of finding log groups: every group whose name starts with `prefix`, or exactly `prefix`. */
 export interface Source {
@@ -83,7 +83,7 @@ export interface RunRequest {
 const SCHEDULED_KEYS = new Set(['scheduledTime']);
 const BACKFILL_KEYS = new Set(['startDate', 'endDate', 'logGroupNames', 'reexport']);
 
-function isObject(v: unknown): v is Record<string, unknown> {
+export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
@@ -198,8 +198,15 @@ export function parseEndDate(field: string, value: unknown, config: Pick<Exporte
 }
 
 /** How many windows a scheduled run may reach back: `maxCatchUp` in export periods, at least one. */
-export function catchUpWindows(config: ExporterConfig): number {
-  return Math.max(1, Math.floor(config.maxCatchUpSeconds / (config.period === 'PT1H' ? 3_600 : 86_400)));
+function catchUpWindows(config: ExporterConfig): number {
+  return Math.max(1, Math.floor(config.maxCatchUpSeconds / periodSeconds(config.period)));
+}
+
+/** The earliest window a scheduled run may reach back to, from the latest settled one. */
+export function catchUpFloor(latest: Window, config: ExporterConfig): Window {
+  let floor = latest;
+  for (let i = 1; i < catchUpWindows(config); i++) floor = windowAt(floor.start - 1, config.period, config.timeZone);
+  return floor;
 }
 
 /**
@@ -213,8 +220,7 @@ export function scheduledWindows(now: number, checkpointEnd: number | undefined,
   const { period, timeZone } = config;
   const latest = lastWindowEndedBy(now - config.settleSeconds * 1000, period, timeZone);
   if (checkpointEnd === undefined) return [latest];
-  let floor = latest;
-  for (let i = 1; i < catchUpWindows(config); i++) floor = windowAt(floor.start - 1, period, timeZone);
+  const floor = catchUpFloor(latest, config);
   const first = checkpointEnd > latest.end ? floor.start : Math.max(checkpointEnd, floor.start);
   // A checkpoint inside a window (the time zone or the period changed): that window too, from the checkpoint on.
   if (windowAt(first, period, timeZone).start > latest.start) return [];

@@ -9,9 +9,9 @@
 import { CloudWatchLogsClient, DescribeLogGroupsCommand, DescribeLogGroupsCommandOutput } from '@aws-sdk/client-cloudwatch-logs';
 import { ActivityChecks, idleIn, needsCheck } from './activity';
 import { ExporterConfig, Source } from './config';
-import { Marker, markerName, markerNames } from './layout';
+import { markerName } from './layout';
 import { CursorState, Group, Marks, RunState } from './run-state';
-import { Listed, StateStore } from './state-store';
+import { Listed, StateStore, markersOf } from './state-store';
 import { log } from './telemetry';
 import { Window } from './windows';
 
@@ -151,7 +151,7 @@ export const LATER = 'later';
  * The selection's sources without repeats: an exact name given twice, or a prefix inside
  * another, would visit a group twice (names known only at deploy time are compared here).
  */
-export function distinctSources(sources: Source[]): Source[] {
+function distinctSources(sources: Source[]): Source[] {
   if (sources.some((s) => s.prefix === undefined)) return [{}];
   const exact = [...new Set(sources.filter((s) => s.exact).map((s) => s.prefix!))].map((prefix) => ({ prefix, exact: true }));
   const prefixes = [...new Set(sources.filter((s) => !s.exact).map((s) => s.prefix!))];
@@ -159,8 +159,7 @@ export function distinctSources(sources: Source[]): Source[] {
   return [...exact, ...outer.map((prefix) => ({ prefix }))].sort((a, b) => (a.prefix < b.prefix ? -1 : 1));
 }
 
-const of = (listed: Listed, g: Group): Marker[] => markerNames(g.name).flatMap((n) => listed.markers.get(n) ?? []);
-const isDone = (listed: Listed, g: Group): boolean => of(listed, g).length > 0 || listed.empty.has(g.name);
+const isDone = (listed: Listed, g: Group): boolean => markersOf(listed, g.name).length > 0 || listed.empty.has(g.name);
 
 /** What a page's listings say for a window: its marks, the listing itself, and the stored bytes of the exports of the window before. */
 interface PageMarks {
@@ -340,14 +339,15 @@ export class Cursor {
   private async marks(state: RunState, page: Group[], window: Window): Promise<PageMarks> {
     const listed = await this.doneIn(state, page, window);
     const before = await this.deps.store.markers(page, this.deps.before(window), true);
-    const latest = (g: Group) => [...of(before, g)].reverse();
+    // Each group's markers of the window before, newest first.
+    const latest = page.map((g) => markersOf(before, g.name).reverse());
     return {
       marks: {
         done: page.flatMap((g, i) => (isDone(listed, g) ? [i] : [])),
-        expectedMs: page.map((g) => latest(g).find((m) => m.durationMs !== undefined)?.durationMs ?? 0),
+        expectedMs: latest.map((ms) => ms.find((m) => m.durationMs !== undefined)?.durationMs ?? 0),
       },
       listed,
-      bytesBefore: page.map((g) => latest(g).find((m) => m.storedBytes !== undefined)?.storedBytes),
+      bytesBefore: latest.map((ms) => ms.find((m) => m.storedBytes !== undefined)?.storedBytes),
     };
   }
 

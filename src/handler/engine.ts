@@ -10,20 +10,19 @@
  * attempts did. A run that takes the lease over from a dead one first walks on from the dead
  * run's last recorded position and settles the export it left without a marker.
  */
-import { createHash } from 'crypto';
 import { CloudWatchLogsClient, ExportTask } from '@aws-sdk/client-cloudwatch-logs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ActivityChecks, idleIn } from './activity';
-import { ExporterConfig, InvalidInputError, parseRunInput, scheduledWindows } from './config';
+import { ExporterConfig, InvalidInputError, catchUpFloor, isObject, parseRunInput, scheduledWindows } from './config';
 import { Cursor, GroupListing, Item, LATER, MAX_STATE_CHARS, exportRange } from './cursor';
 import { ExportTasks } from './export-tasks';
-import { exportPrefix, inStateFolder, markerNames } from './layout';
+import { exportPrefix, inStateFolder, sha256 } from './layout';
 import { HAND_BACK_MS, backoffSeconds, firstLookMs, nextLookMs, waitSeconds } from './poll-timing';
 import { ErrorName, MetricName, Status } from './protocol';
 import { Active, Group, RunState, Snapshot, pageKey } from './run-state';
-import { LeaseOutcome, StateStore } from './state-store';
+import { LeaseOutcome, StateStore, errorName, markersOf } from './state-store';
 import { count, flushMetrics, forExporter, log, percent, seconds } from './telemetry';
-import { Window, lastWindowEndedBy, windowAt, windowId, windowsBetween } from './windows';
+import { Window, lastWindowEndedBy, periodSeconds, windowAt, windowId, windowsBetween } from './windows';
 
 export interface Clock {
   now(): number;
@@ -91,14 +90,6 @@ const CAPACITY_WARNING = 20 / 24;
 /** Time kept free at the end of an invocation for the last API calls and the answer. */
 const SAFETY_MS = 20_000;
 
-
-function errorName(e: unknown): string {
-  return (e as { name?: string })?.name ?? 'Error';
-}
-
-function isObject(v: unknown): v is Record<string, any> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** A carried state this release can continue: everything the engine reads is there, of the right kind. */
 function isRunState(s: unknown): s is RunState {
@@ -232,7 +223,7 @@ export class Engine {
     // The same run id and start for every attempt of the first turn (a retry, a redrive): what one
     // attempt created, the next one recognises as its own.
     const started = event.executionStart ? Date.parse(event.executionStart) : now;
-    const run = createHash('sha256').update(`${executionArn}|${event.executionStart ?? now}`).digest('hex').slice(0, 12);
+    const run = sha256(`${executionArn}|${event.executionStart ?? now}`).slice(0, 12);
     log('INFO', 'run started', { run, execution: executionArn, mode: req.mode, windows: windows.map(windowId), logGroupNames: req.names, reexport: req.reexport });
     return {
       v: 2,
@@ -274,10 +265,14 @@ export class Engine {
       { run: state.run, retryCount: event.retryCount, redriveCount: event.redriveCount });
   }
 
-  /** Forgets what listings said: another run or invocation may have written markers since. */
-  private forgetListings(state: RunState): void {
+  /**
+   * Forgets what listings said: another run or invocation may have written markers since; or
+   * (`window`) a marker was written for a (group, window) other than the cursor's, and what
+   * listings said of that window (the cursor's page, the page listed ahead) may predate it.
+   */
+  private forgetListings(state: RunState, window?: number): void {
     state.marks = undefined;
-    state.clean = undefined;
+    state.clean = window === undefined ? undefined : state.clean?.filter((w) => w !== window);
     if (state.ahead) state.ahead.marks = undefined;
   }
 
@@ -375,10 +370,17 @@ export class Engine {
 
   /** Follows this exporter's export task that is still running, if any: nothing else is started before it ends. */
   private async adoptActive(state: RunState): Promise<void> {
-    const task = await this.tasks.active();
+    await this.adoptIfOurs(state);
     state.checkActive = false;
+  }
+
+  /** The account's active export task, followed (adopted) when it is one of this exporter's. */
+  private async adoptIfOurs(state: RunState): Promise<{ task?: ExportTask; adopted: boolean }> {
+    const task = await this.tasks.active();
     const origin = this.tasks.origin(task);
-    if (task?.taskId && task.logGroupName && origin) this.adopt(state, task.taskId, task.logGroupName, origin.window);
+    if (!task?.taskId || !task.logGroupName || !origin) return { task, adopted: false };
+    this.adopt(state, task.taskId, task.logGroupName, origin.window);
+    return { task, adopted: true };
   }
 
   /**
@@ -419,9 +421,9 @@ export class Engine {
   private async inspect(state: RunState, item: Item, by: { run: string; startedAt: number; reexport: boolean }): Promise<Found> {
     const { group, window } = item;
     const listed = await this.store.markers([group], window, true);
-    const marked = markerNames(group.name).flatMap((n) => listed.markers.get(n) ?? []);
+    const marked = markersOf(listed, group.name);
     if (!by.reexport && marked.length > 0) return 'settled';
-    const destination = exportPrefix(this.config.keyPrefix, group.name, window, this.config.period, this.config.timeZone);
+    const destination = this.destination(group.name, window);
     const at = await this.tasks.atDestination(destination, by.startedAt);
     let settled = false;
     for (const taskId of at.taskIds) {
@@ -432,7 +434,7 @@ export class Engine {
       settled = true;
       if (marked.some((m) => m.taskId === taskId)) continue;
       await this.recordCompleted(state, task, group.name, window, taskId);
-      this.markedElsewhere(state, window.start);
+      this.forgetListings(state, window.start);
       state.stats.adopted += 1;
       count(MetricName.EXPORTS_ADOPTED);
       log('INFO', 'export found without its done-marker; marked done', { logGroupName: group.name, window: windowId(window), taskId });
@@ -450,7 +452,7 @@ export class Engine {
    */
   private async start(state: RunState, item: Item, deadline: number, endsCareful = false): Promise<TurnResult | undefined> {
     const { group, window, range, expectedMs } = item;
-    const destinationPrefix = exportPrefix(this.config.keyPrefix, group.name, window, this.config.period, this.config.timeZone);
+    const destinationPrefix = this.destination(group.name, window);
     try {
       const taskId = await this.tasks.create({ group: group.name, window, ...range, destinationPrefix, run: state.run, bytes: group.bytes });
       if (endsCareful && !state.blind && this.pastCarefulBound(state)) {
@@ -494,12 +496,8 @@ export class Engine {
 
   /** Another export is active: follow it when it is one of this exporter's, otherwise wait for it. */
   private async onLimitExceeded(state: RunState): Promise<TurnResult | undefined> {
-    const active = await this.tasks.active();
-    const origin = this.tasks.origin(active);
-    if (active?.taskId && active.logGroupName && origin) {
-      this.adopt(state, active.taskId, active.logGroupName, origin.window);
-      return undefined;
-    }
+    const { task: active, adopted } = await this.adoptIfOurs(state);
+    if (adopted) return undefined;
     state.waited += 1;
     count(MetricName.FOREIGN_TASK_WAITS);
     log('INFO', 'another export task is active; waiting', { taskId: active?.taskId, taskName: active?.taskName });
@@ -589,17 +587,12 @@ export class Engine {
       this.advance(state);
       return;
     }
-    this.markedElsewhere(state, active.window);
+    this.forgetListings(state, active.window);
   }
 
-  /**
-   * A marker was written for a (group, window) other than the cursor's: what listings said of
-   * that window (the cursor's page, the page listed ahead) may predate it.
-   */
-  private markedElsewhere(state: RunState, window: number): void {
-    state.marks = undefined;
-    state.clean = state.clean?.filter((w) => w !== window);
-    if (state.ahead) state.ahead.marks = undefined;
+  /** Where the export of a group's window goes. */
+  private destination(group: string, window: Window): string {
+    return exportPrefix(this.config.keyPrefix, group, window, this.config.period, this.config.timeZone);
   }
 
   private advance(state: RunState): void {
@@ -698,7 +691,7 @@ export class Engine {
     const now = this.clock.now();
     const latest = lastWindowEndedBy(now - this.config.settleSeconds * 1000, this.config.period, this.config.timeZone);
     // A checkpoint in the future cannot be right: as far behind as a run may reach back.
-    if (end > now) end = scheduledWindows(now, 0, this.config)[0]?.start ?? latest.start;
+    if (end > now) end = catchUpFloor(latest, this.config).start;
     let behind = 0;
     if (end <= latest.start) {
       try {
@@ -718,7 +711,7 @@ export class Engine {
    */
   private reportCapacity(state: RunState): void {
     if (state.windows.length === 0 || state.stats.exported === 0) return;
-    const periodMs = (this.config.period === 'PT1H' ? 3_600 : 86_400) * 1000;
+    const periodMs = periodSeconds(this.config.period) * 1000;
     const perWindowMs = (this.clock.now() - state.startedAt) / state.windows.length;
     const used = (perWindowMs / periodMs) * 100;
     percent(MetricName.CAPACITY_USED, used);

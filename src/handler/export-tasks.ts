@@ -46,7 +46,7 @@ export interface NewTask {
 
 export class ExportTasks {
   /** Names of this exporter's tasks start with this. */
-  readonly taskPrefix: string;
+  private readonly taskPrefix: string;
 
   constructor(private readonly logs: CloudWatchLogsClient, private readonly s3: S3Client, private readonly config: ExporterConfig) {
     this.taskPrefix = taskPrefixOf(config.exporterId);

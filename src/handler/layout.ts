@@ -21,7 +21,7 @@ function join(...parts: string[]): string {
   return parts.filter((p) => p !== '').join('/');
 }
 
-function sha256(text: string): string {
+export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 

@@ -23,7 +23,7 @@ import { ErrorName } from './protocol';
 import { Group, RunState, Snapshot, pageKey } from './run-state';
 import { Period, Window } from './windows';
 
-function errorName(e: unknown): string {
+export function errorName(e: unknown): string {
   return (e as { name?: string })?.name ?? 'Error';
 }
 
@@ -95,6 +95,11 @@ export interface Listed {
   readonly markers: Map<string, Marker[]>;
   /** Names of the groups recorded as without events. */
   readonly empty: Set<string>;
+}
+
+/** The done-markers a listing holds for a log group (under each name its markers may have). */
+export function markersOf(listed: Listed, group: string): Marker[] {
+  return markerNames(group).flatMap((n) => listed.markers.get(n) ?? []);
 }
 
 export interface Checkpoint {

@@ -68,8 +68,12 @@ export function localTime(t: number, timeZone: string): LocalTime {
 
 /** Offset of `timeZone` from UTC at instant `t`, in milliseconds (local minus UTC). */
 export function offsetAt(t: number, timeZone: string): number {
-  const l = localTime(t, timeZone);
-  return Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute) - Math.floor(t / MINUTE) * MINUTE;
+  return sortKey(localTime(t, timeZone)) - Math.floor(t / MINUTE) * MINUTE;
+}
+
+/** The nominal length of a period in seconds (a day of 24 hours). */
+export function periodSeconds(period: Period): number {
+  return period === 'PT1H' ? 3_600 : 86_400;
 }
 
 function sortKey(l: LocalTime): number {
