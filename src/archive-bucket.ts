@@ -3,9 +3,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { ACCOUNT_ID, DEFAULT_KEY_PREFIX } from './handler/layout';
 import {
-  KEY_PREFIX, NamedArchive, archiveBuckets, cloudWatchLogsKeyStatement, cloudWatchLogsStatements, exporterKeyStatement, handlerStatements,
-  namedArchives,
+  KEY_PREFIX, NamedArchive, archiveBuckets, archivePrefix, cloudWatchLogsKeyStatement, cloudWatchLogsStatements, exporterKeyStatement,
+  handlerStatements, namedArchives,
 } from './private/archive-policy';
 import { suppress } from './private/nag';
 import { pasteable } from './private/pasteable';
@@ -105,9 +106,8 @@ export interface ArchiveBucketAttributes {
   readonly encryptionKey?: kms.IKey;
 }
 
-const ACCOUNT_ID = /^\d{12}$/;
 
-function checkKeyPrefix(keyPrefix = 'exported-logs'): string {
+function checkKeyPrefix(keyPrefix = DEFAULT_KEY_PREFIX): string {
   if (Token.isUnresolved(keyPrefix) || !KEY_PREFIX.test(keyPrefix) || keyPrefix.length > 160 || keyPrefix.split('/').includes('_state')) {
     throw new Error(`CloudWatchLogsArchiveBucket: keyPrefix '${keyPrefix}' must be 1-160 characters known at synthesis, of A-Z a-z 0-9 ! _ . ' ( ) - ` +
       "in '/'-separated segments, without a leading or trailing '/' or a '_state' segment");
@@ -189,12 +189,12 @@ export class CloudWatchLogsArchiveBucket extends Construct {
     });
     this.bucket = bucket;
     this.policy = bucket.policy!;
-    archiveBuckets.set(bucket, { keyPrefix: this.keyPrefix, sourceAccounts: () => this.sourceAccounts });
+    const info = { keyPrefix: this.keyPrefix, sourceAccounts: () => this.sourceAccounts };
+    archiveBuckets.set(bucket, info);
     if (props.bucketName !== undefined && !Token.isUnresolved(props.bucketName)) {
       const named = namedArchives.get(this.node.root) ?? new Map<string, NamedArchive>();
       namedArchives.set(this.node.root, named);
-      const sourceAccounts = () => this.sourceAccounts;
-      named.set(props.bucketName, { keyPrefix: this.keyPrefix, sourceAccounts, region: Stack.of(this).region, path: this.node.path });
+      named.set(props.bucketName, { ...info, region: Stack.of(this).region, path: this.node.path });
     }
     props.sourceAccounts.forEach((account) => this.addSourceAccount(account));
     this.node.addValidation({ validate: () => this.validate() });
@@ -216,7 +216,7 @@ export class CloudWatchLogsArchiveBucket extends Construct {
    * Where the exporter of an account (in this bucket's region) writes: `<keyPrefix>/<account>/<region>`.
    */
   public exportPrefixOf(account: string): string {
-    return `${this.keyPrefix}/${account}/${Stack.of(this).region}`;
+    return archivePrefix(this.keyPrefix, account, Stack.of(this).region);
   }
 
   /**
@@ -230,12 +230,13 @@ export class CloudWatchLogsArchiveBucket extends Construct {
     if (this.accounts.includes(account)) throw new Error(`CloudWatchLogsArchiveBucket: source account ${account} is given twice`);
     this.accounts.push(account);
     const stack = Stack.of(this);
+    const allLogGroupsOf = (a: string) => stack.formatArn({ service: 'logs', account: a, resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const writer = {
       bucket: this.bucket,
       prefix: this.exportPrefixOf(account),
       account,
       region: stack.region,
-      logGroupArns: [stack.formatArn({ service: 'logs', account, resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      logGroupArns: [allLogGroupsOf(account)],
       sid: (name: string) => `${name}${account}`,
     };
     const [acl, put, deny] = cloudWatchLogsStatements(writer);
@@ -249,7 +250,7 @@ export class CloudWatchLogsArchiveBucket extends Construct {
         keyState: this.addShared(exporterKeyStatement('ExporterState', [principal], stack.region), 'ExporterState', this.encryptionKey),
       } : {}),
     };
-    const sourceArns = this.accounts.map((a) => stack.formatArn({ service: 'logs', account: a, resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
+    const sourceArns = this.accounts.map(allLogGroupsOf);
     for (const s of [shared.acl, shared.keyLogs]) {
       s?.addCondition('StringEquals', { 'aws:SourceAccount': [...this.accounts] });
       s?.addCondition('ArnLike', { 'aws:SourceArn': sourceArns });

@@ -149,11 +149,12 @@ export class ExportedLogsTable extends Construct {
       throw new Error(`ExportedLogsTable: queryResultsExpiration must be a whole number of days, at least one, got ${expiration.toHumanString()}`);
     }
 
+    let database: glue.CfnDatabase | undefined;
     if (props.databaseName !== undefined) {
       this.databaseName = checkName('databaseName', props.databaseName);
     } else {
       this.databaseName = Names.uniqueResourceName(this, { maxLength: 64, separator: '_' }).toLowerCase().replace(/[^a-z0-9_]/g, '_');
-      const database = new glue.CfnDatabase(this, 'Database', {
+      database = new glue.CfnDatabase(this, 'Database', {
         catalogId: stack.account,
         databaseInput: { name: this.databaseName, description: `CloudWatch Logs exported by ${origin}` },
       });
@@ -220,7 +221,6 @@ export class ExportedLogsTable extends Construct {
     });
     this.view.applyRemovalPolicy(RemovalPolicy.DESTROY);
     this.view.addDependency(this.table);
-    const database = this.node.tryFindChild('Database') as glue.CfnDatabase | undefined;
     if (database) this.table.addDependency(database);
 
     if (props.workGroup) {

@@ -14,11 +14,12 @@ import { Construct, IConstruct } from 'constructs';
 import { ExportPeriod } from './export-period';
 import type { ExporterConfig } from './handler/config';
 import { ExporterFunction } from './handler/exporter-function';
+import { DEFAULT_KEY_PREFIX } from './handler/layout';
 import { Answer, EXPORTER_DIMENSION, EXPORT_STATE, METRICS_NAMESPACE, MetricName, NOT_RETRIED, SERVICE_NAME, Status } from './handler/protocol';
 import { LogGroupSelection } from './log-group-selection';
 import {
-  ArchiveInfo, archiveBuckets, cloudWatchLogsKeyStatement, cloudWatchLogsStatements, exporterKeyStatement, handlerStatements, namedArchives,
-  sidSuffix,
+  ArchiveInfo, archiveBuckets, archivePrefix, cloudWatchLogsKeyStatement, cloudWatchLogsStatements, exporterKeyStatement, handlerStatements,
+  namedArchives, sidSuffix,
 } from './private/archive-policy';
 import { MAX_LOG_GROUP_NAME, deployedLength } from './private/deployed-length';
 import { suppress } from './private/nag';
@@ -211,7 +212,6 @@ export interface CloudWatchLogsS3ExporterProps {
   readonly tracing?: boolean;
 }
 
-const DEFAULT_PREFIX = 'exported-logs';
 /** The configuration travels with every turn of the state machine (256 KiB a state's input). */
 const MAX_CONFIG_BYTES = 128 * 1024;
 /** Room for log group ARNs in the role's inline policy (10,240 characters for all of it) and in a bucket policy statement (20 KB for all). */
@@ -220,6 +220,14 @@ const INLINE_ARNS = 2_000;
 const MANAGED_POLICY_ARNS = 5_500;
 /** Managed policies a role may have attached: 10, one of them AWSLambdaBasicExecutionRole. */
 const MAX_MANAGED_POLICIES = 9;
+
+/** ARNs, and upper bounds of the characters each takes in a policy once deployed. */
+interface SizedArns {
+  readonly arns: string[];
+  readonly lengths: number[];
+}
+
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
 /** Key prefixes taken in each app, by bucket: two exporters must not keep their state in one place. */
 const prefixesInUse = new WeakMap<IConstruct, Map<string, string>>();
@@ -267,7 +275,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
     checkKinds(props);
     const stack = Stack.of(this);
     const archive = props.bucket ? archiveBuckets.get(props.bucket) : undefined;
-    const keyPrefix = props.keyPrefix ?? archive?.keyPrefix ?? DEFAULT_PREFIX;
+    const keyPrefix = props.keyPrefix ?? archive?.keyPrefix ?? DEFAULT_KEY_PREFIX;
     const timeZone = props.timeZone ?? TimeZone.ETC_UTC;
     const period = props.exportPeriod ?? ExportPeriod.DAILY;
     const timeout = props.timeout ?? Duration.hours(24);
@@ -292,7 +300,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const where = this.checkArchive(archive, keyPrefix);
-    this.exportPrefix = where.shared ? `${keyPrefix}/${stack.account}/${stack.region}` : keyPrefix;
+    this.exportPrefix = where.shared ? archivePrefix(keyPrefix, stack.account, stack.region) : keyPrefix;
     const prefix = this.exportPrefix;
     this.claimPrefix(prefix);
 
@@ -301,8 +309,11 @@ export class CloudWatchLogsS3Exporter extends Construct {
     this.stateMachineLogGroup = new logs.LogGroup(this, 'StateMachineLogs', { retention, removalPolicy: RemovalPolicy.RETAIN });
 
     const selection = (props.logGroups ?? LogGroupSelection.all())._bind(this);
+    // Upper bounds of the characters each ARN takes in a policy once deployed.
+    const arns = { arns: selection.arns, lengths: selection.arns.map((arn) => deployedLength(arn, this) + 3) };
+    const inline = sum(arns.lengths) <= INLINE_ARNS;
     // CloudWatch Logs may write exports of the selected groups only, where their ARNs fit the bucket policy.
-    const sourceArns = this.arnsLength(selection.arns) <= INLINE_ARNS ? selection.arns : [this.logGroupArn('*')];
+    const sourceArns = inline ? selection.arns : [this.logGroupArn('*')];
     // The bucket of a CloudWatchLogsArchiveBucket of this app: its policies already have what every source account needs.
     if (!archive?.sourceAccounts) this.allowWriting(prefix, sourceArns, where);
     const lambdaTimeout = Duration.seconds(maxPoll.toSeconds() + 270);
@@ -358,7 +369,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
       },
     });
     this.handler = fn;
-    this.grantHandler(fn, selection.arns, prefix, where.crossAccount);
+    this.grantHandler(fn, arns, inline, prefix, where.crossAccount);
 
     this.stateMachine = this.buildStateMachine(fn, config, lambdaTimeout, timeout, props.logLevel ?? sfn.LogLevel.ERROR, props.tracing ?? false);
 
@@ -662,18 +673,17 @@ export class CloudWatchLogsS3Exporter extends Construct {
     const principal = new iam.AccountPrincipal(stack.account);
     const statements = [...cloudWatchLogsStatements(writer), ...(where.crossAccount ? handlerStatements(writer, principal, true) : [])];
     const added = statements.map((s) => this.bucket.addToResourcePolicy(s).statementAdded);
+    const printed = (ss: iam.PolicyStatement[]) => JSON.stringify(pasteable(ss.map((s) => s.toStatementJson()), stack), undefined, 2);
     if (added.includes(false) && where.shared) {
       const owner = this.bucket.env.account;
-      const wanted = statements;
       Annotations.of(this).addWarningV2(Warning.ARCHIVE_POLICY,
         `The bucket is a shared archive${where.crossAccount ? ` of account ${Token.isUnresolved(owner) ? '<bucket-account>' : owner}` : ''}: ` +
         `its policy must let this account write under ${pasteable(prefix, stack)}/, as a CloudWatchLogsArchiveBucket does for its sourceAccounts. ` +
-        'Exports and runs fail with AccessDenied until it has these statements:\n' +
-        JSON.stringify(pasteable(wanted.map((s) => s.toStatementJson()), stack), undefined, 2));
+        'Exports and runs fail with AccessDenied until it has these statements:\n' + printed(statements));
     } else if (added.includes(false)) {
       Annotations.of(this).addWarningV2(Warning.BUCKET_POLICY,
         'The bucket is imported, so its policy cannot be changed here. Add these statements to its policy, or exports fail with AccessDenied:\n' +
-        JSON.stringify(pasteable(statements.map((s) => s.toStatementJson()), stack), undefined, 2));
+        printed(statements));
     }
     const key = this.bucket.encryptionKey;
     if (key) {
@@ -681,20 +691,19 @@ export class CloudWatchLogsS3Exporter extends Construct {
         ...(where.crossAccount ? [exporterKeyStatement(`ExporterState${suffix}`, [principal], stack.region)] : [])];
       if (keyStatements.map((s) => key.addToResourcePolicy(s).statementAdded).includes(false)) {
         Annotations.of(this).addWarningV2(Warning.KEY_POLICY,
-          "The bucket's KMS key is imported, so its policy cannot be changed here. Add these statements to its key policy:\n" +
-          JSON.stringify(pasteable(keyStatements.map((s) => s.toStatementJson()), stack), undefined, 2));
+          "The bucket's KMS key is imported, so its policy cannot be changed here. Add these statements to its key policy:\n" + printed(keyStatements));
       }
     }
   }
 
-  private grantHandler(fn: lambda.IFunction, logGroupArns: string[], prefix: string, crossAccount: boolean): void {
+  private grantHandler(fn: lambda.IFunction, logGroups: SizedArns, inline: boolean, prefix: string, crossAccount: boolean): void {
     fn.addToRolePolicy(new iam.PolicyStatement({
       sid: 'ReadLogGroupsAndExportTasks',
       // These read APIs do not support resource-level permissions.
       actions: ['logs:DescribeLogGroups', 'logs:DescribeExportTasks'],
       resources: ['*'],
     }));
-    this.grantCreateExportTask(fn, logGroupArns);
+    this.grantCreateExportTask(fn, logGroups, inline);
     handlerStatements({ bucket: this.bucket, prefix, sid: (name) => name }, undefined, crossAccount).forEach((s) => fn.addToRolePolicy(s));
     // Writing and reading its state objects in an SSE-KMS bucket (not kms:ReEncrypt*, not GenerateDataKey*).
     this.bucket.encryptionKey?.grant(fn, 'kms:GenerateDataKey', 'kms:Decrypt');
@@ -705,16 +714,16 @@ export class CloudWatchLogsS3Exporter extends Construct {
    * groups: in the function's policy when the ARNs fit there, otherwise in as many managed
    * policies as they need (a long list of names).
    */
-  private grantCreateExportTask(fn: lambda.IFunction, arns: string[]): void {
+  private grantCreateExportTask(fn: lambda.IFunction, { arns, lengths }: SizedArns, inline: boolean): void {
     const statement = (resources: string[], sid: string) => new iam.PolicyStatement({ sid, actions: ['logs:CreateExportTask', 'logs:DescribeLogStreams'], resources });
-    if (this.arnsLength(arns) <= INLINE_ARNS) {
+    if (inline) {
       fn.addToRolePolicy(statement(arns, 'CreateExportTasks'));
       return;
     }
     const chunks: string[][] = [[]];
     let size = 0;
-    for (const arn of arns) {
-      const length = this.arnsLength([arn]);
+    for (const [i, arn] of arns.entries()) {
+      const length = lengths[i];
       if (size + length > MANAGED_POLICY_ARNS && chunks[chunks.length - 1].length > 0) {
         chunks.push([]);
         size = 0;
@@ -731,11 +740,6 @@ export class CloudWatchLogsS3Exporter extends Construct {
       statements: [statement(resources, 'CreateExportTasks')],
       roles: [fn.role!],
     }));
-  }
-
-  /** Upper bound of the characters a list of ARNs takes in a policy once deployed. */
-  private arnsLength(arns: string[]): number {
-    return arns.reduce((sum, arn) => sum + deployedLength(arn, this) + 3, 0);
   }
 
   private logGroupArn(name: string): string {

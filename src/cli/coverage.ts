@@ -5,8 +5,8 @@
  */
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { MAX_NAMES, MAX_WINDOWS, parseEndDate, parseLocalDate } from '../handler/config';
-import { EmptyRecord, OwnerRecord, isEmptyRecord, markerPrefix, ownerKey, parseMarker, stateRoot } from '../handler/layout';
-import { Period, Window, instantOf, lastWindowEndedBy, offsetAt, windowAt, windowPath, windowsBetween } from '../handler/windows';
+import { ACCOUNT_ID, EmptyRecord, OwnerRecord, isEmptyRecord, markerPrefix, ownerKey, parseMarker, stateRoot } from '../handler/layout';
+import { Period, Window, instantOf, isTimeZone, lastWindowEndedBy, offsetAt, windowAt, windowPath, windowsBetween } from '../handler/windows';
 
 /** Windows a report covers at most: ten years of days, a year of hours. */
 const MAX_REPORT_WINDOWS = 10_000;
@@ -82,7 +82,7 @@ export async function exportersUnder(s3: S3Client, bucket: string, prefix: strin
     return out;
   };
   const found: string[] = [];
-  for (const account of (await folders(prefix)).filter((f) => /\/\d{12}$/.test(f))) {
+  for (const account of (await folders(prefix)).filter((f) => ACCOUNT_ID.test(f.slice(f.lastIndexOf('/') + 1)))) {
     for (const region of await folders(account)) {
       const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: ownerKey(region), MaxKeys: 1 }));
       if (listed.Contents?.some((o) => o.Key === ownerKey(region))) found.push(region);
@@ -143,6 +143,8 @@ export async function coverage(s3: S3Client, req: CoverageRequest, now: number, 
     throw new UsageError(`--from..--to spans more than ${MAX_REPORT_WINDOWS} windows: report a shorter range`);
   }
 
+  // Each window as a backfill names it.
+  const labels = windows.map((w) => label(w, period, timeZone));
   // Which groups have a marker (or are recorded without events) for which windows.
   const marked = new Map<string, Set<number>>();
   const empty = new Map<string, Set<number>>();
@@ -156,7 +158,7 @@ export async function coverage(s3: S3Client, req: CoverageRequest, now: number, 
     listed += found.exported.length + found.empty.length;
     if (listed - told >= 10_000) {
       told = listed;
-      progress(`read ${listed} done-markers and empty windows (${label(w, period, timeZone)})`);
+      progress(`read ${listed} done-markers and empty windows (${labels[i]})`);
     }
   }
   const groups = req.groups.length > 0 ? [...new Set(req.groups)].sort() : [...new Set([...marked.keys(), ...empty.keys()])].sort();
@@ -170,7 +172,7 @@ export async function coverage(s3: S3Client, req: CoverageRequest, now: number, 
       if (done.has(i)) continue;
       let j = i;
       while (j + 1 < windows.length && !done.has(j + 1)) j += 1;
-      gaps.push({ first: label(windows[i], period, timeZone), last: label(windows[j], period, timeZone), windows: j - i + 1 });
+      gaps.push({ first: labels[i], last: labels[j], windows: j - i + 1 });
       i = j;
     }
     const missing = gaps.reduce((sum, g) => sum + g.windows, 0);
@@ -184,20 +186,20 @@ export async function coverage(s3: S3Client, req: CoverageRequest, now: number, 
     from: label(from, period, timeZone),
     to: label(to, period, timeZone),
     groups: report,
-    backfills: backfills(report, windows, period, timeZone),
+    backfills: backfills(report, labels),
   };
 }
 
 /** Backfill inputs that export every gap: one per range of windows, naming its groups (at most 100 names, 1,000 windows each). */
-function backfills(report: GroupCoverage[], windows: Window[], period: Period, timeZone: string): BackfillInput[] {
+function backfills(report: GroupCoverage[], labels: string[]): BackfillInput[] {
   const byRange = new Map<string, string[]>();
-  const index = new Map(windows.map((w, i) => [label(w, period, timeZone), i]));
+  const index = new Map(labels.map((l, i) => [l, i]));
   for (const g of report) {
     for (const gap of g.gaps) {
       // Split gaps longer than a backfill takes.
       for (let i = index.get(gap.first)!; i <= index.get(gap.last)!; i += MAX_WINDOWS) {
         const last = Math.min(i + MAX_WINDOWS - 1, index.get(gap.last)!);
-        const key = `${label(windows[i], period, timeZone)} ${label(windows[last], period, timeZone)}`;
+        const key = `${labels[i]} ${labels[last]}`;
         byRange.set(key, [...(byRange.get(key) ?? []), g.logGroupName]);
       }
     }
@@ -230,14 +232,6 @@ async function readOwner(s3: S3Client, req: CoverageRequest): Promise<OwnerRecor
       'the exporter\'s next run rewrites it; run the report after that');
   }
   return { scheduleIntervalSeconds: 86_400, ...owner } as OwnerRecord;
-}
-
-function isTimeZone(zone: unknown): boolean {
-  try {
-    return typeof zone === 'string' && new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone !== undefined;
-  } catch {
-    return false;
-  }
 }
 
 /** The first window with any done-marker, from one listing of the window folders. */

@@ -8,6 +8,7 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { Coverage, NoExporterError, UsageError, coverage, exportersUnder } from './coverage';
+import { ACCOUNT_ID, DEFAULT_KEY_PREFIX } from '../handler/layout';
 
 const USAGE = `Usage: cdk-cloudwatch-logs-s3-exporter coverage --bucket BUCKET [--prefix KEY_PREFIX] [--from DATE] [--to DATE] [--group NAME ...]
          [--account ACCOUNT ...] [--json]
@@ -64,12 +65,12 @@ function parse(argv: string[]): Args {
     if (value === undefined || value.startsWith('--')) throw new UsageError(`${flag} needs a value`);
     i += 1;
     if (flag === '--group') {groups.push(value);} else if (flag === '--account') {
-      if (!/^\d{12}$/.test(value)) throw new UsageError(`--account must be a 12-digit account id, got '${value}'`);
+      if (!ACCOUNT_ID.test(value)) throw new UsageError(`--account must be a 12-digit account id, got '${value}'`);
       accounts.push(value);
     } else if (values[flag] !== undefined) {throw new UsageError(`${flag} is given twice`);} else {values[flag] = value;}
   }
   if (!values['--bucket']) throw new UsageError('--bucket is required');
-  const prefix = (values['--prefix'] ?? 'exported-logs').replace(/^\/+|\/+$/g, '');
+  const prefix = (values['--prefix'] ?? DEFAULT_KEY_PREFIX).replace(/^\/+|\/+$/g, '');
   if (prefix === '') throw new UsageError('--prefix must not be empty');
   return { bucket: values['--bucket'], prefix, from: values['--from'], to: values['--to'], groups, accounts, json };
 }

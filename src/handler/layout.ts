@@ -16,6 +16,10 @@ import { Period, Window, windowId, windowPath } from './windows';
 
 /** The folder of the exporter's own state, below the key prefix. */
 export const STATE_FOLDER = '_state';
+/** The key prefix when none is given. */
+export const DEFAULT_KEY_PREFIX = 'exported-logs';
+/** An AWS account id: the folder of an account's exporter in a shared archive. */
+export const ACCOUNT_ID = /^\d{12}$/;
 
 function join(...parts: string[]): string {
   return parts.filter((p) => p !== '').join('/');

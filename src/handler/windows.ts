@@ -48,13 +48,18 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
+/** Whether a value is an IANA time zone this runtime knows. */
+export function isTimeZone(timeZone: unknown): timeZone is string {
+  try {
+    return typeof timeZone === 'string' && formatter(timeZone) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
 /** Throws a clear error when the zone is not an IANA time zone this runtime knows. */
 export function assertTimeZone(timeZone: string): void {
-  try {
-    formatter(timeZone);
-  } catch {
-    throw new Error(`Unknown time zone '${timeZone}': expected an IANA name such as 'UTC' or 'Europe/Paris'`);
-  }
+  if (!isTimeZone(timeZone)) throw new Error(`Unknown time zone '${timeZone}': expected an IANA name such as 'UTC' or 'Europe/Paris'`);
 }
 
 /** The wall-clock time in `timeZone` at instant `t`. */

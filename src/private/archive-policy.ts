@@ -9,6 +9,7 @@ import { Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { IConstruct } from 'constructs';
+import { STATE_FOLDER } from '../handler/layout';
 
 /** A shared archive: its key prefix, and (for the bucket a CloudWatchLogsArchiveBucket made) its source accounts. */
 export interface ArchiveInfo {
@@ -63,10 +64,7 @@ export interface WriterOptions {
 /** CloudWatch Logs of `account` may read the bucket's ACL and write exports under `prefix`, never its state. */
 export function cloudWatchLogsStatements(o: WriterOptions): iam.PolicyStatement[] {
   const principal = new iam.ServicePrincipal(`logs.${o.region}.amazonaws.com`);
-  const conditions = {
-    StringEquals: { 'aws:SourceAccount': o.account },
-    ArnLike: { 'aws:SourceArn': o.logGroupArns.length === 1 ? o.logGroupArns[0] : o.logGroupArns },
-  };
+  const conditions = sourceConditions(o);
   return [
     new iam.PolicyStatement({
       sid: o.sid('CloudWatchLogsGetBucketAcl'),
@@ -88,7 +86,7 @@ export function cloudWatchLogsStatements(o: WriterOptions): iam.PolicyStatement[
       effect: iam.Effect.DENY,
       principals: [principal],
       actions: ['s3:PutObject'],
-      resources: [o.bucket.arnForObjects(`${o.prefix}/_state/*`)],
+      resources: [o.bucket.arnForObjects(`${o.prefix}/${STATE_FOLDER}/*`)],
     }),
   ];
 }
@@ -100,11 +98,21 @@ export function cloudWatchLogsKeyStatement(o: WriterOptions): iam.PolicyStatemen
     principals: [new iam.ServicePrincipal(`logs.${o.region}.amazonaws.com`)],
     actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
     resources: ['*'],
-    conditions: {
-      StringEquals: { 'aws:SourceAccount': o.account },
-      ArnLike: { 'aws:SourceArn': o.logGroupArns.length === 1 ? o.logGroupArns[0] : o.logGroupArns },
-    },
+    conditions: sourceConditions(o),
   });
+}
+
+/** The confused-deputy guard: CloudWatch Logs acting for this account's selected log groups only. */
+function sourceConditions(o: WriterOptions) {
+  return {
+    StringEquals: { 'aws:SourceAccount': o.account },
+    ArnLike: { 'aws:SourceArn': o.logGroupArns.length === 1 ? o.logGroupArns[0] : o.logGroupArns },
+  };
+}
+
+/** Where an exporter writes in a shared archive. */
+export function archivePrefix(keyPrefix: string, account: string, region: string): string {
+  return `${keyPrefix}/${account}/${region}`;
 }
 
 /**
@@ -128,7 +136,7 @@ export function handlerStatements(o: Pick<WriterOptions, 'bucket' | 'prefix' | '
       sid: o.sid(crossAccount ? 'ReadWriteExporterPrefix' : 'ReadWriteExporterState'),
       principals,
       actions: ['s3:GetObject', 's3:PutObject'],
-      resources: [o.bucket.arnForObjects(crossAccount ? `${o.prefix}/*` : `${o.prefix}/_state/*`)],
+      resources: [o.bucket.arnForObjects(crossAccount ? `${o.prefix}/*` : `${o.prefix}/${STATE_FOLDER}/*`)],
     }),
   ];
 }

@@ -12,6 +12,7 @@ import { IConstruct } from 'constructs';
 import { ScheduleError, recurrence } from './schedule-gaps';
 import { ExportPeriod } from '../export-period';
 import type { CloudWatchLogsS3ExporterProps } from '../exporter';
+import { isTimeZone } from '../handler/windows';
 import { LogGroupSelection } from '../log-group-selection';
 import { KEY_PREFIX } from './archive-policy';
 
@@ -69,16 +70,6 @@ export function checkKinds(props: CloudWatchLogsS3ExporterProps): void {
   }
   const bucket = props.bucket as s3.IBucket | undefined;
   if (bucket !== undefined && (typeof bucket !== 'object' || typeof bucket.bucketName !== 'string')) fail(`bucket must be an s3.IBucket, got ${describe(bucket)}`);
-}
-
-/** Whether a name is an IANA time zone this runtime knows. */
-function isTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export interface Resolved {
