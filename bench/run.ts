@@ -215,7 +215,12 @@ async function naive(n: number): Promise<Figures> {
   return { ...f, costPer1000: cost(f), ms: Date.now() - started };
 }
 
-const perGroup = (calls: Record<string, number>, n: number, ops: string[]) => ops.reduce((a, op) => a + (calls[op] ?? 0), 0) / n;
+/** Calls of these operations in all. */
+const total = (calls: Record<string, number>, ops: string[]) => ops.reduce((a, op) => a + (calls[op] ?? 0), 0);
+const perGroup = (calls: Record<string, number>, n: number, ops: string[]) => total(calls, ops) / n;
+/** A figure against its limit: met, or missed by how much. */
+const check = (value: number, limit: number, show: (x: number) => string) =>
+  (value <= limit ? `met: ${show(value)}` : `**missed** by ${(((value - limit) / limit) * 100).toFixed(1)}%: ${show(value)}`);
 const LOGS_OPS = ['DescribeLogGroups', 'DescribeLogStreams', 'CreateExportTask', 'DescribeExportTasks'];
 const S3_OPS = ['ListObjectsV2', 'PutObject', 'GetObject'];
 
@@ -230,8 +235,6 @@ function row(label: string, f: Figures): string {
 
 /** The scale targets, checked for each day's run at the largest N. */
 function targets(days: Array<Figures & { label: string }>): string {
-  const check = (value: number, limit: number, show: (x: number) => string) =>
-    (value <= limit ? `met: ${show(value)}` : `**missed** by ${(((value - limit) / limit) * 100).toFixed(1)}%: ${show(value)}`);
   const rows = days.map((f) => {
     const wallLimit = 1.05 * f.exportSeconds + f.n;
     return `| ${f.label} | ${check(perGroup(f.logsCalls, f.n, LOGS_OPS), 2.05, (x) => x.toFixed(3))} | ` +
@@ -252,22 +255,19 @@ const IDLE_SHARE = 0.7;
 /** A row of the idle mix: per active group and per idle group, against the issue's allowances. */
 function idleRow(label: string, f: Figures): string {
   const active = f.n - f.idle;
-  const calls = (ops: string[], c: Record<string, number>) => ops.reduce((a, op) => a + (c[op] ?? 0), 0);
   const logsBy = LOGS_OPS.map((op) => `${op.replace('Describe', 'D').replace('Create', 'C')} ${(f.logsCalls[op] ?? 0).toLocaleString('en-US')}`).join(', ');
   const s3By = S3_OPS.map((op) => `${op.replace('Object', 'Obj')} ${(f.s3Calls[op] ?? 0).toLocaleString('en-US')}`).join(', ');
-  return `| ${label} | ${f.exported.toLocaleString('en-US')} | ${calls(LOGS_OPS, f.logsCalls).toLocaleString('en-US')} (${logsBy}) | ` +
-    `${(calls(S3_OPS, f.s3Calls) / active).toFixed(3)} (${s3By}) | ${(f.wallSeconds / 3600).toFixed(2)} h / ${(f.exportSeconds / 3600).toFixed(2)} h = ${(f.wallSeconds / f.exportSeconds).toFixed(3)} | ` +
+  return `| ${label} | ${f.exported.toLocaleString('en-US')} | ${total(f.logsCalls, LOGS_OPS).toLocaleString('en-US')} (${logsBy}) | ` +
+    `${(total(f.s3Calls, S3_OPS) / active).toFixed(3)} (${s3By}) | ${(f.wallSeconds / 3600).toFixed(2)} h / ${(f.exportSeconds / 3600).toFixed(2)} h = ${(f.wallSeconds / f.exportSeconds).toFixed(3)} | ` +
     `${((f.wallSeconds - f.exportSeconds) / f.idle).toFixed(3)} s | $${f.costPer1000.toFixed(4)} |`;
 }
 
 /** The idle mix's targets, for each day of the run that skips idle groups. */
 function idleTargets(days: Array<Figures & { label: string }>): string {
-  const check = (value: number, limit: number, show: (x: number) => string) =>
-    (value <= limit ? `met: ${show(value)}` : `**missed** by ${(((value - limit) / limit) * 100).toFixed(1)}%: ${show(value)}`);
   const rows = days.map((f, i) => {
     const active = f.n - f.idle;
-    const logs = LOGS_OPS.reduce((a, op) => a + (f.logsCalls[op] ?? 0), 0);
-    const s3 = S3_OPS.reduce((a, op) => a + (f.s3Calls[op] ?? 0), 0);
+    const logs = total(f.logsCalls, LOGS_OPS);
+    const s3 = total(f.s3Calls, S3_OPS);
     const perActive = i === 0 ? 2.5 : 2.1;
     const logsLimit = perActive * active + 1.05 * f.idle;
     const wallLimit = 1.1 * f.exportSeconds + 0.5 * f.idle;

@@ -7,6 +7,7 @@ import { Duration, Lazy, TimeZone } from 'aws-cdk-lib';
 import { ExportPeriod, LogGroupSelection } from '../src';
 import { Call, KillPoint } from './harness/fakes';
 import { Execution, InvocationInfo, REGION } from './harness/loop';
+import { isLease, isMarker, last, nth } from './harness/rules';
 import { World, days, expectExactlyOnce, world, completedInto } from './harness/world';
 import { PAGE_GROUPS } from '../src/handler/cursor';
 import { checkpointKey, exportPrefix } from '../src/handler/layout';
@@ -29,18 +30,9 @@ function chainWorld(o: Parameters<typeof world>[0] = {}): World {
   return w;
 }
 
-/** A fault rule that fires at the n-th call of `op` of an invocation. */
-function nth(op: string, n: number, point: KillPoint, match: (c: Call) => boolean = () => true): (c: Call) => KillPoint | undefined {
-  let seen = 0;
-  return (c) => (c.op === op && match(c) && ++seen === n ? point : undefined);
-}
-
 /** The rule for the second invocation: the one that chains exports with state cached by the first. */
 const second = (rule: (c: Call) => KillPoint | undefined) => (inv: InvocationInfo) => (inv.number === 2 ? rule : undefined);
 const first = (rule: (c: Call) => KillPoint | undefined) => (inv: InvocationInfo) => (inv.number === 1 ? rule : undefined);
-const last = (chain: Execution[]) => chain[chain.length - 1];
-const isMarker = (c: Call) => String(c.input.Key).includes('/_state/done/');
-const isLease = (c: Call) => String(c.input.Key).endsWith('/_state/lease.json');
 const key = (g: string, win = YESTERDAY[0]) => `${g}|${win.start}|${win.end - 1}`;
 
 let w: World;
@@ -56,8 +48,7 @@ describe('1. a killed invocation is retried with its old input: nothing it did i
 
   test('killed between an export completing and its done-marker', async () => {
     w = chainWorld();
-    const marker = (c: Call) => String(c.input.Key).includes('/_state/done/');
-    const chain = await w.loop.run({}, 'run', { kill: second(nth('PutObject', 3, 'before', marker)) });
+    const chain = await w.loop.run({}, 'run', { kill: second(nth('PutObject', 3, 'before', isMarker)) });
     expect(last(chain).status).toBe('SUCCEEDED');
     expectExactlyOnce(w, GROUPS, YESTERDAY);
   });
@@ -527,32 +518,21 @@ describe('a log group selected twice through a value known only at deploy time i
   });
 });
 
-test('a log group created mid-run does not make the listing repeat a group', async () => {
-  const many = Array.from({ length: 52 }, (_, i) => `/svc/g-${String(i).padStart(2, '0')}`);
-  w = world({ props: SETTLED_AT_ONCE });
-  many.forEach((g) => w.logs.addGroup(g));
+test.each([
   // Someone creates a log group while the run exports the first page (nothing to export: created after the window).
-  let exports = 0;
-  const createWhileOnFirstPage = (c: Call): KillPoint | undefined => {
-    if (c.op === 'CreateExportTask' && ++exports === 10) w.logs.addGroup('/svc/a-new', w.clock.now);
-    return undefined;
-  };
-  const chain = await w.loop.run({}, 'scheduled', { kill: () => createWhileOnFirstPage });
-  expect(last(chain).status).toBe('SUCCEEDED');
-  expectExactlyOnce(w, many, YESTERDAY);
-});
-
-test('a log group deleted mid-run does not make the listing skip a group', async () => {
+  ['created', 'repeat', (x: World) => x.logs.addGroup('/svc/a-new', x.clock.now)],
+  // An already exported group of the first page is deleted while the run is still on that page.
+  ['deleted', 'skip', (x: World) => x.logs.deleteGroup('/svc/g-00')],
+])('a log group %s mid-run does not make the listing %s a group', async (_changed, _effect, change) => {
   const many = Array.from({ length: 52 }, (_, i) => `/svc/g-${String(i).padStart(2, '0')}`);
   w = world({ props: SETTLED_AT_ONCE });
   many.forEach((g) => w.logs.addGroup(g));
-  // An already exported group of the first page is deleted while the run is still on that page.
   let exports = 0;
-  const deleteWhileOnFirstPage = (c: Call): KillPoint | undefined => {
-    if (c.op === 'CreateExportTask' && ++exports === 10) w.logs.deleteGroup('/svc/g-00');
+  const changeWhileOnFirstPage = (c: Call): KillPoint | undefined => {
+    if (c.op === 'CreateExportTask' && ++exports === 10) change(w);
     return undefined;
   };
-  const chain = await w.loop.run({}, 'scheduled', { kill: () => deleteWhileOnFirstPage });
+  const chain = await w.loop.run({}, 'scheduled', { kill: () => changeWhileOnFirstPage });
   expect(last(chain).status).toBe('SUCCEEDED');
   expectExactlyOnce(w, many, YESTERDAY);
 });

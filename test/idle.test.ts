@@ -6,7 +6,8 @@
 import { Duration } from 'aws-cdk-lib';
 import { ExportPeriod, LogGroupSelection } from '../src';
 import { Call, KillPoint } from './harness/fakes';
-import { Execution, InvocationInfo } from './harness/loop';
+import { InvocationInfo } from './harness/loop';
+import { isLease, last, nth } from './harness/rules';
 import { World, days, expectExactlyOnce, recordedEmpty, world } from './harness/world';
 import { PAGE_GROUPS } from '../src/handler/cursor';
 
@@ -16,7 +17,8 @@ const YESTERDAY = days('2026-11-24T00:00:00Z', '2026-11-24T00:00:00Z');
 const ACTIVE = ['/aws/lambda/busy', 'app-busy'];
 /** No event for 30 days, and never any event. */
 const IDLE = ['/aws/lambda/quiet', 'app-quiet', 'never-written'];
-const last = (chain: Execution[]) => chain[chain.length - 1];
+/** Events until 30 days ago, none since. */
+const QUIET = { eventsUntil: NOW - 30 * DAY };
 
 let w: World;
 afterEach(() => w?.restore());
@@ -24,8 +26,8 @@ afterEach(() => w?.restore());
 function mixed(o: Parameters<typeof world>[0] = {}): World {
   const made = world({ now: NOW, ...o });
   ACTIVE.forEach((g) => made.logs.addGroup(g));
-  made.logs.addGroup('/aws/lambda/quiet', 0, undefined, { eventsUntil: NOW - 30 * DAY });
-  made.logs.addGroup('app-quiet', 0, undefined, { eventsUntil: NOW - 30 * DAY });
+  made.logs.addGroup('/aws/lambda/quiet', 0, undefined, QUIET);
+  made.logs.addGroup('app-quiet', 0, undefined, QUIET);
   made.logs.addGroup('never-written', NOW - 40 * DAY, undefined, { eventsUntil: NOW - 41 * DAY });
   return made;
 }
@@ -99,24 +101,18 @@ test('DescribeLogStreams throttled (another tool uses the quota): the run waits 
   const quiet = Array.from({ length: 40 }, (_, i) => `/aws/lambda/old-${String(i).padStart(2, '0')}`);
   w = world({ now: NOW, logs: { describeLogStreamsTps: 1 } });
   ACTIVE.forEach((g) => w.logs.addGroup(g));
-  quiet.forEach((g) => w.logs.addGroup(g, 0, undefined, { eventsUntil: NOW - 30 * DAY }));
+  quiet.forEach((g) => w.logs.addGroup(g, 0, undefined, QUIET));
   const chain = await w.loop.run({ scheduledTime: '2026-11-25T13:00:00Z' });
   expect(last(chain).status).toBe('SUCCEEDED');
   expect(w.logs.calls.streamsThrottled).toBeGreaterThan(0);
   expectExactlyOnce(w, ACTIVE, YESTERDAY, undefined, { idle: quiet });
 });
 
-/** A fault rule that fires at the n-th call of `op` of an invocation. */
-function nth(op: string, n: number, point: KillPoint): (c: Call) => KillPoint | undefined {
-  let seen = 0;
-  return (c) => (c.op === op && ++seen === n ? point : undefined);
-}
-
 test('a run that dies holding the lease after skipping idle groups: the next run walks past them and settles the export it left', async () => {
   // Sorted, the page is active and idle groups in turn; the dead run's last export completes without its marker.
   const groups = ['a-busy', 'b-quiet', 'c-busy', 'd-quiet', 'e-busy'];
   w = world({ now: NOW, props: { settleTime: Duration.hours(0) } });
-  groups.forEach((g) => w.logs.addGroup(g, 0, undefined, g.endsWith('quiet') ? { eventsUntil: NOW - 30 * DAY } : {}));
+  groups.forEach((g) => w.logs.addGroup(g, 0, undefined, g.endsWith('quiet') ? QUIET : {}));
   const [dead] = await w.loop.run({}, 'dead', {
     kill: (inv) => (inv.number === 1 ? nth('CreateExportTask', 3, 'after') : undefined),
     crashWhen: (inv) => inv.number > 1,
@@ -134,7 +130,7 @@ test('checks that outlast a lease renewal (a throttled quota), then the run dies
   // checks of the page take several invocations and more than a third of the lease's life.
   const quiet = Array.from({ length: 245 }, (_, i) => `a-quiet-${String(i).padStart(3, '0')}`);
   w = world({ now: NOW, props: { settleTime: Duration.hours(0) }, logs: { describeLogStreamsTps: 0.25 } });
-  quiet.forEach((g) => w.logs.addGroup(g, 0, undefined, { eventsUntil: NOW - 30 * DAY }));
+  quiet.forEach((g) => w.logs.addGroup(g, 0, undefined, QUIET));
   ['b-busy', 'c-busy'].forEach((g) => w.logs.addGroup(g));
   // Killed just after its first export started; every retry crashes: the execution fails, holding the lease.
   let killed = false;
@@ -154,7 +150,7 @@ test('a retried turn whose killed attempt skipped a group that has woken up sinc
   // The killed attempt skips b-quiet as idle and exports the rest; its last export completes without a marker.
   const groups = ['a-busy', 'b-quiet', 'c-busy', 'd-busy'];
   w = world({ now: NOW, props: { settleTime: Duration.hours(0) } });
-  groups.forEach((g) => w.logs.addGroup(g, 0, undefined, g.endsWith('quiet') ? { eventsUntil: NOW - 30 * DAY } : {}));
+  groups.forEach((g) => w.logs.addGroup(g, 0, undefined, g.endsWith('quiet') ? QUIET : {}));
   const chain = await w.loop.run({}, 'run', {
     kill: (inv) => (inv.number === 1 ? nth('CreateExportTask', 3, 'after') : undefined),
     // Before the retry (with the first turn's input), b-quiet takes events again: the retry's check finds them.
@@ -174,13 +170,12 @@ function once(match: (c: Call) => boolean, point: KillPoint): { rule: (c: Call) 
 }
 const isMarkerOf = (g: string) => (c: Call) => c.op === 'PutObject' && String(c.input.Key).includes('/_state/done/') && String(c.input.Key).includes(`/${g}!`);
 const isEmptyRecordPut = (c: Call) => c.op === 'PutObject' && String(c.input.Key).includes('!empty!');
-const quiet = { eventsUntil: NOW - 30 * DAY };
 
 test('a turn killed just after it wrote an empty record, retried with its old input: no group of the record is lost', async () => {
   // The busy exports take 70 s: the turn that ends the page starts with b-quiet among its empty groups.
   w = world({ now: NOW, logs: { duration: ({ logGroupName }) => (logGroupName.endsWith('busy') ? 70_000 : 3_000) } });
   ['a-busy', 'c-busy'].forEach((g) => w.logs.addGroup(g));
-  ['b-quiet', 'd-quiet'].forEach((g) => w.logs.addGroup(g, 0, undefined, quiet));
+  ['b-quiet', 'd-quiet'].forEach((g) => w.logs.addGroup(g, 0, undefined, QUIET));
   const k = once(isEmptyRecordPut, 'after');
   const chain = await w.loop.run({ scheduledTime: '2026-11-25T13:00:00Z' }, 'run', { kill: () => k.rule });
   expect(k.fired()).toBe(true);
@@ -191,7 +186,7 @@ test('a turn killed just after it wrote an empty record, retried with its old in
 test('a run taking over from a dead one walks past a group an earlier run recorded empty, and settles the export it left', async () => {
   w = world({ now: NOW });
   ['a-busy', 'c-busy'].forEach((g) => w.logs.addGroup(g));
-  w.logs.addGroup('b-quiet', 0, undefined, quiet);
+  w.logs.addGroup('b-quiet', 0, undefined, QUIET);
   // A backfill of b-quiet records it empty: the scheduled run passes it as done, without checking it.
   expect(last(await w.loop.run({ startDate: '2026-11-24', endDate: '2026-11-24', logGroupNames: ['b-quiet'] }, 'backfill')).status).toBe('SUCCEEDED');
   // The scheduled run dies before c-busy's done-marker; every retry crashes: it fails holding the lease.
@@ -206,7 +201,7 @@ test('a run taking over from a dead one walks past a group an earlier run record
 test('an execution started before exportEmptyWindows existed (its configuration lacks it) goes on after the deployment', async () => {
   w = world({ now: NOW, logs: { duration: ({ logGroupName }) => (logGroupName === 'a-busy' ? 70_000 : 3_000) } });
   ['a-busy', 'b-busy'].forEach((g) => w.logs.addGroup(g));
-  w.logs.addGroup('c-quiet', 0, undefined, quiet);
+  w.logs.addGroup('c-quiet', 0, undefined, QUIET);
   const config = w.synthesized.config as unknown as Record<string, unknown>;
   // From its second turn on, the new handler gets the configuration of the definition the execution started with.
   const chain = await w.loop.run({}, 'in-flight', { beforeInvocation: (inv) => { if (inv.number === 2) delete config.exportEmptyWindows; } });
@@ -239,10 +234,9 @@ test('a second retry of a turn stays careful to the furthest page an attempt of 
   const names = Array.from({ length: 252 }, (_, i) => `g${String(i).padStart(3, '0')}`);
   const active = ['g000', 'g248', 'g251'];
   w = world({ now: NOW, logs: { duration: ({ logGroupName }) => (['g000', 'g248'].includes(logGroupName) ? 70_000 : 3_000) } });
-  names.forEach((g) => w.logs.addGroup(g, 0, undefined, active.includes(g) ? {} : quiet));
+  names.forEach((g) => w.logs.addGroup(g, 0, undefined, active.includes(g) ? {} : QUIET));
   expect(last(await w.loop.run({ scheduledTime: '2026-11-25T13:00:00Z' }, 'day-1')).status).toBe('SUCCEEDED');
   w.clock.now = NOW + DAY;
-  const isLease = (c: Call) => c.op === 'PutObject' && String(c.input.Key).endsWith('/_state/lease.json');
   const chain = await w.loop.run({ scheduledTime: '2026-11-26T13:00:00Z' }, 'day-2', {
     kill: (inv) => {
       // The turn that starts with g248 running ends page 1, records page 2 (g250 idle), starts g251 and is killed.
@@ -269,7 +263,7 @@ describe('several attempts of a run that dies: the next run settles what each of
   test('a retry that woke a group the killed attempt skipped dies before exporting it: the next run still settles the killed attempt\'s export', async () => {
     w = world({ now: NOW });
     ['a-busy', 'c-busy'].forEach((g) => w.logs.addGroup(g));
-    w.logs.addGroup('b-quiet', 0, undefined, quiet);
+    w.logs.addGroup('b-quiet', 0, undefined, QUIET);
     const creates = new Map<number, number>();
     const [dead] = await w.loop.run({ scheduledTime: '2026-11-25T13:00:00Z' }, 'dead', {
       kill: (inv) => (c: Call) => {
@@ -305,7 +299,7 @@ describe('several attempts of a run that dies: the next run settles what each of
         // Its retry takes the lease back (with no position yet) and is killed at its next call.
         if (inv.number !== 2) return undefined;
         if (leaseWritten) return 'before';
-        if (c.op === 'PutObject' && String(c.input.Key).endsWith('/_state/lease.json')) leaseWritten = true;
+        if (isLease(c)) leaseWritten = true;
         return undefined;
       },
       crashWhen: (inv) => inv.number > 2,
@@ -379,7 +373,7 @@ describe('two pages: killed while the next page is listed and checked ahead (an 
   const active = groups.filter((_, i) => i % 3 === 0);
   const twoPages = (): World => {
     const made = world({ now: NOW, props: { settleTime: Duration.hours(0) } });
-    groups.forEach((g, i) => made.logs.addGroup(g, 0, undefined, i % 3 === 0 ? {} : { eventsUntil: NOW - 30 * DAY }));
+    groups.forEach((g, i) => made.logs.addGroup(g, 0, undefined, i % 3 === 0 ? {} : QUIET));
     return made;
   };
   test('the second page is listed and checked while the first one exports: each group checked once, no wait for the checks', async () => {

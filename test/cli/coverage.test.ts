@@ -24,6 +24,13 @@ async function report(...argv: string[]): Promise<{ code: number; out: string[];
   return { code, out, err };
 }
 
+/** Runs the backfills a report printed, each to success. */
+async function runPrinted(x: World, out: string[]): Promise<void> {
+  for (const input of out.filter((l) => l.startsWith('  {')).map((l) => JSON.parse(l))) {
+    expect((await x.loop.run(input))[0].status).toBe('SUCCEEDED');
+  }
+}
+
 /** Exports 2026-11-23 and 24 of every group of GROUPS but '/aws/lambda/payments' on the 24th: one gap. */
 async function gapIn(x: World): Promise<void> {
   GROUPS.forEach((g) => x.logs.addGroup(g));
@@ -53,9 +60,7 @@ test('a deliberate gap: named with its group and window, exit 1; the printed bac
   ]);
 
   // Run what it printed.
-  for (const input of gaps.out.filter((l) => l.startsWith('  {')).map((l) => JSON.parse(l))) {
-    expect((await w.loop.run(input))[0].status).toBe('SUCCEEDED');
-  }
+  await runPrinted(w, gaps.out);
   expectExactlyOnce(w, GROUPS, days('2026-11-20T00:00:00Z', '2026-11-24T00:00:00Z'));
   const none = await report('coverage', '--bucket', w.synthesized.bucket, '--to', '2026-11-24', '--json');
   expect(none.code).toBe(0);
@@ -206,9 +211,7 @@ test('windows without events are empty, not missing; a window neither exported n
     "2 window(s) missing in 2 log group(s). To export them, start executions of the exporter's state machine with these inputs:",
     '  {"startDate":"2026-11-23","endDate":"2026-11-23","logGroupNames":["/aws/lambda/orders","app-idle"]}',
   ]);
-  for (const input of gaps.out.filter((l) => l.startsWith('  {')).map((l) => JSON.parse(l))) {
-    expect((await w.loop.run(input))[0].status).toBe('SUCCEEDED');
-  }
+  await runPrinted(w, gaps.out);
   const none = await report('coverage', '--bucket', w.synthesized.bucket, '--to', '2026-11-24');
   expect(none.code).toBe(0);
   expect(none.out).toContain('app-idle                2 exported      3 empty      0 missing');
@@ -258,9 +261,7 @@ describe('hourly exporters and clock changes', () => {
     const before = await report('coverage', '--bucket', w.synthesized.bucket, ...range);
     expect(before.code).toBe(1);
     expect(before.out).toContain('/a      4 exported      0 empty      1 missing: 2026-11-01T01:00-05:00');
-    for (const input of before.out.filter((l) => l.startsWith('  {')).map((l) => JSON.parse(l))) {
-      expect((await w.loop.run(input))[0].status).toBe('SUCCEEDED');
-    }
+    await runPrinted(w, before.out);
     expect([...w.logs.completedExports().keys()].map((k) => new Date(Number(k.split('|')[1])).toISOString())).toContain('2026-11-01T06:00:00.000Z');
     expect((await report('coverage', '--bucket', w.synthesized.bucket, ...range)).code).toBe(0);
   });

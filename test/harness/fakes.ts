@@ -18,14 +18,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { clock } from '../../src/handler/clock';
 
 export class VirtualClock {
-  /** Simulated time the handler spent sleeping (billed Lambda time). */
-  public slept = 0;
   constructor(public now: number) {}
   install(): void {
     clock.now = () => this.now;
     clock.sleep = async (ms: number) => {
       this.now += ms;
-      this.slept += ms;
     };
   }
 }
@@ -74,7 +71,7 @@ export async function releaseHeld(): Promise<void> {
 export const invocations = new AsyncLocalStorage<Invocation>();
 
 /** The error a killed invocation's pending calls end with; nothing the handler does after it reaches AWS. */
-export class Killed extends Error {
+class Killed extends Error {
   constructor(where: string) {
     super(`invocation killed ${where}`);
     this.name = 'Killed';
@@ -153,6 +150,8 @@ export interface FakeGroup {
 }
 
 const DAY_MS = 86_400_000;
+/** How long a DescribeLogGroups token stays valid: 24 hours, as documented. */
+const TOKEN_TTL_MS = DAY_MS;
 
 export interface LogsOptions {
   /** Export duration in ms for a task (default 3 s). */
@@ -163,8 +162,6 @@ export interface LogsOptions {
   throttleEvery?: number;
   /** Virtual time each call takes (default 0). */
   latencyMs?: number;
-  /** How long a DescribeLogGroups token stays valid (default 24 hours, as documented). */
-  tokenTtlMs?: number;
   /**
    * How far behind ingestion a stream's `lastEventTimestamp` is (default an hour: AWS updates it
    * on an eventual-consistency basis, typically within an hour).
@@ -213,7 +210,7 @@ export class FakeLogs {
   }
 
   /** Whether the group holds events with timestamps in [from, to]. */
-  hasEvents(g: FakeGroup, from: number, to: number): boolean {
+  private hasEvents(g: FakeGroup, from: number, to: number): boolean {
     return this.spans(g).some(([first, last]) => from <= last && to >= first);
   }
 
@@ -298,7 +295,7 @@ export class FakeLogs {
       // do not shift it), and the token expires like the real one, 24 hours after it was issued.
       const at = input.nextToken.lastIndexOf('@');
       const [after, issued] = [input.nextToken.slice(0, at), Number(input.nextToken.slice(at + 1))];
-      if (at < 0 || !(this.vclock.now - issued <= (this.opts.tokenTtlMs ?? 86_400_000))) {
+      if (at < 0 || !(this.vclock.now - issued <= TOKEN_TTL_MS)) {
         this.calls.expiredTokens = (this.calls.expiredTokens ?? 0) + 1;
         throw awsError('InvalidParameterException', 'The specified nextToken has expired.');
       }

@@ -54,8 +54,6 @@ export interface InvocationInfo {
 }
 
 export interface RunOptions {
-  /** Throw from the handler, before it does anything, on these invocation numbers (1-based, over the whole run). */
-  readonly crashOn?: number[];
   /** Throw from the handler, before it does anything, on the invocations this says. */
   readonly crashWhen?: (inv: InvocationInfo) => boolean;
   /** Invocations that hang for `hangMs` of virtual time, then time out (a stuck dependency). */
@@ -192,7 +190,7 @@ export class Loop {
         touched: this.touched,
       };
       const turn = async () => {
-        if (options.crashOn?.includes(info.number) || options.crashWhen?.(info)) throw new Error('simulated crash of the handler');
+        if (options.crashWhen?.(info)) throw new Error('simulated crash of the handler');
         if (options.hangOn?.includes(info.number)) {
           this.clock.now += options.hangMs ?? 0;
           throw Object.assign(new Error('Task timed out'), { name: 'Sandbox.Timedout' });

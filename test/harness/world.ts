@@ -11,7 +11,7 @@ import { EmptyRecord, exportPrefix, isEmptyRecord, markerPrefix } from '../../sr
 import { Window, windowsBetween } from '../../src/handler/windows';
 
 export const BUCKET = 'exports-bucket';
-export const NOW = Date.parse('2026-11-25T01:00:00Z');
+const NOW = Date.parse('2026-11-25T01:00:00Z');
 
 export interface World {
   readonly synthesized: Synthesized;

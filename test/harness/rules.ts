@@ -1,0 +1,21 @@
+/**
+ * Fault rules and small helpers the fault tests share: where to kill an invocation, which calls
+ * write exporter state, and the end of an execution chain.
+ */
+import { Call, KillPoint } from './fakes';
+import { Execution } from './loop';
+
+/** A fault rule that fires at the n-th call of `op` of an invocation (among those `match` accepts). */
+export function nth(op: string, n: number, point: KillPoint, match: (c: Call) => boolean = () => true): (c: Call) => KillPoint | undefined {
+  let seen = 0;
+  return (c) => (c.op === op && match(c) && ++seen === n ? point : undefined);
+}
+
+/** A call on a done-marker. */
+export const isMarker = (c: Call) => String(c.input.Key).includes('/_state/done/');
+
+/** A write of the lease. */
+export const isLease = (c: Call) => c.op === 'PutObject' && String(c.input.Key).endsWith('/_state/lease.json');
+
+/** The last execution of a chain (the one the run ended in). */
+export const last = (chain: Execution[]) => chain[chain.length - 1];
