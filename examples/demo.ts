@@ -38,9 +38,8 @@ function progress(out: (line: string) => void): (e: LogEntry) => void {
 
 /** The folder an object belongs to in the summary table. */
 function folderOf(key: string): string {
-  const date = /^(.*?\/\d{4}\/\d{2}\/\d{2})\//.exec(key);
-  if (date && !key.includes('/_state/')) return date[1];
-  return key.includes('/_state/done/') ? key.slice(0, key.lastIndexOf('/')) : key;
+  if (key.startsWith('_state/')) return /\/done\//.test(key) ? key.slice(0, key.lastIndexOf('/')) : key;
+  return /^(.*?\/\d{4}\/\d{2}\/\d{2})\//.exec(key)?.[1] ?? key;
 }
 
 function summary(objects: StoredObject[]): string[] {

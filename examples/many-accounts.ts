@@ -27,7 +27,8 @@ export function manyAccountsApp(outdir?: string): App {
     const archive = new CloudWatchLogsArchiveBucket(stack, 'Archive', {
       bucketName: bucketName(region),
       sourceAccounts: SOURCES.filter((s) => s.region === region).map((s) => s.account),
-      lifecycleRules: [{ transitions: [{ storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(90) }] }],
+      // The exports only (a rule may not reach the exporters' state, under _state/).
+      lifecycleRules: [{ prefix: 'exported-logs/', transitions: [{ storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(90) }] }],
     });
     // One table over every account's exports in this region: partitions account, region, log_group, day.
     new ExportedLogsTable(stack, 'Table', { archive, workGroup: true });

@@ -8,6 +8,7 @@ import {
   KEY_PREFIX, NamedArchive, archiveBuckets, archivePrefix, cloudWatchLogsKeyStatement, cloudWatchLogsStatements, exporterKeyStatement,
   handlerStatements, namedArchives,
 } from './private/archive-policy';
+import { archiveBucketProps } from './private/bucket-rules';
 import { suppress } from './private/nag';
 import { pasteable } from './private/pasteable';
 
@@ -57,11 +58,25 @@ export interface CloudWatchLogsArchiveBucketProps {
   readonly encryptionKey?: kms.IKey;
 
   /**
-   * Lifecycle rules of the bucket (for example, a transition to an archive storage class).
+   * Lifecycle rules of the exports (for example, a transition to an archive storage class). Each
+   * must name a prefix of the exports (`<keyPrefix>/`, or an account's `<keyPrefix>/<account>/`),
+   * never one that reaches the exporters' state under `_state/`: synthesis refuses it. The bucket
+   * is versioned; a rule of its own expires the state's old versions after 3 days.
    *
    * @default - none: exports are kept as they are, for ever
    */
   readonly lifecycleRules?: s3.LifecycleRule[];
+
+  /**
+   * S3 Object Lock default retention of the bucket, which locks every exported file for this long:
+   * governance mode (users with `s3:BypassGovernanceRetention` may still delete) or compliance mode
+   * (nobody, the root user included, until the period ends). The exporters write their own state
+   * with the shortest explicit retention (one day) of the same mode. Set it when the bucket is
+   * created: the bucket is replaced to enable it later.
+   *
+   * @default - no Object Lock: the bucket is versioned, so a change is kept as a new version
+   */
+  readonly objectLockRetention?: s3.ObjectLockRetention;
 
   /**
    * A bucket to write the archive's server access logs to.
@@ -155,7 +170,7 @@ export class CloudWatchLogsArchiveBucket extends Construct {
   private readonly accounts: string[] = [];
   private readonly policy: s3.BucketPolicy;
   /** The statements every source account shares. */
-  private shared?: { acl: iam.PolicyStatement; deny: iam.PolicyStatement; keyLogs?: iam.PolicyStatement; keyState?: iam.PolicyStatement };
+  private shared?: { acl: iam.PolicyStatement; settings: iam.PolicyStatement; keyState?: iam.PolicyStatement };
 
   constructor(scope: Construct, id: string, props: CloudWatchLogsArchiveBucketProps) {
     super(scope, id);
@@ -182,8 +197,7 @@ export class CloudWatchLogsArchiveBucket extends Construct {
       bucketKeyEnabled: encryption === s3.BucketEncryption.KMS ? true : undefined,
       enforceSSL: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: false,
-      lifecycleRules: props.lifecycleRules,
+      ...archiveBucketProps('CloudWatchLogsArchiveBucket', this.keyPrefix, props.lifecycleRules, props.objectLockRetention),
       serverAccessLogsBucket: props.serverAccessLogsBucket,
       removalPolicy,
     });
@@ -239,27 +253,29 @@ export class CloudWatchLogsArchiveBucket extends Construct {
       logGroupArns: [allLogGroupsOf(account)],
       sid: (name: string) => `${name}${account}`,
     };
-    const [acl, put, deny] = cloudWatchLogsStatements(writer);
     const principal = new iam.AccountPrincipal(account);
+    const [acl, put, ...denials] = cloudWatchLogsStatements(writer);
+    const [list, objects, settings] = handlerStatements(writer, principal, true);
     // Where a statement names no prefix, one for all accounts: the bucket policy holds at most 20 KB.
-    const shared = this.shared ??= {
-      acl: this.addShared(acl, 'CloudWatchLogsGetBucketAcl'),
-      deny: this.addShared(deny, 'CloudWatchLogsNeverWritesState'),
-      ...(this.encryptionKey ? {
-        keyLogs: this.addShared(cloudWatchLogsKeyStatement(writer), 'CloudWatchLogsEncryptExports', this.encryptionKey),
-        keyState: this.addShared(exporterKeyStatement('ExporterState', [principal], stack.region), 'ExporterState', this.encryptionKey),
-      } : {}),
-    };
-    const sourceArns = this.accounts.map(allLogGroupsOf);
-    for (const s of [shared.acl, shared.keyLogs]) {
-      s?.addCondition('StringEquals', { 'aws:SourceAccount': [...this.accounts] });
-      s?.addCondition('ArnLike', { 'aws:SourceArn': sourceArns });
+    if (!this.shared) {
+      this.shared = {
+        acl: this.addShared(acl, 'CloudWatchLogsGetBucketAcl'),
+        settings: this.addShared(settings, 'ExportersReadBucketSettings'),
+      };
+      denials.forEach((d) => this.bucket.addToResourcePolicy(d));
+      if (this.encryptionKey) {
+        this.addShared(cloudWatchLogsKeyStatement({ region: stack.region, sid: (name) => name }), 'CloudWatchLogsEncryptExports', this.encryptionKey);
+        this.shared.keyState = this.addShared(exporterKeyStatement('ExporterState', [principal]), 'ExporterState', this.encryptionKey);
+      }
     }
+    const shared = this.shared;
+    shared.acl.addCondition('StringEquals', { 'aws:SourceAccount': [...this.accounts] });
+    shared.acl.addCondition('ArnLike', { 'aws:SourceArn': this.accounts.map(allLogGroupsOf) });
     if (this.accounts.length > 1) {
-      shared.deny.addResources(...deny.resources);
+      shared.settings.addPrincipals(principal);
       shared.keyState?.addPrincipals(principal);
     }
-    for (const s of [put, ...handlerStatements(writer, principal, true)]) this.bucket.addToResourcePolicy(s);
+    for (const s of [put, list, objects]) this.bucket.addToResourcePolicy(s);
   }
 
   /** A statement for every source account, added once (to the bucket policy, or the key's). */

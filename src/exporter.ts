@@ -21,6 +21,7 @@ import {
   ArchiveInfo, archiveBuckets, archivePrefix, cloudWatchLogsKeyStatement, cloudWatchLogsStatements, exporterKeyStatement, handlerStatements,
   namedArchives, sidSuffix,
 } from './private/archive-policy';
+import { archiveBucketProps } from './private/bucket-rules';
 import { MAX_LOG_GROUP_NAME, deployedLength } from './private/deployed-length';
 import { suppress } from './private/nag';
 import { pasteable } from './private/pasteable';
@@ -39,15 +40,27 @@ export interface CloudWatchLogsS3ExporterProps {
    * bucket of another account, is a shared archive: the exporter writes under
    * `<keyPrefix>/<account>/<region>/` there (see `exportPrefix`).
    *
-   * @default - a new bucket: all public access blocked, SSE-S3, TLS enforced, retained when the stack is deleted
+   * @default - a new bucket: all public access blocked, SSE-S3, TLS enforced, versioned, retained when the stack is deleted
    */
   readonly bucket?: s3.IBucket;
 
   /**
-   * Key prefix of everything the exporter writes. Exports land under
-   * `<keyPrefix>/<log group name without its leading '/'>/<yyyy>/<mm>/<dd>[/<hh>]/`, its state
-   * (done-markers, lease, checkpoint) under `<keyPrefix>/_state/`; in a shared archive (a bucket
-   * of another account, or of a CloudWatchLogsArchiveBucket) under `<keyPrefix>/<account>/<region>/`.
+   * S3 Object Lock default retention of the bucket the exporter creates, which locks every
+   * exported file for this long: governance mode (users with `s3:BypassGovernanceRetention` may
+   * still delete) or compliance mode (nobody, the root user included, until the period ends). The
+   * exporter writes its own state with the shortest explicit retention (one day) of the same mode.
+   * For a bucket you pass, set Object Lock on it: the exporter finds it there.
+   *
+   * @default - no Object Lock: the bucket is versioned, so a change is kept as a new version
+   */
+  readonly objectLockRetention?: s3.ObjectLockRetention;
+
+  /**
+   * Key prefix of the exports. They land under
+   * `<keyPrefix>/<log group name without its leading '/'>/<yyyy>/<mm>/<dd>[/<hh>]/`, the exporter's
+   * state (done-markers, lease, checkpoint) beside them under `_state/<keyPrefix>/`; in a shared
+   * archive (a bucket of another account, or of a CloudWatchLogsArchiveBucket) under
+   * `<keyPrefix>/<account>/<region>/` and `_state/<keyPrefix>/<account>/<region>/`.
    *
    * @default - the archive's key prefix for a bucket of a CloudWatchLogsArchiveBucket, otherwise 'exported-logs'
    */
@@ -292,11 +305,16 @@ export class CloudWatchLogsS3Exporter extends Construct {
     const scheduleExpression = props.schedule ?? defaultSchedule(period, timeZone, settleTime);
     const runsEvery = checkSchedule(this, scheduleExpression, resolved);
 
+    if (props.bucket && props.objectLockRetention) {
+      throw new Error('CloudWatchLogsS3Exporter: objectLockRetention is for the bucket the exporter creates; set Object Lock on the bucket you pass ' +
+        '(the exporter finds it there and writes its state with a one-day retention)');
+    }
     this.bucket = props.bucket ?? new s3.Bucket(this, 'Bucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      ...archiveBucketProps('CloudWatchLogsS3Exporter', keyPrefix, undefined, props.objectLockRetention),
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const where = this.checkArchive(archive, keyPrefix);
@@ -562,11 +580,11 @@ export class CloudWatchLogsS3Exporter extends Construct {
       }] : []),
       {
         id: 'AwsSolutions-IAM5',
-        reason: "Done-markers (one object per log group and window), the lease and the checkpoint live under the exporter's _state/ prefix and nowhere else; " +
+        reason: "Done-markers (one object per log group and window), the lease and the checkpoint live under the exporter's _state/<keyPrefix>/ prefix and nowhere else; " +
           'in a bucket of another account, CloudWatch Logs writes the exports with the permission of the caller of CreateExportTask, so the handler may also write ' +
-          'under its own prefix there, and nowhere else.',
-        // Whatever the bucket (of this stack, imported, another account's): its ARN, then <exportPrefix>/_state/* (or <exportPrefix>/*).
-        appliesTo: [{ regex: `/^Resource::.*\\/${escapeRegex(this.keyPrefix)}${this.exportPrefix === this.keyPrefix ? '' : '\\/[^/]+\\/[^/]+'}(\\/_state)?\\/\\*$/` }],
+          'under its own export prefix there, and nowhere else.',
+        // Whatever the bucket (of this stack, imported, another account's): its ARN, then [_state/]<exportPrefix>/*.
+        appliesTo: [{ regex: `/^Resource::.*\\/(_state\\/)?${escapeRegex(this.keyPrefix)}${this.exportPrefix === this.keyPrefix ? '' : '\\/[^/]+\\/[^/]+'}\\/\\*$/` }],
       },
     ]);
     const sm = this.stateMachine as sfn.StateMachine;
@@ -688,7 +706,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
     const key = this.bucket.encryptionKey;
     if (key) {
       const keyStatements = [cloudWatchLogsKeyStatement(writer),
-        ...(where.crossAccount ? [exporterKeyStatement(`ExporterState${suffix}`, [principal], stack.region)] : [])];
+        ...(where.crossAccount ? [exporterKeyStatement(`ExporterState${suffix}`, [principal])] : [])];
       if (keyStatements.map((s) => key.addToResourcePolicy(s).statementAdded).includes(false)) {
         Annotations.of(this).addWarningV2(Warning.KEY_POLICY,
           "The bucket's KMS key is imported, so its policy cannot be changed here. Add these statements to its key policy:\n" + printed(keyStatements));

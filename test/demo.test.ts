@@ -6,17 +6,19 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { gzipSync } from 'zlib';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { BUCKET, demo } from '../examples/demo';
 import { query } from '../examples/local/athena';
 import { Moto, ensureMoto, startMoto } from '../examples/local/moto';
-import { RETIRED_GROUP, SEEDED_GROUPS, gunzipLines } from '../examples/local/seed';
+import { RETIRED_GROUP, SEEDED_GROUPS, clients, gunzipLines } from '../examples/local/seed';
 
 let moto: Moto | undefined;
 const outdir = mkdtempSync(join(tmpdir(), 'exporter-demo-test-'));
 
 beforeAll(async () => {
-  // Installs moto into .demo/venv on first use.
-  moto = await startMoto(ensureMoto(join(__dirname, '..')));
+  // Installs moto into .demo/venv on first use. Its S3 answers a missing key 403 AccessDenied, as S3 does for
+  // a caller whose s3:ListBucket does not count: the first run of an exporter reads only missing state objects.
+  moto = await startMoto(ensureMoto(join(__dirname, '..')), { missingKey403: true });
 }, 20 * 60_000);
 
 afterAll(async () => {
@@ -27,6 +29,9 @@ afterAll(async () => {
 test('the demo exports every seeded event of the selected groups once, under its group and day, and nothing on the second run', async () => {
   const lines: string[] = [];
   const { runs, seeded, objects, coverage, athena } = await demo(moto!.endpoint, outdir, (l) => lines.push(l));
+  // The bundled SDK reads moto's answer for a missing key as AccessDenied (403), which the handler told apart from a denial.
+  await expect(clients(moto!.endpoint).s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: '_state/exported-logs/checkpoint-PT1H.json' })))
+    .rejects.toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
 
   // Four groups on two days, and the retired group on its first day; its second day had no event.
   expect(runs.map((r) => [r.status, r.stats?.exported, r.stats?.empty, r.executions])).toEqual([['SUCCEEDED', 9, 1, 1], ['SUCCEEDED', 0, 0, 1]]);
@@ -50,12 +55,12 @@ test('the demo exports every seeded event of the selected groups once, under its
   expect(exported).toEqual(expected);
 
   // One done-marker per (group, day) with events, written after its export completed; the retired group's second day recorded empty.
-  const markers = objects.map((o) => o.key).filter((k) => k.includes('/_state/done/') && !k.includes('!empty!')).sort();
+  const markers = objects.map((o) => o.key).filter((k) => k.startsWith('_state/exported-logs/done/') && !k.includes('!empty!')).sort();
   const withEvents = [...new Set(seeded.filter((e) => selected.includes(e.group)).map((e) => `${e.day.replace(/-/g, '')}T000000Z/${encodeURIComponent(e.group)}`))];
-  expect(markers.map((k) => k.replace(/!.*$/, ''))).toEqual(withEvents.map((p) => `exported-logs/_state/done/P1D/${p}`).sort());
+  expect(markers.map((k) => k.replace(/!.*$/, ''))).toEqual(withEvents.map((p) => `_state/exported-logs/done/P1D/${p}`).sort());
   const days = [...new Set(seeded.map((e) => e.day.replace(/-/g, '')))].sort();
   expect(objects.map((o) => o.key).filter((k) => k.includes('!empty!')).map((k) => k.replace(/!empty!.*$/, '')))
-    .toEqual([`exported-logs/_state/done/P1D/${days[1]}T000000Z/${encodeURIComponent('/aws/lambda/orders')}`]);
+    .toEqual([`_state/exported-logs/done/P1D/${days[1]}T000000Z/${encodeURIComponent('/aws/lambda/orders')}`]);
   // Each marker names the export task the run started for its group and day (progress lines name them).
   const started = new Map(lines.filter((l) => /^ {2}started /.test(l)).map((l) => {
     const [, group, day, taskId] = /^ {2}started +(\S+) +(\S+) +task (\S+)$/.exec(l)!;

@@ -70,13 +70,18 @@ describe('CloudWatchLogsS3Exporter', () => {
     template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(30 13 * * ? *)', ScheduleExpressionTimezone: 'Asia/Tokyo', State: 'DISABLED' });
   });
 
-  test('the default bucket is private, encrypted, TLS-only, retained, and lets CloudWatch Logs write exports of this account', () => {
+  test('the default bucket is private, encrypted, TLS-only, versioned, retained, and lets CloudWatch Logs write exports of this account, never the state', () => {
     const { template } = synth();
     template.hasResource('AWS::S3::Bucket', {
       DeletionPolicy: 'Retain',
       Properties: {
         BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
         PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        // Tamper-evident: a change is a new version. The state's old versions (the lease is rewritten
+        // every quarter of an hour) expire; the exports keep theirs. No Object Lock unless asked.
+        VersioningConfiguration: { Status: 'Enabled' },
+        LifecycleConfiguration: { Rules: [{ Id: 'ExporterStateOldVersions', Prefix: '_state/', NoncurrentVersionExpiration: { NoncurrentDays: 3 }, Status: 'Enabled' }] },
+        ObjectLockEnabled: Match.absent(),
       },
     });
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
@@ -105,13 +110,22 @@ describe('CloudWatchLogsS3Exporter', () => {
               ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:us-east-1:123456789012:log-group:*']] } },
             },
           },
-          // No export, whoever starts it, can write into the exporter's state.
+          // No export, whoever starts it, can write into any exporter's state: neither CloudWatch
+          // Logs as itself, nor any principal whose permission a service uses (forward access).
           {
-            Sid: Match.stringLikeRegexp('^CloudWatchLogsNeverWritesState[0-9A-F]{8}$'),
+            Sid: 'CloudWatchLogsNeverWritesState',
             Effect: 'Deny',
             Principal: LOGS_PRINCIPAL,
             Action: 's3:PutObject',
-            Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('Bucket'), 'Arn'] }, '/exported-logs/_state/*']] },
+            Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('Bucket'), 'Arn'] }, '/_state/*']] },
+          },
+          {
+            Sid: 'NoStateWritesThroughServices',
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: 's3:PutObject',
+            Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('Bucket'), 'Arn'] }, '/_state/*']] },
+            Condition: { Bool: { 'aws:ViaAWSService': 'true' } },
           },
         ]),
       },
@@ -136,8 +150,13 @@ describe('CloudWatchLogsS3Exporter', () => {
     const key = new kms.Key(stack, 'Key');
     const bucket = new s3.Bucket(stack, 'Bucket', { encryption: s3.BucketEncryption.KMS, encryptionKey: key });
     new CloudWatchLogsS3Exporter(stack, 'Exporter', { bucket });
+    // As AWS documents it for exports to an SSE-KMS bucket: no condition.
     Template.fromStack(stack).hasResourceProperties('AWS::KMS::Key', {
-      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Sid: Match.stringLikeRegexp('^CloudWatchLogsEncryptExports'), Principal: LOGS_PRINCIPAL, Action: ['kms:GenerateDataKey', 'kms:Decrypt'] })]) },
+      KeyPolicy: {
+        Statement: Match.arrayWith([{
+          Sid: Match.stringLikeRegexp('^CloudWatchLogsEncryptExports'), Effect: 'Allow', Principal: LOGS_PRINCIPAL, Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: '*',
+        }]),
+      },
     });
   });
 
@@ -157,9 +176,12 @@ describe('CloudWatchLogsS3Exporter', () => {
       'arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/*',
       'arn:aws:logs:us-east-1:123456789012:log-group:/ecs/*',
     ]);
-    expect(bySid.ListExporterKeys.Condition).toEqual({ StringLike: { 's3:prefix': ['logs/raw/*'] } });
-    expect(bySid.ReadWriteExporterState.Action).toEqual(['s3:GetObject', 's3:PutObject']);
-    expect(JSON.stringify(bySid.ReadWriteExporterState.Resource)).toContain('/logs/raw/_state/*');
+    expect(bySid.ListExporterKeys.Condition).toEqual({ StringLike: { 's3:prefix': ['logs/raw/*', '_state/logs/raw/*'] } });
+    expect(bySid.ReadWriteExporterObjects.Action).toEqual(['s3:GetObject', 's3:PutObject', 's3:PutObjectRetention']);
+    expect(JSON.stringify(bySid.ReadWriteExporterObjects.Resource)).toMatch(/"\/_state\/logs\/raw\/\*"/);
+    // Its own bucket is of its account: it writes its state only (CloudWatch Logs writes the exports), and reads the bucket's Object Lock configuration.
+    expect(JSON.stringify(bySid.ReadWriteExporterObjects.Resource)).not.toMatch(/"\/logs\/raw\/\*"/);
+    expect(bySid.ReadBucketSettings.Action).toEqual('s3:GetBucketObjectLockConfiguration');
     const wildcards = statements.filter((s: any) => s.Resource === '*');
     expect(wildcards).toHaveLength(1);
   });
@@ -359,8 +381,10 @@ describe('what a new user trips over', () => {
     expect(statements.map((s: any) => [s.Effect, s.Action, s.Resource])).toEqual([
       ['Allow', 's3:GetBucketAcl', 'arn:aws:s3:::existing-archive'],
       ['Allow', 's3:PutObject', 'arn:aws:s3:::existing-archive/team-a/*'],
-      ['Deny', 's3:PutObject', 'arn:aws:s3:::existing-archive/team-a/_state/*'],
+      ['Deny', 's3:PutObject', 'arn:aws:s3:::existing-archive/_state/*'],
+      ['Deny', 's3:PutObject', 'arn:aws:s3:::existing-archive/_state/*'],
     ]);
+    expect(statements[3]).toMatchObject({ Principal: { AWS: '*' }, Condition: { Bool: { 'aws:ViaAWSService': 'true' } } });
     expect(statements[1].Condition.ArnLike['aws:SourceArn']).toBe('arn:aws:logs:eu-central-1:123456789012:log-group:*');
     expect(text).toContain('[ack: cdk-cloudwatch-logs-s3-exporter:bucketPolicy]');
     // Without an environment, what is not known is a placeholder.

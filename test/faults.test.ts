@@ -219,19 +219,20 @@ test('7. exporters of two accounts export into one archive bucket at the same ti
   // They exported at the same time: each account has its own one active export task.
   const overlap = w.logs.tasks.some((x) => other.logs.tasks.some((y) => x.created < y.created + y.duration && y.created < x.created + x.duration));
   expect(overlap).toBe(true);
-  // Every key each handler read, wrote or listed is under its own account's prefix.
+  // Every key each handler read, wrote or listed is under its own account's prefix, or its state beside it.
   for (const [world_, account] of [[w, a], [other, b]] as const) {
     expect(world_.loop.touched.length).toBeGreaterThan(GROUPS.length);
-    expect(world_.loop.touched.filter((k) => !k.startsWith(`exported-logs/${account}/${REGION}/`))).toEqual([]);
+    const own = [`exported-logs/${account}/${REGION}/`, `_state/exported-logs/${account}/${REGION}/`];
+    expect(world_.loop.touched.filter((k) => !own.some((p) => k.startsWith(p)))).toEqual([]);
   }
-  expect(w.s3.keys(archive.bucketName).filter((k) => !/^exported-logs\/(111111111111|222222222222)\/us-east-1\//.test(k))).toEqual([]);
+  expect(w.s3.keys(archive.bucketName).filter((k) => !/^(_state\/)?exported-logs\/(111111111111|222222222222)\/us-east-1\//.test(k))).toEqual([]);
 });
 
 describe('8. nothing an export writes can pass for exporter state', () => {
   test('an export aimed at the done-markers does not mark a group done', async () => {
     w = chainWorld();
     // Anyone allowed to export a log group of the account could start this export into the bucket.
-    const forged = `exported-logs/_state/done/P1D/20261124T000000Z/${encodeURIComponent(GROUPS[1])}!100`;
+    const forged = `_state/exported-logs/done/P1D/20261124T000000Z/${encodeURIComponent(GROUPS[1])}!100`;
     w.logs.createExportTask({ logGroupName: GROUPS[0], from: 0, to: 1, destination: w.synthesized.bucket, destinationPrefix: forged, taskName: 'forger' });
     w.clock.now += 60_000;
     w.logs.tick();
@@ -240,14 +241,16 @@ describe('8. nothing an export writes can pass for exporter state', () => {
     expect(exported).toEqual([`${GROUPS[1]}|${YESTERDAY[0].start}|${YESTERDAY[0].end - 1}`]);
   });
 
-  test("a log group whose folder would be the exporter's state is refused, not exported into it", async () => {
+  test("log groups named like the exporter's state export beside it, never into it; a name with a '..' segment is refused", async () => {
     w = chainWorld();
-    w.logs.addGroup('_state/done/P1D');
+    const lookalikes = ['_state/exported-logs/done/P1D', '/aws/_state/x'];
+    lookalikes.forEach((g) => w.logs.addGroup(g));
+    w.logs.addGroup('/a/../../_state/exported-logs');
     const chain = await w.loop.run({});
-    expect(last(chain).status).toBe('FAILED');
-    expect(last(chain).cause).toContain('_state/done/P1D');
-    expect(w.s3.keys(w.synthesized.bucket, 'exported-logs/_state/').filter((k) => k.endsWith('.gz') || k.endsWith('aws-logs-write-test'))).toEqual([]);
-    expectExactlyOnce(w, GROUPS, YESTERDAY);
+    expect([last(chain).status, last(chain).cause]).toEqual(['FAILED', expect.stringMatching(/^1 export\(s\) failed after retries: \/a\/\.\.\/\.\.\/_state\/exported-logs @ .*'\.\.' segment/)]);
+    // Under _state/ only the exporter's own state: no export wrote there.
+    expect(w.s3.keys(w.synthesized.bucket, '_state/').filter((k) => k.endsWith('.gz') || k.endsWith('aws-logs-write-test'))).toEqual([]);
+    expectExactlyOnce(w, [...GROUPS, ...lookalikes], YESTERDAY);
   });
 });
 
@@ -301,8 +304,8 @@ test('upgrade: a run of the earlier release died holding the lease, with an expo
   const { bucket, config } = w.synthesized;
   const day = YESTERDAY[0];
   // What the earlier release left: its lease (expired), done-markers without task ids, and a completed export without its marker.
-  w.s3.put(bucket, 'exported-logs/_state/lease.json', JSON.stringify({ runId: 'scheduled-run', expires: w.clock.now - 60_000 }));
-  w.s3.put(bucket, `exported-logs/_state/done/P1D/${windowId(day)}/${encodeURIComponent('/aws/lambda/fn-1')}!70000`, '{}');
+  w.s3.put(bucket, '_state/exported-logs/lease.json', JSON.stringify({ runId: 'scheduled-run', expires: w.clock.now - 60_000 }));
+  w.s3.put(bucket, `_state/exported-logs/done/P1D/${windowId(day)}/${encodeURIComponent('/aws/lambda/fn-1')}!70000`, '{}');
   w.logs.createExportTask({ logGroupName: '/aws/lambda/fn-1', from: day.start, to: day.end - 1, destination: bucket, destinationPrefix: exportPrefix('exported-logs', '/aws/lambda/fn-1', day, 'P1D', 'UTC') });
   w.clock.now += 5 * 60_000;
   w.logs.createExportTask({
@@ -317,7 +320,7 @@ test('upgrade: a run of the earlier release died holding the lease, with an expo
   const chain = await w.loop.run({});
   expect(last(chain).status).toBe('SUCCEEDED');
   expect(last(chain).output?.state.stats).toMatchObject({ exported: GROUPS.length - 2, adopted: 1 });
-  const markers = w.s3.keys(bucket, 'exported-logs/_state/done/');
+  const markers = w.s3.keys(bucket, '_state/exported-logs/done/');
   expect(markers).toHaveLength(GROUPS.length);
   expectExactlyOnce(w, GROUPS, YESTERDAY);
 });
@@ -401,7 +404,7 @@ test('a takeover write that succeeds but whose answer is lost (the SDK\'s retry 
   let lost = false;
   w.s3.putObject = (input) => {
     const out = put(input);
-    if (!lost && String(input.Key).endsWith('/_state/lease.json') && (JSON.parse(String(input.Body)).inherited ?? []).length) {
+    if (!lost && /^_state\/.*\/lease\.json$/.test(String(input.Key)) && (JSON.parse(String(input.Body)).inherited ?? []).length) {
       lost = true;
       throw Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), { name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
     }
@@ -441,7 +444,7 @@ test('upgrade: a backfill of another date runs first; the next scheduled run sti
   const { bucket, config } = w.synthesized;
   const day = YESTERDAY[0];
   // The earlier release's scheduled run died holding its lease, after its export of fn-3 completed, before its marker.
-  w.s3.put(bucket, 'exported-logs/_state/lease.json', JSON.stringify({ runId: 'scheduled-run', expires: w.clock.now + 60_000 }));
+  w.s3.put(bucket, '_state/exported-logs/lease.json', JSON.stringify({ runId: 'scheduled-run', expires: w.clock.now + 60_000 }));
   w.logs.createExportTask({
     taskName: `${config.legacyTaskPrefix}-P1D-${new Date(day.start).toISOString().replace(/[-:]|\.\d+/g, '')}`,
     logGroupName: '/aws/lambda/fn-3',
@@ -460,7 +463,7 @@ test('an export into the done-marker folder: its aws-logs-write-test does not pa
   w = chainWorld();
   w.logs.addGroup('aws-logs-write-test');
   // As in faults.test.ts 8: anyone allowed to export a log group aims an export at the done-markers.
-  w.logs.createExportTask({ logGroupName: GROUPS[0], from: 0, to: 1, destination: w.synthesized.bucket, destinationPrefix: 'exported-logs/_state/done/P1D/20261124T000000Z', taskName: 'forger' });
+  w.logs.createExportTask({ logGroupName: GROUPS[0], from: 0, to: 1, destination: w.synthesized.bucket, destinationPrefix: '_state/exported-logs/done/P1D/20261124T000000Z', taskName: 'forger' });
   w.clock.now += 60_000;
   w.logs.tick();
   expect(last(await w.loop.run({})).status).toBe('SUCCEEDED');
@@ -542,7 +545,7 @@ test('upgrade: done-markers the earlier release wrote for long log group names a
   w = chainWorld();
   w.logs.addGroup(long);
   // The earlier release exported it and wrote its done-marker: `<url-encoded name>!<ms>`, never shortened.
-  w.s3.put(w.synthesized.bucket, `exported-logs/_state/done/P1D/20261124T000000Z/${encodeURIComponent(long)}!5000`, '{}');
+  w.s3.put(w.synthesized.bucket, `_state/exported-logs/done/P1D/20261124T000000Z/${encodeURIComponent(long)}!5000`, '{}');
   expect(last(await w.loop.run({ startDate: '2026-11-24', endDate: '2026-11-24' }, 'backfill')).status).toBe('SUCCEEDED');
   expect(w.logs.tasks.filter((t) => t.logGroupName === long)).toEqual([]);
 });
@@ -553,7 +556,7 @@ test('a run whose own earlier execution holds the lease takes it once it expires
   w = world({ props: SETTLED_AT_ONCE, logs: { duration: () => 60_000 }, config: { executionTimeoutSeconds: 3600 } });
   names.forEach((g) => w.logs.addGroup(g));
   const start = w.clock.now;
-  const lease = 'exported-logs/_state/lease.json';
+  const lease = '_state/exported-logs/lease.json';
   let late = false;
   let killed = false;
   let throttled = false;

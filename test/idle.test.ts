@@ -7,7 +7,7 @@ import { Duration } from 'aws-cdk-lib';
 import { ExportPeriod, LogGroupSelection } from '../src';
 import { Call, KillPoint } from './harness/fakes';
 import { InvocationInfo } from './harness/loop';
-import { isLease, last, nth } from './harness/rules';
+import { isLease, isMarker, last, nth } from './harness/rules';
 import { World, days, expectExactlyOnce, recordedEmpty, world } from './harness/world';
 import { PAGE_GROUPS } from '../src/handler/cursor';
 
@@ -50,7 +50,7 @@ test('idle groups get no export and no folder, only an empty record; a DescribeL
   expectExactlyOnce(w, ACTIVE, both, undefined, { idle: IDLE });
   // One empty record per page of groups, window and run.
   const { config } = w.synthesized;
-  expect(w.s3.keys(w.synthesized.bucket, `${config.keyPrefix}/_state/done/`).filter((k) => k.includes('!empty!'))).toHaveLength(2);
+  expect(w.s3.keys(w.synthesized.bucket, `_state/${config.keyPrefix}/done/`).filter((k) => k.includes('!empty!'))).toHaveLength(2);
 });
 
 test('a group that wakes up is exported from then on; a run that catches up exports every window up to its newest event', async () => {
@@ -168,7 +168,7 @@ function once(match: (c: Call) => boolean, point: KillPoint): { rule: (c: Call) 
   let fired = false;
   return { rule: (c) => (!fired && match(c) ? ((fired = true), point) : undefined), fired: () => fired };
 }
-const isMarkerOf = (g: string) => (c: Call) => c.op === 'PutObject' && String(c.input.Key).includes('/_state/done/') && String(c.input.Key).includes(`/${g}!`);
+const isMarkerOf = (g: string) => (c: Call) => c.op === 'PutObject' && isMarker(c) && String(c.input.Key).includes(`/${g}!`);
 const isEmptyRecordPut = (c: Call) => c.op === 'PutObject' && String(c.input.Key).includes('!empty!');
 
 test('a turn killed just after it wrote an empty record, retried with its old input: no group of the record is lost', async () => {

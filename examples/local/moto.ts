@@ -47,11 +47,17 @@ export interface Moto {
   stop(): Promise<void>;
 }
 
+export interface MotoOptions {
+  /** S3 answers a GET of a missing key 403 AccessDenied, as it answers a caller whose s3:ListBucket does not count. */
+  readonly missingKey403?: boolean;
+}
+
 /** Starts moto's server with `python` on a free loopback port and waits until it answers. */
-export async function startMoto(python: string): Promise<Moto> {
+export async function startMoto(python: string, options: MotoOptions = {}): Promise<Moto> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(python, [join(__dirname, 'moto_server.py'), '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const env = { ...process.env, MOTO_MISSING_KEY_403: options.missingKey403 ? '1' : '0' };
+  const child: ChildProcess = spawn(python, [join(__dirname, 'moto_server.py'), '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'], env });
   let stderr = '';
   child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

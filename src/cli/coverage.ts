@@ -3,7 +3,8 @@
  * says had no event (not exported, nothing missing), and those with neither (missing); and the
  * backfill inputs that would export the missing ones. It reads only the bucket.
  */
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
+import { BucketAccess } from '../handler/bucket-access';
 import { MAX_NAMES, MAX_WINDOWS, parseEndDate, parseLocalDate } from '../handler/config';
 import { ACCOUNT_ID, EmptyRecord, OwnerRecord, isEmptyRecord, markerPrefix, ownerKey, parseMarker, stateRoot } from '../handler/layout';
 import { Period, Window, instantOf, isTimeZone, lastWindowEndedBy, offsetAt, windowAt, windowPath, windowsBetween } from '../handler/windows';
@@ -67,16 +68,25 @@ export class UsageError extends Error {}
 export class NoExporterError extends UsageError {}
 
 /**
- * The prefixes of the exporters whose state is under an archive's key prefix
- * (`<prefix>/<account>/<region>/_state/owner.json`), sorted.
+ * The bucket as the report reads it: a denied request names what the credentials running the
+ * report need (read-only: listing and reading the exporters' state).
  */
-export async function exportersUnder(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+export function reportBucket(s3: S3Client, bucket: string, prefix: string): BucketAccess {
+  return new BucketAccess(s3, bucket, () => `the credentials running the report need s3:ListBucket on arn:aws:s3:::${bucket} ` +
+    `for the prefix ${stateRoot(prefix)}/* and s3:GetObject on arn:aws:s3:::${bucket}/${stateRoot(prefix)}/*`);
+}
+
+/**
+ * The key prefixes of the exporters whose state is under an archive's key prefix
+ * (`_state/<prefix>/<account>/<region>/owner.json`), sorted.
+ */
+export async function exportersUnder(bucket: BucketAccess, prefix: string): Promise<string[]> {
   const folders = async (under: string): Promise<string[]> => {
     const out: string[] = [];
     let token: string | undefined;
     do {
-      const res = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${under}/`, Delimiter: '/', ContinuationToken: token }));
-      out.push(...(res.CommonPrefixes ?? []).map((c) => c.Prefix!.slice(0, -1)));
+      const res = await bucket.list({ Prefix: `${stateRoot(under)}/`, Delimiter: '/', ContinuationToken: token });
+      out.push(...(res.CommonPrefixes ?? []).map((c) => `${under}/${c.Prefix!.slice(stateRoot(under).length + 1, -1)}`));
       token = res.IsTruncated ? res.NextContinuationToken : undefined;
     } while (token);
     return out;
@@ -84,8 +94,7 @@ export async function exportersUnder(s3: S3Client, bucket: string, prefix: strin
   const found: string[] = [];
   for (const account of (await folders(prefix)).filter((f) => ACCOUNT_ID.test(f.slice(f.lastIndexOf('/') + 1)))) {
     for (const region of await folders(account)) {
-      const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: ownerKey(region), MaxKeys: 1 }));
-      if (listed.Contents?.some((o) => o.Key === ownerKey(region))) found.push(region);
+      if (await bucket.exists(ownerKey(region))) found.push(region);
     }
   }
   return found.sort();
@@ -113,7 +122,8 @@ function instantOfId(id: string): number {
 }
 
 export async function coverage(s3: S3Client, req: CoverageRequest, now: number, progress: (line: string) => void = () => {}): Promise<Coverage> {
-  const owner = await readOwner(s3, req);
+  const bucket = reportBucket(s3, req.bucket, req.prefix);
+  const owner = await readOwner(bucket, req);
   const { period, timeZone } = owner;
   const local = (field: string, value: string) => {
     try {
@@ -128,7 +138,7 @@ export async function coverage(s3: S3Client, req: CoverageRequest, now: number, 
   const due = lastWindowEndedBy(now - (owner.settleSeconds + owner.scheduleIntervalSeconds) * 1000, period, timeZone);
   const to = req.to !== undefined ? local('endDate', req.to) : due;
   if (to.start > latest.start) throw new UsageError(`--to ${req.to} has not settled yet: the latest settled window is ${label(latest, period, timeZone)}`);
-  const from = req.from !== undefined ? local('startDate', req.from) : await firstMarked(s3, req, period, timeZone);
+  const from = req.from !== undefined ? local('startDate', req.from) : await firstMarked(bucket, req, period, timeZone);
   if (from === undefined) {
     // Nothing exported yet: the groups named are missing, from a start the report cannot know.
     const groups = [...new Set(req.groups)].sort()
@@ -152,7 +162,7 @@ export async function coverage(s3: S3Client, req: CoverageRequest, now: number, 
   let listed = 0;
   let told = 0;
   for (const [i, w] of windows.entries()) {
-    const found = await markedGroups(s3, req, period, w);
+    const found = await markedGroups(bucket, req, period, w);
     for (const group of found.exported) add(marked, group, i);
     for (const group of found.empty) add(empty, group, i);
     listed += found.exported.length + found.empty.length;
@@ -212,21 +222,19 @@ function backfills(report: GroupCoverage[], labels: string[]): BackfillInput[] {
   return out;
 }
 
-async function readOwner(s3: S3Client, req: CoverageRequest): Promise<OwnerRecord> {
-  let owner: Partial<OwnerRecord>;
+async function readOwner(bucket: BucketAccess, req: CoverageRequest): Promise<OwnerRecord> {
+  let read: { body: Partial<OwnerRecord> } | undefined;
   try {
-    const res = await s3.send(new GetObjectCommand({ Bucket: req.bucket, Key: ownerKey(req.prefix) }));
-    const body = await res.Body!.transformToString();
-    try {
-      owner = (JSON.parse(body) ?? {}) as Partial<OwnerRecord>;
-    } catch {
-      throw new UsageError(`s3://${req.bucket}/${ownerKey(req.prefix)} is not JSON: the exporter's next run rewrites it; run the report after that`);
-    }
+    read = await bucket.readJson<Partial<OwnerRecord>>(ownerKey(req.prefix));
   } catch (e) {
-    if ((e as Error).name !== 'NoSuchKey') throw e;
+    if (!(e instanceof SyntaxError)) throw e;
+    throw new UsageError(`s3://${req.bucket}/${ownerKey(req.prefix)} is not JSON: the exporter's next run rewrites it; run the report after that`);
+  }
+  if (!read) {
     throw new NoExporterError(`no exporter keeps its state under s3://${req.bucket}/${stateRoot(req.prefix)}/ (no owner.json there): ` +
       'check --bucket and --prefix (the exporter\'s keyPrefix, default exported-logs); an exporter writes it on its first run');
   }
+  const owner = read.body ?? {};
   if (typeof owner !== 'object' || !['P1D', 'PT1H'].includes(owner.period ?? '') || !isTimeZone(owner.timeZone) || typeof owner.settleSeconds !== 'number') {
     throw new UsageError(`s3://${req.bucket}/${ownerKey(req.prefix)} does not say how the exporter cuts windows (an earlier release wrote it): ` +
       'the exporter\'s next run rewrites it; run the report after that');
@@ -235,9 +243,9 @@ async function readOwner(s3: S3Client, req: CoverageRequest): Promise<OwnerRecor
 }
 
 /** The first window with any done-marker, from one listing of the window folders. */
-async function firstMarked(s3: S3Client, req: CoverageRequest, period: Period, timeZone: string): Promise<Window | undefined> {
+async function firstMarked(bucket: BucketAccess, req: CoverageRequest, period: Period, timeZone: string): Promise<Window | undefined> {
   const prefix = `${stateRoot(req.prefix)}/done/${period}/`;
-  const res = await s3.send(new ListObjectsV2Command({ Bucket: req.bucket, Prefix: prefix, Delimiter: '/', MaxKeys: 1 }));
+  const res = await bucket.list({ Prefix: prefix, Delimiter: '/', MaxKeys: 1 });
   const id = res.CommonPrefixes?.[0]?.Prefix?.slice(prefix.length, -1);
   const start = id ? instantOfId(id) : NaN;
   return Number.isFinite(start) ? windowAt(start, period, timeZone) : undefined;
@@ -247,21 +255,24 @@ async function firstMarked(s3: S3Client, req: CoverageRequest, period: Period, t
  * The log groups with a done-marker for a window (names too long for a key are read from the
  * marker), and those its empty records name.
  */
-async function markedGroups(s3: S3Client, req: CoverageRequest, period: Period, w: Window): Promise<{ exported: string[]; empty: string[] }> {
+async function markedGroups(bucket: BucketAccess, req: CoverageRequest, period: Period, w: Window): Promise<{ exported: string[]; empty: string[] }> {
   const prefix = markerPrefix(req.prefix, period, w);
   const exported: string[] = [];
   const empty: string[] = [];
-  const read = async <T>(key: string): Promise<T> => {
-    const body = await s3.send(new GetObjectCommand({ Bucket: req.bucket, Key: key }));
-    return JSON.parse(await body.Body!.transformToString()) as T;
-  };
+  // Listed a moment ago: an object gone since (a marker rewritten) has nothing to add.
+  const read = async <T>(key: string): Promise<T | undefined> => (await bucket.readJson<T>(key))?.body;
   let token: string | undefined;
   do {
-    const res = await s3.send(new ListObjectsV2Command({ Bucket: req.bucket, Prefix: prefix, ContinuationToken: token }));
+    const res = await bucket.list({ Prefix: prefix, ContinuationToken: token });
     for (const o of res.Contents ?? []) {
       const m = parseMarker(prefix, o.Key!);
-      if (m) exported.push(m.name.includes('~') ? (await read<{ logGroupName: string }>(o.Key!)).logGroupName : decodeURIComponent(m.name));
-      else if (isEmptyRecord(prefix, o.Key!)) empty.push(...(await read<EmptyRecord>(o.Key!)).logGroupNames);
+      if (m) {
+        // A name too long for a key is read from the marker.
+        const name = m.name.includes('~') ? (await read<{ logGroupName: string }>(o.Key!))?.logGroupName : decodeURIComponent(m.name);
+        if (name) exported.push(name);
+      } else if (isEmptyRecord(prefix, o.Key!)) {
+        empty.push(...(await read<EmptyRecord>(o.Key!))?.logGroupNames ?? []);
+      }
     }
     token = res.IsTruncated ? res.NextContinuationToken : undefined;
   } while (token);

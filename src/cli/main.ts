@@ -7,7 +7,7 @@
  * not be read.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { Coverage, NoExporterError, UsageError, coverage, exportersUnder } from './coverage';
+import { Coverage, NoExporterError, UsageError, coverage, exportersUnder, reportBucket } from './coverage';
 import { ACCOUNT_ID, DEFAULT_KEY_PREFIX } from '../handler/layout';
 
 const USAGE = `Usage: cdk-cloudwatch-logs-s3-exporter coverage --bucket BUCKET [--prefix KEY_PREFIX] [--from DATE] [--to DATE] [--group NAME ...]
@@ -154,7 +154,7 @@ export async function main(argv: string[], io: Io, s3: S3Client, now = Date.now(
       ownError = e;
     }
     // An archive of several accounts' exporters: <prefix>/<account>/<region>/.
-    const found = await exportersUnder(s3, args.bucket, args.prefix);
+    const found = await exportersUnder(reportBucket(s3, args.bucket, args.prefix), args.prefix);
     if (found.length === 0 && args.accounts.length === 0) {
       if (!own) throw ownError!;
       if (args.json) io.out(JSON.stringify(own, undefined, 2));

@@ -13,14 +13,15 @@
 import { CloudWatchLogsClient, ExportTask } from '@aws-sdk/client-cloudwatch-logs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ActivityChecks, idleIn } from './activity';
+import { BucketAccess, errorName } from './bucket-access';
 import { ExporterConfig, InvalidInputError, catchUpFloor, isObject, parseRunInput, scheduledWindows } from './config';
 import { Cursor, GroupListing, Item, LATER, MAX_STATE_CHARS, exportRange } from './cursor';
 import { ExportTasks } from './export-tasks';
-import { exportPrefix, inStateFolder, sha256 } from './layout';
+import { exportPrefix, hasDotSegment, sha256 } from './layout';
 import { HAND_BACK_MS, backoffSeconds, firstLookMs, nextLookMs, waitSeconds } from './poll-timing';
 import { ErrorName, MetricName, Status } from './protocol';
 import { Active, Group, RunState, Snapshot, pageKey } from './run-state';
-import { LeaseOutcome, StateStore, errorName, markersOf } from './state-store';
+import { LeaseOutcome, StateStore, handlerDenialHint, markersOf } from './state-store';
 import { count, flushMetrics, forExporter, log, percent, seconds } from './telemetry';
 import { Window, lastWindowEndedBy, periodSeconds, windowAt, windowId, windowsBetween } from './windows';
 
@@ -107,8 +108,9 @@ export class Engine {
 
   constructor(private readonly config: ExporterConfig, clients: Clients) {
     this.clock = clients.clock;
-    this.store = new StateStore(clients.s3, config);
-    this.tasks = new ExportTasks(clients.logs, clients.s3, config);
+    const bucket = new BucketAccess(clients.s3, config.bucket, handlerDenialHint(config));
+    this.store = new StateStore(bucket, config, () => this.clock.now());
+    this.tasks = new ExportTasks(clients.logs, bucket, config);
     this.listing = new GroupListing(clients.logs, config);
     this.cursor = new Cursor(config, {
       activity: new ActivityChecks(clients.logs, clients.clock),
@@ -140,6 +142,7 @@ export class Engine {
     const executionName = event.executionName ?? 'local';
     const executionArn = event.executionArn ?? `local:${executionName}`;
     const state = await this.load(event, executionArn, executionName);
+    this.store.useLock(state.lock);
     const previousExecution = state.execution;
     const redriveCount = event.redriveCount ?? 0;
     const redriven = redriveCount > state.redrives;
@@ -208,6 +211,7 @@ export class Engine {
     }
     const now = this.clock.now();
     const req = parseRunInput(input, this.config, now);
+    const lock = await this.store.readLock();
     await this.store.claimPrefix();
     let windows = req.windows;
     let notBefore: number | undefined;
@@ -244,6 +248,7 @@ export class Engine {
       failures: [],
       failureCount: 0,
       ...(notBefore !== undefined ? { notBefore } : {}),
+      ...(lock ? { lock } : {}),
     };
   }
 
@@ -343,9 +348,9 @@ export class Engine {
       if (item === LATER) return this.wait(state, 1);
       if (!item) return this.finish(state);
       if (this.clock.now() >= scope.deadline) return this.wait(state, this.config.minWaitSeconds);
-      if (inStateFolder(item.group.name)) {
+      if (hasDotSegment(item.group.name)) {
         this.fail(state, item.group.name, item.window,
-          `its exports would land in the exporter's state folder (${this.config.keyPrefix}/_state/); exclude it from the selection`);
+          "its name has a '.' or '..' segment, which tools that read keys as paths resolve elsewhere: it is not exported; exclude it from the selection");
         continue;
       }
       // The lease records each new page, with what its groups' checks found, before anything on it is exported.
@@ -405,9 +410,9 @@ export class Engine {
     if (!range) return next();
     const found = await this.inspect(state, { group, window, range }, walk);
     // The dead run passed over groups without events in the window (its position records what it
-    // checked; earlier runs' empty records name others), and groups it could not export (in the
-    // state folder, deleted since), without touching them.
-    const passable = async () => idleIn(group, window) || inStateFolder(group.name)
+    // checked; earlier runs' empty records name others), and groups it could not export (a name
+    // with a dot segment, deleted since), without touching them.
+    const passable = async () => idleIn(group, window) || hasDotSegment(group.name)
       || (await this.store.markers(walk.page, window)).empty.has(group.name) || !(await this.listing.exists(group.name));
     if (found === 'untouched' && !(await passable())) return done(`${group.name} @ ${windowId(window)} was never touched`);
     next();

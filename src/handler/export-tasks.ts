@@ -11,7 +11,7 @@
 import {
   CloudWatchLogsClient, CreateExportTaskCommand, DescribeExportTasksCommand, ExportTask, ExportTaskStatusCode,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { BucketAccess } from './bucket-access';
 import { ExporterConfig } from './config';
 import { TaskOrigin, parseTaskName, taskName, taskPrefixOf } from './layout';
 import { Window } from './windows';
@@ -48,7 +48,7 @@ export class ExportTasks {
   /** Names of this exporter's tasks start with this. */
   private readonly taskPrefix: string;
 
-  constructor(private readonly logs: CloudWatchLogsClient, private readonly s3: S3Client, private readonly config: ExporterConfig) {
+  constructor(private readonly logs: CloudWatchLogsClient, private readonly bucket: BucketAccess, private readonly config: ExporterConfig) {
     this.taskPrefix = taskPrefixOf(config.exporterId);
   }
 
@@ -96,7 +96,7 @@ export class ExportTasks {
     let touchedSince = false;
     let token: string | undefined;
     do {
-      const res = await this.s3.send(new ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }));
+      const res = await this.bucket.list({ Prefix: prefix, Delimiter: '/', ContinuationToken: token });
       for (const o of res.Contents ?? []) {
         if (o.Key === `${prefix}aws-logs-write-test` && (o.LastModified?.getTime() ?? Infinity) >= since - CLOCK_SKEW_MS) touchedSince = true;
       }

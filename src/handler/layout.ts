@@ -2,19 +2,22 @@
  * Where things live in the bucket, and how names are made and read back. Pure: no I/O.
  *
  * - exports:  `<keyPrefix>/<group name without leading '/'>/<yyyy>/<mm>/<dd>[/<hh>]/<taskId>/<stream>/000000.gz`
- * - done-markers: `<keyPrefix>/_state/done/<period>/<window id>/<marker name>!<export ms>!<task id>!<stored bytes>`
- * - empty records: `<keyPrefix>/_state/done/<period>/<window id>/<marker name of a page's first group>!empty!<run>`,
- *   listing the groups of a page that had no event in the window (not exported)
- * - lease, checkpoint and owner under `<keyPrefix>/_state/`.
+ * - the exporter's state, outside the exports (`_state/<keyPrefix>/`), so that lifecycle rules,
+ *   Object Lock retention and bucket policies can tell the two apart by a literal prefix:
+ *   - done-markers: `_state/<keyPrefix>/done/<period>/<window id>/<marker name>!<export ms>!<task id>!<stored bytes>`
+ *   - empty records: `_state/<keyPrefix>/done/<period>/<window id>/<marker name of a page's first group>!empty!<run>`,
+ *     listing the groups of a page that had no event in the window (not exported)
+ *   - lease, checkpoint and owner under `_state/<keyPrefix>/`.
  *
- * CloudWatch Logs writes only below a task's destination prefix, and always at least one level
- * below it (`aws-logs-write-test`, `<taskId>/...`), so no object it writes has the shape of a
- * done-marker: markers are parsed strictly.
+ * No export lands in the state: a key prefix has no `_state` segment, so no destination under it
+ * starts with `_state/`. CloudWatch Logs writes only below a task's destination prefix, and always
+ * at least one level below it (`aws-logs-write-test`, `<taskId>/...`), so even an export aimed at
+ * the state by hand writes nothing with the shape of a done-marker: markers are parsed strictly.
  */
 import { createHash } from 'crypto';
 import { Period, Window, windowId, windowPath } from './windows';
 
-/** The folder of the exporter's own state, below the key prefix. */
+/** The top-level folder of the exporters' state: `_state/<keyPrefix>/` is one exporter's. */
 export const STATE_FOLDER = '_state';
 /** The key prefix when none is given. */
 export const DEFAULT_KEY_PREFIX = 'exported-logs';
@@ -39,13 +42,18 @@ export function exportPrefix(keyPrefix: string, group: string, w: Window, period
   return join(keyPrefix, groupFolder(group), windowPath(w, period, timeZone));
 }
 
-/** Whether a group's exports would land in the exporter's state folder (a group named `_state/...`). */
-export function inStateFolder(group: string): boolean {
-  return groupFolder(group).split('/')[0] === STATE_FOLDER;
+/**
+ * Whether a group's export folder has a `.` or `..` segment (`/a/../b`): S3 keeps such keys as
+ * they are, but tools that read them as paths (a sync to disk, Hadoop) resolve them elsewhere,
+ * so they are not exported.
+ */
+export function hasDotSegment(group: string): boolean {
+  return groupFolder(group).split('/').some((s) => s === '.' || s === '..');
 }
 
+/** Where an exporter keeps its state: `_state/<keyPrefix>`, beside (never under) its exports. */
 export function stateRoot(keyPrefix: string): string {
-  return join(keyPrefix, STATE_FOLDER);
+  return join(STATE_FOLDER, keyPrefix);
 }
 
 /** All done-markers of one window share this prefix; listing it tells which groups are done. */

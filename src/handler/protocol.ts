@@ -33,6 +33,8 @@ export const ErrorName = {
   EXPORTS_FAILED: 'ExportsFailed',
   /** The exporter's key prefix in the bucket belongs to another exporter. */
   PREFIX_IN_USE: 'PrefixInUse',
+  /** S3 denied the handler a permission it needs; the message names it and where it is granted. */
+  PERMISSION_DENIED: 'PermissionDenied',
 } as const;
 
 /** Errors after which the state machine does not retry the turn. */

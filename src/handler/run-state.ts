@@ -180,6 +180,8 @@ export interface RunState {
   blind?: boolean;
   /** A scheduled run after a change of time zone or period: nothing before this instant (the checkpoint) is exported again. */
   notBefore?: number;
+  /** The mode of the bucket's default Object Lock retention when the run started (absent: none). */
+  readonly lock?: 'GOVERNANCE' | 'COMPLIANCE';
   stats: Stats;
   failures: Failure[];
   failureCount: number;

@@ -1,5 +1,5 @@
 /**
- * The exporter's state in the bucket, under `<keyPrefix>/_state/`: the only module that reads or
+ * The exporter's state in the bucket, under `_state/<keyPrefix>/`: the only module that reads or
  * writes it.
  *
  * - Done-markers: one object per exported (log group, window), written after its export task
@@ -12,25 +12,42 @@
  *   export the dead run may have left without a marker.
  * - The checkpoint: where scheduled runs resume.
  * - The owner: which exporter keeps its state under this key prefix.
+ *
+ * In a bucket with a default Object Lock retention, every state object is written with the
+ * shortest explicit retention of that mode (one day): exports stay locked for the bucket's
+ * period, while the lease (rewritten every quarter of an hour) and the markers do not pile up
+ * locked versions for years; a lifecycle rule on `_state/` expires their old versions.
  */
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { BucketAccess, DenialHint, LockMode, isConditionalFailure } from './bucket-access';
 import { ExporterConfig } from './config';
 import {
   EmptyRecord, Marker, OwnerRecord, checkpointKey, emptyRecordKey, isEmptyRecord, leaseKey, markerKey, markerNames, markerPrefix, ownerKey,
-  parseMarker,
+  parseMarker, stateRoot,
 } from './layout';
 import { ErrorName } from './protocol';
 import { Group, RunState, Snapshot, pageKey } from './run-state';
 import { Period, Window } from './windows';
 
-export function errorName(e: unknown): string {
-  return (e as { name?: string })?.name ?? 'Error';
-}
+/** How long a state object written into a bucket with Object Lock is locked: the shortest explicit retention. */
+export const STATE_RETENTION_MS = 86_400_000;
 
-/** A conditional write that lost: someone else wrote the object since it was read. */
-export function isConditionalFailure(e: unknown): boolean {
-  const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return ['PreconditionFailed', 'ConditionalRequestConflict'].includes(errorName(e)) || status === 412 || status === 409;
+/**
+ * What a denied request of the handler needs: the permission, on what, and where the construct
+ * grants it (the role's policy; in a bucket of another account also the bucket's).
+ */
+export function handlerDenialHint(config: Pick<ExporterConfig, 'bucket' | 'keyPrefix'>): DenialHint {
+  const bucket = `arn:aws:s3:::${config.bucket}`;
+  const state = `${bucket}/${stateRoot(config.keyPrefix)}/*`;
+  const needs: Record<string, string> = {
+    's3:ListBucket': `s3:ListBucket on ${bucket} for the prefixes ${config.keyPrefix}/* and ${stateRoot(config.keyPrefix)}/* (statement ListExporterKeys)`,
+    's3:GetObject': `s3:GetObject and s3:PutObject on ${state} (statement ReadWriteExporterObjects)`,
+    's3:PutObject': `s3:GetObject and s3:PutObject on ${state} (statement ReadWriteExporterObjects)`,
+    's3:PutObject and s3:PutObjectRetention': `s3:PutObject and s3:PutObjectRetention on ${state} (statement ReadWriteExporterObjects)`,
+    's3:GetBucketObjectLockConfiguration': `s3:GetBucketObjectLockConfiguration on ${bucket} (statement ReadBucketSettings)`,
+  };
+  return (action) => `the exporter's handler role needs ${needs[action] ?? action}, as the construct grants it; in a bucket of another account, ` +
+    "the bucket's policy must allow this account the same (a CloudWatchLogsArchiveBucket does for its sourceAccounts; for any other bucket " +
+    'the synth-time warning cdk-cloudwatch-logs-s3-exporter:archivePolicy prints the statements)';
 }
 
 /** The lease object. */
@@ -128,7 +145,10 @@ export class StateStore {
    */
   private readonly renewAfter: number;
 
-  constructor(private readonly s3: S3Client, private readonly config: ExporterConfig) {
+  /** The mode of the bucket's default Object Lock retention, for this run ({@link lockFor}); undefined: none. */
+  private lock?: LockMode;
+
+  constructor(private readonly bucket: BucketAccess, private readonly config: ExporterConfig, private readonly now: () => number) {
     this.ttl = config.leaseSeconds * 1000;
     this.renewAfter = Math.max(this.ttl / 3, this.ttl - (config.lambdaTimeoutSeconds + config.maxWaitSeconds + 300) * 1000);
   }
@@ -151,9 +171,7 @@ export class StateStore {
     const startAfter = first.slice(0, -1);
     let token: string | undefined;
     while (true) {
-      const res = await this.s3.send(new ListObjectsV2Command({
-        Bucket: this.config.bucket, Prefix: prefix, StartAfter: token ? undefined : startAfter, ContinuationToken: token,
-      }));
+      const res = await this.bucket.list({ Prefix: prefix, StartAfter: token ? undefined : startAfter, ContinuationToken: token });
       const keys = (res.Contents ?? []).map((o) => o.Key!);
       for (const key of keys) {
         const m = parseMarker(prefix, key);
@@ -170,23 +188,19 @@ export class StateStore {
   /** Whether any group has a done-marker or an empty record for the window (one request). */
   async anyMarker(window: Window): Promise<boolean> {
     const prefix = markerPrefix(this.config.keyPrefix, this.config.period, window);
-    const res = await this.s3.send(new ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: prefix, MaxKeys: 1 }));
+    const res = await this.bucket.list({ Prefix: prefix, MaxKeys: 1 });
     return (res.Contents ?? []).some((o) => parseMarker(prefix, o.Key!) !== undefined || isEmptyRecord(prefix, o.Key!)) || res.IsTruncated === true;
   }
 
   async writeMarker(group: string, window: Window, taskId: string, durationMs: number, bytes: number | undefined,
     record: Record<string, unknown>): Promise<void> {
-    await this.s3.send(new PutObjectCommand({
-      Bucket: this.config.bucket,
-      Key: markerKey(markerPrefix(this.config.keyPrefix, this.config.period, window), group, durationMs, taskId, bytes),
-      ContentType: 'application/json',
-      Body: JSON.stringify({
-        logGroupName: group,
-        window: { start: new Date(window.start).toISOString(), end: new Date(window.end).toISOString() },
-        taskId,
-        ...record,
-      }),
-    }));
+    const key = markerKey(markerPrefix(this.config.keyPrefix, this.config.period, window), group, durationMs, taskId, bytes);
+    await this.putJson(key, {
+      logGroupName: group,
+      window: { start: new Date(window.start).toISOString(), end: new Date(window.end).toISOString() },
+      taskId,
+      ...record,
+    }, {});
   }
 
   /** Records groups of a page that had no event in a window. */
@@ -359,20 +373,26 @@ export class StateStore {
 
   // ---------------------------------------------------------------- objects
 
-  private async readJson<T>(key: string): Promise<{ body: T; etag: string } | undefined> {
-    try {
-      const res = await this.s3.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: key }));
-      return { body: JSON.parse(await res.Body!.transformToString()) as T, etag: res.ETag! };
-    } catch (e) {
-      if (errorName(e) === 'NoSuchKey') return undefined;
-      throw e;
-    }
+  /**
+   * Reads the mode of the bucket's default Object Lock retention, once per run (the run carries
+   * it: {@link useLock}): state objects are then written with the shortest explicit retention.
+   */
+  async readLock(): Promise<LockMode | undefined> {
+    this.lock = await this.bucket.defaultLockMode();
+    return this.lock;
   }
 
-  private async putJson(key: string, body: unknown, condition: { IfMatch?: string; IfNoneMatch?: string }): Promise<string> {
-    const res = await this.s3.send(new PutObjectCommand({
-      Bucket: this.config.bucket, Key: key, Body: JSON.stringify(body), ContentType: 'application/json', ...condition,
-    }));
-    return res.ETag!;
+  /** The lock mode the run read when it started. */
+  useLock(mode: LockMode | undefined): void {
+    this.lock = mode;
+  }
+
+  private readJson<T>(key: string): Promise<{ body: T; etag: string } | undefined> {
+    return this.bucket.readJson<T>(key);
+  }
+
+  private putJson(key: string, body: unknown, condition: { IfMatch?: string; IfNoneMatch?: string }): Promise<string> {
+    const retention = this.lock ? { ObjectLockMode: this.lock, ObjectLockRetainUntilDate: new Date(this.now() + STATE_RETENTION_MS) } : {};
+    return this.bucket.put({ Key: key, Body: JSON.stringify(body), ContentType: 'application/json', ...condition, ...retention });
   }
 }

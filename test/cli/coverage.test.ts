@@ -166,7 +166,7 @@ describe('an archive: nothing hides a gap', () => {
     GROUPS.forEach((g) => b.logs.addGroup(g));
     expect((await b.loop.run({ startDate: '2026-11-23', endDate: '2026-11-24' }))[0].status).toBe('SUCCEEDED');
     for (const body of ['{"period":', 'null', '{"period":"P1D","timeZone":"Mars/Olympus","settleSeconds":0}']) {
-      w.s3.put(archive.bucketName, `exported-logs/${B}/us-east-1/_state/owner.json`, body);
+      w.s3.put(archive.bucketName, `_state/exported-logs/${B}/us-east-1/owner.json`, body);
       const r = await report('coverage', '--bucket', archive.bucketName, '--to', '2026-11-24');
       expect([body, r.code, gapOf(r.out, A)]).toEqual([body, 1, true]);
       expect(r.out).toContainEqual(expect.stringMatching(new RegExp(`^s3://org-log-archive/exported-logs/${B}/us-east-1/: not reported: `)));
@@ -238,7 +238,7 @@ test.each([
   [['coverage', '--bucket', 'exports-bucket', '--from', '2026-02-30'], /--from: the date is not a real date/],
   [['coverage', '--bucket', 'exports-bucket', '--from', '2026-11-24', '--to', '2026-11-20'], /--from 2026-11-24 is after --to 2026-11-20/],
   [['coverage', '--bucket', 'exports-bucket', '--to', '2026-12-24'], /--to 2026-12-24 has not settled yet/],
-  [['coverage', '--bucket', 'exports-bucket', '--prefix', 'elsewhere'], /no exporter keeps its state under s3:\/\/exports-bucket\/elsewhere\/_state\//],
+  [['coverage', '--bucket', 'exports-bucket', '--prefix', 'elsewhere'], /no exporter keeps its state under s3:\/\/exports-bucket\/_state\/elsewhere\//],
 ])('usage error %j: exit 2 and says what is wrong', async (argv, message) => {
   w = world({ props: { settleTime: Duration.hours(0) } });
   w.logs.addGroup('/a');
@@ -300,7 +300,7 @@ describe('what the report says without asking for it', () => {
     w = world({ props: { settleTime: Duration.hours(0) } });
     w.logs.addGroup('/a');
     await w.loop.run({});
-    w.s3.put(w.synthesized.bucket, 'exported-logs/_state/owner.json', JSON.stringify({ exporterId: w.synthesized.config.exporterId, claimed: '2026-01-01T00:00:00Z' }));
+    w.s3.put(w.synthesized.bucket, '_state/exported-logs/owner.json', JSON.stringify({ exporterId: w.synthesized.config.exporterId, claimed: '2026-01-01T00:00:00Z' }));
     const r = await report('coverage', '--bucket', w.synthesized.bucket);
     expect(r.code).toBe(2);
     expect(r.err.join('\n')).toMatch(/does not say how the exporter cuts windows \(an earlier release wrote it\): the exporter's next run rewrites it/);
@@ -325,11 +325,11 @@ describe('what the report says without asking for it', () => {
     const script = path.join(dir, 'run.js');
     fs.writeFileSync(script, `
       const { run } = require(${JSON.stringify(bundle)});
-      const prefix = 'exported-logs/_state/done/P1D/';
+      const prefix = '_state/exported-logs/done/P1D/';
       const names = Array.from({ length: 2000 }, (_, i) => '/aws/lambda/some-rather-long-function-name-' + String(i).padStart(5, '0'));
       const s3 = { send: async (cmd) => {
         const i = cmd.input;
-        if (i.Key === 'exported-logs/_state/owner.json') {
+        if (i.Key === '_state/exported-logs/owner.json') {
           const body = JSON.stringify({ exporterId: 'x', period: 'P1D', timeZone: 'UTC', settleSeconds: 0, scheduleIntervalSeconds: 86400 });
           return { Body: { transformToString: async () => body } };
         }

@@ -4,7 +4,7 @@
 import {
   CloudWatchLogsClient, CreateExportTaskCommand, DescribeExportTasksCommand, DescribeLogGroupsCommand, DescribeLogStreamsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, GetObjectLockConfigurationCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Clock, Engine } from '../../src/handler/engine';
 import { taskPrefixOf } from '../../src/handler/layout';
@@ -28,6 +28,7 @@ beforeEach(() => {
   s3.reset();
   now = NOW;
   s3.on(GetObjectCommand).rejects(awsError('NoSuchKey', 'no such key', 404));
+  s3.on(GetObjectLockConfigurationCommand).rejects(awsError('ObjectLockConfigurationNotFoundError', 'Object Lock configuration does not exist for this bucket', 404));
   s3.on(PutObjectCommand).resolves({ ETag: '"1"' });
   s3.on(ListObjectsV2Command).resolves({ Contents: [], IsTruncated: false });
   logs.on(DescribeExportTasksCommand).resolves({ exportTasks: [] });
@@ -39,8 +40,8 @@ test('pages through log groups, skips excluded and done ones, names with a leadi
   logs.on(DescribeLogGroupsCommand)
     .resolvesOnce({ logGroups: [{ logGroupName: '/aws/a', creationTime: 0 }, { logGroupName: '/own/logs', creationTime: 0 }], nextToken: 't1' })
     .resolvesOnce({ logGroups: [{ logGroupName: '/tmp/x', creationTime: 0 }, { logGroupName: 'plain', creationTime: 0 }] });
-  s3.on(ListObjectsV2Command, { Prefix: 'exported-logs/_state/done/P1D/20261124T000000Z/' })
-    .resolves({ Contents: [{ Key: 'exported-logs/_state/done/P1D/20261124T000000Z/%2Faws%2Fa' }], IsTruncated: false });
+  s3.on(ListObjectsV2Command, { Prefix: '_state/exported-logs/done/P1D/20261124T000000Z/' })
+    .resolves({ Contents: [{ Key: '_state/exported-logs/done/P1D/20261124T000000Z/%2Faws%2Fa' }], IsTruncated: false });
   let id = 0;
   logs.on(CreateExportTaskCommand).callsFake(async () => ({ taskId: `t-${++id}` }));
   logs.on(DescribeExportTasksCommand).callsFake(async (i) => ({ exportTasks: [{ taskId: i.taskId, status: { code: 'COMPLETED' }, destination: 'b', destinationPrefix: 'p' }] }));
@@ -61,7 +62,7 @@ test('pages through log groups, skips excluded and done ones, names with a leadi
   // The marker of the completed export, then the checkpoint and the lease release.
   const puts = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key);
   // Without executionInfo, the marker records the time until the look that saw the task complete.
-  expect(puts).toEqual(expect.arrayContaining(['exported-logs/_state/done/P1D/20261124T000000Z/plain!2500!t-1', 'exported-logs/_state/checkpoint-P1D.json']));
+  expect(puts).toEqual(expect.arrayContaining(['_state/exported-logs/done/P1D/20261124T000000Z/plain!2500!t-1', '_state/exported-logs/checkpoint-P1D.json']));
   expect(puts.filter((k) => k!.includes('/done/'))).toHaveLength(1);
 });
 
@@ -102,7 +103,7 @@ test('a FAILED task is retried, then reported after maxAttempts', async () => {
   expect(r).toMatchObject({ status: 'FAILED', error: 'ExportsFailed' });
   expect(r.cause).toContain('/aws/a @ 2026-11-24T00:00:00.000Z: export task t-3 ended FAILED: Access denied (after 3 attempts)');
   // No checkpoint past a failed window.
-  expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key)).not.toContain('exported-logs/_state/checkpoint-P1D.json');
+  expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key)).not.toContain('_state/exported-logs/checkpoint-P1D.json');
 });
 
 test('a long export hands back to the Wait state with a growing, bounded wait', async () => {
@@ -126,7 +127,7 @@ test('a long export hands back to the Wait state with a growing, bounded wait', 
 
 test("the window before's markers set the first look: one look for an export that ends in time, the Wait state for a long one", async () => {
   logs.on(DescribeLogGroupsCommand).resolves({ logGroups: ['/aws/long', '/aws/new', '/aws/short'].map((n) => ({ logGroupName: n, creationTime: 0 })) });
-  const before = 'exported-logs/_state/done/P1D/20261123T000000Z/';
+  const before = '_state/exported-logs/done/P1D/20261123T000000Z/';
   s3.on(ListObjectsV2Command, { Prefix: before })
     .resolves({ Contents: [{ Key: `${before}%2Faws%2Flong!120000` }, { Key: `${before}%2Faws%2Fshort!4000` }], IsTruncated: false });
   const ends: Record<string, number> = { '/aws/long': 110_000, '/aws/new': 2_000, '/aws/short': 4_200 };
@@ -157,8 +158,8 @@ test("the window before's markers set the first look: one look for an export tha
   expect(looks).toEqual([['/aws/long', 133_000], ['/aws/new', 2_500], ['/aws/short', 4_700]]);
   // Each marker records how long its export took, for the next window.
   const done = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key!).filter((k) => k.includes('/done/'));
-  expect(done).toEqual(['%2Faws%2Flong!110000!t-long', '%2Faws%2Fnew!2000!t-new', '%2Faws%2Fshort!4200!t-short'].map((n) => `exported-logs/_state/done/P1D/20261124T000000Z/${n}`));
+  expect(done).toEqual(['%2Faws%2Flong!110000!t-long', '%2Faws%2Fnew!2000!t-new', '%2Faws%2Fshort!4200!t-short'].map((n) => `_state/exported-logs/done/P1D/20261124T000000Z/${n}`));
   // The window had no markers when the run looked (once): no per-page listing of it, one of the window before.
   const listed = s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input);
-  expect(listed.map((l) => [l.Prefix, l.MaxKeys])).toEqual([['exported-logs/_state/done/P1D/20261124T000000Z/', 1], [before, undefined]]);
+  expect(listed.map((l) => [l.Prefix, l.MaxKeys])).toEqual([['_state/exported-logs/done/P1D/20261124T000000Z/', 1], [before, undefined]]);
 });

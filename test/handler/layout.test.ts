@@ -1,5 +1,5 @@
 import {
-  emptyRecordKey, exportPrefix, inStateFolder, isEmptyRecord, markerKey, markerName, parseMarker, parseTaskName, taskName, taskPrefixOf,
+  STATE_FOLDER, emptyRecordKey, exportPrefix, hasDotSegment, isEmptyRecord, markerKey, markerName, parseMarker, parseTaskName, stateRoot, taskName, taskPrefixOf,
 } from '../../src/handler/layout';
 
 describe('done-markers', () => {
@@ -69,9 +69,13 @@ describe('export folders and task names', () => {
     expect(exportPrefix('exported-logs', 'app-audit', day, 'P1D', 'UTC')).toBe('exported-logs/app-audit/2026/11/24');
   });
 
-  test("groups whose exports would land in the exporter's state folder are recognised", () => {
-    expect(['_state', '/_state', '_state/done/P1D', '//_state/x'].map(inStateFolder)).toEqual([true, true, true, true]);
-    expect(['_states', '/aws/_state', 'x_state', '_State'].map(inStateFolder)).toEqual([false, false, false, false]);
+  test("the state lives beside the exports, never below them: no group's folder reaches it; names with '.' or '..' segments are recognised", () => {
+    for (const group of ['_state', '/_state/done/P1D', '//_state/x', '/aws/_state/lease.json']) {
+      expect(exportPrefix('exported-logs', group, day, 'P1D', 'UTC').startsWith(`${STATE_FOLDER}/`)).toBe(false);
+    }
+    expect(stateRoot('exported-logs/111111111111/us-east-1')).toBe('_state/exported-logs/111111111111/us-east-1');
+    expect(['/a/../b', '..', '/x/.', './y', '/a/b/..'].map(hasDotSegment)).toEqual([true, true, true, true, true]);
+    expect(['/a/..b', '/a.b/c', '/...', '/.hidden'].map(hasDotSegment)).toEqual([false, false, false, false]);
   });
 
   test('task names carry the exporter, the window and the run; another exporter\'s or a foreign task is no one\'s', () => {

@@ -11,7 +11,7 @@ import {
   DescribeLogStreamsCommandInput, ExportTask,
 } from '@aws-sdk/client-cloudwatch-logs';
 import {
-  DeleteObjectCommand, GetObjectCommand, GetObjectCommandInput, ListObjectsV2Command, ListObjectsV2CommandInput,
+  DeleteObjectCommand, GetObjectCommand, GetObjectCommandInput, GetObjectLockConfigurationCommand, ListObjectsV2Command, ListObjectsV2CommandInput,
   PutObjectCommand, PutObjectCommandInput, S3Client,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -411,22 +411,68 @@ export class FakeLogs {
   }
 }
 
+export interface S3Options {
+  /**
+   * How a GET (or an `IfMatch` PUT) of a missing key is answered: 404 NoSuchKey, as S3 answers a
+   * caller that may list the bucket, or 403 AccessDenied, as it answers one that may not (S3
+   * decides by s3:ListBucket; how an s3:prefix condition counts is not documented). Default 404.
+   */
+  readonly missingKey?: 404 | 403;
+  /** The buckets' default Object Lock retention (default: none; then a PUT that sets a retention is refused). */
+  readonly objectLock?: { readonly mode: 'GOVERNANCE' | 'COMPLIANCE'; readonly days: number };
+  /** Requests refused with AccessDenied (a permission the caller lacks): by operation and key (or listing prefix). */
+  readonly deny?: (op: string, key: string) => boolean;
+}
+
+/** A stored object: its body, ETag, when it was written, and the Object Lock retention of its current version. */
+export interface FakeObject {
+  readonly body: string;
+  readonly etag: string;
+  readonly modified: number;
+  readonly lock?: { readonly mode: string; readonly until: number };
+  /** Versions written before this one (a versioned bucket keeps them). */
+  readonly versions: number;
+}
+
 export class FakeS3 {
-  readonly objects = new Map<string, { body: string; etag: string; modified: number }>();
+  readonly objects = new Map<string, FakeObject>();
   readonly calls: Record<string, number> = {};
   private version = 0;
   /** Every `<bucket>/<key>`, sorted, for listing by binary search. */
   private sorted: string[] = [];
 
   /** `latencyMs`: virtual time each request takes. */
-  constructor(private readonly vclock?: VirtualClock, private readonly latencyMs = 0) {}
+  constructor(private readonly vclock?: VirtualClock, private readonly latencyMs = 0, readonly options: S3Options = {}) {}
 
-  put(bucket: string, key: string, body: string): string {
+  /** Writes an object as its writer does (an export, a test): it takes the bucket's default retention, if any. */
+  put(bucket: string, key: string, body: string, lock?: FakeObject['lock']): string {
     const etag = `"${++this.version}"`;
     const full = `${bucket}/${key}`;
-    if (!this.objects.has(full)) this.sorted.splice(this.lowerBound(full), 0, full);
-    this.objects.set(full, { body, etag, modified: this.vclock?.now ?? clock.now() });
+    const existing = this.objects.get(full);
+    if (!existing) this.sorted.splice(this.lowerBound(full), 0, full);
+    const now = this.vclock?.now ?? clock.now();
+    const byDefault = this.options.objectLock && { mode: this.options.objectLock.mode, until: now + this.options.objectLock.days * DAY_MS };
+    this.objects.set(full, { body, etag, modified: now, lock: lock ?? byDefault, versions: existing ? existing.versions + 1 : 0 });
     return etag;
+  }
+
+  /** Deletes an object (as someone with access to the bucket might): whether it was there. */
+  delete(bucket: string, key: string): boolean {
+    const full = `${bucket}/${key}`;
+    if (!this.objects.delete(full)) return false;
+    this.sorted.splice(this.lowerBound(full), 1);
+    return true;
+  }
+
+  private refuse(op: string, key: string): void {
+    if (this.options.deny?.(op, key)) throw awsError('AccessDenied', 'Access Denied', 403);
+  }
+
+  /** S3's answer to a request for a key that does not exist. */
+  private missing(): Error {
+    if (this.options.missingKey !== 403) return awsError('NoSuchKey', 'The specified key does not exist.', 404);
+    this.calls.missingAnswered = (this.calls.missingAnswered ?? 0) + 1;
+    return awsError('AccessDenied', 'Access Denied', 403);
   }
 
   private lowerBound(k: string): number {
@@ -459,19 +505,35 @@ export class FakeS3 {
 
   putObject(input: PutObjectCommandInput) {
     this.count('PutObject');
+    this.refuse('PutObject', input.Key!);
     const existing = this.objects.get(`${input.Bucket}/${input.Key}`);
     if (input.IfNoneMatch === '*' && existing) throw awsError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412);
+    if (input.IfMatch !== undefined && !existing) throw this.missing();
     if (input.IfMatch !== undefined && existing?.etag !== input.IfMatch) {
-      throw awsError(existing ? 'PreconditionFailed' : 'NoSuchKey', 'At least one of the pre-conditions you specified did not hold', existing ? 412 : 404);
+      throw awsError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412);
     }
-    return { ETag: this.put(input.Bucket!, input.Key!, String(input.Body)) };
+    if ((input.ObjectLockMode === undefined) !== (input.ObjectLockRetainUntilDate === undefined)) {
+      throw awsError('InvalidRequest', 'x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied', 400);
+    }
+    if (input.ObjectLockMode && !this.options.objectLock) throw awsError('InvalidRequest', 'Bucket is missing Object Lock Configuration', 400);
+    const lock = input.ObjectLockMode ? { mode: input.ObjectLockMode, until: new Date(input.ObjectLockRetainUntilDate!).getTime() } : undefined;
+    return { ETag: this.put(input.Bucket!, input.Key!, String(input.Body), lock) };
   }
 
   getObject(input: GetObjectCommandInput) {
     this.count('GetObject');
+    this.refuse('GetObject', input.Key!);
     const o = this.objects.get(`${input.Bucket}/${input.Key}`);
-    if (!o) throw awsError('NoSuchKey', 'The specified key does not exist.', 404);
+    if (!o) throw this.missing();
     return { ETag: o.etag, Body: { transformToString: async () => o.body } as any };
+  }
+
+  getObjectLockConfiguration() {
+    this.count('GetObjectLockConfiguration');
+    this.refuse('GetObjectLockConfiguration', '');
+    const lock = this.options.objectLock;
+    if (!lock) throw awsError('ObjectLockConfigurationNotFoundError', 'Object Lock configuration does not exist for this bucket', 404);
+    return { ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled' as const, Rule: { DefaultRetention: { Mode: lock.mode, Days: lock.days } } } };
   }
 
   private listed(bucket: string, Key: string) {
@@ -480,6 +542,7 @@ export class FakeS3 {
 
   listObjectsV2(input: ListObjectsV2CommandInput) {
     this.count('ListObjectsV2');
+    this.refuse('ListObjectsV2', input.Prefix ?? '');
     const prefix = input.Prefix ?? '';
     const after = input.ContinuationToken ?? input.StartAfter ?? '';
     const max = input.MaxKeys ?? 1000;
@@ -523,6 +586,7 @@ export function installFakes(installed: FakeLogs, s3: FakeS3): () => void {
   const s3Mock = mockClient(S3Client);
   s3Mock.on(PutObjectCommand).callsFake((i) => guarded('PutObject', i, () => (touch(i.Key), s3.putObject(i))));
   s3Mock.on(GetObjectCommand).callsFake((i) => guarded('GetObject', i, () => (touch(i.Key), s3.getObject(i))));
+  s3Mock.on(GetObjectLockConfigurationCommand).callsFake((i) => guarded('GetObjectLockConfiguration', i, () => s3.getObjectLockConfiguration()));
   s3Mock.on(ListObjectsV2Command).callsFake((i) => guarded('ListObjectsV2', i, () => {
     touch(i.Prefix);
     logs().tick();

@@ -12,10 +12,10 @@ export function nth(op: string, n: number, point: KillPoint, match: (c: Call) =>
 }
 
 /** A call on a done-marker. */
-export const isMarker = (c: Call) => String(c.input.Key).includes('/_state/done/');
+export const isMarker = (c: Call) => /^_state\/.*\/done\//.test(String(c.input.Key));
 
 /** A write of the lease. */
-export const isLease = (c: Call) => c.op === 'PutObject' && String(c.input.Key).endsWith('/_state/lease.json');
+export const isLease = (c: Call) => c.op === 'PutObject' && /^_state\/.*\/lease\.json$/.test(String(c.input.Key));
 
 /** The last execution of a chain (the one the run ended in). */
 export const last = (chain: Execution[]) => chain[chain.length - 1];

@@ -3,11 +3,11 @@
  * a Loop with the real handler, on stateful fakes of CloudWatch Logs and S3 on a virtual clock;
  * and the assertion every fault test ends with, that each (log group, window) was exported once.
  */
-import { FakeLogs, FakeS3, LogsOptions, VirtualClock, installFakes } from './fakes';
+import { FakeLogs, FakeS3, LogsOptions, S3Options, VirtualClock, installFakes } from './fakes';
 import { ACCOUNT, Loop, Synthesized, fromTemplate } from './loop';
 import { ArchiveOf, synth } from './stack';
 import { CloudWatchLogsS3ExporterProps } from '../../src';
-import { EmptyRecord, exportPrefix, isEmptyRecord, markerPrefix } from '../../src/handler/layout';
+import { EmptyRecord, exportPrefix, isEmptyRecord, markerPrefix, stateRoot } from '../../src/handler/layout';
 import { Window, windowsBetween } from '../../src/handler/windows';
 
 export const BUCKET = 'exports-bucket';
@@ -28,6 +28,8 @@ export interface WorldOptions {
   readonly props?: CloudWatchLogsS3ExporterProps;
   readonly now?: number;
   readonly logs?: LogsOptions;
+  /** How S3 answers (403 for missing keys, Object Lock, denials). */
+  readonly s3?: S3Options;
   /** Changes to the handler configuration the construct wrote. */
   readonly config?: Record<string, unknown>;
   /** Stack name (the same construct path in stacks of other names is another exporter). */
@@ -47,7 +49,7 @@ export function world(o: WorldOptions = {}): World {
   Object.assign(synthesized.config, o.config ?? {});
   const clock = o.shareWith?.clock ?? new VirtualClock(o.now ?? NOW);
   clock.install();
-  const s3 = o.shareWith?.s3 ?? new FakeS3();
+  const s3 = o.shareWith?.s3 ?? new FakeS3(undefined, 0, o.s3);
   const ownLogs = !o.shareWith || (o.account !== undefined && o.account !== o.shareWith.account);
   const logs = ownLogs ? new FakeLogs(clock, s3, o.logs ?? {}) : o.shareWith!.logs;
   const restore = o.shareWith ? () => {} : installFakes(logs, s3);
@@ -106,7 +108,7 @@ export function expectExactlyOnce(w: World, groups: string[], windows: Window[],
     }
   }
   // One marker per (group, window): a marker names its group before the first '!'.
-  const markers = w.s3.keys(bucket, `${config.keyPrefix}/_state/done/`).filter((k) => !k.includes('!empty!')).map((k) => k.split('!')[0]);
+  const markers = w.s3.keys(bucket, `${stateRoot(config.keyPrefix)}/done/`).filter((k) => !k.includes('!empty!')).map((k) => k.split('!')[0]);
   expect(markers).toHaveLength(groups.length * windows.length);
   expect(new Set(markers).size).toBe(markers.length);
   for (const g of idle) {

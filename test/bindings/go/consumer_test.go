@@ -193,12 +193,16 @@ func TestBucketPolicyLetsCloudWatchLogsOfThisAccountWriteUnderThePrefixOnly(t *t
 	}
 	expect(t, "put SourceAccount", path(put, "Condition", "StringEquals", "aws:SourceAccount"), "123456789012")
 	expect(t, "GetBucketAcl Action", path(bySid["CloudWatchLogsGetBucketAcl"], "Action"), "s3:GetBucketAcl")
-	// No export can write into the exporter's state.
-	deny := bySid["CloudWatchLogsNeverWritesState"]
-	expect(t, "deny Effect", path(deny, "Effect"), "Deny")
-	if resource, _ := joined(path(deny, "Resource")).(string); !strings.HasSuffix(resource, "/archive/logs/_state/*") {
-		t.Errorf("deny Resource %#v does not end in /archive/logs/_state/*", path(deny, "Resource"))
+	// No export can write into the exporters' state, beside the exports: neither CloudWatch Logs
+	// itself nor a principal whose permission a service uses.
+	for _, sid := range []string{"CloudWatchLogsNeverWritesState", "NoStateWritesThroughServices"} {
+		deny := bySid[sid]
+		expect(t, sid+" Effect", path(deny, "Effect"), "Deny")
+		if resource, _ := joined(path(deny, "Resource")).(string); !strings.HasSuffix(resource, "/_state/*") {
+			t.Errorf("%s Resource %#v does not end in /_state/*", sid, path(deny, "Resource"))
+		}
 	}
+	expect(t, "via-service deny Condition", path(bySid["NoStateWritesThroughServices"], "Condition", "Bool", "aws:ViaAWSService"), "true")
 }
 
 func TestFailureAndFreshnessAlarmsNotifyTheTopic(t *testing.T) {

@@ -112,10 +112,12 @@ def test_bucket_policy_lets_cloudwatch_logs_of_this_account_write_under_the_pref
     assert joined(put["Resource"]).endswith("/archive/logs/*")
     assert put["Condition"]["StringEquals"]["aws:SourceAccount"] == "123456789012"
     assert by_sid["CloudWatchLogsGetBucketAcl"]["Action"] == "s3:GetBucketAcl"
-    # No export can write into the exporter's state.
-    deny = by_sid["CloudWatchLogsNeverWritesState"]
-    assert deny["Effect"] == "Deny"
-    assert joined(deny["Resource"]).endswith("/archive/logs/_state/*")
+    # No export can write into the exporters' state, beside the exports: neither CloudWatch Logs
+    # itself nor a principal whose permission a service uses.
+    for sid in ["CloudWatchLogsNeverWritesState", "NoStateWritesThroughServices"]:
+        assert by_sid[sid]["Effect"] == "Deny"
+        assert joined(by_sid[sid]["Resource"]).endswith("/_state/*")
+    assert by_sid["NoStateWritesThroughServices"]["Condition"] == {"Bool": {"aws:ViaAWSService": "true"}}
 
 
 def test_failure_and_freshness_alarms_notify_the_topic(synthesized):

@@ -166,10 +166,14 @@ class ConsumerTest {
     assertTrue(((String) joined(path(put, "Resource"))).endsWith("/archive/logs/*"), String.valueOf(path(put, "Resource")));
     assertEquals("123456789012", path(put, "Condition", "StringEquals", "aws:SourceAccount"));
     assertEquals("s3:GetBucketAcl", path(bySid.get("CloudWatchLogsGetBucketAcl"), "Action"));
-    // No export can write into the exporter's state.
-    Object deny = bySid.get("CloudWatchLogsNeverWritesState");
-    assertEquals("Deny", path(deny, "Effect"));
-    assertTrue(((String) joined(path(deny, "Resource"))).endsWith("/archive/logs/_state/*"), String.valueOf(path(deny, "Resource")));
+    // No export can write into the exporters' state, beside the exports: neither CloudWatch Logs
+    // itself nor a principal whose permission a service uses.
+    for (String sid : List.of("CloudWatchLogsNeverWritesState", "NoStateWritesThroughServices")) {
+      Object deny = bySid.get(sid);
+      assertEquals("Deny", path(deny, "Effect"));
+      assertTrue(((String) joined(path(deny, "Resource"))).endsWith("/_state/*"), String.valueOf(path(deny, "Resource")));
+    }
+    assertEquals("true", path(bySid.get("NoStateWritesThroughServices"), "Condition", "Bool", "aws:ViaAWSService"));
   }
 
   @Test
