@@ -72,7 +72,7 @@ export interface CloudWatchLogsArchiveBucketProps {
    * governance mode (users with `s3:BypassGovernanceRetention` may still delete) or compliance mode
    * (nobody, the root user included, until the period ends). The exporters write their own state
    * with the shortest explicit retention (one day) of the same mode. Set it when the bucket is
-   * created: the bucket is replaced to enable it later.
+   * created: enabling it later may replace the bucket.
    *
    * @default - no Object Lock: the bucket is versioned, so a change is kept as a new version
    */

@@ -255,8 +255,8 @@ export class ExportedLogsTable extends Construct {
   }
 
   /**
-   * Lets a principal query the view: read the exporter's key prefix (its exports; and decrypt
-   * them with the bucket's key, when the bucket names it), read the view and its table from the
+   * Lets a principal query the view: list and read the exporter's key prefix (its exports, not its
+   * state; and decrypt them with the bucket's key, when the bucket names it), read the view and its table from the
    * Glue catalog and, with a workgroup, run queries in it and read and write its results. The
    * grant succeeds only when every part of it does.
    */
@@ -264,7 +264,15 @@ export class ExportedLogsTable extends Construct {
     const stack = Stack.of(this);
     const { bucket, prefix } = this.source;
     const table = (name: string) => stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/${name}` });
-    const parts = [bucket.grantRead(grantee, `${prefix}/*`), iam.Grant.addToPrincipal({
+    // Athena's reads of the data (s3:GetBucketLocation, s3:ListBucket, s3:GetObject, as Athena documents them), listing limited to the prefix.
+    // (To a principal that takes no policy statements, in the bucket's policy, as bucket.grantRead() does.)
+    const s3Read = (actions: string[], resourceArns: string[], conditions?: Record<string, Record<string, unknown>>) =>
+      iam.Grant.addToPrincipalOrResource({ grantee, actions, resourceArns, resource: bucket, conditions });
+    const parts = [
+      s3Read(['s3:GetBucketLocation'], [bucket.bucketArn]),
+      s3Read(['s3:ListBucket'], [bucket.bucketArn], { StringLike: { 's3:prefix': [`${prefix}/*`] } }),
+      s3Read(['s3:GetObject'], [bucket.arnForObjects(`${prefix}/*`)]),
+      ...(bucket.encryptionKey ? [bucket.encryptionKey.grantDecrypt(grantee)] : []), iam.Grant.addToPrincipal({
       grantee,
       actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions'],
       resourceArns: [

@@ -25,7 +25,7 @@ import { archiveBucketProps } from './private/bucket-rules';
 import { MAX_LOG_GROUP_NAME, deployedLength } from './private/deployed-length';
 import { suppress } from './private/nag';
 import { pasteable } from './private/pasteable';
-import { MAX_ALARM_RANGE_SECONDS, Warning, checkKinds, checkRanges, checkSchedule, defaultSchedule } from './private/props';
+import { MAX_ALARM_RANGE_SECONDS, Warning, checkAthenaNames, checkKinds, checkRanges, checkSchedule, defaultSchedule } from './private/props';
 
 /**
  * Properties of a CloudWatchLogsS3Exporter.
@@ -327,6 +327,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
     this.stateMachineLogGroup = new logs.LogGroup(this, 'StateMachineLogs', { retention, removalPolicy: RemovalPolicy.RETAIN });
 
     const selection = (props.logGroups ?? LogGroupSelection.all())._bind(this);
+    checkAthenaNames(this, selection.sources);
     // Upper bounds of the characters each ARN takes in a policy once deployed.
     const arns = { arns: selection.arns, lengths: selection.arns.map((arn) => deployedLength(arn, this) + 3) };
     const inline = sum(arns.lengths) <= INLINE_ARNS;

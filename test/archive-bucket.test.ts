@@ -6,7 +6,7 @@
 import { mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { App, Aspects, Annotations as CoreAnnotations, Stack } from 'aws-cdk-lib';
+import { App, Aspects, Annotations as CoreAnnotations, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -149,6 +149,26 @@ describe('CloudWatchLogsArchiveBucket', () => {
     // No other grant: the TLS-only deny, and the statements above.
     expect(statements).toHaveLength(1 + shared.length + 2 * 3);
     expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+  });
+
+  test('versioned, the state\'s old versions expiring; Object Lock on request; no lifecycle rule of the user\'s reaches the state', () => {
+    const rules = (props: Partial<CloudWatchLogsArchiveBucketProps>) => Template.fromStack(archiveStack(props).stack).findResources('AWS::S3::Bucket');
+    const [plainBucket] = Object.values<any>(rules({ lifecycleRules: [{ prefix: 'exported-logs/', expiration: Duration.days(3650) }] }));
+    expect(plainBucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(plainBucket.Properties.LifecycleConfiguration.Rules).toEqual([
+      { Id: 'ExporterStateOldVersions', Prefix: '_state/', NoncurrentVersionExpiration: { NoncurrentDays: 3 }, Status: 'Enabled' },
+      { Prefix: 'exported-logs/', ExpirationInDays: 3650, Status: 'Enabled' },
+    ]);
+    expect(plainBucket.Properties.ObjectLockEnabled).toBeUndefined();
+    const [locked] = Object.values<any>(rules({ objectLockRetention: s3.ObjectLockRetention.governance(Duration.days(400)) }));
+    expect([locked.Properties.ObjectLockEnabled, locked.Properties.ObjectLockConfiguration])
+      .toEqual([true, { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 400 } } }]);
+    // A rule that would reach the state (an expired done-marker means a window exported again): refused, naming the prefix to give.
+    for (const rule of [{ expiration: Duration.days(30) }, { prefix: '_', expiration: Duration.days(30) }, { prefix: '_state/exported-logs/', expiration: Duration.days(30) }]) {
+      expect(() => archiveStack({ lifecycleRules: [rule] })).toThrow(/CloudWatchLogsArchiveBucket: lifecycleRules\[0\] .*reaches the exporters' state under _state\/ .*give it the prefix of the exports, 'exported-logs\/'/);
+    }
+    // One that filters by tags reaches no state object (they have none).
+    expect(() => archiveStack({ lifecycleRules: [{ tagFilters: { tier: 'cold' }, expiration: Duration.days(30) }] })).not.toThrow();
   });
 
   test('SSE-KMS: a rotated key whose policy lets each account\'s CloudWatch Logs encrypt its exports, and its principals use it through S3 only', () => {

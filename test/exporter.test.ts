@@ -132,6 +132,19 @@ describe('CloudWatchLogsS3Exporter', () => {
     });
   });
 
+  test('objectLockRetention locks the bucket it creates; with a bucket of your own it is refused (set Object Lock there)', () => {
+    const { template } = synth({ objectLockRetention: s3.ObjectLockRetention.compliance(Duration.days(2555)) });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 2555 } } },
+      VersioningConfiguration: { Status: 'Enabled' },
+    });
+    const app = new App();
+    const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
+    expect(() => new CloudWatchLogsS3Exporter(stack, 'Exporter', { bucket: new s3.Bucket(stack, 'Mine'), objectLockRetention: s3.ObjectLockRetention.governance(Duration.days(1)) }))
+      .toThrow(/objectLockRetention is for the bucket the exporter creates; set Object Lock on the bucket you pass/);
+  });
+
   test('an imported bucket gets a synth-time warning naming the statements to add', () => {
     const app = new App();
     const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
@@ -362,6 +375,11 @@ describe('what a new user trips over', () => {
       'cdk-cloudwatch-logs-s3-exporter:scheduleTimeZone', /runs in UTC \(no time zone given\), while the export windows are in Europe\/Berlin/],
     ['a schedule that runs less often than the export period', { schedule: scheduler.ScheduleExpression.rate(Duration.days(2)) },
       'cdk-cloudwatch-logs-s3-exporter:scheduleInterval', /runs less often than the export period \(every 2 days, P1D windows\)/],
+    ['log groups whose exports Athena cannot read through the table (\'//\', a trailing \'/\', \'#\')',
+      { logGroups: LogGroupSelection.names(['/app//orders', '/app/payments/', '/app/fine', '//app/fine-too', '/app/#1']) },
+      'cdk-cloudwatch-logs-s3-exporter:athenaNames', /logGroups selects the log group '\/app\/\/orders', the log group '\/app\/payments\/', the log group '\/app\/#1', whose exports Athena reads wrongly/],
+    ['a prefix whose groups Athena cannot read through the table', { logGroups: LogGroupSelection.prefixes(['/app//', '/fine/']) },
+      'cdk-cloudwatch-logs-s3-exporter:athenaNames', /logGroups selects the prefix '\/app\/\/', whose exports/],
   ])('%s warns, and the warning can be acknowledged', (_name, props, id, message) => {
     const { stack, exporter } = synth(props);
     expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp(message.source))).toHaveLength(1);

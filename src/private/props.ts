@@ -12,9 +12,11 @@ import { IConstruct } from 'constructs';
 import { ScheduleError, recurrence } from './schedule-gaps';
 import { ExportPeriod } from '../export-period';
 import type { CloudWatchLogsS3ExporterProps } from '../exporter';
+import type { Source } from '../handler/config';
 import { isTimeZone } from '../handler/windows';
 import { LogGroupSelection } from '../log-group-selection';
 import { KEY_PREFIX } from './archive-policy';
+import { unreadableByAthena } from './table-layout';
 
 
 /** Ids of the warnings the exporter may add (acknowledge one with `Annotations.of(exporter).acknowledgeWarning(id)`). */
@@ -24,6 +26,7 @@ export const Warning = {
   KEY_POLICY: 'cdk-cloudwatch-logs-s3-exporter:keyPolicy',
   SCHEDULE_TIME_ZONE: 'cdk-cloudwatch-logs-s3-exporter:scheduleTimeZone',
   SCHEDULE_INTERVAL: 'cdk-cloudwatch-logs-s3-exporter:scheduleInterval',
+  ATHENA_NAMES: 'cdk-cloudwatch-logs-s3-exporter:athenaNames',
 } as const;
 
 function fail(message: string): never {
@@ -170,6 +173,19 @@ export function checkSchedule(scope: IConstruct, expression: scheduler.ScheduleE
   // Runs of a cron schedule in a zone with daylight saving time are an hour further apart once a year.
   const dst = text.startsWith('cron(') && !['UTC', 'Etc/UTC'].includes(cronZone) ? 3_600 : 0;
   return gap + dst;
+}
+
+/**
+ * Warns when log groups the selection names (or prefixes it selects by) have names whose exports
+ * Athena cannot read through an ExportedLogsTable. Names known only at deploy time are not seen.
+ */
+export function checkAthenaNames(scope: IConstruct, sources: Source[]): void {
+  const odd = sources.filter((s) => s.prefix !== undefined && !Token.isUnresolved(s.prefix) && unreadableByAthena(s.prefix, s.exact === true));
+  if (odd.length === 0) return;
+  Annotations.of(scope).addWarningV2(Warning.ATHENA_NAMES,
+    `logGroups selects ${odd.map((s) => `${s.exact ? 'the log group' : 'the prefix'} '${s.prefix}'`).join(', ')}, whose exports Athena reads wrongly or not at all ` +
+    "through an ExportedLogsTable: Athena removes the empty folder of a '//' from an S3 location (a name with '//', or ending in '/'), and a '#' " +
+    'can be read as the start of a URI fragment. The exports themselves are complete (read them with S3 tools). Rename the log groups, or acknowledge this warning.');
 }
 
 /** The longest an alarm can look back: period times evaluation periods (CloudWatch). */

@@ -13,6 +13,17 @@
  */
 export const LINE_PATTERN = '^(\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,9})?Z) (.*)$';
 
+/**
+ * Whether Athena reads a log group's exports wrongly or not at all through the table (the exports
+ * themselves are complete): Athena removes the empty folder of a `//` from an S3 location (a name
+ * with `//` below its leading slashes, or one that ends in `/`, whose folder is followed by the
+ * date's), and a `#` can be read as the start of a URI fragment. `exact`: a whole name, not a prefix.
+ */
+export function unreadableByAthena(name: string, exact: boolean): boolean {
+  const folder = name.replace(/^\/+/, '');
+  return folder.includes('//') || folder.includes('#') || (exact && folder.endsWith('/'));
+}
+
 /** The view's query: the table's rows with the time as a timestamp (UTC); the table is in the view's database. */
 export function viewSql(linesTable: string, partitions: string[]): string {
   const columns = ['CAST(from_iso8601_timestamp("time") AS timestamp(3)) AS ts', 'message', ...partitions];
