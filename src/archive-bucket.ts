@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ACCOUNT_ID, DEFAULT_KEY_PREFIX } from './handler/layout';
+import { ACCOUNT_ID, DEFAULT_KEY_PREFIX } from './shared/layout';
 import {
   KEY_PREFIX, NamedArchive, archiveBuckets, archivePrefix, cloudWatchLogsKeyStatement, cloudWatchLogsStatements, exporterKeyStatement,
   handlerStatements, namedArchives,

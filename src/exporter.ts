@@ -12,10 +12,10 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct, IConstruct } from 'constructs';
 import { ExportPeriod } from './export-period';
-import type { ExporterConfig } from './handler/config';
+import type { ExporterConfig } from './shared/config';
 import { ExporterFunction } from './handler/exporter-function';
-import { DEFAULT_KEY_PREFIX } from './handler/layout';
-import { Answer, EXPORTER_DIMENSION, EXPORT_STATE, METRICS_NAMESPACE, MetricName, NOT_RETRIED, SERVICE_NAME, Status } from './handler/protocol';
+import { DEFAULT_KEY_PREFIX } from './shared/layout';
+import { Answer, EXPORTER_DIMENSION, EXPORT_STATE, METRICS_NAMESPACE, MetricName, NOT_RETRIED, SERVICE_NAME, Status } from './shared/protocol';
 import { LogGroupSelection } from './log-group-selection';
 import {
   ArchiveInfo, archiveBuckets, archivePrefix, cloudWatchLogsKeyStatement, cloudWatchLogsStatements, exporterKeyStatement, handlerStatements,
@@ -340,8 +340,6 @@ export class CloudWatchLogsS3Exporter extends Construct {
       // Names this exporter's export tasks: another exporter in the account (another stack of
       // the same app, too) never takes them for its own.
       exporterId: this.exporterId,
-      // Earlier releases named export tasks after the construct's address alone.
-      legacyTaskPrefix: `cwl2s3-${this.node.addr.slice(0, 10)}`,
       bucket: this.bucket.bucketName,
       keyPrefix: prefix,
       period: period.name as ExporterConfig['period'],

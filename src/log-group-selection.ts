@@ -1,7 +1,7 @@
 import { ArnFormat, Stack, Token } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { Source } from './handler/config';
+import type { Source } from './shared/config';
 
 const NAME = /^[.\-_/#A-Za-z0-9]{1,512}$/;
 

@@ -10,8 +10,7 @@ import { Execution, InvocationInfo, REGION } from './harness/loop';
 import { isLease, isMarker, last, nth } from './harness/rules';
 import { World, days, expectExactlyOnce, world, completedInto } from './harness/world';
 import { PAGE_GROUPS } from '../src/handler/cursor';
-import { checkpointKey, exportPrefix } from '../src/handler/layout';
-import { windowId } from '../src/handler/windows';
+import { checkpointKey } from '../src/shared/layout';
 
 const SETTLED_AT_ONCE = { settleTime: Duration.hours(0) };
 /**
@@ -232,7 +231,7 @@ describe('8. nothing an export writes can pass for exporter state', () => {
   test('an export aimed at the done-markers does not mark a group done', async () => {
     w = chainWorld();
     // Anyone allowed to export a log group of the account could start this export into the bucket.
-    const forged = `_state/exported-logs/done/P1D/20261124T000000Z/${encodeURIComponent(GROUPS[1])}!100`;
+    const forged = `_state/exported-logs/done/P1D/20261124T000000Z/${encodeURIComponent(GROUPS[1])}!100!forged-task`;
     w.logs.createExportTask({ logGroupName: GROUPS[0], from: 0, to: 1, destination: w.synthesized.bucket, destinationPrefix: forged, taskName: 'forger' });
     w.clock.now += 60_000;
     w.logs.tick();
@@ -297,32 +296,6 @@ test('7. an exporter of another app that keeps its state under the same key pref
   expect(b.cause).toContain('s3://shared/exported-logs/ is used by another exporter (123456789012/us-east-1/logs-export-a/Stack/Exporter)');
   expect(b.invocations).toBe(1);
   expect(w.logs.calls.CreateExportTask).toBe(created);
-});
-
-test('upgrade: a run of the earlier release died holding the lease, with an export it left unmarked: nothing is exported twice', async () => {
-  w = chainWorld();
-  const { bucket, config } = w.synthesized;
-  const day = YESTERDAY[0];
-  // What the earlier release left: its lease (expired), done-markers without task ids, and a completed export without its marker.
-  w.s3.put(bucket, '_state/exported-logs/lease.json', JSON.stringify({ runId: 'scheduled-run', expires: w.clock.now - 60_000 }));
-  w.s3.put(bucket, `_state/exported-logs/done/P1D/${windowId(day)}/${encodeURIComponent('/aws/lambda/fn-1')}!70000`, '{}');
-  w.logs.createExportTask({ logGroupName: '/aws/lambda/fn-1', from: day.start, to: day.end - 1, destination: bucket, destinationPrefix: exportPrefix('exported-logs', '/aws/lambda/fn-1', day, 'P1D', 'UTC') });
-  w.clock.now += 5 * 60_000;
-  w.logs.createExportTask({
-    taskName: `${config.legacyTaskPrefix}-P1D-${windowId(day)}`,
-    logGroupName: '/aws/lambda/fn-3',
-    from: day.start,
-    to: day.end - 1,
-    destination: bucket,
-    destinationPrefix: exportPrefix('exported-logs', '/aws/lambda/fn-3', day, 'P1D', 'UTC'),
-  });
-  w.clock.now += 5 * 60_000;
-  const chain = await w.loop.run({});
-  expect(last(chain).status).toBe('SUCCEEDED');
-  expect(last(chain).output?.state.stats).toMatchObject({ exported: GROUPS.length - 2, adopted: 1 });
-  const markers = w.s3.keys(bucket, '_state/exported-logs/done/');
-  expect(markers).toHaveLength(GROUPS.length);
-  expectExactlyOnce(w, GROUPS, YESTERDAY);
 });
 
 // More faults: each of these failed before its fix.
@@ -417,48 +390,6 @@ test('a takeover write that succeeds but whose answer is lost (the SDK\'s retry 
   expectExactlyOnce(w, GROUPS, [...OTHER_DATE, ...YESTERDAY]);
 });
 
-test('two stacks of one app in one account, rolled out one at a time: neither takes the other\'s export task for its own', async () => {
-  w = chainWorld({ stackName: 'logs-export-staging', bucket: 'bucket-staging' });
-  const prod = chainWorld({ stackName: 'logs-export-prod', bucket: 'bucket-prod', shareWith: w });
-  // The same construct path in both stacks: the same legacy task prefix.
-  expect(prod.synthesized.config.legacyTaskPrefix).toBe(w.synthesized.config.legacyTaskPrefix);
-  // prod still runs the earlier release: its scheduled run (same schedule) is exporting a group into its own bucket.
-  const day = YESTERDAY[0];
-  w.logs.createExportTask({
-    taskName: `${prod.synthesized.config.legacyTaskPrefix}-P1D-${new Date(day.start).toISOString().replace(/[-:]|\.\d+/g, '')}`,
-    logGroupName: '/aws/lambda/fn-3',
-    from: day.start,
-    to: day.end - 1,
-    destination: 'bucket-prod',
-    destinationPrefix: 'exported-logs/aws/lambda/fn-3/2026/11/24',
-  });
-  w.logs.tasks[w.logs.tasks.length - 1].duration = 120_000;
-  const chain = await w.loop.run({}, 'staging');
-  expect(last(chain).status).toBe('SUCCEEDED');
-  // staging must have exported every group into its own bucket.
-  expectExactlyOnce(w, GROUPS, YESTERDAY, 'bucket-staging');
-});
-
-test('upgrade: a backfill of another date runs first; the next scheduled run still settles what the earlier release left', async () => {
-  w = chainWorld();
-  const { bucket, config } = w.synthesized;
-  const day = YESTERDAY[0];
-  // The earlier release's scheduled run died holding its lease, after its export of fn-3 completed, before its marker.
-  w.s3.put(bucket, '_state/exported-logs/lease.json', JSON.stringify({ runId: 'scheduled-run', expires: w.clock.now + 60_000 }));
-  w.logs.createExportTask({
-    taskName: `${config.legacyTaskPrefix}-P1D-${new Date(day.start).toISOString().replace(/[-:]|\.\d+/g, '')}`,
-    logGroupName: '/aws/lambda/fn-3',
-    from: day.start,
-    to: day.end - 1,
-    destination: bucket,
-    destinationPrefix: 'exported-logs/aws/lambda/fn-3/2026/11/24',
-  });
-  w.clock.now += 5 * 60_000;
-  expect(last(await w.loop.run({ startDate: '2026-11-20', endDate: '2026-11-20' }, 'other-date')).status).toBe('SUCCEEDED');
-  expect(last(await w.loop.run({}, 'next')).status).toBe('SUCCEEDED');
-  expectExactlyOnce(w, GROUPS, [...OTHER_DATE, ...YESTERDAY]);
-});
-
 test('an export into the done-marker folder: its aws-logs-write-test does not pass for a marker of a group of that name', async () => {
   w = chainWorld();
   w.logs.addGroup('aws-logs-write-test');
@@ -538,16 +469,6 @@ test.each([
   const chain = await w.loop.run({}, 'scheduled', { kill: () => changeWhileOnFirstPage });
   expect(last(chain).status).toBe('SUCCEEDED');
   expectExactlyOnce(w, many, YESTERDAY);
-});
-
-test('upgrade: done-markers the earlier release wrote for long log group names are still read', async () => {
-  const long = `/aws/lambda/${'x'.repeat(400)}`; // a valid name (412 characters), 418 once URL-encoded
-  w = chainWorld();
-  w.logs.addGroup(long);
-  // The earlier release exported it and wrote its done-marker: `<url-encoded name>!<ms>`, never shortened.
-  w.s3.put(w.synthesized.bucket, `_state/exported-logs/done/P1D/20261124T000000Z/${encodeURIComponent(long)}!5000`, '{}');
-  expect(last(await w.loop.run({ startDate: '2026-11-24', endDate: '2026-11-24' }, 'backfill')).status).toBe('SUCCEEDED');
-  expect(w.logs.tasks.filter((t) => t.logGroupName === long)).toEqual([]);
 });
 
 test('a run whose own earlier execution holds the lease takes it once it expires (no endless wait)', async () => {

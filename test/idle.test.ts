@@ -86,7 +86,7 @@ test('a window checked less than an hour after it ended is exported even if Desc
   expect(w.s3.keys(w.synthesized.bucket, 'exported-logs/late/2026/11/25/10/').filter((k) => k.endsWith('.gz'))).toHaveLength(1);
 });
 
-test('exportEmptyWindows: true exports every group and window, as earlier releases did, without DescribeLogStreams', async () => {
+test('exportEmptyWindows: true exports every group and window, without DescribeLogStreams', async () => {
   w = mixed({ props: { exportEmptyWindows: true } });
   const [run] = await w.loop.run({ scheduledTime: '2026-11-25T13:00:00Z' });
   expect(run.status).toBe('SUCCEEDED');
@@ -196,17 +196,6 @@ test('a run taking over from a dead one walks past a group an earlier run record
   w.clock.now += 31 * 60_000;
   expect(last(await w.loop.run({}, 'next')).status).toBe('SUCCEEDED');
   expectExactlyOnce(w, ['a-busy', 'c-busy'], YESTERDAY, undefined, { idle: ['b-quiet'] });
-});
-
-test('an execution started before exportEmptyWindows existed (its configuration lacks it) goes on after the deployment', async () => {
-  w = world({ now: NOW, logs: { duration: ({ logGroupName }) => (logGroupName === 'a-busy' ? 70_000 : 3_000) } });
-  ['a-busy', 'b-busy'].forEach((g) => w.logs.addGroup(g));
-  w.logs.addGroup('c-quiet', 0, undefined, QUIET);
-  const config = w.synthesized.config as unknown as Record<string, unknown>;
-  // From its second turn on, the new handler gets the configuration of the definition the execution started with.
-  const chain = await w.loop.run({}, 'in-flight', { beforeInvocation: (inv) => { if (inv.number === 2) delete config.exportEmptyWindows; } });
-  expect(last(chain).status).toBe('SUCCEEDED');
-  expectExactlyOnce(w, ['a-busy', 'b-busy'], YESTERDAY, undefined, { idle: ['c-quiet'] });
 });
 
 test('a group deleted before its check, after a window with events: not recorded empty (the report calls the window missing)', async () => {

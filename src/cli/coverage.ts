@@ -5,9 +5,9 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { BucketAccess } from '../handler/bucket-access';
-import { MAX_NAMES, MAX_WINDOWS, parseEndDate, parseLocalDate } from '../handler/config';
-import { ACCOUNT_ID, EmptyRecord, OwnerRecord, isEmptyRecord, markerPrefix, ownerKey, parseMarker, stateRoot } from '../handler/layout';
-import { Period, Window, instantOf, isTimeZone, lastWindowEndedBy, offsetAt, windowAt, windowPath, windowsBetween } from '../handler/windows';
+import { MAX_NAMES, MAX_WINDOWS, parseEndDate, parseLocalDate } from '../shared/config';
+import { ACCOUNT_ID, EmptyRecord, OwnerRecord, isEmptyRecord, markerPrefix, ownerKey, parseMarker, stateRoot } from '../shared/layout';
+import { Period, Window, instantOf, isTimeZone, lastWindowEndedBy, offsetAt, windowAt, windowPath, windowsBetween } from '../shared/windows';
 
 /** Windows a report covers at most: ten years of days, a year of hours. */
 const MAX_REPORT_WINDOWS = 10_000;
@@ -235,11 +235,12 @@ async function readOwner(bucket: BucketAccess, req: CoverageRequest): Promise<Ow
       'check --bucket and --prefix (the exporter\'s keyPrefix, default exported-logs); an exporter writes it on its first run');
   }
   const owner = read.body ?? {};
-  if (typeof owner !== 'object' || !['P1D', 'PT1H'].includes(owner.period ?? '') || !isTimeZone(owner.timeZone) || typeof owner.settleSeconds !== 'number') {
-    throw new UsageError(`s3://${req.bucket}/${ownerKey(req.prefix)} does not say how the exporter cuts windows (an earlier release wrote it): ` +
+  if (typeof owner !== 'object' || !['P1D', 'PT1H'].includes(owner.period ?? '') || !isTimeZone(owner.timeZone) || typeof owner.settleSeconds !== 'number'
+    || typeof owner.scheduleIntervalSeconds !== 'number') {
+    throw new UsageError(`s3://${req.bucket}/${ownerKey(req.prefix)} does not say how the exporter cuts windows: ` +
       'the exporter\'s next run rewrites it; run the report after that');
   }
-  return { scheduleIntervalSeconds: 86_400, ...owner } as OwnerRecord;
+  return owner as OwnerRecord;
 }
 
 /** The first window with any done-marker, from one listing of the window folders. */

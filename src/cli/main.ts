@@ -8,7 +8,7 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { Coverage, NoExporterError, UsageError, coverage, exportersUnder, reportBucket } from './coverage';
-import { ACCOUNT_ID, DEFAULT_KEY_PREFIX } from '../handler/layout';
+import { ACCOUNT_ID, DEFAULT_KEY_PREFIX } from '../shared/layout';
 
 const USAGE = `Usage: cdk-cloudwatch-logs-s3-exporter coverage --bucket BUCKET [--prefix KEY_PREFIX] [--from DATE] [--to DATE] [--group NAME ...]
          [--account ACCOUNT ...] [--json]

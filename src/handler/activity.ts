@@ -13,7 +13,7 @@
  */
 import { CloudWatchLogsClient, DescribeLogStreamsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { Group } from './run-state';
-import { Window } from './windows';
+import { Window } from '../shared/windows';
 
 /** How long `lastEventTimestamp` may lag ingestion (as AWS documents it: typically within an hour). */
 export const LAST_EVENT_LAG_MS = 3_600_000;
@@ -70,7 +70,7 @@ export class ActivityChecks {
    * listed may have had events: it is said to have some up to now, so that its export is tried
    * (and it is skipped as deleted, not recorded as empty).
    */
-  async check(logGroupName: string, deadline: number): Promise<Activity | undefined> {
+  async newestEvent(logGroupName: string, deadline: number): Promise<Activity | undefined> {
     while (true) {
       // (At most one gap: a clock set back must not stall the checks.)
       const wait = Math.max(0, Math.min(this.gap, this.lastCall + this.gap - this.clock.now()));

@@ -12,7 +12,7 @@ import {
   GetObjectCommand, GetObjectLockConfigurationCommand, ListObjectsV2Command, ListObjectsV2CommandInput, ListObjectsV2CommandOutput,
   PutObjectCommand, PutObjectCommandInput, S3Client,
 } from '@aws-sdk/client-s3';
-import { ErrorName } from './protocol';
+import { ErrorName } from '../shared/protocol';
 
 export function errorName(e: unknown): string {
   return (e as { name?: string })?.name ?? 'Error';

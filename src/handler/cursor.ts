@@ -8,12 +8,12 @@
  */
 import { CloudWatchLogsClient, DescribeLogGroupsCommand, DescribeLogGroupsCommandOutput } from '@aws-sdk/client-cloudwatch-logs';
 import { ActivityChecks, idleIn, needsCheck } from './activity';
-import { ExporterConfig, Source } from './config';
-import { markerName } from './layout';
+import { ExporterConfig, Source } from '../shared/config';
+import { markerName } from '../shared/layout';
 import { CursorState, Group, Marks, RunState } from './run-state';
 import { Listed, StateStore, markersOf } from './state-store';
 import { log } from './telemetry';
-import { Window } from './windows';
+import { Window } from '../shared/windows';
 
 /** A log group and window to export, with the part of the window the group holds. */
 export interface Item {
@@ -191,8 +191,7 @@ export class Cursor {
         continue;
       }
       if (!c.surveyed) {
-        // (A run carried over from a release without checks may be further into the page.)
-        if (!(await this.survey(state, c, deadline, (marks) => (c.window === 0 ? (state.marks = marks) : undefined)))) return LATER;
+        if (!(await this.survey(state, c, deadline, (marks) => (state.marks = marks)))) return LATER;
         continue;
       }
       if (c.window >= state.windows.length) {
@@ -224,7 +223,7 @@ export class Cursor {
         continue;
       }
       if (!this.config.exportEmptyWindows && idleIn(group, window)) {
-        state.stats.empty = (state.stats.empty ?? 0) + 1;
+        state.stats.empty += 1;
         state.empty = [...(state.empty ?? []), c.group];
         c.group += 1;
         continue;
@@ -308,7 +307,7 @@ export class Cursor {
     }
     while (c.toCheck.length > 0) {
       const i = c.toCheck[0];
-      const found = await this.deps.activity.check(page[i].name, deadline);
+      const found = await this.deps.activity.newestEvent(page[i].name, deadline);
       if (!found) return false;
       page[i] = { ...page[i], lastEvent: found.lastEvent, checkedAt: found.checkedAt };
       c.toCheck.shift();
@@ -344,7 +343,7 @@ export class Cursor {
     return {
       marks: {
         done: page.flatMap((g, i) => (isDone(listed, g) ? [i] : [])),
-        expectedMs: latest.map((ms) => ms.find((m) => m.durationMs !== undefined)?.durationMs ?? 0),
+        expectedMs: latest.map((ms) => ms[0]?.durationMs ?? 0),
       },
       listed,
       bytesBefore: latest.map((ms) => ms.find((m) => m.storedBytes !== undefined)?.storedBytes),

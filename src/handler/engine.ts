@@ -8,22 +8,22 @@
  * then the run first lets any earlier invocation of it end, then confirms each export against
  * the bucket and the export tasks before starting it, until it is past everything the earlier
  * attempts did. A run that takes the lease over from a dead one first walks on from the dead
- * run's last recorded position and settles the export it left without a marker.
+ * run's last recorded position and finishes the export it left without a marker.
  */
 import { CloudWatchLogsClient, ExportTask } from '@aws-sdk/client-cloudwatch-logs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ActivityChecks, idleIn } from './activity';
 import { BucketAccess, errorName } from './bucket-access';
-import { ExporterConfig, InvalidInputError, catchUpFloor, isObject, parseRunInput, scheduledWindows } from './config';
+import { ExporterConfig, InvalidInputError, catchUpFloor, isObject, parseRunInput, scheduledWindows } from '../shared/config';
 import { Cursor, GroupListing, Item, LATER, MAX_STATE_CHARS, exportRange } from './cursor';
 import { ExportTasks } from './export-tasks';
-import { exportPrefix, hasDotSegment, sha256 } from './layout';
+import { exportPrefix, hasDotSegment, sha256 } from '../shared/layout';
 import { HAND_BACK_MS, backoffSeconds, firstLookMs, nextLookMs, waitSeconds } from './poll-timing';
-import { ErrorName, MetricName, Status } from './protocol';
+import { ErrorName, MetricName, Status } from '../shared/protocol';
 import { Active, Group, RunState, Snapshot, pageKey } from './run-state';
 import { LeaseOutcome, StateStore, handlerDenialHint, markersOf } from './state-store';
 import { count, flushMetrics, forExporter, log, percent, seconds } from './telemetry';
-import { Window, lastWindowEndedBy, periodSeconds, windowAt, windowId, windowsBetween } from './windows';
+import { Window, lastWindowEndedBy, periodSeconds, windowAt, windowId, windowsBetween } from '../shared/windows';
 
 export interface Clock {
   now(): number;
@@ -80,7 +80,7 @@ interface Scope {
 }
 
 /** What the bucket and the account's tasks say about one (log group, window). */
-type Found = 'settled' | 'touched' | 'untouched';
+type Found = 'done' | 'touched' | 'untouched';
 
 const THROTTLING = ['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'SlowDown', 'ServiceUnavailable', 'ServiceUnavailableException'];
 const MAX_FAILURES_KEPT = 50;
@@ -316,12 +316,10 @@ export class Engine {
     }
     if (outcome.kind === 'taken') {
       this.forgetListings(state);
-      if (outcome.walk.length > 0 || outcome.blind) {
+      if (outcome.inheritsWalks) {
         state.checkActive = true;
-        log('WARN', 'took the lease over from a run that ended without releasing it; settling the exports it may have left', { previous: outcome.from });
+        log('WARN', 'took the lease over from a run that ended without releasing it; finishing the exports it may have left', { previous: outcome.from });
       }
-      // A dead holder of an earlier release left no position: confirm this run's own exports, all of them.
-      if (state.blind) state.careful = true;
     }
     return undefined;
   }
@@ -362,7 +360,7 @@ export class Engine {
       let untouched = false;
       if (state.careful) {
         const found = await this.inspect(state, item, state);
-        if (found === 'settled') {
+        if (found === 'done') {
           this.advance(state);
           continue;
         }
@@ -389,7 +387,7 @@ export class Engine {
   }
 
   /**
-   * One step of the walk on from a dead run's last position: settles an export it left without
+   * One step of the walk on from a dead run's last position: finishes an export it left without
    * a marker; ends at the first (group, window) it never touched, or at the end of its page.
    */
   private async walkStep(state: RunState): Promise<void> {
@@ -427,16 +425,16 @@ export class Engine {
     const { group, window } = item;
     const listed = await this.store.markers([group], window, true);
     const marked = markersOf(listed, group.name);
-    if (!by.reexport && marked.length > 0) return 'settled';
+    if (!by.reexport && marked.length > 0) return 'done';
     const destination = this.destination(group.name, window);
     const at = await this.tasks.atDestination(destination, by.startedAt);
-    let settled = false;
+    let done = false;
     for (const taskId of at.taskIds) {
       const task = await this.tasks.describe(taskId);
       const origin = this.tasks.origin(task);
       if (!task || !origin || origin.window !== window.start || task.logGroupName !== group.name || task.status?.code !== 'COMPLETED') continue;
       if (by.reexport && origin.run !== by.run) continue;
-      settled = true;
+      done = true;
       if (marked.some((m) => m.taskId === taskId)) continue;
       await this.recordCompleted(state, task, group.name, window, taskId);
       this.forgetListings(state, window.start);
@@ -444,7 +442,7 @@ export class Engine {
       count(MetricName.EXPORTS_ADOPTED);
       log('INFO', 'export found without its done-marker; marked done', { logGroupName: group.name, window: windowId(window), taskId });
     }
-    if (settled) return 'settled';
+    if (done) return 'done';
     return at.touchedSince ? 'touched' : 'untouched';
   }
 
@@ -460,7 +458,7 @@ export class Engine {
     const destinationPrefix = this.destination(group.name, window);
     try {
       const taskId = await this.tasks.create({ group: group.name, window, ...range, destinationPrefix, run: state.run, bytes: group.bytes });
-      if (endsCareful && !state.blind && this.pastCarefulBound(state)) {
+      if (endsCareful && this.pastCarefulBound(state)) {
         state.careful = false;
         state.carefulPast = undefined;
         log('INFO', 'past what earlier attempts of this run did; exporting as usual', { logGroupName: group.name, window: windowId(window) });
@@ -533,7 +531,7 @@ export class Engine {
         seconds(MetricName.EXPORT_DURATION, took / 1000);
         seconds(MetricName.EXPORT_LAG, (this.clock.now() - window.end) / 1000);
         log('INFO', 'export completed', { logGroupName: active.group, window: windowId(window), taskId: active.taskId, seconds: took / 1000 });
-        this.settle(state, active);
+        this.completed(state, active);
         return undefined;
       }
       if (code === undefined || code === 'FAILED' || code === 'CANCELLED') {
@@ -586,7 +584,7 @@ export class Engine {
    * A task ended well: move past its item when it is the current one; otherwise (an adopted task)
    * forget what the markers said, which may predate the marker just written.
    */
-  private settle(state: RunState, active: Active): void {
+  private completed(state: RunState, active: Active): void {
     state.active = undefined;
     if (this.cursor.isAt(state, active.group, active.window)) {
       this.advance(state);
@@ -650,7 +648,7 @@ export class Engine {
     }
     await this.store.releaseLease(state);
     const s = state.stats;
-    const summary = `exported ${s.exported}, without events ${s.empty ?? 0}, skipped ${s.skipped}, retried ${s.retried}, adopted ${s.adopted}, failed ${state.failureCount}`;
+    const summary = `exported ${s.exported}, without events ${s.empty}, skipped ${s.skipped}, retried ${s.retried}, adopted ${s.adopted}, failed ${state.failureCount}`;
     log(state.failureCount ? 'ERROR' : 'INFO', 'run ended', { run: state.run, summary, failures: state.failures });
     if (state.failureCount === 0) {
       return { status: Status.SUCCEEDED, waitSeconds: 0, state, summary };

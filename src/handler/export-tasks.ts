@@ -12,9 +12,9 @@ import {
   CloudWatchLogsClient, CreateExportTaskCommand, DescribeExportTasksCommand, ExportTask, ExportTaskStatusCode,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { BucketAccess } from './bucket-access';
-import { ExporterConfig } from './config';
-import { TaskOrigin, parseTaskName, taskName, taskPrefixOf } from './layout';
-import { Window } from './windows';
+import { ExporterConfig } from '../shared/config';
+import { TaskOrigin, parseTaskName, taskName, taskPrefixOf } from '../shared/layout';
+import { Window } from '../shared/windows';
 
 /**
  * Active statuses, in the order a task goes through them: a task that moves on between two of
@@ -83,10 +83,9 @@ export class ExportTasks {
    * its bucket and key prefix); undefined for anyone else's.
    */
   origin(task: ExportTask | undefined): TaskOrigin | undefined {
-    const { period, legacyTaskPrefix, bucket, keyPrefix } = this.config;
+    const { period, bucket, keyPrefix } = this.config;
     if (task?.destination !== bucket || !task.destinationPrefix?.startsWith(`${keyPrefix}/`)) return undefined;
-    return parseTaskName(this.taskPrefix, period, task.taskName)
-      ?? (legacyTaskPrefix ? parseTaskName(legacyTaskPrefix, period, task.taskName) : undefined);
+    return parseTaskName(this.taskPrefix, period, task.taskName);
   }
 
   /** What the destination of a (log group, window) holds: traces of tasks created for it. */

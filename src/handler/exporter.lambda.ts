@@ -5,7 +5,7 @@
 import type { Context } from 'aws-lambda';
 import { logs, s3 } from './aws';
 import { clock } from './clock';
-import { parseConfig } from './config';
+import { parseConfig } from '../shared/config';
 import { Engine, TurnEvent, TurnResult } from './engine';
 
 /** One engine per configuration (one per container in practice): windows it computed stay computed. */

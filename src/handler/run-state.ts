@@ -45,7 +45,7 @@ export interface CursorState {
 
 /**
  * What a run holding the lease records in it: its page and position, at every new page and lease
- * renewal. If the run dies, the run that takes the lease over walks on from here to settle the
+ * renewal. If the run dies, the run that takes the lease over walks on from here to finish the
  * export the dead run may have left without a done-marker.
  */
 export interface Snapshot {
@@ -60,10 +60,7 @@ export interface Snapshot {
   readonly group: number;
 }
 
-/**
- * What the lease says of a position's page: its first group, and whether its checks were complete
- * (a space is in no log group name: earlier releases' keys, the name alone, never match).
- */
+/** What the lease says of a position's page: its first group, and whether its checks were complete. */
 export function pageKey(snapshot: Snapshot | undefined): string | undefined {
   return snapshot && `${snapshot.page[0]?.name ?? ''} ${snapshot.surveyed ? 'surveyed' : 'unsurveyed'}`;
 }
@@ -96,8 +93,8 @@ export interface Failure {
 export interface Stats {
   exported: number;
   skipped: number;
-  /** (group, window) pairs without events, not exported (absent in runs of earlier releases). */
-  empty?: number;
+  /** (group, window) pairs without events, not exported. */
+  empty: number;
   retried: number;
   adopted: number;
 }
@@ -111,6 +108,20 @@ export interface LeaseHeld {
   readonly page?: string;
 }
 
+/**
+ * What a run carries from turn to turn. Its flags, in a word each:
+ *
+ * - `careful`: this state may be older than what was done with it (a retried or redriven turn):
+ *   confirm each export against the bucket and the export tasks before starting it.
+ * - `carefulPast`: where `careful` ends at the earliest (the last group an earlier attempt reached).
+ * - `checkActive`: look for this exporter's running export task (and follow it) before anything else.
+ * - `fenceUntil`: no turn works before this instant (an earlier invocation may still run until then).
+ * - `recovery`: positions of runs that died holding the lease, to walk on from first.
+ * - `clean`: windows without any done-marker when the run took the lease (no listing needed).
+ * - `ahead`: the next page of groups, listed and checked while an export ran.
+ * - `notBefore`: nothing before this instant is exported (the checkpoint after a change of zone or period).
+ * - `lock`: the bucket's default Object Lock mode (state objects are written with a day's retention of it).
+ */
 export interface RunState {
   readonly v: 2;
   /** The run's random id, the same in every execution the run continues as. */
@@ -173,11 +184,6 @@ export interface RunState {
   fenceUntil?: number;
   /** Positions of runs that died holding the lease, to walk on from before exporting anything new. */
   recovery?: Snapshot[];
-  /**
-   * A run of an earlier release died holding the lease without saying where it was: this run
-   * confirms every export before starting it (careful, to the end).
-   */
-  blind?: boolean;
   /** A scheduled run after a change of time zone or period: nothing before this instant (the checkpoint) is exported again. */
   notBefore?: number;
   /** The mode of the bucket's default Object Lock retention when the run started (absent: none). */

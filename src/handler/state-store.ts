@@ -19,14 +19,15 @@
  * locked versions for years; a lifecycle rule on `_state/` expires their old versions.
  */
 import { BucketAccess, DenialHint, LockMode, isConditionalFailure } from './bucket-access';
-import { ExporterConfig } from './config';
+import { ExporterConfig } from '../shared/config';
 import {
-  EmptyRecord, Marker, OwnerRecord, checkpointKey, emptyRecordKey, isEmptyRecord, leaseKey, markerKey, markerNames, markerPrefix, ownerKey,
+  EmptyRecord, Marker, OwnerRecord, checkpointKey, emptyRecordKey, isEmptyRecord, leaseKey, markerKey, markerName, markerPrefix, ownerKey,
   parseMarker, stateRoot,
-} from './layout';
-import { ErrorName } from './protocol';
-import { Group, RunState, Snapshot, pageKey } from './run-state';
-import { Period, Window } from './windows';
+} from '../shared/layout';
+import { LeaseBody, LeaseDecision, LeaseRequest, decideLease, leaseBody, releasedLease } from './lease';
+import { ErrorName } from '../shared/protocol';
+import { Group, RunState, pageKey } from './run-state';
+import { Period, Window } from '../shared/windows';
 
 /** How long a state object written into a bucket with Object Lock is locked: the shortest explicit retention. */
 export const STATE_RETENTION_MS = 86_400_000;
@@ -50,61 +51,14 @@ export function handlerDenialHint(config: Pick<ExporterConfig, 'bucket' | 'keyPr
     'the synth-time warning cdk-cloudwatch-logs-s3-exporter:archivePolicy prints the statements)';
 }
 
-/** The lease object. */
-export interface LeaseBody {
-  readonly v: 2;
-  /** The holder's run and execution (ARN). */
-  readonly run: string;
-  readonly execution: string;
-  /** When it expires (ms); 0 once released. */
-  readonly expires: number;
-  /** The holder's page and position when it last wrote the lease. */
-  readonly snapshot?: Snapshot;
-  /** Positions of dead runs the holder still has to walk on from. */
-  readonly inherited?: Snapshot[];
-  /**
-   * The last group of the furthest page any attempt of the holder's run recorded (a replayed
-   * attempt that writes an older position keeps it, for the attempts after it).
-   */
-  readonly reach?: string;
-  /**
-   * A run of an earlier release died holding the lease, leaving no position: runs confirm each
-   * export before starting it until a scheduled run has done so for its whole traversal.
-   */
-  readonly blind?: true;
-}
-
-/** The lease as earlier releases wrote it. */
-interface LegacyLeaseBody {
-  readonly runId: string;
-  readonly expires: number;
-}
-
+/** What asking for the lease came to. */
 export type LeaseOutcome =
   /** This run holds the lease, as it did before. */
   | { readonly kind: 'held' }
-  /**
-   * This run has just taken the lease: from nobody, from a run that released it, from a dead
-   * holder, or back from another invocation of its own execution; `walk` holds the positions to
-   * walk on from, `blind` says a dead holder left none.
-   */
-  | { readonly kind: 'taken'; readonly walk: Snapshot[]; readonly blind: boolean; readonly from?: string; readonly own?: string }
+  /** This run has just taken the lease (see `decideLease`). */
+  | Extract<LeaseDecision, { kind: 'taken' }>
   /** Another run holds it. */
   | { readonly kind: 'busy'; readonly holder: string };
-
-/** The last group name of a position's page, or `after` if that sorts later. */
-function lastOf(snapshot: Snapshot | undefined, after: string | undefined): string | undefined {
-  return (snapshot?.page ?? []).reduce<string | undefined>((max, g) => (max === undefined || g.name > max ? g.name : max), after);
-}
-
-/** Snapshots without repeats (a lease may be taken over with walks it already owes). */
-function distinct(snapshots: Snapshot[]): Snapshot[] {
-  const seen = new Set<string>();
-  return snapshots.filter((s) => {
-    const key = JSON.stringify([s.run, s.window, s.group, s.page[0]?.name, s.windows[0]]);
-    return !seen.has(key) && seen.add(key) !== undefined;
-  });
-}
 
 /** What the listing of a page's markers for a window says. */
 export interface Listed {
@@ -114,26 +68,14 @@ export interface Listed {
   readonly empty: Set<string>;
 }
 
-/** The done-markers a listing holds for a log group (under each name its markers may have). */
+/** The done-markers a listing holds for a log group. */
 export function markersOf(listed: Listed, group: string): Marker[] {
-  return markerNames(group).flatMap((n) => listed.markers.get(n) ?? []);
+  return listed.markers.get(markerName(group)) ?? [];
 }
 
 export interface Checkpoint {
   /** End of the last window before which every window was exported (ms). */
   readonly end: number;
-}
-
-/** What this run knows when it asks for the lease. */
-export interface LeaseRequest {
-  readonly executionArn: string;
-  /** The execution that answered the state this turn got (another one for a continuation). */
-  readonly previousExecution: string;
-  readonly now: number;
-  /** Write the lease now even if its last write is recent (a new page, a new execution). */
-  readonly force: boolean;
-  /** The run's page and position now. */
-  readonly snapshot?: Snapshot;
 }
 
 export class StateStore {
@@ -164,9 +106,8 @@ export class StateStore {
     const found: Listed = { markers: new Map(), empty: new Set() };
     if (page.length === 0) return found;
     const prefix = markerPrefix(this.config.keyPrefix, this.config.period, window);
-    const names = (g: Group) => markerNames(g.name).map((n) => prefix + n);
-    const first = names(page[0]).sort()[0];
-    const last = names(page[page.length - 1]).sort().pop()!;
+    const first = prefix + markerName(page[0].name);
+    const last = prefix + markerName(page[page.length - 1].name);
     // A strict prefix of the first key sorts just before it.
     const startAfter = first.slice(0, -1);
     let token: string | undefined;
@@ -222,90 +163,46 @@ export class StateStore {
   // ---------------------------------------------------------------- lease
 
   /**
-   * Makes sure this run holds the lease, renewing it when its last write is `renewAfter` old
-   * old (so that no turn outlives it), or takes it over where it can.
+   * Makes sure this run holds the lease, renewing it when its last write is `renewAfter` old (so
+   * that no turn outlives it), or takes it over where `decideLease` says it may.
    */
   async holdLease(state: RunState, req: LeaseRequest): Promise<LeaseOutcome> {
-    const body = (): LeaseBody => ({
-      v: 2,
-      run: state.run,
-      execution: req.executionArn,
-      expires: req.now + this.ttl,
-      snapshot: req.snapshot,
-      inherited: state.recovery,
-      reach: lastOf(req.snapshot, state.carefulPast),
-      ...(state.blind ? { blind: true } : {}),
-    });
     const held = (etag: string) => {
       state.lease = { etag, at: req.now, page: pageKey(req.snapshot) };
     };
     if (state.lease) {
       if (!req.force && req.now - state.lease.at < this.renewAfter) return { kind: 'held' };
       try {
-        held(await this.putJson(leaseKey(this.config.keyPrefix), body(), { IfMatch: state.lease.etag }));
+        held(await this.putJson(leaseKey(this.config.keyPrefix), leaseBody(state, req, this.ttl), { IfMatch: state.lease.etag }));
         return { kind: 'held' };
       } catch (e) {
         if (!isConditionalFailure(e)) throw e;
       }
     }
-    const current = await this.readJson<LeaseBody | LegacyLeaseBody>(leaseKey(this.config.keyPrefix));
-    const decision = this.decide(state, req, current?.body);
+    const current = await this.readJson<LeaseBody>(leaseKey(this.config.keyPrefix));
+    const decision = decideLease(state, req, current?.body);
     if (decision.kind !== 'taken') {
       state.lease = undefined;
       return decision;
     }
-    // Taken anew: from nobody, from a run that released it or died, or (ours, written since this
-    // state was) from another invocation of this run. What was done since is not in this state,
-    // and what the lease owes (walks, a blind takeover) this run owes from its first write on. A
-    // replayed (careful) attempt stays careful past the furthest page an earlier attempt recorded,
-    // and the lease keeps that page for the attempts after it.
-    const [owed, blind] = [state.recovery, state.blind];
-    if (state.careful && decision.own !== undefined && !(state.carefulPast !== undefined && state.carefulPast > decision.own)) {
-      state.carefulPast = decision.own;
-    }
+    // Taken anew: what the lease owes, this run owes from its first write on.
+    const before = { recovery: state.recovery, carefulPast: state.carefulPast };
+    Object.assign(state, { recovery: decision.recovery, carefulPast: decision.carefulPast });
     try {
-      const condition = current ? { IfMatch: current.etag } : { IfNoneMatch: '*' };
-      state.recovery = distinct([...decision.walk, ...(owed ?? [])]);
-      if (state.recovery.length === 0) state.recovery = undefined;
-      if (decision.blind) state.blind = true;
-      held(await this.putJson(leaseKey(this.config.keyPrefix), body(), condition));
+      held(await this.putJson(leaseKey(this.config.keyPrefix), leaseBody(state, req, this.ttl), current ? { IfMatch: current.etag } : { IfNoneMatch: '*' }));
       return decision;
     } catch (e) {
-      [state.recovery, state.blind] = [owed, blind];
+      Object.assign(state, before);
       if (!isConditionalFailure(e)) throw e;
       state.lease = undefined;
       return { kind: 'busy', holder: 'another run (it wrote the lease first)' };
     }
   }
 
-  /** Whose the lease is, and what taking it means: `busy`, or `taken` with what the taker owes. */
-  private decide(state: RunState, req: LeaseRequest, lease: LeaseBody | LegacyLeaseBody | undefined): LeaseOutcome {
-    if (!lease) return { kind: 'taken', walk: [], blind: false };
-    if (!('v' in lease)) {
-      // Written by an earlier release of this library: it says nothing about where its holder was.
-      if (lease.expires > req.now) return { kind: 'busy', holder: lease.runId };
-      return { kind: 'taken', walk: [], blind: lease.expires > 0, from: lease.runId };
-    }
-    const free = lease.expires <= req.now; // released (0) or expired
-    // This run, written by this execution, by the one it continues, or (first turns) by an earlier attempt of this execution.
-    const ours = (lease.run === state.run && lease.execution === req.previousExecution) || lease.execution === req.executionArn;
-    if (!ours && !free) return { kind: 'busy', holder: lease.execution };
-    // A holder that did not release the lease may have left an export unmarked: walk on from its position. So does
-    // a replayed (careful) attempt from an earlier attempt of its own run: the lease keeps that position, as a walk
-    // it owes, for a run that takes over should this attempt die too.
-    const position = lease.expires !== 0 && lease.snapshot && (lease.run !== state.run || state.careful) ? [lease.snapshot] : [];
-    // Written by this run (another attempt of a turn): what it checked, this attempt decides by.
-    const own = lease.run === state.run ? { own: lastOf(lease.snapshot, lease.reach) } : {};
-    return { kind: 'taken', walk: [...position, ...(lease.inherited ?? [])], blind: lease.blind === true, from: lease.execution, ...own };
-  }
-
   async releaseLease(state: RunState): Promise<void> {
     if (!state.lease) return;
     try {
-      // A blind takeover is discharged by a scheduled run that confirmed each of its exports; a backfill passes it on.
-      const blind = state.blind && state.mode !== 'scheduled' ? { blind: true as const } : {};
-      const released: LeaseBody = { v: 2, run: state.run, execution: state.execution, expires: 0, ...blind };
-      await this.putJson(leaseKey(this.config.keyPrefix), released, { IfMatch: state.lease.etag });
+      await this.putJson(leaseKey(this.config.keyPrefix), releasedLease(state), { IfMatch: state.lease.etag });
     } catch (e) {
       if (!isConditionalFailure(e)) throw e;
     }

@@ -5,7 +5,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { EXPORTER_DIMENSION, METRICS_NAMESPACE, MetricName, SERVICE_NAME } from './protocol';
+import { EXPORTER_DIMENSION, METRICS_NAMESPACE, MetricName, SERVICE_NAME } from '../shared/protocol';
 
 export const logger = new Logger({ serviceName: SERVICE_NAME });
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });

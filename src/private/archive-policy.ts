@@ -9,7 +9,7 @@ import { Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { IConstruct } from 'constructs';
-import { STATE_FOLDER } from '../handler/layout';
+import { STATE_FOLDER } from '../shared/layout';
 
 /** A shared archive: its key prefix, and (for the bucket a CloudWatchLogsArchiveBucket made) its source accounts. */
 export interface ArchiveInfo {

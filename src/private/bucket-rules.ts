@@ -5,7 +5,7 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { STATE_FOLDER } from '../handler/layout';
+import { STATE_FOLDER } from '../shared/layout';
 
 /** How long the old versions of state objects are kept (the lease is rewritten every quarter of an hour). */
 export const STATE_VERSIONS_KEPT = Duration.days(3);

@@ -10,7 +10,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { Duration, TimeZone } from 'aws-cdk-lib';
 import { ExportPeriod } from '../../src';
 import { main } from '../../src/cli/main';
-import { parseRunInput } from '../../src/handler/config';
+import { parseRunInput } from '../../src/shared/config';
 import { World, days, expectExactlyOnce, world } from '../harness/world';
 
 const GROUPS = ['/aws/lambda/orders', '/aws/lambda/payments', 'app-audit'];
@@ -296,14 +296,14 @@ describe('what the report says without asking for it', () => {
     expect(r.code).toBe(1);
   });
 
-  test('owner.json of an earlier release (it names no period or time zone): exit 2, saying when to run the report', async () => {
+  test('an owner.json that names no period or time zone: exit 2, saying when to run the report', async () => {
     w = world({ props: { settleTime: Duration.hours(0) } });
     w.logs.addGroup('/a');
     await w.loop.run({});
     w.s3.put(w.synthesized.bucket, '_state/exported-logs/owner.json', JSON.stringify({ exporterId: w.synthesized.config.exporterId, claimed: '2026-01-01T00:00:00Z' }));
     const r = await report('coverage', '--bucket', w.synthesized.bucket);
     expect(r.code).toBe(2);
-    expect(r.err.join('\n')).toMatch(/does not say how the exporter cuts windows \(an earlier release wrote it\): the exporter's next run rewrites it/);
+    expect(r.err.join('\n')).toMatch(/does not say how the exporter cuts windows: the exporter's next run rewrites it/);
   });
 
   test('a healthy exporter on the default schedule, between a window settling and the run that exports it: nothing missing, exit 0', async () => {

@@ -53,7 +53,7 @@ describe('ActivityChecks', () => {
     const checks = new ActivityChecks(new CloudWatchLogsClient({}), clock);
     const found = [];
     for (const name of ['a', 'b', 'c', 'd']) {
-      const { lastEvent, checkedAt } = (await checks.check(name, Infinity))!;
+      const { lastEvent, checkedAt } = (await checks.newestEvent(name, Infinity))!;
       found.push(lastEvent === checkedAt ? 'when checked' : lastEvent);
     }
     expect(found).toEqual([5, null, 'when checked', 'when checked']);
@@ -69,18 +69,18 @@ describe('ActivityChecks', () => {
     });
     const checks = new ActivityChecks(new CloudWatchLogsClient({}), clock);
     const times: number[] = [];
-    for (const name of ['a', 'b', 'c']) times.push((await checks.check(name, Infinity))!.checkedAt);
+    for (const name of ['a', 'b', 'c']) times.push((await checks.newestEvent(name, Infinity))!.checkedAt);
     // b a gap after a; c's first call a gap after b is throttled, and so is the next, each doubling the gap.
     expect(times.map((t) => t - times[0])).toEqual([0, CHECK_GAP_MS, CHECK_GAP_MS * (1 + 1 + 2 + 4)]);
     expect(checks.throttled).toBe(2);
     // The next call would start after the deadline: nothing is asked.
-    expect(await checks.check('d', now + 1)).toBeUndefined();
+    expect(await checks.newestEvent('d', now + 1)).toBeUndefined();
     expect(calls).toBe(5);
-    await expect(new ActivityChecks(new CloudWatchLogsClient({}), clock).check('x', Infinity)).resolves.toBeDefined();
+    await expect(new ActivityChecks(new CloudWatchLogsClient({}), clock).newestEvent('x', Infinity)).resolves.toBeDefined();
   });
 
   test('other errors are not swallowed', async () => {
     logs.on(DescribeLogStreamsCommand).rejects(awsError('AccessDeniedException', 'not allowed'));
-    await expect(new ActivityChecks(new CloudWatchLogsClient({}), clock).check('a', Infinity)).rejects.toThrow('not allowed');
+    await expect(new ActivityChecks(new CloudWatchLogsClient({}), clock).newestEvent('a', Infinity)).rejects.toThrow('not allowed');
   });
 });

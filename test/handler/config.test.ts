@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { parseConfig, parseRunInput, scheduledWindows } from '../../src/handler/config';
+import { parseConfig, parseRunInput, scheduledWindows } from '../../src/shared/config';
 import { testConfig } from '../harness/config';
 
 const config = testConfig();

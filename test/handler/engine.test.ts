@@ -7,7 +7,7 @@ import {
 import { GetObjectCommand, GetObjectLockConfigurationCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Clock, Engine } from '../../src/handler/engine';
-import { taskPrefixOf } from '../../src/handler/layout';
+import { taskPrefixOf } from '../../src/shared/layout';
 import { metrics } from '../../src/handler/telemetry';
 import { testConfig } from '../harness/config';
 import { awsError } from '../harness/fakes';
@@ -41,7 +41,7 @@ test('pages through log groups, skips excluded and done ones, names with a leadi
     .resolvesOnce({ logGroups: [{ logGroupName: '/aws/a', creationTime: 0 }, { logGroupName: '/own/logs', creationTime: 0 }], nextToken: 't1' })
     .resolvesOnce({ logGroups: [{ logGroupName: '/tmp/x', creationTime: 0 }, { logGroupName: 'plain', creationTime: 0 }] });
   s3.on(ListObjectsV2Command, { Prefix: '_state/exported-logs/done/P1D/20261124T000000Z/' })
-    .resolves({ Contents: [{ Key: '_state/exported-logs/done/P1D/20261124T000000Z/%2Faws%2Fa' }], IsTruncated: false });
+    .resolves({ Contents: [{ Key: '_state/exported-logs/done/P1D/20261124T000000Z/%2Faws%2Fa!3000!t-0' }], IsTruncated: false });
   let id = 0;
   logs.on(CreateExportTaskCommand).callsFake(async () => ({ taskId: `t-${++id}` }));
   logs.on(DescribeExportTasksCommand).callsFake(async (i) => ({ exportTasks: [{ taskId: i.taskId, status: { code: 'COMPLETED' }, destination: 'b', destinationPrefix: 'p' }] }));
@@ -129,7 +129,7 @@ test("the window before's markers set the first look: one look for an export tha
   logs.on(DescribeLogGroupsCommand).resolves({ logGroups: ['/aws/long', '/aws/new', '/aws/short'].map((n) => ({ logGroupName: n, creationTime: 0 })) });
   const before = '_state/exported-logs/done/P1D/20261123T000000Z/';
   s3.on(ListObjectsV2Command, { Prefix: before })
-    .resolves({ Contents: [{ Key: `${before}%2Faws%2Flong!120000` }, { Key: `${before}%2Faws%2Fshort!4000` }], IsTruncated: false });
+    .resolves({ Contents: [{ Key: `${before}%2Faws%2Flong!120000!t-0` }, { Key: `${before}%2Faws%2Fshort!4000!t-1` }], IsTruncated: false });
   const ends: Record<string, number> = { '/aws/long': 110_000, '/aws/new': 2_000, '/aws/short': 4_200 };
   const tasks = new Map<string, { group: string; created: number }>();
   logs.on(CreateExportTaskCommand).callsFake(async (i) => {

@@ -1,6 +1,6 @@
 import {
   STATE_FOLDER, emptyRecordKey, exportPrefix, hasDotSegment, isEmptyRecord, markerKey, markerName, parseMarker, parseTaskName, stateRoot, taskName, taskPrefixOf,
-} from '../../src/handler/layout';
+} from '../../src/shared/layout';
 
 describe('done-markers', () => {
   const prefix = 'p/_state/done/P1D/20261124T000000Z/';
@@ -22,11 +22,11 @@ describe('done-markers', () => {
     expect(parseMarker(prefix, markerKey(prefix, slashes, 5, 't'))).toEqual({ name: markerName(slashes), durationMs: 5, taskId: 't' });
   });
 
-  test('read back to name, duration and task id; markers of earlier releases too', () => {
+  test('read back to name, duration, task id and stored bytes; a key without a duration and a task id is no marker', () => {
     expect(parseMarker(prefix, markerKey(prefix, '/aws/lambda/x', 4_200.4, '6a1c5d2e-1b2c-4d5e-8f90-0a1b2c3d4e5f')))
       .toEqual({ name: '%2Faws%2Flambda%2Fx', durationMs: 4_200, taskId: '6a1c5d2e-1b2c-4d5e-8f90-0a1b2c3d4e5f' });
-    expect(parseMarker(prefix, `${prefix}%2Faws%2Flambda%2Fx!4200`)).toEqual({ name: '%2Faws%2Flambda%2Fx', durationMs: 4_200 });
-    expect(parseMarker(prefix, `${prefix}%2Faws%2Flambda%2Fx`)).toEqual({ name: '%2Faws%2Flambda%2Fx' });
+    expect(parseMarker(prefix, `${prefix}%2Faws%2Flambda%2Fx!4200`)).toBeUndefined();
+    expect(parseMarker(prefix, `${prefix}%2Faws%2Flambda%2Fx`)).toBeUndefined();
     expect(parseMarker(prefix, markerKey(prefix, 'x', 3, 't', 1_234_567.8))).toEqual({ name: 'x', durationMs: 3, taskId: 't', storedBytes: 1_234_568 });
   });
 
@@ -89,7 +89,7 @@ describe('export folders and task names', () => {
     expect(parseTaskName(other, 'P1D', name)).toBeUndefined();
     expect(parseTaskName(mine, 'PT1H', name)).toBeUndefined();
     expect(parseTaskName(mine, 'P1D', 'nightly-backup')).toBeUndefined();
-    // Tasks of earlier releases name no run.
-    expect(parseTaskName(mine, 'P1D', `${mine}-P1D-20261124T000000Z`)).toEqual({ window: day.start });
+    // A name without a run is no task of this exporter's.
+    expect(parseTaskName(mine, 'P1D', `${mine}-P1D-20261124T000000Z`)).toBeUndefined();
   });
 });

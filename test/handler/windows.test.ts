@@ -1,4 +1,4 @@
-import { instantOf, lastWindowEndedBy, localTime, nextWindow, windowAt, windowId, windowPath, windowsBetween } from '../../src/handler/windows';
+import { instantOf, lastWindowEndedBy, localTime, nextWindow, windowAt, windowId, windowPath, windowsBetween } from '../../src/shared/windows';
 
 const iso = (t: number) => new Date(t).toISOString();
 

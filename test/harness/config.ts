@@ -1,4 +1,4 @@
-import { ExporterConfig } from '../../src/handler/config';
+import { ExporterConfig } from '../../src/shared/config';
 
 /** A handler configuration for unit tests, as the construct would write it with default props. */
 export function testConfig(overrides: Partial<ExporterConfig> = {}): ExporterConfig {

@@ -7,7 +7,7 @@
 import { KillPoint, Call, FakeLogs, VirtualClock, invocations, releaseHeld } from './fakes';
 import { ExporterStack, exporterOf } from '../../examples/local/assembly';
 import { localStateMachine, runOptions } from '../../examples/local/run';
-import { ExporterConfig, parseConfig } from '../../src/handler/config';
+import { ExporterConfig, parseConfig } from '../../src/shared/config';
 import { TurnResult } from '../../src/handler/engine';
 import { handler } from '../../src/handler/exporter.lambda';
 

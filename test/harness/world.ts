@@ -7,8 +7,8 @@ import { FakeLogs, FakeS3, LogsOptions, S3Options, VirtualClock, installFakes } 
 import { ACCOUNT, Loop, Synthesized, fromTemplate } from './loop';
 import { ArchiveOf, synth } from './stack';
 import { CloudWatchLogsS3ExporterProps } from '../../src';
-import { EmptyRecord, exportPrefix, isEmptyRecord, markerPrefix, stateRoot } from '../../src/handler/layout';
-import { Window, windowsBetween } from '../../src/handler/windows';
+import { EmptyRecord, exportPrefix, isEmptyRecord, markerPrefix, stateRoot } from '../../src/shared/layout';
+import { Window, windowsBetween } from '../../src/shared/windows';
 
 export const BUCKET = 'exports-bucket';
 const NOW = Date.parse('2026-11-25T01:00:00Z');

@@ -1,6 +1,8 @@
 /**
  * The handler's configuration (set by the construct) and its execution input, with validation.
- * Pure: no I/O.
+ *
+ * Shared code (src/shared/): the construct, the handler and the coverage report import it, so it
+ * imports no AWS SDK and no construct library, and does no I/O.
  */
 import { ErrorName } from './protocol';
 import { Period, Window, assertTimeZone, instantOf, lastWindowEndedBy, periodSeconds, windowAt, windowsBetween } from './windows';
@@ -19,8 +21,6 @@ export interface Source {
 export interface ExporterConfig {
   /** Who the exporter is: `<account>/<region>/<stack name>/<construct path>`. Its export tasks are named after it. */
   readonly exporterId: string;
-  /** How earlier releases named this exporter's export tasks: their tasks are still this exporter's. */
-  readonly legacyTaskPrefix?: string;
   readonly bucket: string;
   readonly keyPrefix: string;
   readonly period: Period;
@@ -233,11 +233,9 @@ export function parseConfig(raw: unknown): ExporterConfig {
   const numbers: (keyof ExporterConfig)[] = ['settleSeconds', 'maxCatchUpSeconds', 'maxAttempts', 'pollSeconds', 'minWaitSeconds',
     'maxWaitSeconds', 'maxTurns', 'executionTimeoutSeconds', 'lambdaTimeoutSeconds', 'scheduleIntervalSeconds', 'leaseSeconds'];
   const complete = isObject(c) && typeof c.exporterId === 'string' && typeof c.bucket === 'string' && c.bucket !== ''
-    && ['boolean', 'undefined'].includes(typeof c.exportEmptyWindows) && typeof c.keyPrefix === 'string' && ['P1D', 'PT1H'].includes(c.period) && Array.isArray(c.sources)
+    && typeof c.exportEmptyWindows === 'boolean' && typeof c.keyPrefix === 'string' && ['P1D', 'PT1H'].includes(c.period) && Array.isArray(c.sources)
     && Array.isArray(c.excludePrefixes) && Array.isArray(c.excludeNames) && numbers.every((k) => typeof c[k] === 'number');
   if (!complete) throw new Error(`the exporter's configuration is incomplete: ${JSON.stringify(raw)}`);
-  // Executions started before exportEmptyWindows existed carry a configuration without it (its default).
-  if (c.exportEmptyWindows === undefined) return parseConfig({ ...c, exportEmptyWindows: false });
   assertTimeZone(c.timeZone);
   return c;
 }

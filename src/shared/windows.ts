@@ -6,6 +6,9 @@
  * or 25 hours on daylight-saving change days. An hourly window starts where the zone's clock
  * shows a full hour; where a clock change is not a whole hour (Australia/Lord_Howe moves by 30
  * minutes), the hour around the change lasts 30 or 90 minutes instead of overlapping its neighbour.
+ *
+ * Shared code (src/shared/): the construct, the handler and the coverage report import it, so it
+ * imports no AWS SDK and no construct library, and does no I/O.
  */
 
 export type Period = 'P1D' | 'PT1H';

@@ -1,5 +1,5 @@
 /**
- * Where things live in the bucket, and how names are made and read back. Pure: no I/O.
+ * Where things live in the bucket, and how names are made and read back.
  *
  * - exports:  `<keyPrefix>/<group name without leading '/'>/<yyyy>/<mm>/<dd>[/<hh>]/<taskId>/<stream>/000000.gz`
  * - the exporter's state, outside the exports (`_state/<keyPrefix>/`), so that lifecycle rules,
@@ -13,6 +13,9 @@
  * starts with `_state/`. CloudWatch Logs writes only below a task's destination prefix, and always
  * at least one level below it (`aws-logs-write-test`, `<taskId>/...`), so even an export aimed at
  * the state by hand writes nothing with the shape of a done-marker: markers are parsed strictly.
+ *
+ * Shared code (src/shared/): the construct, the handler and the coverage report import it, so it
+ * imports no AWS SDK and no construct library, and does no I/O.
  */
 import { createHash } from 'crypto';
 import { Period, Window, windowId, windowPath } from './windows';
@@ -77,16 +80,6 @@ export function markerName(group: string): string {
 }
 
 /**
- * The names a group's done-markers may have: its marker name, and the whole encoded name that
- * earlier releases used for names now shortened.
- */
-export function markerNames(group: string): string[] {
-  const name = markerName(group);
-  const whole = encodeURIComponent(group);
-  return name === whole ? [name] : [name, whole];
-}
-
-/**
  * Separator between a marker's name, the export's duration and its task id. It sorts before
  * every character of a marker name, so markers sort like their names.
  */
@@ -107,26 +100,24 @@ export function markerKey(prefix: string, group: string, durationMs: number, tas
 export interface Marker {
   /** The marker name of the group. */
   readonly name: string;
-  readonly durationMs?: number;
-  readonly taskId?: string;
+  readonly durationMs: number;
+  readonly taskId: string;
+  /** The group's stored bytes when its export started, when DescribeLogGroups said. */
   readonly storedBytes?: number;
 }
 
-/** Name, then optionally `!<ms>`, `!<task id>` and `!<stored bytes>` (markers of earlier releases lack the last ones). */
-const MARKER = /^([A-Za-z0-9._%-]+(?:~[0-9a-f]{16})?)(?:!(\d{1,13})(?:!([A-Za-z0-9-]{1,128})(?:!(\d{1,16}))?)?)?$/;
+/** Name, `!<ms>`, `!<task id>`, and (when known) `!<stored bytes>`. */
+const MARKER = /^([A-Za-z0-9._%-]+(?:~[0-9a-f]{16})?)!(\d{1,13})!([A-Za-z0-9-]{1,128})(?:!(\d{1,16}))?$/;
 
-/** The done-marker of a key below `prefix`, or undefined for any other key. */
+/**
+ * The done-marker of a key below `prefix`, or undefined for any other key (what CloudWatch Logs
+ * writes when an export is aimed at the marker folder itself, `aws-logs-write-test`, among them).
+ */
 export function parseMarker(prefix: string, key: string): Marker | undefined {
   if (!key.startsWith(prefix)) return undefined;
   const m = MARKER.exec(key.slice(prefix.length));
-  // What CloudWatch Logs writes when an export is aimed at the marker folder itself (markers name their duration since).
-  if (!m || (m[1] === 'aws-logs-write-test' && m[2] === undefined)) return undefined;
-  return {
-    name: m[1],
-    ...(m[2] !== undefined ? { durationMs: Number(m[2]) } : {}),
-    ...(m[3] !== undefined ? { taskId: m[3] } : {}),
-    ...(m[4] !== undefined ? { storedBytes: Number(m[4]) } : {}),
-  };
+  if (!m) return undefined;
+  return { name: m[1], durationMs: Number(m[2]), taskId: m[3], ...(m[4] !== undefined ? { storedBytes: Number(m[4]) } : {}) };
 }
 
 const EMPTY = `${SEPARATOR}empty${SEPARATOR}`;
@@ -203,9 +194,9 @@ export function taskName(taskPrefix: string, period: Period, w: Window, run: str
 export interface TaskOrigin {
   /** Start of the window the task exports. */
   readonly window: number;
-  /** The run that created it (absent for tasks of earlier releases). */
-  readonly run?: string;
-  /** The group's stored bytes when it was created (absent for tasks of earlier releases). */
+  /** The run that created it. */
+  readonly run: string;
+  /** The group's stored bytes when it was created, when known. */
   readonly storedBytes?: number;
 }
 
@@ -213,11 +204,11 @@ export interface TaskOrigin {
 export function parseTaskName(taskPrefix: string, period: Period, name: string | undefined): TaskOrigin | undefined {
   const head = `${taskPrefix}-${period}-`;
   if (!name?.startsWith(head)) return undefined;
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z(?:-([A-Za-z0-9]+)(?:-(\d{1,16}))?)?$/.exec(name.slice(head.length));
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-([A-Za-z0-9]+)(?:-(\d{1,16}))?$/.exec(name.slice(head.length));
   if (!m) return undefined;
   return {
     window: Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]),
-    ...(m[7] ? { run: m[7] } : {}),
+    run: m[7],
     ...(m[8] ? { storedBytes: Number(m[8]) } : {}),
   };
 }

@@ -1,6 +1,9 @@
 /**
  * What the state machine and the handler say to each other, defined once: the construct builds
- * the state machine from these names, the handler answers with them. Pure: no I/O.
+ * the state machine from these names, the handler answers with them.
+ *
+ * Shared code (src/shared/): the construct, the handler and the coverage report import it, so it
+ * imports no AWS SDK and no construct library, and does no I/O.
  */
 
 /** What the state machine does after a turn (the `status` field of the handler's answer). */
