@@ -6,7 +6,7 @@
 import { mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { App, Aspects, Annotations as CoreAnnotations, Duration, Stack } from 'aws-cdk-lib';
+import { App, Aspects, Annotations as CoreAnnotations, Duration, Lazy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -169,6 +169,9 @@ describe('CloudWatchLogsArchiveBucket', () => {
     }
     // One that filters by tags reaches no state object (they have none).
     expect(() => archiveStack({ lifecycleRules: [{ tagFilters: { tier: 'cold' }, expiration: Duration.days(30) }] })).not.toThrow();
+    // A prefix known only at deploy time cannot be checked: refused.
+    expect(() => archiveStack({ lifecycleRules: [{ prefix: Lazy.string({ produce: () => '' }), expiration: Duration.days(30) }] }))
+      .toThrow(/lifecycleRules\[0\] has a prefix known only at deploy time/);
   });
 
   test('SSE-KMS: a rotated key whose policy lets each account\'s CloudWatch Logs encrypt its exports, and its principals use it through S3 only', () => {
@@ -313,6 +316,14 @@ describe('CloudWatchLogsArchiveBucket', () => {
     const agnostic = new App();
     longest(agnostic).addSourceAccount('199999999999');
     expect(() => agnostic.synth()).toThrow('the bucket policy for 13 source accounts could reach');
+    // The key prefix is in each account's statements: 12 accounts fit with one of up to 36 characters (as the README says).
+    const withPrefix = (length: number) => {
+      const app = new App();
+      new CloudWatchLogsArchiveBucket(new Stack(app, 'Agnostic'), 'Logs', { sourceAccounts: some, bucketName: 'x'.repeat(63), keyPrefix: 'p'.repeat(length) });
+      return () => app.synth();
+    };
+    expect(withPrefix(36)).not.toThrow();
+    expect(withPrefix(37)).toThrow('the bucket policy for 12 source accounts could reach');
   });
 
   test('cdk-nag AwsSolutions: no unsuppressed findings on the archive (with a key) and on an exporter pointed at it', () => {

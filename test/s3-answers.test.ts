@@ -127,3 +127,29 @@ test('a bucket with a default Object Lock retention: exports take it, the state 
   // The lease was rewritten: its older versions are kept (the bucket's lifecycle rule expires them).
   expect(w.s3.objects.get(`${w.synthesized.bucket}/_state/exported-logs/lease.json`)!.versions).toBeGreaterThan(2);
 });
+
+test('a state object written by another run between the 403 and the confirming listing is read, not taken for a denial', async () => {
+  // The owner record another first run of this exporter writes meanwhile (the same record this one would write).
+  const probe = world({ props: { settleTime: Duration.hours(0) } });
+  GROUPS.forEach((g) => probe.logs.addGroup(g));
+  expect(last(await probe.loop.run({})).status).toBe('SUCCEEDED');
+  const owner = probe.s3.objects.get(`${probe.synthesized.bucket}/_state/exported-logs/owner.json`)!.body;
+  probe.restore();
+  w = s3World({ missingKey: 403 });
+  let written = false;
+  const retries: number[] = [];
+  const chain = await w.loop.run({}, 'run', {
+    beforeInvocation: (inv) => { retries.push(inv.retryCount); },
+    kill: () => (c) => {
+      if (!written && c.op === 'ListObjectsV2' && c.input.Prefix === '_state/exported-logs/owner.json') {
+        written = true;
+        w.s3.put(w.synthesized.bucket, '_state/exported-logs/owner.json', owner);
+      }
+      return undefined;
+    },
+  });
+  expect(written).toBe(true);
+  expect(last(chain).status).toBe('SUCCEEDED');
+  expect(retries.filter((r) => r > 0)).toEqual([]);
+  expectExactlyOnce(w, GROUPS, DAY);
+});

@@ -56,8 +56,12 @@ export interface Read<T> {
 export class BucketAccess {
   constructor(private readonly s3: S3Client, readonly bucket: string, private readonly hint: DenialHint) {}
 
-  /** A JSON object, or undefined when there is no such key (whether S3 answers 404 or 403). */
-  async readJson<T>(key: string): Promise<Read<T> | undefined> {
+  /**
+   * A JSON object, or undefined when there is no such key (whether S3 answers 404 or 403). A key
+   * the confirming listing finds (written meanwhile, by another run) is read once more: a denial
+   * only if that read is refused too.
+   */
+  async readJson<T>(key: string, confirmed = false): Promise<Read<T> | undefined> {
     try {
       const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       return { body: JSON.parse(await res.Body!.transformToString()) as T, etag: res.ETag! };
@@ -65,6 +69,7 @@ export class BucketAccess {
       if (errorName(e) === 'NoSuchKey') return undefined;
       if (!isAccessDenied(e)) throw e;
       if (!(await this.exists(key))) return undefined;
+      if (!confirmed) return this.readJson<T>(key, true);
       throw this.denied('s3:GetObject', `arn:aws:s3:::${this.bucket}/${key}`, 'the object exists');
     }
   }

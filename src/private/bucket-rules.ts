@@ -3,7 +3,7 @@
  * versions of the exporters' state, Object Lock on request, and lifecycle rules of the user's
  * that must not reach the state.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { STATE_FOLDER } from '../shared/layout';
 
@@ -24,6 +24,10 @@ export const STATE_VERSIONS_RULE: s3.LifecycleRule = {
  */
 export function checkLifecycleRules(owner: string, rules: s3.LifecycleRule[] | undefined, exportsPrefix: string): s3.LifecycleRule[] {
   for (const [i, rule] of (rules ?? []).entries()) {
+    if (rule.prefix !== undefined && Token.isUnresolved(rule.prefix)) {
+      throw new Error(`${owner}: lifecycleRules[${i}]${rule.id ? ` (${rule.id})` : ''} has a prefix known only at deploy time: it must be known at synthesis, ` +
+        `to be checked against the exporters' state under ${STATE_FOLDER}/ (give the prefix of the exports, '${exportsPrefix}/')`);
+    }
     const prefix = rule.prefix ?? '';
     const reaches = `${STATE_FOLDER}/`.startsWith(prefix) || prefix.startsWith(`${STATE_FOLDER}/`);
     if (reaches && !(rule.tagFilters && Object.keys(rule.tagFilters).length > 0)) {
