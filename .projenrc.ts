@@ -26,10 +26,14 @@ const project = new awscdk.AwsCdkConstructLibrary({
   jsiiVersion: '~5.9.0',
   typescriptVersion: '~5.9.0',
   minNodeVersion: '20.0.0',
+  // The release tooling (and jsii) need a current LTS; users' apps may run on 20.
+  workflowNodeVersion: '22.x',
+  // Experimental until 1.0: the API may still change between minor releases.
+  stability: 'experimental',
   tsconfigDevFile: 'tsconfig.dev.json',
   eslintOptions: {
     dirs: ['src'],
-    devdirs: ['test', 'bench', 'examples', '.projenrc.ts'],
+    devdirs: ['test', 'bench', 'examples', 'rosetta', '.projenrc.ts'],
     tsconfigPath: './tsconfig.dev.json',
     projectService: false,
   },
@@ -66,6 +70,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     jestConfig: {
       setupFiles: ['<rootDir>/test/setup.ts'],
       testTimeout: 120_000,
+      // The demo test needs moto from PyPI: its own task (test:demo), so that `test` runs offline.
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/demo/'],
     },
   },
 
@@ -150,10 +156,18 @@ const testGo = project.addTask('test:go', {
   exec: 'bash test/bindings/go/run.sh',
 });
 
-// `build` packages JavaScript, Java, Python and Go, then tests each binding as a user gets it.
+// `build` packages JavaScript, Java, Python and Go, then tests each binding as a user gets it, and
+// runs the demo test (the tests that need package registries).
 project.packageTask.reset();
 for (const target of ['js', 'java', 'python', 'go']) project.packageTask.spawn(project.tasks.tryFind(`package:${target}`)!);
 for (const test of [testPython, testJava, testGo]) project.packageTask.spawn(test);
+
+// The demo as a test: moto (from PyPI, installed on first use) on 127.0.0.1, the bundled handler.
+const testDemo = project.addTask('test:demo', {
+  description: 'Run the demo as a test against moto on 127.0.0.1 (installs moto from PyPI into .demo/venv on first use)',
+  steps: [{ spawn: 'bundle' }, { exec: "jest --coverage=false --testPathIgnorePatterns='/node_modules/' test/demo" }],
+});
+project.packageTask.spawn(testDemo);
 
 project.addTask('demo', {
   description: 'Run the example app on this machine: moto (CloudWatch Logs, S3) on 127.0.0.1, the synthesized state machine, the bundled handler',

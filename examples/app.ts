@@ -4,7 +4,7 @@
  */
 import { App, Duration, Stack, TimeZone } from 'aws-cdk-lib';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import { CloudWatchLogsS3Exporter, ExportPeriod, ExportedLogsTable, LogGroupSelection } from '../src';
+import { CloudWatchLogsS3Exporter, ExportDestination, ExportPeriod, ExportedLogsTable, ExportedLogsTableSource, LogGroupSelection } from '../src';
 
 /** Log groups the example exports: two prefixes with a leading '/', one without. */
 export const EXAMPLE_PREFIXES = ['/aws/lambda/', '/ecs/', 'app-'];
@@ -14,14 +14,14 @@ export function exampleApp(outdir?: string): App {
   const stack = new Stack(app, 'LogsExportExample');
   const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', {
     logGroups: LogGroupSelection.prefixes(EXAMPLE_PREFIXES),
-    keyPrefix: 'exported-logs',
+    destination: ExportDestination.newBucket({ keyPrefix: 'exported-logs' }),
     exportPeriod: ExportPeriod.DAILY,
     timeZone: TimeZone.ETC_UTC,
     schedule: scheduler.ScheduleExpression.cron({ hour: '12', minute: '30' }),
     timeout: Duration.hours(6),
   });
   // Query the archive with Athena: a table over the exports, a workgroup and example queries.
-  new ExportedLogsTable(stack, 'LogsTable', { exporter, workGroup: true });
+  new ExportedLogsTable(stack, 'LogsTable', { source: ExportedLogsTableSource.fromExporter(exporter), workGroup: true });
   return app;
 }
 

@@ -8,7 +8,7 @@
  */
 import { Annotations, App, Duration, Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { CloudWatchLogsArchiveBucket, CloudWatchLogsS3Exporter, ExportedLogsTable, LogGroupSelection } from '../src';
+import { CloudWatchLogsArchiveBucket, CloudWatchLogsS3Exporter, ExportDestination, ExportedLogsTable, ExportedLogsTableSource, LogGroupSelection } from '../src';
 
 export const ARCHIVE_ACCOUNT = '111111111111';
 /** The source accounts, each in its region. */
@@ -31,13 +31,13 @@ export function manyAccountsApp(outdir?: string): App {
       lifecycleRules: [{ prefix: 'exported-logs/', transitions: [{ storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(90) }] }],
     });
     // One table over every account's exports in this region: partitions account, region, log_group, day.
-    new ExportedLogsTable(stack, 'Table', { archive, workGroup: true });
+    new ExportedLogsTable(stack, 'Table', { source: ExportedLogsTableSource.fromArchive(archive), workGroup: true });
   }
   for (const { account, region } of SOURCES) {
     const stack = new Stack(app, `LogExporter-${account}-${region}`, { env: { account, region } });
-    const bucket = CloudWatchLogsArchiveBucket.fromArchiveAttributes(stack, 'Archive', { bucketName: bucketName(region), account: ARCHIVE_ACCOUNT });
+    const archive = CloudWatchLogsArchiveBucket.fromArchiveAttributes(stack, 'Archive', { bucketName: bucketName(region), account: ARCHIVE_ACCOUNT });
     const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', {
-      bucket,
+      destination: ExportDestination.fromArchive(archive),
       logGroups: LogGroupSelection.prefixes(['/aws/lambda/', '/ecs/']),
     });
     // The archive stack gives this account the statements the warning names: nothing to add by hand.

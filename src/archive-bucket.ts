@@ -2,15 +2,26 @@ import { ArnFormat, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { ACCOUNT_ID, DEFAULT_KEY_PREFIX } from './shared/layout';
 import {
-  KEY_PREFIX, NamedArchive, archiveBuckets, archivePrefix, cloudWatchLogsKeyStatement, cloudWatchLogsStatements, exporterKeyStatement,
-  handlerStatements, namedArchives,
-} from './private/archive-policy';
+  KEY_PREFIX, archivePrefix, cloudWatchLogsKeyStatement, cloudWatchLogsStatements, exporterKeyStatement, handlerStatements,
+} from './private/policy-statements';
 import { archiveBucketProps } from './private/bucket-rules';
 import { suppress } from './private/nag';
 import { pasteable } from './private/pasteable';
+
+/**
+ * An archive of the exports of several accounts' exporters: a CloudWatchLogsArchiveBucket, or one
+ * imported with `CloudWatchLogsArchiveBucket.fromArchiveAttributes()`. Give it to an exporter with
+ * `ExportDestination.fromArchive()`.
+ */
+export interface ICloudWatchLogsArchive extends IConstruct {
+  /** The archive's bucket. */
+  readonly bucket: s3.IBucket;
+  /** The archive's key prefix: the exporter of an account writes under `<keyPrefix>/<account>/<region>/`. */
+  readonly keyPrefix: string;
+}
 
 /**
  * Properties of a CloudWatchLogsArchiveBucket.
@@ -122,7 +133,7 @@ export interface ArchiveBucketAttributes {
 }
 
 
-function checkKeyPrefix(keyPrefix = DEFAULT_KEY_PREFIX): string {
+function validKeyPrefix(keyPrefix = DEFAULT_KEY_PREFIX): string {
   if (Token.isUnresolved(keyPrefix) || !KEY_PREFIX.test(keyPrefix) || keyPrefix.length > 160 || keyPrefix.split('/').includes('_state')) {
     throw new Error(`CloudWatchLogsArchiveBucket: keyPrefix '${keyPrefix}' must be 1-160 characters known at synthesis, of A-Z a-z 0-9 ! _ . ' ( ) - ` +
       "in '/'-separated segments, without a leading or trailing '/' or a '_state' segment");
@@ -140,25 +151,17 @@ const MAX_POLICY_CHARS = 20_480;
  * (never into an exporter's state), and that account's principals list that prefix and keep the
  * exporter's state under it; no account reaches another account's prefix.
  */
-export class CloudWatchLogsArchiveBucket extends Construct {
+export class CloudWatchLogsArchiveBucket extends Construct implements ICloudWatchLogsArchive {
   /**
    * The bucket of a CloudWatchLogsArchiveBucket, imported as a shared archive: give it to a
    * CloudWatchLogsS3Exporter (of a source account, or of the archive account itself), which then
    * writes under `<keyPrefix>/<account>/<region>/` there.
    */
-  public static fromArchiveAttributes(scope: Construct, id: string, attrs: ArchiveBucketAttributes): s3.IBucket {
+  public static fromArchiveAttributes(scope: Construct, id: string, attrs: ArchiveBucketAttributes): ICloudWatchLogsArchive {
     if (typeof attrs?.account !== 'string' || !ACCOUNT_ID.test(attrs.account)) {
       throw new Error(`CloudWatchLogsArchiveBucket.fromArchiveAttributes: account must be the archive's 12-digit account id, got '${attrs?.account}'`);
     }
-    const keyPrefix = checkKeyPrefix(attrs.keyPrefix);
-    const bucket = s3.Bucket.fromBucketAttributes(scope, id, {
-      bucketName: attrs.bucketName,
-      account: attrs.account,
-      region: attrs.region,
-      encryptionKey: attrs.encryptionKey,
-    });
-    archiveBuckets.set(bucket, { keyPrefix });
-    return bucket;
+    return new ImportedArchive(scope, id, attrs);
   }
 
   /** The archive bucket. */
@@ -167,6 +170,8 @@ export class CloudWatchLogsArchiveBucket extends Construct {
   public readonly encryptionKey?: kms.IKey;
   /** Key prefix of the archive. */
   public readonly keyPrefix: string;
+  /** The bucket's name, when given (an exporter importing the archive by its name is checked against it). @internal */
+  public readonly _bucketName?: string;
   private readonly accounts: string[] = [];
   private readonly policy: s3.BucketPolicy;
   /** The statements every source account shares. */
@@ -175,7 +180,7 @@ export class CloudWatchLogsArchiveBucket extends Construct {
   constructor(scope: Construct, id: string, props: CloudWatchLogsArchiveBucketProps) {
     super(scope, id);
     if (!Array.isArray(props?.sourceAccounts)) throw new Error('CloudWatchLogsArchiveBucket: sourceAccounts must be a list of account ids');
-    this.keyPrefix = checkKeyPrefix(props.keyPrefix);
+    this.keyPrefix = validKeyPrefix(props.keyPrefix);
     const encryption = props.encryption ?? (props.encryptionKey ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED);
     if (encryption !== s3.BucketEncryption.S3_MANAGED && encryption !== s3.BucketEncryption.KMS) {
       throw new Error(`CloudWatchLogsArchiveBucket: encryption must be S3_MANAGED or KMS, got ${encryption} ` +
@@ -203,13 +208,7 @@ export class CloudWatchLogsArchiveBucket extends Construct {
     });
     this.bucket = bucket;
     this.policy = bucket.policy!;
-    const info = { keyPrefix: this.keyPrefix, sourceAccounts: () => this.sourceAccounts };
-    archiveBuckets.set(bucket, info);
-    if (props.bucketName !== undefined && !Token.isUnresolved(props.bucketName)) {
-      const named = namedArchives.get(this.node.root) ?? new Map<string, NamedArchive>();
-      namedArchives.set(this.node.root, named);
-      named.set(props.bucketName, { ...info, region: Stack.of(this).region, path: this.node.path });
-    }
+    this._bucketName = props.bucketName !== undefined && !Token.isUnresolved(props.bucketName) ? props.bucketName : undefined;
     props.sourceAccounts.forEach((account) => this.addSourceAccount(account));
     this.node.addValidation({ validate: () => this.validate() });
 
@@ -299,5 +298,22 @@ export class CloudWatchLogsArchiveBucket extends Construct {
         `(S3 allows ${MAX_POLICY_CHARS}): split the accounts across archive buckets`];
     }
     return [];
+  }
+}
+
+/** An archive imported by its attributes, in the stack of an exporter. */
+class ImportedArchive extends Construct implements ICloudWatchLogsArchive {
+  public readonly bucket: s3.IBucket;
+  public readonly keyPrefix: string;
+
+  constructor(scope: Construct, id: string, attrs: ArchiveBucketAttributes) {
+    super(scope, id);
+    this.keyPrefix = validKeyPrefix(attrs.keyPrefix);
+    this.bucket = s3.Bucket.fromBucketAttributes(this, 'Bucket', {
+      bucketName: attrs.bucketName,
+      account: attrs.account,
+      region: attrs.region,
+      encryptionKey: attrs.encryptionKey,
+    });
   }
 }

@@ -11,32 +11,86 @@ import { suppress } from './private/nag';
 import { LINE_PATTERN, NAMED_QUERIES, prestoView, tableLayout, viewColumns, viewSql } from './private/table-layout';
 
 /**
- * Properties of an ExportedLogsTable.
+ * With `ExportedLogsTableSource.fromArchive()`: how the archive's exporters cut their windows.
  */
-export interface ExportedLogsTableProps {
+export interface ArchiveTableOptions {
   /**
-   * The exporter whose exports the table reads. Give this or `archive`.
-   *
-   * @default - none: `archive` is given
-   */
-  readonly exporter?: CloudWatchLogsS3Exporter;
-
-  /**
-   * An archive of exporters of several accounts whose exports the table reads: it then has the
-   * partitions `account` (one of the archive's source accounts) and `region` before `log_group`.
-   * Give this or `exporter`.
-   *
-   * @default - none: `exporter` is given
-   */
-  readonly archive?: CloudWatchLogsArchiveBucket;
-
-  /**
-   * With `archive`: the exporters' export period. `HOURLY` adds the `hour` partition (all
-   * exporters of the archive must then be hourly); `DAILY` reads hourly exports too, a day at a time.
+   * The exporters' export period. `HOURLY` adds the `hour` partition (all exporters of the
+   * archive must then be hourly); `DAILY` reads hourly exports too, a day at a time.
    *
    * @default ExportPeriod.DAILY
    */
   readonly exportPeriod?: ExportPeriod;
+}
+
+/** What a table's source means for the table. @internal */
+export interface BoundSource {
+  readonly bucket: s3.IBucket;
+  readonly prefix: string;
+  readonly hourly: boolean;
+  /** The time zone of the days (and hours). */
+  readonly zone: string;
+  /** Who exported (for descriptions). */
+  readonly origin: string;
+  /** An archive's source accounts (as they are when the app is synthesized) and region. */
+  readonly archive?: { readonly accounts: string; readonly region: string };
+}
+
+/**
+ * What an ExportedLogsTable reads: the exports of one exporter, or of every exporter of an archive.
+ */
+export class ExportedLogsTableSource {
+  /**
+   * The exports of one exporter, in this account (an exporter writing into another account's
+   * archive is queried from the archive's account, with `fromArchive`).
+   */
+  public static fromExporter(exporter: CloudWatchLogsS3Exporter): ExportedLogsTableSource {
+    if (!(exporter instanceof CloudWatchLogsS3Exporter)) throw new Error('ExportedLogsTableSource.fromExporter: exporter must be a CloudWatchLogsS3Exporter');
+    return new ExportedLogsTableSource((scope) => {
+      if (Token.compareStrings(exporter.bucket.env.account, Stack.of(scope).account) === TokenComparison.DIFFERENT) {
+        throw new Error(`ExportedLogsTable: the exporter's bucket is of account ${exporter.bucket.env.account}, which grants this account no read of it: ` +
+          'query a shared archive from its own account, with ExportedLogsTableSource.fromArchive(archive) there');
+      }
+      return {
+        bucket: exporter.bucket,
+        prefix: exporter.exportPrefix,
+        hourly: exporter.exportPeriod === ExportPeriod.HOURLY,
+        zone: exporter.timeZone.timezoneName,
+        origin: exporter.node.path,
+      };
+    });
+  }
+
+  /**
+   * The exports of every exporter of an archive of several accounts: the table then has the
+   * partitions `account` (one of the archive's source accounts) and `region` before `log_group`.
+   */
+  public static fromArchive(archive: CloudWatchLogsArchiveBucket, options: ArchiveTableOptions = {}): ExportedLogsTableSource {
+    if (!(archive instanceof CloudWatchLogsArchiveBucket)) throw new Error('ExportedLogsTableSource.fromArchive: archive must be a CloudWatchLogsArchiveBucket');
+    return new ExportedLogsTableSource(() => ({
+      bucket: archive.bucket,
+      prefix: archive.keyPrefix,
+      hourly: (options.exportPeriod ?? ExportPeriod.DAILY) === ExportPeriod.HOURLY,
+      zone: "each exporter's time zone",
+      origin: `exporters of the archive ${archive.node.path}`,
+      archive: { accounts: Lazy.string({ produce: () => archive.sourceAccounts.join(',') }), region: Stack.of(archive).region },
+    }));
+  }
+
+  private constructor(private readonly binder: (scope: Construct) => BoundSource) {}
+
+  /** @internal */
+  public _bind(scope: Construct): BoundSource {
+    return this.binder(scope);
+  }
+}
+
+/**
+ * Properties of an ExportedLogsTable.
+ */
+export interface ExportedLogsTableProps {
+  /** The exports the table reads: `ExportedLogsTableSource.fromExporter(exporter)` or `.fromArchive(archive)`. */
+  readonly source: ExportedLogsTableSource;
 
   /**
    * An existing Glue database to create the view and its table in (a name known at synthesis):
@@ -87,8 +141,6 @@ export interface ExportedLogsTableProps {
 
 /** Glue and Athena names: lowercase letters, digits, underscores (`_lines` is added to the table's). */
 const NAME = /^[a-z0-9_]{1,249}$/;
-/** View (and database) names taken in each stack: two tables of one name would replace each other. */
-const namesInUse = new WeakMap<Stack, Set<string>>();
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /**
@@ -117,26 +169,19 @@ export class ExportedLogsTable extends Construct {
   public readonly workGroupName?: string;
   /** Where the workgroup writes query results (with `workGroup: true`). */
   public readonly queryResultsBucket?: s3.IBucket;
-  /** The bucket and key prefix the table reads. */
-  private readonly source: { readonly bucket: s3.IBucket; readonly prefix: string };
+  /** What the table reads. */
+  private readonly source: BoundSource;
 
   constructor(scope: Construct, id: string, props: ExportedLogsTableProps) {
     super(scope, id);
-    const { exporter, archive } = props ?? {};
-    if ((exporter === undefined) === (archive === undefined)) throw new Error('ExportedLogsTable: give exporter or archive (one of them)');
-    if (exporter !== undefined && !(exporter instanceof CloudWatchLogsS3Exporter)) throw new Error('ExportedLogsTable: exporter must be a CloudWatchLogsS3Exporter');
-    if (archive !== undefined && !(archive instanceof CloudWatchLogsArchiveBucket)) throw new Error('ExportedLogsTable: archive must be a CloudWatchLogsArchiveBucket');
-    if (exporter && props.exportPeriod) throw new Error("ExportedLogsTable: exportPeriod is for an archive's table; an exporter's table follows its exportPeriod");
-    const stack = Stack.of(this);
-    if (exporter && Token.compareStrings(exporter.bucket.env.account, stack.account) === TokenComparison.DIFFERENT) {
-      throw new Error(`ExportedLogsTable: the exporter's bucket is of account ${exporter.bucket.env.account}, which grants this account no read of it: ` +
-        'query a shared archive from its own account, with ExportedLogsTable({ archive }) there');
+    if (!(props?.source instanceof ExportedLogsTableSource)) {
+      throw new Error('ExportedLogsTable: source must be ExportedLogsTableSource.fromExporter(exporter) or ExportedLogsTableSource.fromArchive(archive)');
     }
-    this.source = exporter ? { bucket: exporter.bucket, prefix: exporter.exportPrefix } : { bucket: archive!.bucket, prefix: archive!.keyPrefix };
-    const hourly = (exporter?.exportPeriod ?? props.exportPeriod ?? ExportPeriod.DAILY) === ExportPeriod.HOURLY;
-    const zone = exporter ? exporter.timeZone.timezoneName : "each exporter's time zone";
-    const origin = exporter ? exporter.node.path : `exporters of the archive ${archive!.node.path}`;
-    this.tableName = checkName('tableName', props.tableName ?? 'exported_logs');
+    const stack = Stack.of(this);
+    const source = props.source._bind(this);
+    this.source = source;
+    const { hourly, zone, origin } = source;
+    this.tableName = validName('tableName', props.tableName ?? 'exported_logs');
     this.linesTableName = `${this.tableName}_lines`;
     const firstDay = props.firstDay === undefined ? 'NOW-5YEARS' : parseDay(props.firstDay);
     if (props.queryResultsBucket && !props.workGroup) throw new Error('ExportedLogsTable: queryResultsBucket is for the workgroup: set workGroup: true as well');
@@ -151,7 +196,7 @@ export class ExportedLogsTable extends Construct {
 
     let database: glue.CfnDatabase | undefined;
     if (props.databaseName !== undefined) {
-      this.databaseName = checkName('databaseName', props.databaseName);
+      this.databaseName = validName('databaseName', props.databaseName);
     } else {
       this.databaseName = Names.uniqueResourceName(this, { maxLength: 64, separator: '_' }).toLowerCase().replace(/[^a-z0-9_]/g, '_');
       database = new glue.CfnDatabase(this, 'Database', {
@@ -166,16 +211,13 @@ export class ExportedLogsTable extends Construct {
       keyPrefix: this.source.prefix,
       hourly,
       firstDay,
-      // An archive's folders: <keyPrefix>/<account>/<region>/; the accounts as they are when the app is synthesized.
-      archive: archive && {
-        accounts: Lazy.string({ produce: () => archive.sourceAccounts.join(',') }),
-        region: Stack.of(archive).region,
-      },
+      // An archive's folders: <keyPrefix>/<account>/<region>/.
+      archive: source.archive,
     });
-    const names = namesInUse.get(stack) ?? new Set<string>();
-    const qualified = `${this.databaseName}.${this.tableName}`;
-    if (names.has(qualified)) throw new Error(`ExportedLogsTable: another table of this stack is named ${qualified}: give this one another tableName or databaseName`);
-    namesInUse.set(stack, names.add(qualified));
+    // Two tables of one name would replace each other.
+    const same = stack.node.findAll().find((c) => c !== this && c instanceof ExportedLogsTable && Stack.of(c) === stack
+      && c.databaseName === this.databaseName && c.tableName === this.tableName);
+    if (same) throw new Error(`ExportedLogsTable: another table of this stack is named ${this.databaseName}.${this.tableName}: give this one another tableName or databaseName`);
 
     this.table = new glue.CfnTable(this, 'Table', {
       catalogId: stack.account,
@@ -324,7 +366,7 @@ function parseDay(day: string): string {
 }
 
 /** A Glue name known at synthesis. */
-function checkName(prop: string, name: string): string {
+function validName(prop: string, name: string): string {
   if (Token.isUnresolved(name) || !NAME.test(name)) {
     throw new Error(`ExportedLogsTable: ${prop} must be lowercase letters, digits and underscores known at synthesis (at most 249), got '${name}'`);
   }

@@ -25,7 +25,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import { CloudWatchLogsArchiveBucket, CloudWatchLogsS3Exporter, CloudWatchLogsS3ExporterProps, ExportPeriod, ExportedLogsTable, LogGroupSelection } from '../src';
+import {
+  CloudWatchLogsArchiveBucket, CloudWatchLogsS3Exporter, CloudWatchLogsS3ExporterProps, ExportDestination, ExportPeriod, ExportedLogsTable, ExportedLogsTableSource,
+  LogGroupSelection,
+} from '../src';
 
 const account = process.env.EXPORTER_INTEG_ACCOUNT ?? '111111111111';
 const archiveAccount = process.env.EXPORTER_INTEG_ARCHIVE_ACCOUNT ?? '222222222222';
@@ -65,11 +68,12 @@ const bucket = new s3.Bucket(stack, 'Locked', {
   objectLockDefaultRetention: s3.ObjectLockRetention.governance(Duration.days(1)),
   removalPolicy: RemovalPolicy.RETAIN,
 });
-const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', { ...hourly, bucket, keyPrefix: 'integ' });
-const table = new ExportedLogsTable(stack, 'Logs', { exporter, workGroup: true });
+const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', { ...hourly, destination: ExportDestination.fromBucket(bucket, { keyPrefix: 'integ' }) });
+const table = new ExportedLogsTable(stack, 'Logs', { source: ExportedLogsTableSource.fromExporter(exporter), workGroup: true });
 const central = new CloudWatchLogsS3Exporter(stack, 'CentralExporter', {
   ...hourly,
-  bucket: CloudWatchLogsArchiveBucket.fromArchiveAttributes(stack, 'CentralArchive', { bucketName: archiveBucketName, account: archiveAccount }),
+  destination: ExportDestination.fromArchive(
+    CloudWatchLogsArchiveBucket.fromArchiveAttributes(stack, 'CentralArchive', { bucketName: archiveBucketName, account: archiveAccount })),
 });
 
 // The assertions run in the source account, with the resources they name.

@@ -1,4 +1,4 @@
-import '../examples/local/polyfill';
+import './harness/local/polyfill';
 
 // The handler's structured logs would drown the test output.
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';

@@ -22,7 +22,7 @@ export const STATE_VERSIONS_RULE: s3.LifecycleRule = {
  * means a window exported again, and a lease or marker in an archive storage class cannot be read.
  * A rule must name a prefix outside `_state/` (or filter by tags, which state objects never have).
  */
-export function checkLifecycleRules(owner: string, rules: s3.LifecycleRule[] | undefined, exportsPrefix: string): s3.LifecycleRule[] {
+export function validLifecycleRules(owner: string, rules: s3.LifecycleRule[] | undefined, exportsPrefix: string): s3.LifecycleRule[] {
   for (const [i, rule] of (rules ?? []).entries()) {
     if (rule.prefix !== undefined && Token.isUnresolved(rule.prefix)) {
       throw new Error(`${owner}: lifecycleRules[${i}]${rule.id ? ` (${rule.id})` : ''} has a prefix known only at deploy time: it must be known at synthesis, ` +
@@ -47,7 +47,7 @@ export function archiveBucketProps(owner: string, exportsPrefix: string, lifecyc
   }
   return {
     versioned: true,
-    lifecycleRules: [STATE_VERSIONS_RULE, ...checkLifecycleRules(owner, lifecycleRules, exportsPrefix)],
+    lifecycleRules: [STATE_VERSIONS_RULE, ...validLifecycleRules(owner, lifecycleRules, exportsPrefix)],
     ...(objectLockRetention ? { objectLockEnabled: true, objectLockDefaultRetention: objectLockRetention } : {}),
   };
 }

@@ -1,21 +1,23 @@
 /**
- * Checks of the exporter's props at synth time: a mistake fails synthesis with a message naming
- * the prop, or, where it may be intended, adds a warning that can be acknowledged. Values not
- * known until deploy time (tokens) are left to the deployment.
+ * The exporter's props, checked and resolved in one place: a mistake fails synthesis with a
+ * message naming the prop, or, where it may be intended, adds a warning that can be
+ * acknowledged; what is left is every prop with its default, and what follows from them (the
+ * schedule's longest interval, the freshness alarm's threshold). Values not known until deploy
+ * time (tokens) are left to the deployment.
  */
 import { Annotations, Duration, TimeZone, Token } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { IConstruct } from 'constructs';
+import { MAX_LOG_GROUP_NAME, deployedLength } from './deployed-length';
 import { ScheduleError, recurrence } from './schedule-gaps';
+import { ExportDestination } from '../export-destination';
 import { ExportPeriod } from '../export-period';
-import type { CloudWatchLogsS3ExporterProps } from '../exporter';
-import type { Source } from '../shared/config';
+import type { CloudWatchLogsS3ExporterProps } from '../exporter-props';
 import { isTimeZone } from '../shared/windows';
-import { LogGroupSelection } from '../log-group-selection';
-import { KEY_PREFIX } from './archive-policy';
+import { BoundSelection, LogGroupSelection } from '../log-group-selection';
 import { unreadableByAthena } from './table-layout';
 
 
@@ -44,8 +46,9 @@ function describe(value: unknown): string {
  * Props of the wrong kind, which only a JavaScript caller (or a cast) can pass: without this,
  * `timeZone: 'Asia/Tokyo'` would be dropped without a word.
  */
-export function checkKinds(props: CloudWatchLogsS3ExporterProps): void {
+function checkKinds(props: CloudWatchLogsS3ExporterProps): void {
   const classes: Array<[keyof CloudWatchLogsS3ExporterProps, Function, string]> = [
+    ['destination', ExportDestination, 'ExportDestination.newBucket()'],
     ['timeZone', TimeZone, "TimeZone.of('Asia/Tokyo')"],
     ['exportPeriod', ExportPeriod, 'ExportPeriod.HOURLY'],
     ['schedule', scheduler.ScheduleExpression, 'scheduler.ScheduleExpression.cron({ hour: \'12\', minute: \'30\' })'],
@@ -63,7 +66,6 @@ export function checkKinds(props: CloudWatchLogsS3ExporterProps): void {
   for (const name of ['scheduleEnabled', 'dashboard', 'tracing', 'exportEmptyWindows'] as const) {
     if (props[name] !== undefined && typeof props[name] !== 'boolean') fail(`${name} must be true or false, got ${describe(props[name])}`);
   }
-  if (props.keyPrefix !== undefined && typeof props.keyPrefix !== 'string') fail(`keyPrefix must be a string, got ${describe(props.keyPrefix)}`);
   if (props.maxAttempts !== undefined && typeof props.maxAttempts !== 'number') fail(`maxAttempts must be a number, got ${describe(props.maxAttempts)}`);
   if (props.logLevel !== undefined && !Object.values(sfn.LogLevel).includes(props.logLevel)) {
     fail(`logLevel must be one of sfn.LogLevel (${Object.values(sfn.LogLevel).join(', ')}), got ${describe(props.logLevel)}`);
@@ -71,31 +73,94 @@ export function checkKinds(props: CloudWatchLogsS3ExporterProps): void {
   if (props.logRetention !== undefined && (typeof props.logRetention !== 'number' || !Object.values(logs.RetentionDays).includes(props.logRetention))) {
     fail(`logRetention must be one of logs.RetentionDays, got ${describe(props.logRetention)}`);
   }
-  const bucket = props.bucket as s3.IBucket | undefined;
-  if (bucket !== undefined && (typeof bucket !== 'object' || typeof bucket.bucketName !== 'string')) fail(`bucket must be an s3.IBucket, got ${describe(bucket)}`);
 }
 
-export interface Resolved {
-  readonly keyPrefix: string;
+/** Every prop with its default, and what follows from them. */
+export interface ResolvedProps {
+  readonly destination: ExportDestination;
+  /** The log groups selected, bound to the exporter. */
+  readonly selection: BoundSelection;
+  /** Their ARNs, as the handler's role and the bucket policy name them. */
+  readonly selected: SelectedArns;
   readonly timeZone: TimeZone;
   readonly period: ExportPeriod;
   readonly timeout: Duration;
   readonly settleTime: Duration;
+  readonly exportEmptyWindows: boolean;
   readonly maxCatchUp: Duration;
   readonly maxAttempts: number;
   readonly maxPoll: Duration;
+  readonly schedule: scheduler.ScheduleExpression;
+  readonly scheduleEnabled: boolean;
+  /** The schedule's longest interval between runs (seconds), an hour more for a cron in a zone with daylight saving time. */
+  readonly runsEvery: number;
+  readonly alarmTopic?: sns.ITopic;
+  /** The freshness alarm's threshold: `maxArchiveLag`, or its default (seconds). */
+  readonly maxArchiveLagSeconds: number;
+  readonly dashboard: boolean;
+  readonly logLevel: sfn.LogLevel;
+  readonly logRetention: logs.RetentionDays;
+  readonly tracing: boolean;
+}
+
+type Ranges = Pick<ResolvedProps, 'timeZone' | 'period' | 'timeout' | 'settleTime' | 'maxCatchUp' | 'maxAttempts' | 'maxPoll'>;
+
+/** Checks every prop; returns them with their defaults, and what follows from them. */
+export function resolveProps(scope: IConstruct, props: CloudWatchLogsS3ExporterProps): ResolvedProps {
+  checkKinds(props);
+  const timeZone = props.timeZone ?? TimeZone.ETC_UTC;
+  const period = props.exportPeriod ?? ExportPeriod.DAILY;
+  const settleTime = props.settleTime ?? Duration.hours(12);
+  const ranges: Ranges = {
+    timeZone,
+    period,
+    timeout: props.timeout ?? Duration.hours(24),
+    settleTime,
+    maxCatchUp: props.maxCatchUp ?? Duration.days(14),
+    maxAttempts: props.maxAttempts ?? 3,
+    maxPoll: props.maxPollDuration ?? Duration.seconds(60),
+  };
+  checkRanges(ranges);
+  const schedule = props.schedule ?? defaultSchedule(period, timeZone, settleTime);
+  const selection = boundSelection(scope, props.logGroups ?? LogGroupSelection.all());
+  const runsEvery = scheduleInterval(scope, schedule, ranges);
+  return {
+    ...ranges,
+    destination: props.destination ?? ExportDestination.newBucket(),
+    selection,
+    selected: selectedArns(scope, selection),
+    exportEmptyWindows: props.exportEmptyWindows ?? false,
+    schedule,
+    scheduleEnabled: props.scheduleEnabled ?? true,
+    runsEvery,
+    alarmTopic: props.alarmTopic,
+    maxArchiveLagSeconds: maxArchiveLag(props.maxArchiveLag, period, settleTime, runsEvery),
+    dashboard: props.dashboard ?? false,
+    logLevel: props.logLevel ?? sfn.LogLevel.ERROR,
+    logRetention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+    tracing: props.tracing ?? false,
+  };
+}
+
+/**
+ * The freshness alarm's threshold: `maxArchiveLag`, which must be at least the lag a run sees when
+ * it starts when all is well; by default that, another schedule interval (one missed run is
+ * caught up by the next without an alarm), and a quarter of the period (at least an hour).
+ */
+function maxArchiveLag(given: Duration | undefined, period: ExportPeriod, settleTime: Duration, runsEvery: number): number {
+  const least = period.seconds + settleTime.toSeconds() + runsEvery;
+  const seconds = given?.toSeconds();
+  if (seconds !== undefined && !Token.isUnresolved(seconds) && seconds < least) {
+    fail(`maxArchiveLag (${seconds} s) must be at least one export period + settleTime + the schedule's longest interval (${least} s): ` +
+      'runs see that lag when they start, when all is well');
+  }
+  return seconds ?? least + runsEvery + Math.max(3_600, period.seconds / 4);
 }
 
 /** The ranges of the props (a timeout known only at deploy time is left to the deployment). */
-export function checkRanges(p: Resolved): void {
+function checkRanges(p: Ranges): void {
   for (const [name, d] of [['settleTime', p.settleTime], ['maxCatchUp', p.maxCatchUp], ['maxPollDuration', p.maxPoll]] as const) {
     if (Token.isUnresolved(d.toSeconds())) fail(`${name} must be known at synth time: it shapes the schedule, the alarms and the function's timeout`);
-  }
-  if (!Token.isUnresolved(p.keyPrefix)) {
-    if (!KEY_PREFIX.test(p.keyPrefix) || p.keyPrefix.length > 200) {
-      fail(`keyPrefix '${p.keyPrefix}' must be 1-200 characters of A-Z a-z 0-9 ! _ . ' ( ) - in '/'-separated segments, without a leading or trailing '/'`);
-    }
-    if (p.keyPrefix.split('/').includes('_state')) fail("keyPrefix must not contain a '_state' segment: the exporter keeps its state there");
   }
   if (!Token.isUnresolved(p.timeZone.timezoneName) && !isTimeZone(p.timeZone.timezoneName)) fail(`timeZone '${p.timeZone.timezoneName}' is not an IANA time zone`);
   const timeout = p.timeout.toSeconds();
@@ -119,7 +184,7 @@ export function checkRanges(p: Resolved): void {
  * its settle time) ends. Daily: 01:00 in `timeZone`. Hourly: every hour, 5 minutes after the
  * minute the settle time ends on.
  */
-export function defaultSchedule(period: ExportPeriod, timeZone: TimeZone, settleTime: Duration): scheduler.ScheduleExpression {
+function defaultSchedule(period: ExportPeriod, timeZone: TimeZone, settleTime: Duration): scheduler.ScheduleExpression {
   if (period.seconds === 3_600) {
     const minute = (Math.floor(settleTime.toSeconds() / 60) + 5) % 60;
     return scheduler.ScheduleExpression.cron({ minute: String(minute), hour: '*', timeZone });
@@ -128,11 +193,11 @@ export function defaultSchedule(period: ExportPeriod, timeZone: TimeZone, settle
 }
 
 /**
- * Checks the schedule against the export windows; returns its longest interval between runs
- * (seconds). Fails synthesis for a schedule that is unreadable, stops, has no IANA time zone,
- * or leaves windows behind that no run reaches back to; warns where it may be intended.
+ * The schedule's longest interval between runs (seconds), once it is checked against the export
+ * windows: synthesis fails for a schedule that is unreadable, stops, has no IANA time zone, or
+ * leaves windows behind that no run reaches back to, and warns where it may be intended.
  */
-export function checkSchedule(scope: IConstruct, expression: scheduler.ScheduleExpression, p: Resolved): number {
+function scheduleInterval(scope: IConstruct, expression: scheduler.ScheduleExpression, p: Ranges): number {
   const text = expression.expressionString;
   const zone = expression.timeZone?.timezoneName;
   if (zone !== undefined && !Token.isUnresolved(zone) && !isTimeZone(zone)) {
@@ -176,16 +241,70 @@ export function checkSchedule(scope: IConstruct, expression: scheduler.ScheduleE
 }
 
 /**
- * Warns when log groups the selection names (or prefixes it selects by) have names whose exports
- * Athena cannot read through an ExportedLogsTable. Names known only at deploy time are not seen.
+ * The selection, bound to the exporter; warns when log groups it names (or prefixes it selects
+ * by) have names whose exports Athena cannot read through an ExportedLogsTable. Names known only
+ * at deploy time are not seen.
  */
-export function checkAthenaNames(scope: IConstruct, sources: Source[]): void {
-  const odd = sources.filter((s) => s.prefix !== undefined && !Token.isUnresolved(s.prefix) && unreadableByAthena(s.prefix, s.exact === true));
-  if (odd.length === 0) return;
+function boundSelection(scope: IConstruct, selection: LogGroupSelection): BoundSelection {
+  const bound = selection._bind(scope);
+  const odd = bound.sources.filter((s) => s.prefix !== undefined && !Token.isUnresolved(s.prefix) && unreadableByAthena(s.prefix, s.exact === true));
+  if (odd.length === 0) return bound;
   Annotations.of(scope).addWarningV2(Warning.ATHENA_NAMES,
     `logGroups selects ${odd.map((s) => `${s.exact ? 'the log group' : 'the prefix'} '${s.prefix}'`).join(', ')}, whose exports Athena reads wrongly or not at all ` +
     "through an ExportedLogsTable: Athena removes the empty folder of a '//' from an S3 location (a name with '//', or ending in '/'), and a '#' " +
     'can be read as the start of a URI fragment. The exports themselves are complete (read them with S3 tools). Rename the log groups, or acknowledge this warning.');
+  return bound;
+}
+
+/** Room for log group ARNs in the role's inline policy (10,240 characters for all of it) and in a bucket policy statement (20 KB for all). */
+const INLINE_ARNS = 2_000;
+/** Room for log group ARNs in one managed policy (6,144 characters in all). */
+const MANAGED_POLICY_ARNS = 5_500;
+/** Managed policies a role may have attached: 10, one of them AWSLambdaBasicExecutionRole. */
+const MAX_MANAGED_POLICIES = 9;
+/** The configuration travels with every turn of the state machine (256 KiB a state's input). */
+const MAX_CONFIG_BYTES = 128 * 1024;
+/** What the handler's configuration holds besides the selection, at most (its identity, bucket, prefix, settings). */
+const CONFIG_BESIDES_SELECTION = 4 * 1024;
+
+/** The selected log groups' ARNs, as the handler's role and the bucket policy name them. */
+export interface SelectedArns {
+  readonly arns: string[];
+  /** Whether they fit an inline policy (and a bucket policy statement). */
+  readonly inline: boolean;
+  /** Otherwise, the ARNs of each managed policy that allows CreateExportTask on them. */
+  readonly chunks: string[][];
+}
+
+/**
+ * The selection's ARNs, and where they fit: inline, or in managed policies (a long list of names).
+ * Fails synthesis when the names could not fit a role or a state's input (a name known only at
+ * deploy time counts as long as a log group name can be).
+ */
+function selectedArns(scope: IConstruct, selection: BoundSelection): SelectedArns {
+  const config = deployedLength(JSON.stringify([selection.sources, selection.excludePrefixes]), scope) + CONFIG_BESIDES_SELECTION;
+  if (config > MAX_CONFIG_BYTES) {
+    fail(`logGroups names so many log groups that the exporter's configuration could reach ${config} bytes ` +
+      `(at most ${MAX_CONFIG_BYTES}; a name known only at deploy time counts as up to ${MAX_LOG_GROUP_NAME}): select them by prefixes instead`);
+  }
+  const arns = selection.arns;
+  const lengths = arns.map((arn) => deployedLength(arn, scope) + 3);
+  const inline = lengths.reduce((a, b) => a + b, 0) <= INLINE_ARNS;
+  const chunks: string[][] = [[]];
+  let size = 0;
+  for (const [i, arn] of (inline ? [] : arns).entries()) {
+    if (size + lengths[i] > MANAGED_POLICY_ARNS && chunks[chunks.length - 1].length > 0) {
+      chunks.push([]);
+      size = 0;
+    }
+    chunks[chunks.length - 1].push(arn);
+    size += lengths[i];
+  }
+  if (chunks.length > MAX_MANAGED_POLICIES) {
+    fail(`logGroups names so many log groups that allowing CreateExportTask on them needs ${chunks.length} ` +
+      `managed policies (a role holds at most ${MAX_MANAGED_POLICIES} more); select them by prefixes instead`);
+  }
+  return { arns, inline, chunks: inline ? [] : chunks };
 }
 
 /** The longest an alarm can look back: period times evaluation periods (CloudWatch). */

@@ -5,13 +5,13 @@
  * the Wait state's duration (advanced on the virtual clock) and the execution timeout.
  */
 import { KillPoint, Call, FakeLogs, VirtualClock, invocations, releaseHeld } from './fakes';
-import { ExporterStack, exporterOf } from '../../examples/local/assembly';
-import { localStateMachine, runOptions } from '../../examples/local/run';
+import { ExporterStack, exporterOf } from './local/assembly';
+import { localStateMachine, runOptions } from './local/run';
 import { ExporterConfig, parseConfig } from '../../src/shared/config';
 import { TurnResult } from '../../src/handler/engine';
 import { handler } from '../../src/handler/exporter.lambda';
 
-export { ACCOUNT, REGION, resolve } from '../../examples/local/assembly';
+export { ACCOUNT, REGION, resolve } from './local/assembly';
 
 export interface Synthesized extends ExporterStack {
   readonly config: ExporterConfig;

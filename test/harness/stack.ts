@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { ACCOUNT, REGION } from './loop';
-import { CloudWatchLogsS3Exporter, CloudWatchLogsS3ExporterProps } from '../../src';
+import { CloudWatchLogsS3Exporter, CloudWatchLogsS3ExporterProps, ExportDestination } from '../../src';
 
 /** A bucket of another account: a shared archive. */
 export interface ArchiveOf {
@@ -16,7 +16,7 @@ export function synth(props: CloudWatchLogsS3ExporterProps = {}, stackName?: str
   const app = new App();
   const stack = new Stack(app, 'Stack', { env: { account, region: REGION }, stackName });
   const bucket = archive && s3.Bucket.fromBucketAttributes(stack, 'Archive', { bucketName: archive.bucketName, account: archive.account, region: REGION });
-  const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', { ...props, ...(bucket ? { bucket } : {}) });
+  const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', { ...props, ...(bucket ? { destination: ExportDestination.fromBucket(bucket) } : {}) });
   return { stack, exporter, template: Template.fromStack(stack) };
 }
 

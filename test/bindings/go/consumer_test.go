@@ -31,8 +31,7 @@ func synth(change func(*exporter.CloudWatchLogsS3ExporterProps)) (exporter.Cloud
 	stack := awscdk.NewStack(app, jsii.String("Consumer"), &awscdk.StackProps{Env: env()})
 	bucket := awss3.NewBucket(stack, jsii.String("Archive"), &awss3.BucketProps{EnforceSSL: jsii.Bool(true)})
 	props := exporter.CloudWatchLogsS3ExporterProps{
-		Bucket:       bucket,
-		KeyPrefix:    jsii.String("archive/logs"),
+		Destination:  exporter.ExportDestination_FromBucket(bucket, &exporter.BucketOptions{KeyPrefix: jsii.String("archive/logs")}),
 		ExportPeriod: exporter.ExportPeriod_HOURLY(),
 		LogGroups:    exporter.LogGroupSelection_Prefixes(jsii.Strings("/aws/lambda/", "app-")),
 		Schedule: awsscheduler.ScheduleExpression_Cron(&awsscheduler.CronOptionsWithTimezone{
@@ -220,7 +219,7 @@ func TestFailureAndFreshnessAlarmsNotifyTheTopic(t *testing.T) {
 	}
 	sort.Strings(metrics)
 	expect(t, "alarm metrics", metrics, []string{"", "ArchiveLag"})
-	expect(t, "alarm ARN unresolved", *awscdk.Token_IsUnresolved(construct.Alarm().AlarmArn()), true)
+	expect(t, "alarm ARN unresolved", *awscdk.Token_IsUnresolved(construct.FailureAlarm().AlarmArn()), true)
 	expect(t, "freshness alarm ARN unresolved", *awscdk.Token_IsUnresolved(construct.FreshnessAlarm().AlarmArn()), true)
 }
 
@@ -229,10 +228,11 @@ func TestAthenaTableOverTheExportsWithAnHourPartition(t *testing.T) {
 	stack := awscdk.NewStack(app, jsii.String("Query"), &awscdk.StackProps{Env: env()})
 	construct := exporter.NewCloudWatchLogsS3Exporter(stack, jsii.String("Exporter"), &exporter.CloudWatchLogsS3ExporterProps{
 		ExportPeriod: exporter.ExportPeriod_HOURLY(),
-		KeyPrefix:    jsii.String("archive/logs"),
+		Destination:  exporter.ExportDestination_NewBucket(&exporter.NewBucketOptions{KeyPrefix: jsii.String("archive/logs")}),
 	})
+	source := exporter.ExportedLogsTableSource_FromExporter(construct)
 	table := exporter.NewExportedLogsTable(stack, jsii.String("Logs"), &exporter.ExportedLogsTableProps{
-		Exporter:  construct,
+		Source:    source,
 		TableName: jsii.String("app_logs"),
 		WorkGroup: jsii.Bool(true),
 	})
@@ -261,7 +261,7 @@ func TestAthenaTableOverTheExportsWithAnHourPartition(t *testing.T) {
 
 	message := panicMessage(func() {
 		exporter.NewExportedLogsTable(stack, jsii.String("Bad"), &exporter.ExportedLogsTableProps{
-			Exporter:  construct,
+			Source:    source,
 			TableName: jsii.String("Bad-Name"),
 		})
 	})

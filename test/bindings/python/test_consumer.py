@@ -13,7 +13,9 @@ from aws_cdk import aws_sns as sns
 from cdk_cloudwatch_logs_s3_exporter import (
     CloudWatchLogsArchiveBucket,
     CloudWatchLogsS3Exporter,
+    ExportDestination,
     ExportedLogsTable,
+    ExportedLogsTableSource,
     ExportPeriod,
     LogGroupSelection,
 )
@@ -28,8 +30,7 @@ def synth(**props):
     exporter = CloudWatchLogsS3Exporter(
         stack,
         "Exporter",
-        bucket=bucket,
-        key_prefix="archive/logs",
+        destination=ExportDestination.from_bucket(bucket, key_prefix="archive/logs"),
         export_period=ExportPeriod.HOURLY,
         log_groups=LogGroupSelection.prefixes(["/aws/lambda/", "app-"]),
         schedule=scheduler.ScheduleExpression.cron(minute="20", time_zone=cdk.TimeZone.EUROPE_BERLIN),
@@ -127,15 +128,18 @@ def test_failure_and_freshness_alarms_notify_the_topic(synthesized):
     # The run-failure alarm and the freshness alarm (a silent gap), both sent to the topic.
     assert sorted(a["Properties"].get("MetricName", "") for a in alarms.values()) == ["", "ArchiveLag"]
     assert [a["Properties"]["AlarmActions"] for a in alarms.values()] == [[topic], [topic]]
-    assert cdk.Token.is_unresolved(exporter.alarm.alarm_arn)
+    assert cdk.Token.is_unresolved(exporter.failure_alarm.alarm_arn)
     assert cdk.Token.is_unresolved(exporter.freshness_alarm.alarm_arn)
 
 
 def test_athena_table_over_the_exports_with_an_hour_partition():
     app = cdk.App()
     stack = cdk.Stack(app, "Query", env=ENV)
-    exporter = CloudWatchLogsS3Exporter(stack, "Exporter", export_period=ExportPeriod.HOURLY, key_prefix="archive/logs")
-    table = ExportedLogsTable(stack, "Logs", exporter=exporter, table_name="app_logs", work_group=True)
+    exporter = CloudWatchLogsS3Exporter(
+        stack, "Exporter", export_period=ExportPeriod.HOURLY, destination=ExportDestination.new_bucket(key_prefix="archive/logs")
+    )
+    source = ExportedLogsTableSource.from_exporter(exporter)
+    table = ExportedLogsTable(stack, "Logs", source=source, table_name="app_logs", work_group=True)
     assert (table.table_name, table.lines_table_name) == ("app_logs", "app_logs_lines")
     assert table.work_group is not None
     tables = assertions.Template.from_stack(stack).find_resources("AWS::Glue::Table")
@@ -145,7 +149,7 @@ def test_athena_table_over_the_exports_with_an_hour_partition():
     assert [p["Name"] for p in table_input["PartitionKeys"]] == ["log_group", "day", "hour"]
     assert joined(table_input["Parameters"]["storage.location.template"]).endswith("/archive/logs/${log_group}/${day}/${hour}/")
     with pytest.raises(Exception, match="tableName must be lowercase letters"):
-        ExportedLogsTable(stack, "Bad", exporter=exporter, table_name="Bad-Name")
+        ExportedLogsTable(stack, "Bad", source=source, table_name="Bad-Name")
 
 
 def test_archive_of_several_accounts_and_an_exporter_of_another_account_writing_into_it():
@@ -157,7 +161,7 @@ def test_archive_of_several_accounts_and_an_exporter_of_another_account_writing_
     archive.add_source_account("333333333333")
     assert archive.source_accounts == ["222222222222", "333333333333"]
     assert archive.export_prefix_of("333333333333") == "exported-logs/333333333333/eu-west-1"
-    ExportedLogsTable(archive_stack, "Table", archive=archive)
+    ExportedLogsTable(archive_stack, "Table", source=ExportedLogsTableSource.from_archive(archive))
     partitions = [
         p["Name"]
         for t in assertions.Template.from_stack(archive_stack).find_resources("AWS::Glue::Table").values()
@@ -166,10 +170,10 @@ def test_archive_of_several_accounts_and_an_exporter_of_another_account_writing_
     assert partitions == ["account", "region", "log_group", "day"]
 
     source = cdk.Stack(app, "Source", env=cdk.Environment(account="222222222222", region="eu-west-1"))
-    bucket = s3.Bucket.from_bucket_attributes(
+    imported = CloudWatchLogsArchiveBucket.from_archive_attributes(
         source, "Archive", bucket_name="org-log-archive", account="111111111111", region="eu-west-1"
     )
-    exporter = CloudWatchLogsS3Exporter(source, "Exporter", bucket=bucket)
+    exporter = CloudWatchLogsS3Exporter(source, "Exporter", destination=ExportDestination.from_archive(imported))
     assert exporter.export_prefix == "exported-logs/222222222222/eu-west-1"
     with pytest.raises(Exception, match="a source account must be a 12-digit account id"):
         archive.add_source_account("not-an-account")

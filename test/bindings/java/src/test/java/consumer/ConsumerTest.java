@@ -8,9 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.cdk_cloudwatch_logs_s3_exporter.BucketOptions;
 import io.github.cdk_cloudwatch_logs_s3_exporter.CloudWatchLogsS3Exporter;
+import io.github.cdk_cloudwatch_logs_s3_exporter.ExportDestination;
 import io.github.cdk_cloudwatch_logs_s3_exporter.ExportPeriod;
 import io.github.cdk_cloudwatch_logs_s3_exporter.ExportedLogsTable;
+import io.github.cdk_cloudwatch_logs_s3_exporter.ExportedLogsTableSource;
+import io.github.cdk_cloudwatch_logs_s3_exporter.NewBucketOptions;
 import io.github.cdk_cloudwatch_logs_s3_exporter.LogGroupSelection;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -45,8 +49,7 @@ class ConsumerTest {
     Stack stack = new Stack(app, "Consumer", StackProps.builder().env(ENV).build());
     Bucket bucket = Bucket.Builder.create(stack, "Archive").enforceSsl(true).build();
     CloudWatchLogsS3Exporter.Builder builder = CloudWatchLogsS3Exporter.Builder.create(stack, "Exporter")
-        .bucket(bucket)
-        .keyPrefix("archive/logs")
+        .destination(ExportDestination.fromBucket(bucket, BucketOptions.builder().keyPrefix("archive/logs").build()))
         .exportPeriod(ExportPeriod.HOURLY)
         .logGroups(LogGroupSelection.prefixes(List.of("/aws/lambda/", "app-")))
         .schedule(ScheduleExpression.cron(
@@ -189,7 +192,7 @@ class ConsumerTest {
     }
     metrics.sort(null);
     assertEquals(List.of("", "ArchiveLag"), metrics);
-    assertTrue(Token.isUnresolved(exporter.getAlarm().getAlarmArn()));
+    assertTrue(Token.isUnresolved(exporter.getFailureAlarm().getAlarmArn()));
     assertTrue(Token.isUnresolved(exporter.getFreshnessAlarm().getAlarmArn()));
   }
 
@@ -199,10 +202,11 @@ class ConsumerTest {
     Stack stack = new Stack(app, "Query", StackProps.builder().env(ENV).build());
     CloudWatchLogsS3Exporter construct = CloudWatchLogsS3Exporter.Builder.create(stack, "Exporter")
         .exportPeriod(ExportPeriod.HOURLY)
-        .keyPrefix("archive/logs")
+        .destination(ExportDestination.newBucket(NewBucketOptions.builder().keyPrefix("archive/logs").build()))
         .build();
+    ExportedLogsTableSource source = ExportedLogsTableSource.fromExporter(construct);
     ExportedLogsTable table = ExportedLogsTable.Builder.create(stack, "Logs")
-        .exporter(construct)
+        .source(source)
         .tableName("app_logs")
         .workGroup(true)
         .build();
@@ -221,7 +225,7 @@ class ConsumerTest {
     assertTrue(location.endsWith("/archive/logs/${log_group}/${day}/${hour}/"), location);
 
     RuntimeException error = assertThrows(RuntimeException.class,
-        () -> ExportedLogsTable.Builder.create(stack, "Bad").exporter(construct).tableName("Bad-Name").build());
+        () -> ExportedLogsTable.Builder.create(stack, "Bad").source(source).tableName("Bad-Name").build());
     assertTrue(error.getMessage().contains("tableName must be lowercase letters"), error.getMessage());
   }
 

@@ -7,10 +7,10 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { gzipSync } from 'zlib';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { BUCKET, demo } from '../examples/demo';
-import { query } from '../examples/local/athena';
-import { Moto, ensureMoto, startMoto } from '../examples/local/moto';
-import { RETIRED_GROUP, SEEDED_GROUPS, clients, gunzipLines } from '../examples/local/seed';
+import { BUCKET, demo } from '../../examples/demo';
+import { query } from '../harness/local/athena';
+import { Moto, ensureMoto, startMoto } from '../harness/local/moto';
+import { RETIRED_GROUP, SEEDED_GROUPS, clients, gunzipLines } from '../harness/local/seed';
 
 let moto: Moto | undefined;
 const outdir = mkdtempSync(join(tmpdir(), 'exporter-demo-test-'));
@@ -18,7 +18,7 @@ const outdir = mkdtempSync(join(tmpdir(), 'exporter-demo-test-'));
 beforeAll(async () => {
   // Installs moto into .demo/venv on first use. Its S3 answers a missing key 403 AccessDenied, as S3 does for
   // a caller whose s3:ListBucket does not count: the first run of an exporter reads only missing state objects.
-  moto = await startMoto(ensureMoto(join(__dirname, '..')), { missingKey403: true });
+  moto = await startMoto(ensureMoto(join(__dirname, '..', '..')), { missingKey403: true });
 }, 20 * 60_000);
 
 afterAll(async () => {

@@ -4,12 +4,12 @@
  * hour and throttles past 5 requests a second.
  */
 import { Duration } from 'aws-cdk-lib';
-import { ExportPeriod, LogGroupSelection } from '../src';
-import { Call, KillPoint } from './harness/fakes';
-import { InvocationInfo } from './harness/loop';
-import { isLease, isMarker, last, nth } from './harness/rules';
-import { World, days, expectExactlyOnce, recordedEmpty, world } from './harness/world';
-import { PAGE_GROUPS } from '../src/handler/cursor';
+import { ExportPeriod, LogGroupSelection } from '../../src';
+import { Call, KillPoint } from '../harness/fakes';
+import { InvocationInfo } from '../harness/loop';
+import { isLease, isMarker, last, nth } from '../harness/rules';
+import { World, days, expectExactlyOnce, recordedEmpty, world } from '../harness/world';
+import { PAGE_GROUPS } from '../../src/handler/cursor';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-11-25T13:00:00Z');

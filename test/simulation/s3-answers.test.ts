@@ -6,11 +6,11 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { Duration } from 'aws-cdk-lib';
-import { main } from '../src/cli/main';
-import { STATE_RETENTION_MS } from '../src/handler/state-store';
-import { S3Options } from './harness/fakes';
-import { last, nth } from './harness/rules';
-import { World, days, expectExactlyOnce, world } from './harness/world';
+import { main } from '../../src/cli/main';
+import { STATE_RETENTION_MS } from '../../src/handler/state-store';
+import { S3Options } from '../harness/fakes';
+import { last, nth } from '../harness/rules';
+import { World, days, expectExactlyOnce, world } from '../harness/world';
 
 const GROUPS = ['/aws/lambda/orders', '/aws/lambda/payments', 'app-audit'];
 const DAY = days('2026-11-24T00:00:00Z', '2026-11-24T00:00:00Z');

@@ -3,12 +3,12 @@
  * of CloudWatch Logs (one active export task, PENDING -> RUNNING -> COMPLETED) and S3.
  */
 import { Duration, TimeZone } from 'aws-cdk-lib';
-import { synth } from './harness/stack';
-import { BUCKET, World, days, expectExactlyOnce, world as makeWorld } from './harness/world';
-import { MAX_STATE_CHARS, PAGE_GROUPS } from '../src/handler/cursor';
-import { checkpointKey } from '../src/shared/layout';
-import { logger, metrics } from '../src/handler/telemetry';
-import { windowAt } from '../src/shared/windows';
+import { synth } from '../harness/stack';
+import { BUCKET, World, days, expectExactlyOnce, world as makeWorld } from '../harness/world';
+import { MAX_STATE_CHARS, PAGE_GROUPS } from '../../src/handler/cursor';
+import { checkpointKey } from '../../src/shared/layout';
+import { logger, metrics } from '../../src/handler/telemetry';
+import { windowAt } from '../../src/shared/windows';
 
 function world(props = {}, now = Date.parse('2026-11-25T01:00:00Z'), logsOptions = {}, configOverrides = {}): World {
   return makeWorld({ props, now, logs: logsOptions, config: configOverrides });

@@ -4,13 +4,13 @@
  * replayed by hand, lose their lease, outlive their listing tokens, or get input no one should type.
  */
 import { Duration, Lazy, TimeZone } from 'aws-cdk-lib';
-import { ExportPeriod, LogGroupSelection } from '../src';
-import { Call, KillPoint } from './harness/fakes';
-import { Execution, InvocationInfo, REGION } from './harness/loop';
-import { isLease, isMarker, last, nth } from './harness/rules';
-import { World, days, expectExactlyOnce, world, completedInto } from './harness/world';
-import { PAGE_GROUPS } from '../src/handler/cursor';
-import { checkpointKey } from '../src/shared/layout';
+import { ExportPeriod, LogGroupSelection } from '../../src';
+import { Call, KillPoint } from '../harness/fakes';
+import { Execution, InvocationInfo, REGION } from '../harness/loop';
+import { isLease, isMarker, last, nth } from '../harness/rules';
+import { World, days, expectExactlyOnce, world, completedInto } from '../harness/world';
+import { PAGE_GROUPS } from '../../src/handler/cursor';
+import { checkpointKey } from '../../src/shared/layout';
 
 const SETTLED_AT_ONCE = { settleTime: Duration.hours(0) };
 /**

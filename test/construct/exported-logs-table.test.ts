@@ -12,15 +12,18 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { query as readView, tableOf } from '../examples/local/athena';
-import { CloudWatchLogsArchiveBucket, CloudWatchLogsS3Exporter, CloudWatchLogsS3ExporterProps, ExportPeriod, ExportedLogsTable, ExportedLogsTableProps } from '../src';
-import { ACCOUNT, REGION, resolve } from './harness/loop';
+import { query as readView, tableOf } from '../harness/local/athena';
+import {
+  CloudWatchLogsArchiveBucket, CloudWatchLogsS3Exporter, CloudWatchLogsS3ExporterProps, ExportDestination, ExportPeriod, ExportedLogsTable, ExportedLogsTableProps,
+  ExportedLogsTableSource,
+} from '../../src';
+import { ACCOUNT, REGION, resolve } from '../harness/loop';
 
-function synth(exporterProps: CloudWatchLogsS3ExporterProps = {}, tableProps: Omit<ExportedLogsTableProps, 'exporter'> = {}) {
+function synth(exporterProps: CloudWatchLogsS3ExporterProps = {}, tableProps: Omit<ExportedLogsTableProps, 'source'> = {}) {
   const app = new App();
   const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
   const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', exporterProps);
-  const table = new ExportedLogsTable(stack, 'Logs', { exporter, ...tableProps });
+  const table = new ExportedLogsTable(stack, 'Logs', { source: ExportedLogsTableSource.fromExporter(exporter), ...tableProps });
   return { app, stack, exporter, table, template: Template.fromStack(stack) };
 }
 
@@ -34,7 +37,7 @@ const resolved = (v: any): string => (typeof v === 'string' ? v : v['Fn::Join'][
 
 describe('ExportedLogsTable', () => {
   test('daily: a table of the lines with partition projection over <prefix>/<group>/<yyyy/MM/dd>/, and a view with the time as a timestamp', () => {
-    const { template, table } = synth({ keyPrefix: 'archive/logs', timeZone: TimeZone.EUROPE_BERLIN });
+    const { template, table } = synth({ destination: ExportDestination.newBucket({ keyPrefix: 'archive/logs' }), timeZone: TimeZone.EUROPE_BERLIN });
     const input = tableInput(template);
     expect(input.Name).toBe('exported_logs_lines');
     expect(table.linesTableName).toBe('exported_logs_lines');
@@ -121,8 +124,8 @@ describe('ExportedLogsTable', () => {
     const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
     const key = new kms.Key(stack, 'Key');
     const bucket = new s3.Bucket(stack, 'Archive', { encryption: s3.BucketEncryption.KMS, encryptionKey: key, enforceSSL: true });
-    const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', { bucket, keyPrefix: 'logs' });
-    const table = new ExportedLogsTable(stack, 'Logs', { exporter, workGroup: true });
+    const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', { destination: ExportDestination.fromBucket(bucket, { keyPrefix: 'logs' }) });
+    const table = new ExportedLogsTable(stack, 'Logs', { source: ExportedLogsTableSource.fromExporter(exporter), workGroup: true });
     const analyst = new iam.Role(stack, 'Analyst', { assumedBy: new iam.AccountRootPrincipal() });
     table.grantQuery(analyst);
     const template = Template.fromStack(stack);
@@ -152,17 +155,18 @@ describe('ExportedLogsTable', () => {
     expect(() => synth({}, { workGroup: true, queryResultsExpiration: Duration.hours(5) })).toThrow(/queryResultsExpiration must be a whole number of days/);
     expect(() => {
       const { stack, exporter } = synth({}, { databaseName: 'analytics' });
-      new ExportedLogsTable(stack, 'Again', { exporter, databaseName: 'analytics' });
+      new ExportedLogsTable(stack, 'Again', { source: ExportedLogsTableSource.fromExporter(exporter), databaseName: 'analytics' });
     }).toThrow(/another table of this stack is named analytics.exported_logs/);
     expect(() => synth({}, { firstDay: '2026-02-30' })).toThrow(/firstDay must be a date 'YYYY-MM-DD', got '2026-02-30'/);
     expect(() => synth({}, { firstDay: '2026/01/01' })).toThrow(/firstDay must be a date/);
     const results = (stack: Stack) => s3.Bucket.fromBucketName(stack, 'R', 'results');
     expect(() => {
       const { stack, exporter } = synth();
-      new ExportedLogsTable(stack, 'Other', { exporter, queryResultsBucket: results(stack) });
+      new ExportedLogsTable(stack, 'Other', { source: ExportedLogsTableSource.fromExporter(exporter), queryResultsBucket: results(stack) });
     }).toThrow(/queryResultsBucket is for the workgroup: set workGroup: true as well/);
     expect(() => synth({}, { queryResultsExpiration: Duration.days(1) })).toThrow(/queryResultsExpiration applies to the bucket the construct creates/);
-    expect(() => new ExportedLogsTable(new Stack(), 'T', { exporter: {} as any })).toThrow(/exporter must be a CloudWatchLogsS3Exporter/);
+    expect(() => ExportedLogsTableSource.fromExporter({} as any)).toThrow(/exporter must be a CloudWatchLogsS3Exporter/);
+    expect(() => new ExportedLogsTable(new Stack(), 'T', { exporter: {} } as any)).toThrow(/source must be ExportedLogsTableSource.fromExporter\(exporter\) or/);
   });
 
   test('the table and the role that queries it in another stack than the exporter', () => {
@@ -171,7 +175,7 @@ describe('ExportedLogsTable', () => {
     const exporter = new CloudWatchLogsS3Exporter(archive, 'Exporter');
     const query = new Stack(app, 'Query', { env: { account: ACCOUNT, region: REGION } });
     const analyst = new iam.Role(query, 'Analyst', { assumedBy: new iam.AccountRootPrincipal() });
-    const table = new ExportedLogsTable(query, 'Logs', { exporter, workGroup: true });
+    const table = new ExportedLogsTable(query, 'Logs', { source: ExportedLogsTableSource.fromExporter(exporter), workGroup: true });
     const grant = table.grantQuery(analyst);
     expect(grant.success).toBe(true);
     expect(() => app.synth()).not.toThrow();
@@ -202,7 +206,7 @@ describe('ExportedLogsTable', () => {
     const app = new App();
     const stack = new Stack(app, 'Archive', { env: { account: '999999999999', region: 'eu-west-1' } });
     const archive = new CloudWatchLogsArchiveBucket(stack, 'Logs', { sourceAccounts: ['111111111111'], bucketName: 'org-log-archive' });
-    const table = new ExportedLogsTable(stack, 'Table', { archive, workGroup: true });
+    const table = new ExportedLogsTable(stack, 'Table', { source: ExportedLogsTableSource.fromArchive(archive), workGroup: true });
     // An account added after the table: projected as well.
     archive.addSourceAccount('222222222222');
     const template = Template.fromStack(stack);
@@ -234,8 +238,6 @@ describe('ExportedLogsTable', () => {
       rmSync(dir, { recursive: true, force: true });
     }
     expect(table.grantQuery(new iam.Role(stack, 'Analyst', { assumedBy: new iam.AccountRootPrincipal() })).success).toBe(true);
-    expect(() => new ExportedLogsTable(stack, 'Both', { archive, exporter: new CloudWatchLogsS3Exporter(stack, 'E', { bucket: archive.bucket }) }))
-      .toThrow('give exporter or archive (one of them)');
-    expect(() => new ExportedLogsTable(stack, 'None', {})).toThrow('give exporter or archive (one of them)');
+    expect(() => ExportedLogsTableSource.fromArchive({} as any)).toThrow('archive must be a CloudWatchLogsArchiveBucket');
   });
 });

@@ -1,8 +1,10 @@
 /**
  * The policy statements that let an exporter write into a bucket: CloudWatch Logs writing its
- * exports under the exporter's prefix (never into its state), and the exporter's handler listing
+ * exports under the exporter's prefix (never into any state), and the exporter's handler listing
  * the prefix and keeping its state. Shared by the exporter (its own bucket, or the statements it
  * asks for when it cannot add them) and by CloudWatchLogsArchiveBucket (for each source account).
+ * Each statement that differs from AWS's documentation for export tasks cites the document that
+ * shows it works.
  */
 import { createHash } from 'crypto';
 import { Token } from 'aws-cdk-lib';
@@ -10,25 +12,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { IConstruct } from 'constructs';
 import { STATE_FOLDER } from '../shared/layout';
-
-/** A shared archive: its key prefix, and (for the bucket a CloudWatchLogsArchiveBucket made) its source accounts. */
-export interface ArchiveInfo {
-  readonly keyPrefix: string;
-  readonly sourceAccounts?: () => string[];
-}
-
-/** Buckets that are shared archives: made by a CloudWatchLogsArchiveBucket, or imported as one. */
-export const archiveBuckets = new WeakMap<s3.IBucket, ArchiveInfo>();
-
-/** An archive of the app whose bucket has a name known at synthesis. */
-export interface NamedArchive extends ArchiveInfo {
-  readonly sourceAccounts: () => string[];
-  readonly region: string;
-  readonly path: string;
-}
-
-/** The archives of each app by bucket name: an exporter that imports one by its name is checked against it. */
-export const namedArchives = new WeakMap<IConstruct, Map<string, NamedArchive>>();
 
 /**
  * The principals of a source account may use the archive's key (the exporter's state, and the

@@ -8,8 +8,8 @@ import { join } from 'path';
 import './polyfill';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { AssemblyExporter } from './assembly';
-import type { TurnResult } from '../../src/handler/engine';
-import type { Stats } from '../../src/handler/run-state';
+import type { TurnResult } from '../../../src/handler/engine';
+import type { Stats } from '../../../src/handler/run-state';
 
 /** The handler's structured log line (Powertools): `message` and its fields. */
 export type LogEntry = Record<string, any> & { readonly level: string; readonly message: string };

@@ -11,8 +11,10 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { SOURCES, manyAccountsApp } from '../examples/many-accounts';
-import { CloudWatchLogsArchiveBucket, CloudWatchLogsArchiveBucketProps, CloudWatchLogsS3Exporter, ExportedLogsTable } from '../src';
+import { SOURCES, manyAccountsApp } from '../../examples/many-accounts';
+import {
+  CloudWatchLogsArchiveBucket, CloudWatchLogsArchiveBucketProps, CloudWatchLogsS3Exporter, ExportDestination, ExportedLogsTable, ExportedLogsTableSource,
+} from '../../src';
 
 const ARCHIVE_ACCOUNT = '999999999999';
 const [A, B] = ['111111111111', '222222222222'];
@@ -28,12 +30,12 @@ function archiveStack(props: Partial<CloudWatchLogsArchiveBucketProps> = {}, app
 /** An exporter of `account` writing into the archive bucket, imported as the README says. */
 function exporterStack(account: string, app = new App(), kmsKey = false) {
   const stack = new Stack(app, `Exporter${account}`, { env: { account, region: REGION } });
-  const bucket = CloudWatchLogsArchiveBucket.fromArchiveAttributes(stack, 'Archive', {
+  const archive = CloudWatchLogsArchiveBucket.fromArchiveAttributes(stack, 'Archive', {
     bucketName: 'org-log-archive',
     account: ARCHIVE_ACCOUNT,
     encryptionKey: kmsKey ? kms.Key.fromKeyArn(stack, 'ArchiveKey', KEY_ARN) : undefined,
   });
-  const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', { bucket });
+  const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', { destination: ExportDestination.fromArchive(archive) });
   return { stack, exporter };
 }
 
@@ -244,45 +246,46 @@ describe('CloudWatchLogsArchiveBucket', () => {
 
   test('an exporter of the archive account itself: the same layout, by the archive bucket or imported; it must be a source account', () => {
     const { app, stack, archive } = archiveStack({ sourceAccounts: [A, ARCHIVE_ACCOUNT] });
-    const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', { bucket: archive.bucket });
+    const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', { destination: ExportDestination.fromArchive(archive) });
     expect(exporter.exportPrefix).toBe(`exported-logs/${ARCHIVE_ACCOUNT}/${REGION}`);
     expect(exporter.exportPrefix).toBe(archive.exportPrefixOf(ARCHIVE_ACCOUNT));
     // The archive has its statements: the exporter adds none, and warns of nothing.
     expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
     expect(bucketStatements(stack).filter((s) => /[0-9A-F]{8}$/.test(s.Sid ?? '') && !/\d{12}$/.test(s.Sid))).toEqual([]);
-    expect(() => new CloudWatchLogsS3Exporter(stack, 'Other', { bucket: archive.bucket, keyPrefix: 'logs' }))
-      .toThrow("keyPrefix 'logs' is not the key prefix of the archive bucket ('exported-logs')");
+    // Its bucket given as a plain bucket (another layout, another key prefix): refused, naming the way.
+    expect(() => ExportDestination.fromBucket(archive.bucket, { keyPrefix: 'logs' }))
+      .toThrow('Archive/Logs/Bucket is the bucket of a CloudWatchLogsArchiveBucket: give the archive, ExportDestination.fromArchive(archive)');
     // In another stack of the archive account, imported as the README says: the same layout.
     const { exporter: imported } = exporterStack(ARCHIVE_ACCOUNT, app);
     expect(imported.exportPrefix).toBe(`exported-logs/${ARCHIVE_ACCOUNT}/${REGION}`);
 
     // Not a source account: its runs would be refused, and the archive's table would not read it.
     const { stack: other, archive: narrow } = archiveStack({ sourceAccounts: [A] });
-    new CloudWatchLogsS3Exporter(other, 'Exporter', { bucket: narrow.bucket });
-    expect(() => Template.fromStack(other)).toThrow(`this exporter's account ${ARCHIVE_ACCOUNT} is not among the sourceAccounts of the archive bucket`);
+    new CloudWatchLogsS3Exporter(other, 'Exporter', { destination: ExportDestination.fromArchive(narrow) });
+    expect(() => Template.fromStack(other)).toThrow(`this exporter's account ${ARCHIVE_ACCOUNT} is not among the sourceAccounts of the archive Archive/Logs`);
   });
 
-  test('the archive bucket object given to an exporter of another account is refused, naming fromArchiveAttributes', () => {
+  test('the archive object given to an exporter of another account is refused, naming fromArchiveAttributes', () => {
     const { app, archive } = archiveStack();
     const stack = new Stack(app, 'ExporterA', { env: { account: A, region: REGION } });
-    expect(() => new CloudWatchLogsS3Exporter(stack, 'Exporter', { bucket: archive.bucket }))
-      .toThrow(`the archive bucket Archive/Logs/Bucket is of account ${ARCHIVE_ACCOUNT}, this exporter of account ${A}: ` +
+    expect(() => new CloudWatchLogsS3Exporter(stack, 'Exporter', { destination: ExportDestination.fromArchive(archive) }))
+      .toThrow(`the archive Archive/Logs is of account ${ARCHIVE_ACCOUNT}, this exporter of account ${A}: ` +
         'import it in this stack with CloudWatchLogsArchiveBucket.fromArchiveAttributes()');
   });
 
   test('an Athena table over an exporter that writes into another account\'s archive is refused: the archive account queries it', () => {
     const { stack, exporter } = exporterStack(A);
-    expect(() => new ExportedLogsTable(stack, 'Table', { exporter }))
+    expect(() => new ExportedLogsTable(stack, 'Table', { source: ExportedLogsTableSource.fromExporter(exporter) }))
       .toThrow(`the exporter's bucket is of account ${ARCHIVE_ACCOUNT}, which grants this account no read of it`);
   });
 
   test('an exporter of the same account keeps today\'s layout; a bucket of another region is refused', () => {
     const app = new App();
     const stack = new Stack(app, 'Same', { env: { account: A, region: REGION } });
-    const same = new CloudWatchLogsS3Exporter(stack, 'Exporter', { bucket: s3.Bucket.fromBucketName(stack, 'B', 'mine') });
+    const same = new CloudWatchLogsS3Exporter(stack, 'Exporter', { destination: ExportDestination.fromBucket(s3.Bucket.fromBucketName(stack, 'B', 'mine')) });
     expect(same.exportPrefix).toBe('exported-logs');
     const elsewhere = s3.Bucket.fromBucketAttributes(stack, 'Elsewhere', { bucketName: 'org-log-archive', account: ARCHIVE_ACCOUNT, region: 'us-east-1' });
-    expect(() => new CloudWatchLogsS3Exporter(stack, 'Other', { bucket: elsewhere }))
+    expect(() => new CloudWatchLogsS3Exporter(stack, 'Other', { destination: ExportDestination.fromBucket(elsewhere) }))
       .toThrow("the bucket is in us-east-1, the exporter in eu-west-1: CloudWatch Logs exports only to a bucket in the log groups' region");
   });
 
@@ -294,7 +297,7 @@ describe('CloudWatchLogsArchiveBucket', () => {
     expect(() => archiveStack({ encryption: s3.BucketEncryption.KMS_MANAGED })).toThrow('encryption must be S3_MANAGED or KMS');
     // '*' is a wildcard in policies: account A's grants would reach into B's prefix.
     expect(() => archiveStack({ keyPrefix: 'logs*' })).toThrow("keyPrefix 'logs*' must be");
-    expect(() => new CloudWatchLogsS3Exporter(new Stack(), 'E', { keyPrefix: 'logs*' })).toThrow("keyPrefix 'logs*' must be");
+    expect(() => ExportDestination.newBucket({ keyPrefix: 'logs*' })).toThrow("keyPrefix 'logs*' must be");
     expect(() => CloudWatchLogsArchiveBucket.fromArchiveAttributes(new Stack(), 'I', { bucketName: 'b', account: 'archive' }))
       .toThrow("account must be the archive's 12-digit account id, got 'archive'");
     // A key whose policy cannot be changed here: the accounts' statements would be lost.
@@ -346,7 +349,7 @@ describe('shared archives the exporter cannot see into', () => {
     const archive = new Stack(app, 'Archive', { env: { account: ARCHIVE_ACCOUNT, region: REGION } });
     const bucket = new s3.Bucket(archive, 'Bucket', { bucketName: 'org-log-archive' });
     const stack = new Stack(app, 'ExporterA', { env: { account: A, region: REGION } });
-    const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', { bucket });
+    const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', { destination: ExportDestination.fromBucket(bucket) });
     expect(exporter.exportPrefix).toBe(`exported-logs/${A}/${REGION}`);
     const forA = bucketStatements(archive).filter((s) => s.Principal?.AWS === `arn:aws:iam::${A}:root`);
     expect(forA.map((s) => [s.Action, s.Resource])).toEqual([
@@ -361,7 +364,7 @@ describe('shared archives the exporter cannot see into', () => {
     const stack = new Stack(new App(), 'ExporterA', { env: { account: A, region: REGION } });
     const encryptionKey = kms.Key.fromKeyArn(stack, 'Key', KEY_ARN);
     const bucket = s3.Bucket.fromBucketAttributes(stack, 'Bucket', { bucketName: 'org-other-archive', account: ARCHIVE_ACCOUNT, encryptionKey });
-    new CloudWatchLogsS3Exporter(stack, 'Exporter', { bucket });
+    new CloudWatchLogsS3Exporter(stack, 'Exporter', { destination: ExportDestination.fromBucket(bucket) });
     const text = String(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('KMS key is imported'))[0].entry.data);
     const asked: any[] = JSON.parse(/^\[\n[\s\S]*\n\]/m.exec(text)![0]);
     // As AWS documents them for exports to an SSE-KMS bucket of another account: no condition.
@@ -385,7 +388,9 @@ describe('shared archives the exporter cannot see into', () => {
       sourceAccounts: [A], bucketName: 'org-log-archive', keyPrefix: 'logs',
     });
     const stack = new Stack(other, 'ExporterA', { env: { account: A, region: REGION } });
-    new CloudWatchLogsS3Exporter(stack, 'Exporter', { bucket: CloudWatchLogsArchiveBucket.fromArchiveAttributes(stack, 'I', { bucketName: 'org-log-archive', account: ARCHIVE_ACCOUNT }) });
+    new CloudWatchLogsS3Exporter(stack, 'Exporter', {
+      destination: ExportDestination.fromArchive(CloudWatchLogsArchiveBucket.fromArchiveAttributes(stack, 'I', { bucketName: 'org-log-archive', account: ARCHIVE_ACCOUNT })),
+    });
     expect(() => other.synth()).toThrow("keyPrefix 'exported-logs' is not the key prefix of the archive Archive/Logs ('logs')");
   });
 });

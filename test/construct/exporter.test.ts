@@ -7,9 +7,9 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { CloudWatchLogsS3Exporter, CloudWatchLogsS3ExporterProps, ExportPeriod, LogGroupSelection } from '../src';
-import { ACCOUNT, REGION, fromTemplate, resolve } from './harness/loop';
-import { synth, synthWith } from './harness/stack';
+import { CloudWatchLogsS3Exporter, CloudWatchLogsS3ExporterProps, ExportDestination, ExportPeriod, LogGroupSelection } from '../../src';
+import { ACCOUNT, REGION, fromTemplate, resolve } from '../harness/loop';
+import { synth, synthWith } from '../harness/stack';
 
 const LOGS_PRINCIPAL = { Service: 'logs.us-east-1.amazonaws.com' };
 const SOURCE_CONDITIONS = {
@@ -132,23 +132,19 @@ describe('CloudWatchLogsS3Exporter', () => {
     });
   });
 
-  test('objectLockRetention locks the bucket it creates; with a bucket of your own it is refused (set Object Lock there)', () => {
-    const { template } = synth({ objectLockRetention: s3.ObjectLockRetention.compliance(Duration.days(2555)) });
+  test('objectLockRetention locks the bucket it creates', () => {
+    const { template } = synth({ destination: ExportDestination.newBucket({ objectLockRetention: s3.ObjectLockRetention.compliance(Duration.days(2555)) }) });
     template.hasResourceProperties('AWS::S3::Bucket', {
       ObjectLockEnabled: true,
       ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 2555 } } },
       VersioningConfiguration: { Status: 'Enabled' },
     });
-    const app = new App();
-    const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
-    expect(() => new CloudWatchLogsS3Exporter(stack, 'Exporter', { bucket: new s3.Bucket(stack, 'Mine'), objectLockRetention: s3.ObjectLockRetention.governance(Duration.days(1)) }))
-      .toThrow(/objectLockRetention is for the bucket the exporter creates; set Object Lock on the bucket you pass/);
   });
 
   test('an imported bucket gets a synth-time warning naming the statements to add', () => {
     const app = new App();
     const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
-    new CloudWatchLogsS3Exporter(stack, 'Exporter', { bucket: s3.Bucket.fromBucketName(stack, 'Imported', 'central-logs'), keyPrefix: 'team-a' });
+    new CloudWatchLogsS3Exporter(stack, 'Exporter', { destination: ExportDestination.fromBucket(s3.Bucket.fromBucketName(stack, 'Imported', 'central-logs'), { keyPrefix: 'team-a' }) });
     const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('bucket is imported'));
     expect(warnings).toHaveLength(1);
     const text = JSON.stringify(resolve(JSON.parse(String(warnings[0].entry.data).replace(/^[^[]*|\s\[ack:.*$/g, '')), {}));
@@ -162,7 +158,7 @@ describe('CloudWatchLogsS3Exporter', () => {
     const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
     const key = new kms.Key(stack, 'Key');
     const bucket = new s3.Bucket(stack, 'Bucket', { encryption: s3.BucketEncryption.KMS, encryptionKey: key });
-    new CloudWatchLogsS3Exporter(stack, 'Exporter', { bucket });
+    new CloudWatchLogsS3Exporter(stack, 'Exporter', { destination: ExportDestination.fromBucket(bucket) });
     // As AWS documents it for exports to an SSE-KMS bucket: no condition.
     Template.fromStack(stack).hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
@@ -174,7 +170,7 @@ describe('CloudWatchLogsS3Exporter', () => {
   });
 
   test('least privilege: * only for the read APIs, CreateExportTask on the selected groups, S3 on the prefix', () => {
-    const { template } = synth({ logGroups: LogGroupSelection.prefixes(['/aws/lambda/', '/aws/lambda/orders-', '/ecs/']), keyPrefix: 'logs/raw' });
+    const { template } = synth({ logGroups: LogGroupSelection.prefixes(['/aws/lambda/', '/aws/lambda/orders-', '/ecs/']), destination: ExportDestination.newBucket({ keyPrefix: 'logs/raw' }) });
     const policies = template.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('HandlerRoleDefaultPolicy') } });
     const statements = Object.values<any>(policies)[0].Properties.PolicyDocument.Statement;
     // No managed policy (AWSLambdaBasicExecutionRole would allow log actions on every log group): it writes its own log group only.
@@ -391,7 +387,7 @@ describe('what a new user trips over', () => {
   test("an imported bucket's warning is a policy a person can paste: names resolved, no CloudFormation", () => {
     const app = new App();
     const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: 'eu-central-1' } });
-    new CloudWatchLogsS3Exporter(stack, 'Exporter', { bucket: s3.Bucket.fromBucketName(stack, 'Imported', 'existing-archive'), keyPrefix: 'team-a' });
+    new CloudWatchLogsS3Exporter(stack, 'Exporter', { destination: ExportDestination.fromBucket(s3.Bucket.fromBucketName(stack, 'Imported', 'existing-archive'), { keyPrefix: 'team-a' }) });
     const [warning] = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('bucket is imported'));
     const text = String(warning.entry.data);
     expect(text).not.toMatch(/Fn::|"Ref"|\$\{Token/);
@@ -407,7 +403,7 @@ describe('what a new user trips over', () => {
     expect(text).toContain('[ack: cdk-cloudwatch-logs-s3-exporter:bucketPolicy]');
     // Without an environment, what is not known is a placeholder.
     const agnostic = new Stack(new App(), 'Agnostic');
-    new CloudWatchLogsS3Exporter(agnostic, 'Exporter', { bucket: s3.Bucket.fromBucketName(agnostic, 'Imported', 'existing-archive') });
+    new CloudWatchLogsS3Exporter(agnostic, 'Exporter', { destination: ExportDestination.fromBucket(s3.Bucket.fromBucketName(agnostic, 'Imported', 'existing-archive')) });
     const other = String(Annotations.fromStack(agnostic).findWarning('*', Match.stringLikeRegexp('bucket is imported'))[0].entry.data);
     expect(other).toContain('"arn:<partition>:logs:<region>:<account-id>:log-group:*"');
     expect(other).toContain('"aws:SourceAccount": "<account-id>"');
@@ -416,16 +412,16 @@ describe('what a new user trips over', () => {
   test('the statements for a bucket imported with Fn.importValue name what is not known, readably', () => {
     const app = new App();
     const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
-    new CloudWatchLogsS3Exporter(stack, 'Exporter', { bucket: s3.Bucket.fromBucketName(stack, 'B', Fn.importValue('LogArchiveBucketName')) });
+    new CloudWatchLogsS3Exporter(stack, 'Exporter', { destination: ExportDestination.fromBucket(s3.Bucket.fromBucketName(stack, 'B', Fn.importValue('LogArchiveBucketName'))) });
     const text = String(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('The bucket is imported'))[0].entry.data);
     expect(text).not.toContain('[object Object]');
     expect(text).toContain('arn:aws:s3:::<Fn::ImportValue LogArchiveBucketName>/exported-logs/*');
   });
 
   test.each([
-    ['a bucket of the same stack', (s: Stack) => ({ bucket: new s3.Bucket(s, 'B', { enforceSSL: true, serverAccessLogsPrefix: 'access/' }) })],
-    ['an SSE-KMS bucket of the same stack', (s: Stack) => ({ bucket: new s3.Bucket(s, 'B', { encryption: s3.BucketEncryption.KMS, enforceSSL: true, serverAccessLogsPrefix: 'access/' }) })],
-    ['an imported bucket', (s: Stack) => ({ bucket: s3.Bucket.fromBucketName(s, 'B', 'my-archive') })],
+    ['a bucket of the same stack', (s: Stack) => ({ destination: ExportDestination.fromBucket(new s3.Bucket(s, 'B', { enforceSSL: true, serverAccessLogsPrefix: 'access/' })) })],
+    ['an SSE-KMS bucket of the same stack', (s: Stack) => ({ destination: ExportDestination.fromBucket(new s3.Bucket(s, 'B', { encryption: s3.BucketEncryption.KMS, enforceSSL: true, serverAccessLogsPrefix: 'access/' })) })],
+    ['an imported bucket', (s: Stack) => ({ destination: ExportDestination.fromBucket(s3.Bucket.fromBucketName(s, 'B', 'my-archive')) })],
     ['tracing and a dashboard', () => ({ tracing: true, dashboard: true })],
   ])('cdk-nag AwsSolutions with %s: every finding on the construct\'s resources is explained', (_name, props) => {
     const app = new App();
@@ -494,25 +490,25 @@ describe('exporters that share a bucket', () => {
     const app = new App();
     const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
     const bucket = new s3.Bucket(stack, 'Archive');
-    new CloudWatchLogsS3Exporter(stack, 'Prod', { bucket, keyPrefix: 'logs' });
+    new CloudWatchLogsS3Exporter(stack, 'Prod', { destination: ExportDestination.fromBucket(bucket, { keyPrefix: 'logs' }) });
     const other = new Stack(app, 'Other', { env: { account: ACCOUNT, region: REGION } });
     const imported = s3.Bucket.fromBucketName(other, 'Imported', 'central-archive');
-    new CloudWatchLogsS3Exporter(other, 'A', { bucket: imported, keyPrefix: 'logs' });
-    expect(() => new CloudWatchLogsS3Exporter(stack, 'Test', { bucket, keyPrefix: 'logs' }))
+    new CloudWatchLogsS3Exporter(other, 'A', { destination: ExportDestination.fromBucket(imported, { keyPrefix: 'logs' }) });
+    expect(() => new CloudWatchLogsS3Exporter(stack, 'Test', { destination: ExportDestination.fromBucket(bucket, { keyPrefix: 'logs' }) }))
       .toThrow(/keyPrefix 'logs' of bucket Stack\/Archive is already used by the exporter at Stack\/Prod/);
     // The same bucket name imported again in another stack is the same bucket.
-    expect(() => new CloudWatchLogsS3Exporter(other, 'B', { bucket: s3.Bucket.fromBucketName(other, 'Again', 'central-archive'), keyPrefix: 'logs' }))
+    expect(() => new CloudWatchLogsS3Exporter(other, 'B', { destination: ExportDestination.fromBucket(s3.Bucket.fromBucketName(other, 'Again', 'central-archive'), { keyPrefix: 'logs' }) }))
       .toThrow(/keyPrefix 'logs' of bucket central-archive is already used by the exporter at Other\/A/);
     // Another key prefix is fine.
-    new CloudWatchLogsS3Exporter(stack, 'Staging', { bucket, keyPrefix: 'staging-logs' });
+    new CloudWatchLogsS3Exporter(stack, 'Staging', { destination: ExportDestination.fromBucket(bucket, { keyPrefix: 'staging-logs' }) });
   });
 
   test('two exporters on one bucket with different key prefixes: every statement id of the bucket policy is unique', () => {
     const app = new App();
     const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
     const bucket = new s3.Bucket(stack, 'Archive');
-    new CloudWatchLogsS3Exporter(stack, 'Prod', { bucket, keyPrefix: 'prod' });
-    new CloudWatchLogsS3Exporter(stack, 'Test', { bucket, keyPrefix: 'test', logGroups: LogGroupSelection.prefixes(['/test/']) });
+    new CloudWatchLogsS3Exporter(stack, 'Prod', { destination: ExportDestination.fromBucket(bucket, { keyPrefix: 'prod' }) });
+    new CloudWatchLogsS3Exporter(stack, 'Test', { destination: ExportDestination.fromBucket(bucket, { keyPrefix: 'test' }), logGroups: LogGroupSelection.prefixes(['/test/']) });
     const policy = Object.values<any>(Template.fromStack(stack).findResources('AWS::S3::BucketPolicy'))[0].Properties.PolicyDocument;
     const sids = policy.Statement.map((st: any) => st.Sid).filter(Boolean);
     expect(sids).toHaveLength(6);
@@ -545,7 +541,7 @@ describe('values known only at deploy time', () => {
     const app = new App();
     const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
     const prefix = new CfnParameter(stack, 'Prefix', { default: 'from-parameter' });
-    new CloudWatchLogsS3Exporter(stack, 'Exporter', { keyPrefix: prefix.valueAsString });
+    new CloudWatchLogsS3Exporter(stack, 'Exporter', { destination: ExportDestination.newBucket({ keyPrefix: prefix.valueAsString }) });
     const config = fromTemplate(resolve(Template.fromStack(stack).toJSON(), { Prefix: 'from-parameter' })).config;
     expect(config.keyPrefix).toBe('from-parameter');
   });
@@ -597,10 +593,11 @@ describe('props are validated at synth time', () => {
   const cases: [string, CloudWatchLogsS3ExporterProps | (() => CloudWatchLogsS3ExporterProps), RegExp][] = [
     ['timeout under 5 minutes', { timeout: Duration.minutes(4) }, /timeout must be between 5 minutes and 365 days, got 4 minutes/],
     ['timeout over a year', { timeout: Duration.days(366) }, /timeout must be between 5 minutes and 365 days/],
-    ['keyPrefix with a leading slash', { keyPrefix: '/logs' }, /keyPrefix '\/logs' must be/],
-    ['keyPrefix with a trailing slash', { keyPrefix: 'logs/' }, /keyPrefix 'logs\/' must be/],
-    ['empty keyPrefix', { keyPrefix: '' }, /keyPrefix '' must be/],
-    ['keyPrefix with a _state segment', { keyPrefix: 'a/_state' }, /must not contain a '_state' segment/],
+    ['keyPrefix with a leading slash', () => ({ destination: ExportDestination.newBucket({ keyPrefix: '/logs' }) }), /keyPrefix '\/logs' must be/],
+    ['keyPrefix with a trailing slash', () => ({ destination: ExportDestination.fromBucket(s3.Bucket.fromBucketName(new Stack(), 'B', 'my-archive'), { keyPrefix: 'logs/' }) }), /keyPrefix 'logs\/' must be/],
+    ['empty keyPrefix', () => ({ destination: ExportDestination.newBucket({ keyPrefix: '' }) }), /keyPrefix '' must be/],
+    ['keyPrefix with a _state segment', () => ({ destination: ExportDestination.newBucket({ keyPrefix: 'a/_state' }) }), /must not contain a '_state' segment/],
+    ['a destination that is no ExportDestination (JavaScript)', { destination: 'my-bucket' as any }, /destination must be a ExportDestination such as ExportDestination.newBucket\(\), got the string 'my-bucket'/],
     ['unknown time zone', { timeZone: TimeZone.of('Mars/Olympus_Mons') }, /timeZone 'Mars\/Olympus_Mons' is not an IANA time zone/],
     ['settle time over 7 days', { settleTime: Duration.days(8) }, /settleTime must be between 0 and 7 days/],
     ['maxCatchUp under one period', { maxCatchUp: Duration.hours(12) }, /maxCatchUp must be between one export period \(86400 s\) and 365 days/],
