@@ -33,7 +33,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   tsconfigDevFile: 'tsconfig.dev.json',
   eslintOptions: {
     dirs: ['src'],
-    devdirs: ['test', 'bench', 'examples', 'rosetta', '.projenrc.ts'],
+    devdirs: ['test', 'bench', 'examples', '.projenrc.ts'],
     tsconfigPath: './tsconfig.dev.json',
     projectService: false,
   },
@@ -88,7 +88,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     moduleName: 'github.com/cdk-cloudwatch-logs-s3-exporter/cdk-cloudwatch-logs-s3-exporter-go',
   },
 
-  gitignore: ['/.venv/', '/.demo/', '/cdk.out/', '*.bench.json'],
+  gitignore: ['/.venv/', '/.demo/', '/cdk.out/', '*.bench.json', '/.jsii.tabl.json'],
 });
 
 project.tsconfigDev.addInclude('.projenrc.ts');
@@ -97,7 +97,7 @@ project.gitignore.exclude('/test/bindings/java/target/');
 
 // The package holds the library and the handler asset only: not the local-run environment,
 // benchmark, examples or their outputs.
-project.npmignore?.exclude('/.demo/', '/.venv/', '/bench/', '/examples/', '/docs/', '/cdk.out/', '*.bench.json');
+project.npmignore?.exclude('/.demo/', '/.venv/', '/bench/', '/examples/', '/docs/', '/cdk.out/', '*.bench.json', '/rosetta/', '/.jsii.tabl.json');
 
 // Handlers and the CLI bundle their SDK clients (devDependencies): nothing in the published API imports them.
 project.eslint?.addOverride({
@@ -116,6 +116,13 @@ const coverageCli = project.bundler.addBundle('./src/cli/main.ts', {
   banner: '#!/usr/bin/env node',
 });
 project.addBins({ 'cdk-cloudwatch-logs-s3-exporter': coverageCli.outfile });
+
+// The README's TypeScript snippets compile (with the fixtures in rosetta/), as Construct Hub
+// translates them to Python, Java and Go.
+project.postCompileTask.spawn(project.addTask('rosetta:extract', {
+  description: "Compile the README's TypeScript snippets and translate them (jsii-rosetta, strict)",
+  exec: 'jsii-rosetta extract --strict',
+}));
 
 // Tests load the bundled handler asset: bundle before testing, also on a fresh clone.
 project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);

@@ -19,7 +19,8 @@ import {
 } from '../../src';
 import { ACCOUNT, REGION, resolve } from '../harness/loop';
 
-function synth(exporterProps: CloudWatchLogsS3ExporterProps = {}, tableProps: Omit<ExportedLogsTableProps, 'source'> = {}) {
+/** A stack holding an exporter with `exporterProps` and a table of its exports with `tableProps`. */
+function synthTable(exporterProps: CloudWatchLogsS3ExporterProps = {}, tableProps: Omit<ExportedLogsTableProps, 'source'> = {}) {
   const app = new App();
   const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
   const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', exporterProps);
@@ -37,7 +38,7 @@ const resolved = (v: any): string => (typeof v === 'string' ? v : v['Fn::Join'][
 
 describe('ExportedLogsTable', () => {
   test('daily: a table of the lines with partition projection over <prefix>/<group>/<yyyy/MM/dd>/, and a view with the time as a timestamp', () => {
-    const { template, table } = synth({ destination: ExportDestination.newBucket({ keyPrefix: 'archive/logs' }), timeZone: TimeZone.EUROPE_BERLIN });
+    const { template, table } = synthTable({ destination: ExportDestination.newBucket({ keyPrefix: 'archive/logs' }), timeZone: TimeZone.EUROPE_BERLIN });
     const input = tableInput(template);
     expect(input.Name).toBe('exported_logs_lines');
     expect(table.linesTableName).toBe('exported_logs_lines');
@@ -79,7 +80,7 @@ describe('ExportedLogsTable', () => {
   });
 
   test('hourly: an hour partition 00-23 below the day, both in the exporter\'s time zone', () => {
-    const { template } = synth({ exportPeriod: ExportPeriod.HOURLY }, { firstDay: '2025-02-28', tableName: 'app_logs' });
+    const { template } = synthTable({ exportPeriod: ExportPeriod.HOURLY }, { firstDay: '2025-02-28', tableName: 'app_logs' });
     const input = tableInput(template);
     expect([input.Name, viewInput(template).Name]).toEqual(['app_logs_lines', 'app_logs']);
     expect(input.PartitionKeys.map((p: any) => p.Name)).toEqual(['log_group', 'day', 'hour']);
@@ -94,14 +95,14 @@ describe('ExportedLogsTable', () => {
   });
 
   test('an existing database is used, not created', () => {
-    const { template } = synth({}, { databaseName: 'analytics' });
+    const { template } = synthTable({}, { databaseName: 'analytics' });
     template.resourceCountIs('AWS::Glue::Database', 0);
     template.resourceCountIs('AWS::Glue::Table', 2);
     template.allResourcesProperties('AWS::Glue::Table', { DatabaseName: 'analytics' });
   });
 
   test('a workgroup with encrypted results that expire, and named queries naming the table\'s partitions', () => {
-    const { template, table } = synth({ exportPeriod: ExportPeriod.HOURLY }, { workGroup: true, queryResultsExpiration: Duration.days(7) });
+    const { template, table } = synthTable({ exportPeriod: ExportPeriod.HOURLY }, { workGroup: true, queryResultsExpiration: Duration.days(7) });
     expect(table.queryResultsBucket).toBeDefined();
     template.hasResourceProperties('AWS::Athena::WorkGroup', {
       WorkGroupConfiguration: Match.objectLike({
@@ -147,24 +148,24 @@ describe('ExportedLogsTable', () => {
   });
 
   test('bad props fail at synth time with a message naming the prop', () => {
-    expect(() => synth({}, { tableName: 'My-Logs' })).toThrow(/tableName must be lowercase letters, digits and underscores known at synthesis \(at most 249\), got 'My-Logs'/);
-    expect(() => synth({}, { databaseName: 'Analytics-DB' })).toThrow(/databaseName must be lowercase letters/);
-    expect(() => synth({}, { databaseName: '' })).toThrow(/databaseName must be lowercase letters/);
-    expect(() => synth({}, { firstDay: '2999-01-01' })).toThrow(/firstDay \(2999-01-01\) is in the future/);
-    expect(() => synth({}, { workGroup: true, queryResultsExpiration: Duration.days(0) })).toThrow(/queryResultsExpiration must be a whole number of days, at least one, got 0 days/);
-    expect(() => synth({}, { workGroup: true, queryResultsExpiration: Duration.hours(5) })).toThrow(/queryResultsExpiration must be a whole number of days/);
+    expect(() => synthTable({}, { tableName: 'My-Logs' })).toThrow(/tableName must be lowercase letters, digits and underscores known at synthesis \(at most 249\), got 'My-Logs'/);
+    expect(() => synthTable({}, { databaseName: 'Analytics-DB' })).toThrow(/databaseName must be lowercase letters/);
+    expect(() => synthTable({}, { databaseName: '' })).toThrow(/databaseName must be lowercase letters/);
+    expect(() => synthTable({}, { firstDay: '2999-01-01' })).toThrow(/firstDay \(2999-01-01\) is in the future/);
+    expect(() => synthTable({}, { workGroup: true, queryResultsExpiration: Duration.days(0) })).toThrow(/queryResultsExpiration must be a whole number of days, at least one, got 0 days/);
+    expect(() => synthTable({}, { workGroup: true, queryResultsExpiration: Duration.hours(5) })).toThrow(/queryResultsExpiration must be a whole number of days/);
     expect(() => {
-      const { stack, exporter } = synth({}, { databaseName: 'analytics' });
+      const { stack, exporter } = synthTable({}, { databaseName: 'analytics' });
       new ExportedLogsTable(stack, 'Again', { source: ExportedLogsTableSource.fromExporter(exporter), databaseName: 'analytics' });
     }).toThrow(/another table of this stack is named analytics.exported_logs/);
-    expect(() => synth({}, { firstDay: '2026-02-30' })).toThrow(/firstDay must be a date 'YYYY-MM-DD', got '2026-02-30'/);
-    expect(() => synth({}, { firstDay: '2026/01/01' })).toThrow(/firstDay must be a date/);
+    expect(() => synthTable({}, { firstDay: '2026-02-30' })).toThrow(/firstDay must be a date 'YYYY-MM-DD', got '2026-02-30'/);
+    expect(() => synthTable({}, { firstDay: '2026/01/01' })).toThrow(/firstDay must be a date/);
     const results = (stack: Stack) => s3.Bucket.fromBucketName(stack, 'R', 'results');
     expect(() => {
-      const { stack, exporter } = synth();
+      const { stack, exporter } = synthTable();
       new ExportedLogsTable(stack, 'Other', { source: ExportedLogsTableSource.fromExporter(exporter), queryResultsBucket: results(stack) });
     }).toThrow(/queryResultsBucket is for the workgroup: set workGroup: true as well/);
-    expect(() => synth({}, { queryResultsExpiration: Duration.days(1) })).toThrow(/queryResultsExpiration applies to the bucket the construct creates/);
+    expect(() => synthTable({}, { queryResultsExpiration: Duration.days(1) })).toThrow(/queryResultsExpiration applies to the bucket the construct creates/);
     expect(() => ExportedLogsTableSource.fromExporter({} as any)).toThrow(/exporter must be a CloudWatchLogsS3Exporter/);
     expect(() => new ExportedLogsTable(new Stack(), 'T', { exporter: {} } as any)).toThrow(/source must be ExportedLogsTableSource.fromExporter\(exporter\) or/);
   });
@@ -182,7 +183,7 @@ describe('ExportedLogsTable', () => {
   });
 
   test('grantQuery to a principal that takes no policy statements: the grant says what did not succeed', () => {
-    const { table } = synth({}, { workGroup: true });
+    const { table } = synthTable({}, { workGroup: true });
     // The bucket's part goes to its bucket policy; the catalog's cannot go anywhere.
     const grant = table.grantQuery(new iam.ArnPrincipal(`arn:aws:iam::${ACCOUNT}:role/analyst`));
     expect(grant.success).toBe(false);
@@ -190,7 +191,7 @@ describe('ExportedLogsTable', () => {
   });
 
   test('cdk-nag AwsSolutions: no unsuppressed findings, each suppression with its reason', () => {
-    const { app, stack } = synth({}, { workGroup: true });
+    const { app, stack } = synthTable({}, { workGroup: true });
     Aspects.of(stack).add(new AwsSolutionsChecks({ verbose: true }));
     app.synth();
     const findings = [...Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*')),

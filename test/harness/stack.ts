@@ -10,22 +10,23 @@ export interface ArchiveOf {
   readonly account: string;
 }
 
-/** A stack holding one exporter (of `account`, into `archive` when given), and its template (construct path `Stack/Exporter` whatever the stack name). */
-export function synth(props: CloudWatchLogsS3ExporterProps = {}, stackName?: string, account = ACCOUNT, archive?: ArchiveOf):
-{ stack: Stack; exporter: CloudWatchLogsS3Exporter; template: Template } {
-  const app = new App();
-  const stack = new Stack(app, 'Stack', { env: { account, region: REGION }, stackName });
-  const bucket = archive && s3.Bucket.fromBucketAttributes(stack, 'Archive', { bucketName: archive.bucketName, account: archive.account, region: REGION });
-  const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', { ...props, ...(bucket ? { destination: ExportDestination.fromBucket(bucket) } : {}) });
-  return { stack, exporter, template: Template.fromStack(stack) };
+export interface SynthOptions {
+  /** The stack's name (the construct path stays `Stack/Exporter`). */
+  readonly stackName?: string;
+  /** The exporter's account. */
+  readonly account?: string;
+  /** Export into this bucket of another account (a shared archive). */
+  readonly archive?: ArchiveOf;
+  /** Changes the exporter before synthesis (acknowledges a warning, adds a dashboard). */
+  readonly change?: (exporter: CloudWatchLogsS3Exporter) => void;
 }
 
-/** A stack holding one exporter, changed by `change` before synthesis. */
-export function synthWith(props: CloudWatchLogsS3ExporterProps, change: (exporter: CloudWatchLogsS3Exporter) => void):
-{ stack: Stack; exporter: CloudWatchLogsS3Exporter; template: Template } {
+/** A stack holding one exporter with `props`, and its template: the one way the tests build an exporter's stack. */
+export function synth(props: CloudWatchLogsS3ExporterProps = {}, o: SynthOptions = {}): { stack: Stack; exporter: CloudWatchLogsS3Exporter; template: Template } {
   const app = new App();
-  const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
-  const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', props);
-  change(exporter);
+  const stack = new Stack(app, 'Stack', { env: { account: o.account ?? ACCOUNT, region: REGION }, stackName: o.stackName });
+  const bucket = o.archive && s3.Bucket.fromBucketAttributes(stack, 'Archive', { bucketName: o.archive.bucketName, account: o.archive.account, region: REGION });
+  const exporter = new CloudWatchLogsS3Exporter(stack, 'Exporter', { ...props, ...(bucket ? { destination: ExportDestination.fromBucket(bucket) } : {}) });
+  o.change?.(exporter);
   return { stack, exporter, template: Template.fromStack(stack) };
 }

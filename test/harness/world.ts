@@ -41,10 +41,12 @@ export interface WorldOptions {
   readonly account?: string;
   /** Export into this bucket of another account (a shared archive). */
   readonly archive?: ArchiveOf;
+  /** Log groups created before the run, with events from the epoch on. */
+  readonly groups?: string[];
 }
 
 export function world(o: WorldOptions = {}): World {
-  const { template } = synth(o.props ?? {}, o.stackName, o.account, o.archive);
+  const { template } = synth(o.props ?? {}, { stackName: o.stackName, account: o.account, archive: o.archive });
   const synthesized = fromTemplate(template.toJSON(), o.bucket ?? BUCKET, o.stackName);
   Object.assign(synthesized.config, o.config ?? {});
   const clock = o.shareWith?.clock ?? new VirtualClock(o.now ?? NOW);
@@ -54,6 +56,7 @@ export function world(o: WorldOptions = {}): World {
   const logs = ownLogs ? new FakeLogs(clock, s3, o.logs ?? {}) : o.shareWith!.logs;
   const restore = o.shareWith ? () => {} : installFakes(logs, s3);
   const account = o.account ?? o.shareWith?.account ?? ACCOUNT;
+  (o.groups ?? []).forEach((g) => logs.addGroup(g));
   return { synthesized, clock, s3, logs, account, loop: new Loop(synthesized, clock, 0, o.shareWith ? logs : undefined), restore };
 }
 

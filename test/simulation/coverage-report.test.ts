@@ -39,8 +39,7 @@ async function gapIn(x: World): Promise<void> {
 }
 
 test('a deliberate gap: named with its group and window, exit 1; the printed backfill fills it; then exit 0', async () => {
-  w = world({ props: { settleTime: Duration.hours(0) } });
-  GROUPS.forEach((g) => w.logs.addGroup(g));
+  w = world({ props: { settleTime: Duration.hours(0) }, groups: GROUPS });
   // Five days exported, but payments misses the 22nd and 23rd, and orders the 24th.
   expect((await w.loop.run({ startDate: '2026-11-20', endDate: '2026-11-21', logGroupNames: GROUPS }))[0].status).toBe('SUCCEEDED');
   expect((await w.loop.run({ startDate: '2026-11-22', endDate: '2026-11-23', logGroupNames: ['/aws/lambda/orders', 'app-audit'] }))[0].status).toBe('SUCCEEDED');
@@ -219,8 +218,7 @@ test('windows without events are empty, not missing; a window neither exported n
 });
 
 test('a group named on the command line that was never exported, and a range given: every window of it is missing', async () => {
-  w = world({ props: { settleTime: Duration.hours(0) } });
-  GROUPS.forEach((g) => w.logs.addGroup(g));
+  w = world({ props: { settleTime: Duration.hours(0) }, groups: GROUPS });
   await w.loop.run({ startDate: '2026-11-23', endDate: '2026-11-24', logGroupNames: ['app-audit'] });
   const r = await report('coverage', '--bucket', w.synthesized.bucket, '--from', '2026-11-22', '--to', '2026-11-24', '--group', 'app-audit', '--group', '/never/exported');
   expect(r.code).toBe(1);

@@ -8,7 +8,7 @@ import { ExportPeriod, LogGroupSelection } from '../../src';
 import { Call, KillPoint } from '../harness/fakes';
 import { Execution, InvocationInfo, REGION } from '../harness/loop';
 import { isLease, isMarker, last, nth } from '../harness/rules';
-import { World, days, expectExactlyOnce, world, completedInto } from '../harness/world';
+import { World, WorldOptions, days, expectExactlyOnce, world, completedInto } from '../harness/world';
 import { PAGE_GROUPS } from '../../src/handler/cursor';
 import { checkpointKey } from '../../src/shared/layout';
 
@@ -23,11 +23,8 @@ const YESTERDAY = days('2026-11-24T00:00:00Z', '2026-11-24T00:00:00Z');
 const OTHER_DATE = days('2026-11-20T00:00:00Z', '2026-11-20T00:00:00Z');
 const chained = ({ logGroupName }: { logGroupName: string }) => (logGroupName === '/aws/lambda/fn-1' ? 70_000 : 2_000);
 
-function chainWorld(o: Parameters<typeof world>[0] = {}): World {
-  const w = world({ props: SETTLED_AT_ONCE, logs: { duration: chained }, ...o });
-  if (!o.shareWith) GROUPS.forEach((g) => w.logs.addGroup(g));
-  return w;
-}
+/** The world most of these tests run in: GROUPS (unless it shares another world's), settled at once, chained exports. */
+const chainWorld = (o: WorldOptions = {}): World => world({ props: SETTLED_AT_ONCE, logs: { duration: chained }, groups: o.shareWith ? [] : GROUPS, ...o });
 
 /** The rule for the second invocation: the one that chains exports with state cached by the first. */
 const second = (rule: (c: Call) => KillPoint | undefined) => (inv: InvocationInfo) => (inv.number === 2 ? rule : undefined);
@@ -37,7 +34,7 @@ const key = (g: string, win = YESTERDAY[0]) => `${g}|${win.start}|${win.end - 1}
 let w: World;
 afterEach(() => w?.restore());
 
-describe('1. a killed invocation is retried with its old input: nothing it did is done twice', () => {
+describe('a killed invocation is retried with its old input: nothing it did is done twice', () => {
   test.each([['first', 1], ['third', 3], ['last', GROUPS.length - 1]])('killed just after the %s CreateExportTask of its chain', async (_name, n) => {
     w = chainWorld();
     const chain = await w.loop.run({}, 'run', { kill: second(nth('CreateExportTask', n as number, 'after')) });
@@ -76,7 +73,7 @@ describe('1. a killed invocation is retried with its old input: nothing it did i
   });
 });
 
-test('2. a redrive of an execution that failed mid-chain exports nothing twice', async () => {
+test('a redrive of an execution that failed mid-chain exports nothing twice', async () => {
   w = chainWorld();
   // The second invocation dies after its third export started; every retry crashes: the execution fails.
   const [failed] = await w.loop.run({}, 'run', {
@@ -90,7 +87,7 @@ test('2. a redrive of an execution that failed mid-chain exports nothing twice',
   expectExactlyOnce(w, GROUPS, YESTERDAY);
 });
 
-describe('3. one run at a time, whatever the executions are called or carry', () => {
+describe('one run at a time, whatever the executions are called or carry', () => {
   test('two backfills started at once as backfill.1 and backfill-1', async () => {
     w = chainWorld();
     const input = { startDate: '2026-11-23', endDate: '2026-11-24' };
@@ -129,7 +126,7 @@ describe('3. one run at a time, whatever the executions are called or carry', ()
   });
 });
 
-describe('4. a run that dies holding the lease: the next holder settles what it left', () => {
+describe('a run that dies holding the lease: the next holder finishes what it left', () => {
   /** A scheduled run whose first invocation dies after its second export started, and whose retries all crash. */
   async function deadRun(): Promise<void> {
     const [dead] = await w.loop.run({}, 'dead', { kill: first(nth('CreateExportTask', 2, 'after')), crashWhen: (inv) => inv.number > 1 });
@@ -181,7 +178,7 @@ test.each([
   ['a time in 2062', '2062-11-25T01:00:00Z', /'scheduledTime' .*in the future/],
   ['a bare number', '1', /'scheduledTime' must be an ISO 8601 time/],
   ['a date without a time', '2026-11-25', /'scheduledTime' must be an ISO 8601 time/],
-])('5. a scheduledTime of %s fails the execution at once and moves nothing', async (_name, scheduledTime, message) => {
+])('a scheduledTime of %s fails the execution at once and moves nothing', async (_name, scheduledTime, message) => {
   w = chainWorld();
   const [e] = await w.loop.run({ scheduledTime });
   expect(e.status).toBe('FAILED');
@@ -192,7 +189,7 @@ test.each([
   expect(w.s3.keys(w.synthesized.bucket, checkpointKey(w.synthesized.config.keyPrefix, 'P1D'))).toEqual([]);
 });
 
-test('7. the same app deployed as two stacks in one account: neither adopts the other\'s export tasks', async () => {
+test('the same app deployed as two stacks in one account: neither adopts the other\'s export tasks', async () => {
   w = chainWorld({ stackName: 'logs-export-a', bucket: 'bucket-a', logs: { duration: () => 30_000 } });
   const other = chainWorld({ stackName: 'logs-export-b', bucket: 'bucket-b', shareWith: w });
   const [a, b] = await Promise.all([w.loop.run({}, 'a'), other.loop.run({}, 'b')]);
@@ -201,13 +198,12 @@ test('7. the same app deployed as two stacks in one account: neither adopts the 
   expectExactlyOnce(other, GROUPS, YESTERDAY, 'bucket-b');
 });
 
-test('7. exporters of two accounts export into one archive bucket at the same time: each once, under its own prefix, neither touching the other\'s state', async () => {
+test('exporters of two accounts export into one archive bucket at the same time: each once, under its own prefix, neither touching the other\'s state', async () => {
   const archive = { bucketName: 'org-log-archive', account: '999999999999' };
   const [a, b] = ['111111111111', '222222222222'];
   w = chainWorld({ account: a, archive, bucket: archive.bucketName, logs: { duration: () => 30_000 } });
   // Log groups of the same names in both accounts: only the prefixes keep them apart.
-  const other = world({ props: SETTLED_AT_ONCE, account: b, archive, bucket: archive.bucketName, shareWith: w, logs: { duration: () => 20_000 } });
-  GROUPS.forEach((g) => other.logs.addGroup(g));
+  const other = world({ props: SETTLED_AT_ONCE, account: b, archive, bucket: archive.bucketName, shareWith: w, logs: { duration: () => 20_000 }, groups: GROUPS });
   expect([w.synthesized.config.keyPrefix, other.synthesized.config.keyPrefix]).toEqual([`exported-logs/${a}/${REGION}`, `exported-logs/${b}/${REGION}`]);
   // A crash after a CreateExportTask in each: each recovers its own export, not the other's.
   const crash = first(nth('CreateExportTask', 2, 'after'));
@@ -227,7 +223,7 @@ test('7. exporters of two accounts export into one archive bucket at the same ti
   expect(w.s3.keys(archive.bucketName).filter((k) => !/^(_state\/)?exported-logs\/(111111111111|222222222222)\/us-east-1\//.test(k))).toEqual([]);
 });
 
-describe('8. nothing an export writes can pass for exporter state', () => {
+describe('nothing an export writes can pass for exporter state', () => {
   test('an export aimed at the done-markers does not mark a group done', async () => {
     w = chainWorld();
     // Anyone allowed to export a log group of the account could start this export into the bucket.
@@ -253,10 +249,9 @@ describe('8. nothing an export writes can pass for exporter state', () => {
   });
 });
 
-test('9. a page of log groups that takes longer than a day: its listing token expires, the run goes on', async () => {
+test('a page of log groups that takes longer than a day: its listing token expires, the run goes on', async () => {
   const groups = Array.from({ length: PAGE_GROUPS + 3 }, (_, i) => `/aws/lambda/slow-${String(i).padStart(3, '0')}`);
-  w = world({ props: SETTLED_AT_ONCE, logs: { duration: () => 6 * 60_000 } });
-  groups.forEach((g) => w.logs.addGroup(g));
+  w = world({ props: SETTLED_AT_ONCE, logs: { duration: () => 6 * 60_000 }, groups: groups });
   // The first day lists the second page ahead, while it awaits its first exports inside invocations.
   expect(last(await w.loop.run({})).status).toBe('SUCCEEDED');
   expect(w.logs.calls.expiredTokens).toBeUndefined();
@@ -268,7 +263,7 @@ test('9. a page of log groups that takes longer than a day: its listing token ex
   expectExactlyOnce(w, groups, days('2026-11-24T00:00:00Z', '2026-11-25T00:00:00Z'));
 });
 
-test('10. a backfill that loses its lease during a long wait takes it back and finishes, exactly once', async () => {
+test('a backfill that loses its lease during a long wait takes it back and finishes, exactly once', async () => {
   w = chainWorld({ logs: { duration: () => 60_000 } });
   let other: Execution[] | undefined;
   const chain = await w.loop.run({ startDate: '2026-11-22', endDate: '2026-11-24' }, 'backfill', {
@@ -285,7 +280,7 @@ test('10. a backfill that loses its lease during a long wait takes it back and f
   expectExactlyOnce(w, GROUPS, days('2026-11-22T00:00:00Z', '2026-11-24T00:00:00Z'));
 });
 
-test('7. an exporter of another app that keeps its state under the same key prefix: its runs fail at once, naming it', async () => {
+test('an exporter of another app that keeps its state under the same key prefix: its runs fail at once, naming it', async () => {
   w = chainWorld({ stackName: 'logs-export-a', bucket: 'shared' });
   const other = chainWorld({ stackName: 'logs-export-b', bucket: 'shared', shareWith: w });
   expect(last(await w.loop.run({}, 'a')).status).toBe('SUCCEEDED');
@@ -393,7 +388,7 @@ test('a takeover write that succeeds but whose answer is lost (the SDK\'s retry 
 test('an export into the done-marker folder: its aws-logs-write-test does not pass for a marker of a group of that name', async () => {
   w = chainWorld();
   w.logs.addGroup('aws-logs-write-test');
-  // As in faults.test.ts 8: anyone allowed to export a log group aims an export at the done-markers.
+  // As in 'nothing an export writes can pass for exporter state': anyone allowed to export a log group aims an export at the done-markers.
   w.logs.createExportTask({ logGroupName: GROUPS[0], from: 0, to: 1, destination: w.synthesized.bucket, destinationPrefix: '_state/exported-logs/done/P1D/20261124T000000Z', taskName: 'forger' });
   w.clock.now += 60_000;
   w.logs.tick();
@@ -411,8 +406,7 @@ test('a backfill naming a log group that does not exist (a typo) fails, exportin
 
 test('a scheduledTime up to 5 minutes ahead: no window that has not ended is exported', async () => {
   // Hourly, settle time 0; the handler's clock says 10:58, the input says 11:02 (within the 5 minutes allowed).
-  w = world({ props: { settleTime: Duration.minutes(0), exportPeriod: ExportPeriod.HOURLY }, now: Date.parse('2026-11-25T10:58:00Z') });
-  GROUPS.forEach((g) => w.logs.addGroup(g));
+  w = world({ props: { settleTime: Duration.minutes(0), exportPeriod: ExportPeriod.HOURLY }, now: Date.parse('2026-11-25T10:58:00Z'), groups: GROUPS });
   const [e] = await w.loop.run({ scheduledTime: '2026-11-25T11:02:00Z' }, 'scheduled');
   // Either the input is refused, or only windows that had ended (and settled) when their export started are exported.
   const early = w.logs.tasks.filter((t) => t.created <= t.to).map((t) => `${t.logGroupName} to ${new Date(t.to + 1).toISOString()} started ${new Date(t.created).toISOString()}`);
@@ -459,8 +453,7 @@ test.each([
   ['deleted', 'skip', (x: World) => x.logs.deleteGroup('/svc/g-00')],
 ])('a log group %s mid-run does not make the listing %s a group', async (_changed, _effect, change) => {
   const many = Array.from({ length: 52 }, (_, i) => `/svc/g-${String(i).padStart(2, '0')}`);
-  w = world({ props: SETTLED_AT_ONCE });
-  many.forEach((g) => w.logs.addGroup(g));
+  w = world({ props: SETTLED_AT_ONCE, groups: many });
   let exports = 0;
   const changeWhileOnFirstPage = (c: Call): KillPoint | undefined => {
     if (c.op === 'CreateExportTask' && ++exports === 10) change(w);
@@ -474,8 +467,7 @@ test.each([
 test('a run whose own earlier execution holds the lease takes it once it expires (no endless wait)', async () => {
   // The handler continues as new 45 minutes into an execution (so that the test stays short).
   const names = ['/svc/a', '/svc/b', '/svc/c', '/svc/d', '/svc/e', '/svc/f'];
-  w = world({ props: SETTLED_AT_ONCE, logs: { duration: () => 60_000 }, config: { executionTimeoutSeconds: 3600 } });
-  names.forEach((g) => w.logs.addGroup(g));
+  w = world({ props: SETTLED_AT_ONCE, logs: { duration: () => 60_000 }, config: { executionTimeoutSeconds: 3600 }, groups: names });
   const start = w.clock.now;
   const lease = '_state/exported-logs/lease.json';
   let late = false;

@@ -24,8 +24,7 @@ let w: World;
 afterEach(() => w?.restore());
 
 function mixed(o: Parameters<typeof world>[0] = {}): World {
-  const made = world({ now: NOW, ...o });
-  ACTIVE.forEach((g) => made.logs.addGroup(g));
+  const made = world({ now: NOW, ...o, groups: ACTIVE });
   made.logs.addGroup('/aws/lambda/quiet', 0, undefined, QUIET);
   made.logs.addGroup('app-quiet', 0, undefined, QUIET);
   made.logs.addGroup('never-written', NOW - 40 * DAY, undefined, { eventsUntil: NOW - 41 * DAY });
@@ -99,8 +98,7 @@ test('exportEmptyWindows: true exports every group and window, without DescribeL
 
 test('DescribeLogStreams throttled (another tool uses the quota): the run waits and goes on, and never fails for it', async () => {
   const quiet = Array.from({ length: 40 }, (_, i) => `/aws/lambda/old-${String(i).padStart(2, '0')}`);
-  w = world({ now: NOW, logs: { describeLogStreamsTps: 1 } });
-  ACTIVE.forEach((g) => w.logs.addGroup(g));
+  w = world({ now: NOW, logs: { describeLogStreamsTps: 1 }, groups: ACTIVE });
   quiet.forEach((g) => w.logs.addGroup(g, 0, undefined, QUIET));
   const chain = await w.loop.run({ scheduledTime: '2026-11-25T13:00:00Z' });
   expect(last(chain).status).toBe('SUCCEEDED');
@@ -108,7 +106,7 @@ test('DescribeLogStreams throttled (another tool uses the quota): the run waits 
   expectExactlyOnce(w, ACTIVE, YESTERDAY, undefined, { idle: quiet });
 });
 
-test('a run that dies holding the lease after skipping idle groups: the next run walks past them and settles the export it left', async () => {
+test('a run that dies holding the lease after skipping idle groups: the next run walks past them and finishes the export it left', async () => {
   // Sorted, the page is active and idle groups in turn; the dead run's last export completes without its marker.
   const groups = ['a-busy', 'b-quiet', 'c-busy', 'd-quiet', 'e-busy'];
   w = world({ now: NOW, props: { settleTime: Duration.hours(0) } });
@@ -173,8 +171,7 @@ const isEmptyRecordPut = (c: Call) => c.op === 'PutObject' && String(c.input.Key
 
 test('a turn killed just after it wrote an empty record, retried with its old input: no group of the record is lost', async () => {
   // The busy exports take 70 s: the turn that ends the page starts with b-quiet among its empty groups.
-  w = world({ now: NOW, logs: { duration: ({ logGroupName }) => (logGroupName.endsWith('busy') ? 70_000 : 3_000) } });
-  ['a-busy', 'c-busy'].forEach((g) => w.logs.addGroup(g));
+  w = world({ now: NOW, logs: { duration: ({ logGroupName }) => (logGroupName.endsWith('busy') ? 70_000 : 3_000) }, groups: ['a-busy', 'c-busy'] });
   ['b-quiet', 'd-quiet'].forEach((g) => w.logs.addGroup(g, 0, undefined, QUIET));
   const k = once(isEmptyRecordPut, 'after');
   const chain = await w.loop.run({ scheduledTime: '2026-11-25T13:00:00Z' }, 'run', { kill: () => k.rule });
@@ -183,9 +180,8 @@ test('a turn killed just after it wrote an empty record, retried with its old in
   expectExactlyOnce(w, ['a-busy', 'c-busy'], YESTERDAY, undefined, { idle: ['b-quiet', 'd-quiet'] });
 });
 
-test('a run taking over from a dead one walks past a group an earlier run recorded empty, and settles the export it left', async () => {
-  w = world({ now: NOW });
-  ['a-busy', 'c-busy'].forEach((g) => w.logs.addGroup(g));
+test('a run taking over from a dead one walks past a group an earlier run recorded empty, and finishes the export it left', async () => {
+  w = world({ now: NOW, groups: ['a-busy', 'c-busy'] });
   w.logs.addGroup('b-quiet', 0, undefined, QUIET);
   // A backfill of b-quiet records it empty: the scheduled run passes it as done, without checking it.
   expect(last(await w.loop.run({ startDate: '2026-11-24', endDate: '2026-11-24', logGroupNames: ['b-quiet'] }, 'backfill')).status).toBe('SUCCEEDED');
@@ -199,8 +195,7 @@ test('a run taking over from a dead one walks past a group an earlier run record
 });
 
 test('a group deleted before its check, after a window with events: not recorded empty (the report calls the window missing)', async () => {
-  w = world({ now: NOW });
-  ['a-busy', 'gone'].forEach((g) => w.logs.addGroup(g));
+  w = world({ now: NOW, groups: ['a-busy', 'gone'] });
   let deleted = false;
   const [run] = await w.loop.run({ scheduledTime: '2026-11-25T13:00:00Z' }, 'run', {
     kill: () => (c) => {
@@ -246,12 +241,11 @@ test('a second retry of a turn stays careful to the furthest page an attempt of 
   expect([...w.logs.completedExports().values()].every((n) => n === 1)).toBe(true);
 });
 
-describe('several attempts of a run that dies: the next run settles what each of them left', () => {
+describe('several attempts of a run that dies: the next run finishes what each of them left', () => {
   const MIN = 60_000;
 
-  test('a retry that woke a group the killed attempt skipped dies before exporting it: the next run still settles the killed attempt\'s export', async () => {
-    w = world({ now: NOW });
-    ['a-busy', 'c-busy'].forEach((g) => w.logs.addGroup(g));
+  test('a retry that woke a group the killed attempt skipped dies before exporting it: the next run still finishes the killed attempt\'s export', async () => {
+    w = world({ now: NOW, groups: ['a-busy', 'c-busy'] });
     w.logs.addGroup('b-quiet', 0, undefined, QUIET);
     const creates = new Map<number, number>();
     const [dead] = await w.loop.run({ scheduledTime: '2026-11-25T13:00:00Z' }, 'dead', {
@@ -275,7 +269,7 @@ describe('several attempts of a run that dies: the next run settles what each of
     expectExactlyOnce(w, ['a-busy', 'b-quiet', 'c-busy'], YESTERDAY, undefined, { noFiles: ['b-quiet'] });
   });
 
-  test('a retry that rewrites the lease before it has a position, and dies: the next run still settles the killed attempt\'s export', async () => {
+  test('a retry that rewrites the lease before it has a position, and dies: the next run still finishes the killed attempt\'s export', async () => {
     w = world({ now: NOW });
     const groups = ['a-1', 'a-2', 'a-3'];
     groups.forEach((g) => w.logs.addGroup(g));

@@ -4,22 +4,19 @@
  */
 import { Duration, TimeZone } from 'aws-cdk-lib';
 import { synth } from '../harness/stack';
-import { BUCKET, World, days, expectExactlyOnce, world as makeWorld } from '../harness/world';
+import { BUCKET, World, days, expectExactlyOnce, world } from '../harness/world';
 import { MAX_STATE_CHARS, PAGE_GROUPS } from '../../src/handler/cursor';
 import { checkpointKey } from '../../src/shared/layout';
 import { logger, metrics } from '../../src/handler/telemetry';
 import { windowAt } from '../../src/shared/windows';
 
-function world(props = {}, now = Date.parse('2026-11-25T01:00:00Z'), logsOptions = {}, configOverrides = {}): World {
-  return makeWorld({ props, now, logs: logsOptions, config: configOverrides });
-}
 
 describe('export loop', () => {
   let w: World;
   afterEach(() => w.restore());
 
   test('exports 35 groups, with and without a leading slash, exactly once; a second run exports nothing', async () => {
-    w = world({ settleTime: Duration.hours(0) });
+    w = world({ props: { settleTime: Duration.hours(0) } });
     const groups: string[] = [];
     for (let i = 0; i < 35; i++) {
       const name = i % 3 === 0 ? `app-${i}` : `/aws/lambda/fn-${String(i).padStart(2, '0')}`;
@@ -46,7 +43,7 @@ describe('export loop', () => {
   });
 
   test('daily windows follow the calendar of a non-UTC zone across a DST change', async () => {
-    w = world({ settleTime: Duration.hours(0), timeZone: TimeZone.EUROPE_BERLIN }, Date.parse('2026-10-26T00:30:00Z'));
+    w = world({ props: { settleTime: Duration.hours(0), timeZone: TimeZone.EUROPE_BERLIN }, now: Date.parse('2026-10-26T00:30:00Z') });
     w.logs.addGroup('/svc/a');
     const [e] = await w.loop.run({});
     expect(e.status).toBe('SUCCEEDED');
@@ -57,7 +54,7 @@ describe('export loop', () => {
   });
 
   test('waits for a foreign export task, and retries a FAILED export', async () => {
-    w = world({ settleTime: Duration.hours(0) }, undefined, { failures: { '/b': 2 } });
+    w = world({ props: { settleTime: Duration.hours(0) }, logs: { failures: { '/b': 2 } } });
     w.logs.addGroup('/a');
     w.logs.addGroup('/b');
     w.logs.addForeignTask(20 * 60_000);
@@ -69,8 +66,7 @@ describe('export loop', () => {
   });
 
   test('a group that always fails does not block the others; the execution fails naming it', async () => {
-    w = world({ settleTime: Duration.hours(0) }, undefined, { failures: { '/bad': Infinity } });
-    ['/a', '/bad', '/c'].forEach((g) => w.logs.addGroup(g));
+    w = world({ props: { settleTime: Duration.hours(0) }, logs: { failures: { '/bad': Infinity } }, groups: ['/a', '/bad', '/c'] });
     const [e] = await w.loop.run({});
     expect(e.status).toBe('FAILED');
     expect(e.error).toBe('ExportsFailed');
@@ -95,8 +91,8 @@ describe('never lose a window', () => {
     GROUPS.forEach((g) => w.logs.addGroup(g));
   }
 
-  test('1. three missed days, then one run exports all three', async () => {
-    w = world({}, Date.parse('2026-11-21T13:00:00Z'));
+  test('three missed days, then one run exports all three', async () => {
+    w = world({ now: Date.parse('2026-11-21T13:00:00Z') });
     addGroups();
     expect((await w.loop.run({}))[0].status).toBe('SUCCEEDED'); // exports the 20th, sets the checkpoint
     w.clock.now = Date.parse('2026-11-25T13:00:00Z'); // runs of the 22nd..24th never happened
@@ -105,7 +101,7 @@ describe('never lose a window', () => {
     expectExactlyOnce(w, GROUPS, days('2026-11-20T00:00:00Z', '2026-11-24T00:00:00Z'));
   });
 
-  test('2. a ten-day backfill, then the same again: nothing new', async () => {
+  test('a ten-day backfill, then the same again: nothing new', async () => {
     w = world();
     addGroups();
     const [e] = await w.loop.run({ startDate: '2026-11-10', endDate: '2026-11-19' });
@@ -121,8 +117,8 @@ describe('never lose a window', () => {
     expect(w.logs.calls.CreateExportTask).toBe(created + 1);
   });
 
-  test('3. two executions started together: each (group, window) exported once, neither fails', async () => {
-    w = world({ settleTime: Duration.hours(0) });
+  test('two executions started together: each (group, window) exported once, neither fails', async () => {
+    w = world({ props: { settleTime: Duration.hours(0) } });
     addGroups();
     const [a, b] = await Promise.all([w.loop.run({}, 'scheduled'), w.loop.run({ startDate: '2026-11-23', endDate: '2026-11-24' }, 'manual')]);
     expect(a[0].status).toBe('SUCCEEDED');
@@ -130,8 +126,8 @@ describe('never lose a window', () => {
     expectExactlyOnce(w, GROUPS, days('2026-11-23T00:00:00Z', '2026-11-24T00:00:00Z'));
   });
 
-  test('4. the handler dies after CreateExportTask, before answering: the task is adopted, not created twice', async () => {
-    w = world({ settleTime: Duration.hours(0) });
+  test('the handler dies after CreateExportTask, before answering: the task is adopted, not created twice', async () => {
+    w = world({ props: { settleTime: Duration.hours(0) } });
     addGroups();
     let crashes = 0;
     w.logs.afterCreate = (task) => {
@@ -144,8 +140,8 @@ describe('never lose a window', () => {
     expectExactlyOnce(w, GROUPS, days('2026-11-24T00:00:00Z', '2026-11-24T00:00:00Z'));
   });
 
-  test('4b. it also dies after a task that completes at once: found under its destination, adopted', async () => {
-    w = world({ settleTime: Duration.hours(0) }, undefined, { duration: () => 100 });
+  test('it also dies after a task that completes at once: found under its destination, adopted', async () => {
+    w = world({ props: { settleTime: Duration.hours(0) }, logs: { duration: () => 100 } });
     addGroups();
     let crashes = 0;
     w.logs.afterCreate = (task) => {
@@ -159,8 +155,8 @@ describe('never lose a window', () => {
     expectExactlyOnce(w, GROUPS, days('2026-11-24T00:00:00Z', '2026-11-24T00:00:00Z'));
   });
 
-  test('5. throttling on every third CloudWatch Logs call', async () => {
-    w = world({ settleTime: Duration.hours(0) }, undefined, { throttleEvery: 3 });
+  test('throttling on every third CloudWatch Logs call', async () => {
+    w = world({ props: { settleTime: Duration.hours(0) }, logs: { throttleEvery: 3 } });
     addGroups();
     const [e] = await w.loop.run({});
     expect(e.status).toBe('SUCCEEDED');
@@ -168,8 +164,8 @@ describe('never lose a window', () => {
     expectExactlyOnce(w, GROUPS, days('2026-11-24T00:00:00Z', '2026-11-24T00:00:00Z'));
   });
 
-  test('6 and 7. a long foreign export at the start; a group failing twice then succeeding, one always failing', async () => {
-    w = world({ settleTime: Duration.hours(0) }, undefined, { failures: { '/aws/lambda/b': 2, '/ecs/c': Infinity } });
+  test('a long foreign export at the start; a group failing twice then succeeding, one always failing', async () => {
+    w = world({ props: { settleTime: Duration.hours(0) }, logs: { failures: { '/aws/lambda/b': 2, '/ecs/c': Infinity } } });
     addGroups();
     w.logs.addForeignTask(3 * 3600_000);
     const [e] = await w.loop.run({});
@@ -183,8 +179,8 @@ describe('never lose a window', () => {
     expect(w.logs.calls.CreateExportTask - created).toBe(3);
   });
 
-  test('8. an execution stopped by its timeout, then a rerun resumes', async () => {
-    w = world({ settleTime: Duration.hours(0), timeout: Duration.minutes(30) }, undefined, { duration: () => 12 * 60_000 });
+  test('an execution stopped by its timeout, then a rerun resumes', async () => {
+    w = world({ props: { settleTime: Duration.hours(0), timeout: Duration.minutes(30) }, logs: { duration: () => 12 * 60_000 } });
     addGroups();
     // The second turn hangs past the timeout (a stuck dependency): the execution times out.
     const [first] = await w.loop.run({}, 'stuck', { hangOn: [2], hangMs: 40 * 60_000 });
@@ -196,8 +192,8 @@ describe('never lose a window', () => {
     expectExactlyOnce(w, GROUPS, days('2026-11-24T00:00:00Z', '2026-11-24T00:00:00Z'));
   });
 
-  test('9. a run one hour after a window ends skips it (default settle time); the next run exports it', async () => {
-    w = world({}, Date.parse('2026-11-24T13:00:00Z'));
+  test('a run one hour after a window ends skips it (default settle time); the next run exports it', async () => {
+    w = world({ now: Date.parse('2026-11-24T13:00:00Z') });
     addGroups();
     await w.loop.run({}); // exports the 23rd, the checkpoint moves to the 24th
     w.clock.now = Date.parse('2026-11-25T01:00:00Z');
@@ -220,7 +216,7 @@ describe('scale', () => {
     // Names of 512 characters (the longest): pages of 50, one call each.
     ['the longest names', 300, 512, 6],
   ])('pages of log groups (%s), continue-as-new before the history limit, a payload far below the 256 KB limit', async (_name, n, length, calls) => {
-    w = world({ settleTime: Duration.hours(0) }, undefined, {}, { maxTurns: 1 });
+    w = world({ props: { settleTime: Duration.hours(0) }, config: { maxTurns: 1 } });
     const groups = Array.from({ length: n }, (_, i) => `/aws/lambda/f${String(i).padStart(3, '0')}`.padEnd(length, 'x'));
     groups.forEach((g) => w.logs.addGroup(g));
     const chain = await w.loop.run({});
@@ -234,7 +230,7 @@ describe('scale', () => {
   });
 
   test('names of every length on one page: the next page is listed ahead only while the state stays under 96,000 characters', async () => {
-    w = world({ settleTime: Duration.hours(0) });
+    w = world({ props: { settleTime: Duration.hours(0) } });
     // Per page: 200 names of 59 characters, then 50 of 512 (the listing takes more names while under 12,000 characters).
     const groups = ['a', 'b', 'c'].flatMap((p) => [
       ...Array.from({ length: 200 }, (_, i) => `/${p}/short-${String(i).padStart(3, '0')}`.padEnd(59, 's')),
@@ -256,8 +252,7 @@ describe('scale', () => {
     const base = (g: string) => (g.endsWith('7') ? 70_000 : 1_000 + (Number(g.slice(-2)) % 9) * 1_000);
     let factor = 1;
     const duration = ({ logGroupName }: { logGroupName: string }) => base(logGroupName) * factor;
-    w = world({ settleTime: Duration.hours(0) }, undefined, { duration });
-    groups.forEach((g) => w.logs.addGroup(g));
+    w = world({ props: { settleTime: Duration.hours(0) }, logs: { duration }, groups: groups });
     const [day1] = await w.loop.run({ scheduledTime: '2026-11-25T01:00:00Z' });
     expect(day1.status).toBe('SUCCEEDED');
     const looksDay1 = w.logs.calls.DescribeExportTasks;
@@ -279,7 +274,7 @@ test.each([
   ['one hour', Duration.hours(1), 12],
   ['six minutes, shorter than one invocation', Duration.minutes(6), 3],
 ])('a run longer than the execution timeout (%s) continues as a new execution before it', async (_name, timeout, groups) => {
-  const w = world({ settleTime: Duration.hours(0), timeout }, undefined, { duration: () => 10 * 60_000 });
+  const w = world({ props: { settleTime: Duration.hours(0), timeout }, logs: { duration: () => 10 * 60_000 } });
   try {
     for (let i = 0; i < groups; i++) w.logs.addGroup(`/g/${i}`);
     const chain = await w.loop.run({});
@@ -307,8 +302,7 @@ describe('no silent gap', () => {
       if (name === 'WindowsBehind') reported.push([name, value]);
       return metrics;
     });
-    w = world({}, Date.parse('2026-11-21T13:00:00Z'));
-    ['/a', '/b', 'c'].forEach((g) => w.logs.addGroup(g));
+    w = world({ now: Date.parse('2026-11-21T13:00:00Z'), groups: ['/a', '/b', 'c'] });
     expect((await w.loop.run({ scheduledTime: '2026-11-21T13:00:00Z' }))[0].status).toBe('SUCCEEDED');
     // The first run reports at its end only (nothing was exported before it): the 20th is exported, nothing is behind.
     expect(reported).toEqual([['ArchiveLag', 13], ['WindowsBehind', 0]]);
@@ -328,8 +322,7 @@ describe('no silent gap', () => {
     });
     const warn = jest.spyOn(logger, 'warn');
     // Three groups whose exports take 7 hours each: 21 hours of a 24-hour window.
-    w = world({ settleTime: Duration.hours(0) }, undefined, { duration: () => 7 * 3600_000 });
-    ['/a', '/b', '/c'].forEach((g) => w.logs.addGroup(g));
+    w = world({ props: { settleTime: Duration.hours(0) }, logs: { duration: () => 7 * 3600_000 }, groups: ['/a', '/b', '/c'] });
     const chain = await w.loop.run({});
     expect(chain[chain.length - 1].status).toBe('SUCCEEDED');
     expect(used).toHaveLength(1);
@@ -345,7 +338,7 @@ describe('no silent gap', () => {
       if (name === 'ArchiveLag') lags.push(value);
       return metrics;
     });
-    w = world({}, Date.parse('2026-11-22T01:00:00Z'));
+    w = world({ now: Date.parse('2026-11-22T01:00:00Z') });
     w.logs.addGroup('/a');
     await w.loop.run({ scheduledTime: '2026-11-22T01:00:00Z' });
     w.clock.now = Date.parse('2026-11-23T01:00:00Z');
@@ -365,8 +358,7 @@ describe('no silent gap', () => {
       if (name === 'WindowsBehind') reported.push([name, value]);
       return metrics;
     });
-    w = world({ settleTime: Duration.hours(0) }, Date.parse('2026-11-25T01:00:00Z'), { failures: { '/bad': Infinity } });
-    ['/a', '/bad'].forEach((g) => w.logs.addGroup(g));
+    w = world({ props: { settleTime: Duration.hours(0) }, now: Date.parse('2026-11-25T01:00:00Z'), logs: { failures: { '/bad': Infinity } }, groups: ['/a', '/bad'] });
     const key = checkpointKey('exported-logs', 'P1D');
     w.s3.put(w.synthesized.bucket, key, JSON.stringify({ end: Date.parse('2026-11-28T00:00:00Z') }));
     const [e] = await w.loop.run({ scheduledTime: '2026-11-25T01:00:00Z' });

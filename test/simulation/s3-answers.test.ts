@@ -19,11 +19,8 @@ const NEXT_DAY = days('2026-11-25T00:00:00Z', '2026-11-25T00:00:00Z');
 let w: World;
 afterEach(() => w.restore());
 
-function s3World(s3: S3Options, duration = (_: { logGroupName: string }) => 4_000): World {
-  const x = world({ props: { settleTime: Duration.hours(0) }, s3, logs: { duration } });
-  GROUPS.forEach((g) => x.logs.addGroup(g));
-  return x;
-}
+const s3World = (s3: S3Options, duration = (_: { logGroupName: string }) => 4_000): World =>
+  world({ props: { settleTime: Duration.hours(0) }, s3, logs: { duration }, groups: GROUPS });
 
 async function report(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
@@ -42,7 +39,7 @@ describe('a missing key answered 403 AccessDenied (the caller\'s s3:ListBucket d
     const denied = w.s3.calls.missingAnswered ?? 0;
     expect(denied).toBeGreaterThanOrEqual(3);
     w.clock.now += 31 * 60_000;
-    // The next run takes its lease over and settles what it left; the checkpoint is still missing (403).
+    // The next run takes its lease over and finishes what it left; the checkpoint is still missing (403).
     expect(last(await w.loop.run({}, 'takeover')).status).toBe('SUCCEEDED');
     expect(w.s3.calls.missingAnswered).toBeGreaterThan(denied);
     // The next day's run, as usual.
@@ -130,8 +127,7 @@ test('a bucket with a default Object Lock retention: exports take it, the state 
 
 test('a state object written by another run between the 403 and the confirming listing is read, not taken for a denial', async () => {
   // The owner record another first run of this exporter writes meanwhile (the same record this one would write).
-  const probe = world({ props: { settleTime: Duration.hours(0) } });
-  GROUPS.forEach((g) => probe.logs.addGroup(g));
+  const probe = s3World({});
   expect(last(await probe.loop.run({})).status).toBe('SUCCEEDED');
   const owner = probe.s3.objects.get(`${probe.synthesized.bucket}/_state/exported-logs/owner.json`)!.body;
   probe.restore();
