@@ -28,33 +28,30 @@ export interface ICloudWatchLogsArchive extends IConstruct {
  */
 export interface CloudWatchLogsArchiveBucketProps {
   /**
-   * The accounts whose exporters write into the bucket (12-digit account ids). Each account's
-   * CloudWatch Logs may write exports under `<keyPrefix>/<account>/<region>/` only, and its
-   * principals (the exporter's handler role, by that account's IAM policies) may list that prefix
-   * and keep the exporter's state there, nothing else. Add more with `addSourceAccount()`.
+   * The accounts whose exporters write into the bucket (12-digit account ids): each only under
+   * `<keyPrefix>/<account>/<region>/` and its state. Add more with `addSourceAccount()`.
+   *
+   * @see https://github.com/cdk-cloudwatch-logs-s3-exporter/cdk-cloudwatch-logs-s3-exporter#many-accounts
    */
   readonly sourceAccounts: string[];
 
   /**
-   * Key prefix of the archive: the exporters write under `<keyPrefix>/<account>/<region>/`. An
-   * exporter in another account must be given the same `keyPrefix` (the default is the same).
+   * Key prefix of the archive: the exporters write under `<keyPrefix>/<account>/<region>/`.
    *
    * @default 'exported-logs'
    */
   readonly keyPrefix?: string;
 
   /**
-   * Name of the bucket. Exporters in other accounts import the bucket by name, so a name known in
-   * advance is convenient.
+   * Name of the bucket (exporters in other accounts import the archive by it).
    *
    * @default - a name CloudFormation generates
    */
   readonly bucketName?: string;
 
   /**
-   * How the archive is encrypted at rest: `S3_MANAGED` (SSE-S3) or `KMS` (SSE-KMS with the key
-   * `encryptionKey`, or a new key with rotation when not given). Exporters in other accounts then
-   * need the key's ARN (`encryptionKey` of `fromArchiveAttributes`).
+   * How the archive is encrypted at rest: `S3_MANAGED` (SSE-S3) or `KMS` (SSE-KMS with
+   * `encryptionKey`, or a new rotated key).
    *
    * @default - s3.BucketEncryption.KMS when `encryptionKey` is given, otherwise s3.BucketEncryption.S3_MANAGED
    */
@@ -69,23 +66,19 @@ export interface CloudWatchLogsArchiveBucketProps {
   readonly encryptionKey?: kms.IKey;
 
   /**
-   * Lifecycle rules of the exports (for example, a transition to an archive storage class). Each
-   * must name a prefix of the exports (`<keyPrefix>/`, or an account's `<keyPrefix>/<account>/`),
-   * never one that reaches the exporters' state under `_state/`: synthesis refuses it. The bucket
-   * is versioned; a rule of its own expires the state's old versions after 3 days.
+   * Lifecycle rules of the exports, for example a transition to a colder storage class. Each must
+   * name a prefix of the exports (`<keyPrefix>/`): a rule that could reach the state is refused.
    *
    * @default - none: exports are kept as they are, for ever
    */
   readonly lifecycleRules?: s3.LifecycleRule[];
 
   /**
-   * S3 Object Lock default retention of the bucket, which locks every exported file for this long:
-   * governance mode (users with `s3:BypassGovernanceRetention` may still delete) or compliance mode
-   * (nobody, the root user included, until the period ends). The exporters write their own state
-   * with the shortest explicit retention (one day) of the same mode. Set it when the bucket is
-   * created: enabling it later may replace the bucket.
+   * S3 Object Lock default retention of the bucket, which locks every exported file for this long
+   * (governance or compliance mode). Set it when the bucket is created.
    *
-   * @default - no Object Lock: the bucket is versioned, so a change is kept as a new version
+   * @see https://github.com/cdk-cloudwatch-logs-s3-exporter/cdk-cloudwatch-logs-s3-exporter#who-can-change-what
+   * @default - no Object Lock (the bucket is versioned)
    */
   readonly objectLockRetention?: s3.ObjectLockRetention;
 

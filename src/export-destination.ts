@@ -21,8 +21,7 @@ export interface NewBucketOptions {
 
   /**
    * S3 Object Lock default retention of the bucket, which locks every exported file for this long
-   * (governance or compliance mode). The exporter writes its own state with a one-day retention of
-   * the same mode. Set it when the bucket is created: enabling it later may replace the bucket.
+   * (governance or compliance mode). Set it when the bucket is created.
    *
    * @see https://github.com/cdk-cloudwatch-logs-s3-exporter/cdk-cloudwatch-logs-s3-exporter#who-can-change-what
    * @default - no Object Lock (the bucket is versioned)

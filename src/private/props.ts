@@ -12,11 +12,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { IConstruct } from 'constructs';
 import { MAX_LOG_GROUP_NAME, deployedLength } from './deployed-length';
-import { ScheduleError, recurrence } from './schedule-gaps';
+import { ScheduleError, WindowsBetweenRuns, recurrence, windowsBetweenRuns } from './schedule-gaps';
 import { ExportDestination } from '../export-destination';
 import { ExportPeriod } from '../export-period';
 import type { CloudWatchLogsS3ExporterProps } from '../exporter-props';
-import { isTimeZone } from '../shared/windows';
+import { catchUpWindows } from '../shared/config';
+import { Period, isTimeZone } from '../shared/windows';
 import { BoundSelection, LogGroupSelection } from '../log-group-selection';
 import { unreadableByAthena } from './table-layout';
 
@@ -204,30 +205,36 @@ function scheduleInterval(scope: IConstruct, expression: scheduler.ScheduleExpre
     fail(`schedule has time zone '${zone}', which is not an IANA time zone (for example 'Asia/Tokyo')`);
   }
   if (Token.isUnresolved(text)) return 86_400;
-  let gap: number;
-  try {
-    gap = recurrence(text).maxGapSeconds;
-  } catch (e) {
-    if (e instanceof ScheduleError) fail(`schedule ${e.message}`);
-    throw e;
-  }
-  if (gap === Infinity) fail(`schedule '${text}' stops running; the exporter needs one that repeats (cron or rate)`);
   // A cron expression without a time zone runs in UTC (CDK gives it Etc/UTC).
   const utc = (z: string) => (['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT'].includes(z) ? 'UTC' : z);
   const exportZone = p.timeZone.timezoneName;
   const cronZone = zone ?? 'UTC';
-  if (text.startsWith('cron(') && !Token.isUnresolved(exportZone) && !Token.isUnresolved(cronZone) && utc(cronZone) !== utc(exportZone)) {
+  const known = !Token.isUnresolved(exportZone) && !Token.isUnresolved(cronZone);
+  let gap: number;
+  let between: WindowsBetweenRuns;
+  try {
+    gap = recurrence(text, known ? cronZone : 'UTC').maxGapSeconds;
+    if (gap === Infinity) fail(`schedule '${text}' stops running; the exporter needs one that repeats (cron or rate)`);
+    between = known ? windowsBetweenRuns(text, cronZone, { period: p.period.name as Period, timeZone: exportZone, settleSeconds: p.settleTime.toSeconds() })
+      : { windows: Math.ceil(gap / p.period.seconds) };
+  } catch (e) {
+    if (e instanceof ScheduleError) fail(`schedule ${e.message}`);
+    throw e;
+  }
+  if (text.startsWith('cron(') && known && utc(cronZone) !== utc(exportZone)) {
     Annotations.of(scope).addWarningV2(Warning.SCHEDULE_TIME_ZONE,
       `schedule '${text}' runs in ${cronZone === 'Etc/UTC' ? 'UTC (no time zone given)' : cronZone}, while the export windows are in ${exportZone}. ` +
       `Give it the windows' zone (ScheduleExpression.cron({ ..., timeZone: TimeZone.of('${exportZone}') })), or acknowledge this warning if that is meant.`);
   }
-  const catchUp = p.maxCatchUp.toSeconds();
-  if (gap > catchUp) {
-    fail(`maxCatchUp (${p.maxCatchUp.toHumanString()}) is shorter than the longest interval between runs of schedule '${text}' ` +
-      `(${Duration.seconds(gap).toHumanString()}): windows that settle between two runs would never be exported. ` +
-      `Make maxCatchUp at least ${Duration.seconds(Math.ceil(gap / p.period.seconds) * p.period.seconds).toHumanString()}, or run more often.`);
+  // The same count of windows a scheduled run reaches back as the handler's.
+  const reach = catchUpWindows({ maxCatchUpSeconds: p.maxCatchUp.toSeconds(), period: p.period.name as Period });
+  if (between.windows > reach) {
+    const when = between.between ? ` (between the runs of ${between.between.map((t) => new Date(t).toISOString()).join(' and ')}, the zone's clock changes counted)` : '';
+    fail(`maxCatchUp (${p.maxCatchUp.toHumanString()}) reaches back ${reach} ${p.period.name} window(s), and up to ${between.windows} settle between two runs ` +
+      `of schedule '${text}'${when}: windows that settle between two runs would never be exported. ` +
+      `Make maxCatchUp at least ${Duration.seconds(between.windows * p.period.seconds).toHumanString()}, or run more often.`);
   }
-  if (gap > p.period.seconds) {
+  if (between.windows > 1 && gap > p.period.seconds) {
     const silent = 2 * gap + 3_600 > MAX_ALARM_RANGE_SECONDS
       ? ' The freshness alarm cannot tell a schedule that stopped from one that runs this rarely (its range is at most 7 days): only the lag runs report raises it.'
       : '';
@@ -235,9 +242,8 @@ function scheduleInterval(scope: IConstruct, expression: scheduler.ScheduleExpre
       `schedule '${text}' runs less often than the export period (every ${Duration.seconds(gap).toHumanString()}, ${p.period.name} windows): ` +
       `each run exports the windows settled since the last, so windows reach S3 later than they could.${silent} Acknowledge this warning if that is meant.`);
   }
-  // Runs of a cron schedule in a zone with daylight saving time are an hour further apart once a year.
-  const dst = text.startsWith('cron(') && !['UTC', 'Etc/UTC'].includes(cronZone) ? 3_600 : 0;
-  return gap + dst;
+  // The longest real time between two runs, the zone's clock changes counted: what the freshness alarm allows for.
+  return gap;
 }
 
 /**

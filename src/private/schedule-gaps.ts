@@ -1,7 +1,11 @@
 /**
- * How often an EventBridge Scheduler expression runs: the longest time between two runs, read
- * from `rate(...)` or worked out from `cron(...)` over two years. Pure: no I/O.
+ * How often an EventBridge Scheduler expression runs, in its time zone: the longest and shortest
+ * time between two runs, and the most export windows that settle between two runs (what one run
+ * must catch up on when the run before it did its work). Runs are worked out over two years, with
+ * the zone's real clock changes: a time a change skips does not run that day, a time it repeats
+ * runs once (as EventBridge Scheduler does). Pure: no I/O.
  */
+import { Period, instantOf, localTime, windowStarts } from '../shared/windows';
 
 export interface Recurrence {
   /** The longest time between two consecutive runs, in seconds (Infinity: it stops running). */
@@ -13,32 +17,108 @@ export interface Recurrence {
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
 const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
 const MINUTE = 60;
+const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 /** Runs are worked out over this span from a fixed start, in whole days. */
 const SPAN_DAYS = 2 * 366;
 const START = Date.UTC(2026, 0, 1);
+const END = START + SPAN_DAYS * DAY_MS;
 
 /** Thrown for an expression that cannot be read; the message says what is wrong. */
 export class ScheduleError extends Error {}
 
-/**
- * The recurrence of a schedule expression: `rate(5 minutes)`, `cron(0 1 * * ? *)`, or
- * `at(...)` (runs once). Clock changes of the schedule's time zone are not modelled: a gap may
- * be an hour longer or shorter than worked out here.
- */
-export function recurrence(expression: string): Recurrence {
+type Parsed = { readonly kind: 'rate'; readonly gapSeconds: number } | { readonly kind: 'at' } | { readonly kind: 'cron'; readonly body: string };
+
+function parse(expression: string): Parsed {
   const rate = /^rate\(([1-9]\d*) (minute|minutes|hour|hours|day|days)\)$/.exec(expression);
   if (rate) {
     // A value of 1 takes the singular unit, any other the plural.
     if ((rate[1] === '1') !== !rate[2].endsWith('s')) throw new ScheduleError(`${expression}: ${rate[1]} takes '${rate[1] === '1' ? rate[2].replace(/s$/, '') : `${rate[2]}s`}'`);
     const unit = rate[2].startsWith('minute') ? MINUTE : rate[2].startsWith('hour') ? 3_600 : 86_400;
-    const gap = Number(rate[1]) * unit;
-    return { maxGapSeconds: gap, minGapSeconds: gap };
+    return { kind: 'rate', gapSeconds: Number(rate[1]) * unit };
   }
-  if (/^at\(.*\)$/.test(expression)) return { maxGapSeconds: Infinity, minGapSeconds: Infinity };
+  if (/^at\(.*\)$/.test(expression)) return { kind: 'at' };
   const cron = /^cron\((.*)\)$/.exec(expression);
   if (!cron) throw new ScheduleError(`'${expression}' is not a cron(...), rate(...) or at(...) expression`);
-  return cronRecurrence(cron[1]);
+  return { kind: 'cron', body: cron[1] };
+}
+
+/**
+ * The recurrence of a schedule expression: `rate(5 minutes)`, `cron(0 1 * * ? *)` in `timeZone`,
+ * or `at(...)` (runs once).
+ */
+export function recurrence(expression: string, timeZone = 'UTC'): Recurrence {
+  const parsed = parse(expression);
+  if (parsed.kind === 'rate') return { maxGapSeconds: parsed.gapSeconds, minGapSeconds: parsed.gapSeconds };
+  if (parsed.kind === 'at') return { maxGapSeconds: Infinity, minGapSeconds: Infinity };
+  const runs = cronRuns(parsed.body, timeZone);
+  let [maxGap, minGap] = [0, Infinity];
+  for (let i = 1; i < runs.length; i++) {
+    maxGap = Math.max(maxGap, runs[i] - runs[i - 1]);
+    minGap = Math.min(minGap, runs[i] - runs[i - 1]);
+  }
+  // Runs that stop before the end of the span (a year field) stop for good.
+  if (runs.length === 0 || END - runs[runs.length - 1] > maxGap + DAY_MS) return { maxGapSeconds: Infinity, minGapSeconds: minGap / 1000 };
+  return { maxGapSeconds: maxGap / 1000, minGapSeconds: minGap / 1000 };
+}
+
+/** How export windows are cut and when they settle. */
+export interface WindowCut {
+  readonly period: Period;
+  readonly timeZone: string;
+  readonly settleSeconds: number;
+}
+
+/** The most windows that settle between two runs, and (for a cron) the first two runs it happens between. */
+export interface WindowsBetweenRuns {
+  readonly windows: number;
+  readonly between?: readonly [number, number];
+}
+
+const settleCache = new Map<string, number[]>();
+
+/** The instants windows settle at over the span (their end plus the settle time), ascending; memoised. */
+function settleInstants(cut: WindowCut): number[] {
+  const key = `${cut.period} ${cut.timeZone} ${cut.settleSeconds}`;
+  let instants = settleCache.get(key);
+  if (!instants) {
+    // A window ends where the next starts.
+    const starts = windowStarts(START - 2 * DAY_MS - cut.settleSeconds * 1000, END + 2 * DAY_MS, cut.period, cut.timeZone);
+    instants = starts.slice(1).map((t) => t + cut.settleSeconds * 1000);
+    settleCache.set(key, instants);
+  }
+  return instants;
+}
+
+/**
+ * The most export windows that settle between two consecutive runs of the schedule: a run must
+ * export that many when the run before it exported what had settled by then. For a rate, whose
+ * runs start whenever the schedule was created, the most that settle in any span of its length.
+ */
+export function windowsBetweenRuns(expression: string, timeZone: string, cut: WindowCut): WindowsBetweenRuns {
+  const parsed = parse(expression);
+  if (parsed.kind === 'at') return { windows: Infinity };
+  const settled = settleInstants(cut);
+  if (parsed.kind === 'rate') {
+    const gap = parsed.gapSeconds * 1000;
+    let most = 0;
+    for (let i = 0, j = 0; i < settled.length; i++) {
+      while (j < settled.length && settled[j] < settled[i] + gap) j++;
+      most = Math.max(most, j - i);
+    }
+    return { windows: most };
+  }
+  const runs = cronRuns(parsed.body, timeZone);
+  let most = { windows: 0 } as WindowsBetweenRuns;
+  let k = 0;
+  for (let i = 1; i < runs.length; i++) {
+    // Windows settled in (runs[i - 1], runs[i]].
+    while (k < settled.length && settled[k] <= runs[i - 1]) k++;
+    let j = k;
+    while (j < settled.length && settled[j] <= runs[i]) j++;
+    if (j - k > most.windows) most = { windows: j - k, between: [runs[i - 1], runs[i]] };
+  }
+  return most;
 }
 
 /** Values of a field: `*`, lists, ranges and steps over numbers or names. */
@@ -109,7 +189,24 @@ function dayOfWeekMatcher(field: string): (d: Date) => boolean {
   return (d) => days.has(d.getUTCDay());
 }
 
-function cronRecurrence(body: string): Recurrence {
+/**
+ * The instants a cron expression runs at over the span, ascending: each matching day of the
+ * zone's calendar, at each matching local time of it. A local time a clock change skips does not
+ * run that day; one it repeats runs once, at its first occurrence.
+ */
+function cronRuns(body: string, timeZone: string): number[] {
+  const key = `${body} ${timeZone}`;
+  let runs = runsCache.get(key);
+  if (!runs) {
+    runs = expandCron(body, timeZone);
+    runsCache.set(key, runs);
+  }
+  return runs;
+}
+
+const runsCache = new Map<string, number[]>();
+
+function expandCron(body: string, timeZone: string): number[] {
   const fields = body.trim().split(/\s+/);
   if (fields.length !== 6) throw new ScheduleError(`cron(${body}) must have 6 fields (minutes hours day-of-month month day-of-week year)`);
   const [minF, hourF, domF, monthF, dowF, yearF] = fields;
@@ -122,28 +219,29 @@ function cronRecurrence(body: string): Recurrence {
   const years = values(yearF, 1970, 2199);
   const dom = dayOfMonthMatcher(domF);
   const dow = dayOfWeekMatcher(dowF);
-  // The runs of one matching day, in minutes after midnight.
+  // The runs of one matching day, in minutes after local midnight.
   const inDay = hours.flatMap((h) => minutes.map((m) => h * 60 + m));
-  let intraDay = Infinity;
-  for (let i = 1; i < inDay.length; i++) intraDay = Math.min(intraDay, inDay[i] - inDay[i - 1]);
-  let maxIntra = 0;
-  for (let i = 1; i < inDay.length; i++) maxIntra = Math.max(maxIntra, inDay[i] - inDay[i - 1]);
-  let previous: number | undefined;
-  let maxGap = 0;
-  let minGap = intraDay * MINUTE;
+  const runs: number[] = [];
+  const midnight = (d: Date) => instantOf({ year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: 0, minute: 0 }, timeZone);
+  let dayStart = midnight(new Date(START));
   for (let i = 0; i < SPAN_DAYS; i++) {
     const d = new Date(START + i * DAY_MS);
-    if (!years.has(d.getUTCFullYear()) || !months.has(d.getUTCMonth() + 1) || !dom(d) || !dow(d)) continue;
-    const first = d.getTime() / 60_000 + inDay[0];
-    if (previous !== undefined) {
-      maxGap = Math.max(maxGap, (first - previous) * MINUTE);
-      minGap = Math.min(minGap, (first - previous) * MINUTE);
+    const nextStart = midnight(new Date(START + (i + 1) * DAY_MS));
+    if (years.has(d.getUTCFullYear()) && months.has(d.getUTCMonth() + 1) && dom(d) && dow(d)) {
+      const regular = nextStart - dayStart === DAY_MS && localTime(dayStart, timeZone).hour === 0;
+      for (const m of inDay) {
+        if (regular) {
+          runs.push(dayStart + m * MINUTE_MS);
+          continue;
+        }
+        // A day with a clock change: the local time as the zone's clock shows it, if it exists that day.
+        const local = { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: Math.floor(m / 60), minute: m % 60 };
+        const at = instantOf(local, timeZone);
+        const shown = localTime(at, timeZone);
+        if (shown.hour === local.hour && shown.minute === local.minute && at > (runs[runs.length - 1] ?? -Infinity)) runs.push(at);
+      }
     }
-    maxGap = Math.max(maxGap, maxIntra * MINUTE);
-    previous = d.getTime() / 60_000 + inDay[inDay.length - 1];
+    dayStart = nextStart;
   }
-  // Runs that stop before the end of the span (a year field) stop for good.
-  const end = (START + SPAN_DAYS * DAY_MS) / 60_000;
-  if (previous === undefined || (end - previous) * MINUTE > maxGap + 86_400) return { maxGapSeconds: Infinity, minGapSeconds: minGap };
-  return { maxGapSeconds: maxGap, minGapSeconds: minGap };
+  return runs;
 }

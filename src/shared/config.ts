@@ -198,7 +198,7 @@ export function parseEndDate(field: string, value: unknown, config: Pick<Exporte
 }
 
 /** How many windows a scheduled run may reach back: `maxCatchUp` in export periods, at least one. */
-function catchUpWindows(config: ExporterConfig): number {
+export function catchUpWindows(config: Pick<ExporterConfig, 'maxCatchUpSeconds' | 'period'>): number {
   return Math.max(1, Math.floor(config.maxCatchUpSeconds / periodSeconds(config.period)));
 }
 

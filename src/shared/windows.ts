@@ -176,6 +176,33 @@ export function windowsBetween(first: number, last: number, period: Period, time
   return out;
 }
 
+/**
+ * The instants windows start at, from the first window starting at or after `from` to the last
+ * starting before `to`, ascending: the same boundaries as `windowAt`, found a day at a time (a
+ * day without a clock change has its hours at one offset), for spans of years.
+ */
+export function windowStarts(from: number, to: number, period: Period, timeZone: string): number[] {
+  const starts: number[] = [];
+  const first = localTime(from, timeZone);
+  let day = Date.UTC(first.year, first.month - 1, first.day) - 86_400_000;
+  let dayStart = startOfLocalDay(first.year, first.month, first.day - 1, timeZone);
+  while (dayStart < to) {
+    const next = new Date(day + 86_400_000);
+    const nextStart = startOfLocalDay(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate(), timeZone);
+    if (period === 'P1D') {
+      starts.push(dayStart);
+    } else if (nextStart - dayStart === 24 * HOUR && offsetAt(dayStart, timeZone) === offsetAt(nextStart - 1, timeZone)) {
+      for (let h = 0; h < 24; h++) starts.push(dayStart + h * HOUR);
+    } else {
+      // A day with a clock change: its full hours, quarter-hour by quarter-hour (as hourAt finds them).
+      for (let q = Math.floor(dayStart / QUARTER) * QUARTER; q < nextStart; q += QUARTER) if (q >= dayStart && fullHour(q, timeZone)) starts.push(q);
+    }
+    day += 86_400_000;
+    dayStart = nextStart;
+  }
+  return starts.filter((t) => t >= from && t < to);
+}
+
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /** Path segments that name the window in its time zone: yyyy/mm/dd, plus hh when hourly. */

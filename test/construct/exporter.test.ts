@@ -361,7 +361,11 @@ describe('what a new user trips over', () => {
     ['a duration passed as a number (JavaScript)', () => ({ settleTime: 3600 as any }), /settleTime must be a Duration such as Duration.hours\(12\), got the number 3600/],
     ['a retention passed by its name (JavaScript)', () => ({ logRetention: 'ONE_WEEK' as any }), /logRetention must be one of logs.RetentionDays, got the string 'ONE_WEEK'/],
     ['a schedule whose runs are further apart than maxCatchUp reaches back', () => ({ schedule: scheduler.ScheduleExpression.rate(Duration.days(7)), maxCatchUp: Duration.days(3) }),
-      /maxCatchUp \(3 days\) is shorter than the longest interval between runs of schedule 'rate\(7 days\)' \(7 days\): .* Make maxCatchUp at least 7 days/],
+      /maxCatchUp \(3 days\) reaches back 3 P1D window\(s\), and up to 7 settle between two runs of schedule 'rate\(7 days\)': .* Make maxCatchUp at least 7 days/],
+    // EventBridge Scheduler runs a cron once in the hour a clock change repeats: two runs two hours (two windows) apart.
+    ['an hourly Berlin exporter whose maxCatchUp is one hour: the autumn night\'s repeated hour', () => ({
+      exportPeriod: ExportPeriod.HOURLY, timeZone: TimeZone.EUROPE_BERLIN, settleTime: Duration.hours(0), maxCatchUp: Duration.hours(1),
+    }), /maxCatchUp \(1 hour\) reaches back 1 PT1H window\(s\), and up to 2 settle between two runs of schedule 'cron\(5 \* \* \* \? \*\)' \(between the runs of 2026-10-25T00:05:00.000Z and 2026-10-25T02:05:00.000Z, the zone's clock changes counted\)/],
   ])('%s fails at synth, naming the prop', (_name, props, message) => {
     expect(() => synth(props())).toThrow(message);
   });
@@ -471,6 +475,17 @@ describe('the freshness alarm fits the schedule', () => {
     expect(alarm.TreatMissingData).toBe('notBreaching');
     expect(alarm.Period).toBeLessThanOrEqual(7 * 86_400);
     expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('cannot tell a schedule that stopped from one that runs this rarely'))).toHaveLength(1);
+  });
+
+  test('a daily exporter on a cron of its zone loses nothing across clock changes (25-hour gaps): accepted with a maxCatchUp of one day, no interval warning', () => {
+    const { stack } = synth({
+      timeZone: TimeZone.EUROPE_BERLIN, maxCatchUp: Duration.days(1),
+      schedule: scheduler.ScheduleExpression.cron({ hour: '1', minute: '0', timeZone: TimeZone.EUROPE_BERLIN }),
+    });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+    // A daily rate in the same zone can see two windows settle in 24 hours (a 23-hour day): refused with one day.
+    expect(() => synth({ timeZone: TimeZone.EUROPE_BERLIN, maxCatchUp: Duration.days(1), schedule: scheduler.ScheduleExpression.rate(Duration.days(1)) }))
+      .toThrow(/up to 2 settle between two runs of schedule 'rate\(1 day\)'/);
   });
 
   test('the default daily schedule in a zone with daylight saving time: runs 25 hours apart once a year, and the alarm allows for it', () => {

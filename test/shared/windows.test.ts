@@ -1,4 +1,4 @@
-import { instantOf, lastWindowEndedBy, localTime, nextWindow, windowAt, windowId, windowPath, windowsBetween } from '../../src/shared/windows';
+import { instantOf, lastWindowEndedBy, localTime, nextWindow, windowAt, windowId, windowPath, windowStarts, windowsBetween } from '../../src/shared/windows';
 
 const iso = (t: number) => new Date(t).toISOString();
 
@@ -105,4 +105,13 @@ describe('windows partition time in every time zone, across every clock change',
     }
     expect(checkedChanges).toBeGreaterThan(300);
   });
+});
+
+test.each([
+  ['P1D', 'Europe/Berlin'], ['PT1H', 'Europe/Berlin'], ['PT1H', 'America/New_York'], ['PT1H', 'Australia/Lord_Howe'], ['P1D', 'America/Santiago'],
+  ['PT1H', 'Asia/Kolkata'], ['PT1H', 'UTC'],
+] as const)('windowStarts over a year (%s, %s): the starts windowsBetween gives', (period, zone) => {
+  const [from, to] = [Date.parse('2026-01-01T00:00:00Z'), Date.parse('2027-01-10T00:00:00Z')];
+  const expected = windowsBetween(from, to, period, zone, 20_000).map((w) => w.start).filter((t) => t >= from && t < to);
+  expect(windowStarts(from, to, period, zone)).toEqual(expected);
 });
