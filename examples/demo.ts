@@ -6,12 +6,12 @@
 import { readFileSync, rmSync } from 'fs';
 import { join, resolve as resolvePath } from 'path';
 import { exampleApp } from './app';
+import { main as coverageMain } from '../src/cli/main';
 import { loadExporter } from '../test/harness/local/assembly';
 import { TableDefinition, ViewRow, download, query, tableOf } from '../test/harness/local/athena';
 import { ensureMoto, startMoto } from '../test/harness/local/moto';
 import { ExecutionResult, LogEntry, execute, loadHandler } from '../test/harness/local/run';
 import { SEEDED_GROUPS, SeededEvent, StoredObject, clients, dayOf, lastSettledDay, listAll, seed } from '../test/harness/local/seed';
-import { main as coverageMain } from '../src/cli/main';
 
 export const STACK = 'LogsExportExample';
 export const BUCKET = 'logs-export-example';

@@ -3,13 +3,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
-import { ACCOUNT_ID, DEFAULT_KEY_PREFIX } from './shared/layout';
-import {
-  KEY_PREFIX, archivePrefix, cloudWatchLogsKeyStatement, cloudWatchLogsStatements, exporterKeyStatement, handlerStatements,
-} from './private/policy-statements';
 import { archiveBucketProps } from './private/bucket-rules';
 import { suppress } from './private/nag';
 import { pasteable } from './private/pasteable';
+import {
+  KEY_PREFIX, archivePrefix, cloudWatchLogsKeyStatement, cloudWatchLogsStatements, exporterKeyStatement, handlerStatements,
+} from './private/policy-statements';
+import { ACCOUNT_ID, DEFAULT_KEY_PREFIX } from './shared/layout';
 
 /**
  * An archive of the exports of several accounts' exporters: a CloudWatchLogsArchiveBucket, or one

@@ -4,8 +4,8 @@ import { Construct } from 'constructs';
 import { CloudWatchLogsArchiveBucket, ICloudWatchLogsArchive } from './archive-bucket';
 import { archiveBucketProps } from './private/bucket-rules';
 import { BoundDestination, sameAccount } from './private/destination';
-import { KEY_PREFIX, archivePrefix } from './private/policy-statements';
 import { pasteable } from './private/pasteable';
+import { KEY_PREFIX, archivePrefix } from './private/policy-statements';
 import { DEFAULT_KEY_PREFIX } from './shared/layout';
 
 /**
@@ -130,7 +130,12 @@ export class ExportDestination {
       }
       checkArchiveOfApp(scope, archive instanceof CloudWatchLogsArchiveBucket ? archive : bucket, keyPrefix);
       return {
-        bucket, keyPrefix, exportPrefix: archivePrefix(keyPrefix, stack.account, stack.region), shared: true, crossAccount, created: false,
+        bucket,
+        keyPrefix,
+        exportPrefix: archivePrefix(keyPrefix, stack.account, stack.region),
+        shared: true,
+        crossAccount,
+        created: false,
         grantedByArchive: archive instanceof CloudWatchLogsArchiveBucket,
       };
     });
@@ -181,7 +186,8 @@ function checkArchiveOfApp(scope: Construct, given: CloudWatchLogsArchiveBucket 
     validate: () => {
       const name = given instanceof CloudWatchLogsArchiveBucket ? undefined : given.bucketName;
       const archive = given instanceof CloudWatchLogsArchiveBucket ? given : Token.isUnresolved(name) ? undefined
-        : scope.node.root.node.findAll().find((c): c is CloudWatchLogsArchiveBucket => c instanceof CloudWatchLogsArchiveBucket && c._bucketName === name);
+        : scope.node.root.node.findAll()
+          .find((c): c is CloudWatchLogsArchiveBucket => c instanceof CloudWatchLogsArchiveBucket && c._bucketName === name);
       if (!archive) return [];
       const where = `the archive ${archive.node.path}`;
       const errors: string[] = [];

@@ -315,15 +315,16 @@ export class ExportedLogsTable extends Construct {
       s3Read(['s3:ListBucket'], [bucket.bucketArn], { StringLike: { 's3:prefix': [`${prefix}/*`] } }),
       s3Read(['s3:GetObject'], [bucket.arnForObjects(`${prefix}/*`)]),
       ...(bucket.encryptionKey ? [bucket.encryptionKey.grantDecrypt(grantee)] : []), iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions'],
-      resourceArns: [
-        stack.formatArn({ service: 'glue', resource: 'catalog' }),
-        stack.formatArn({ service: 'glue', resource: 'database', resourceName: this.databaseName }),
-        table(this.tableName),
-        table(this.linesTableName),
-      ],
-    })];
+        grantee,
+        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions'],
+        resourceArns: [
+          stack.formatArn({ service: 'glue', resource: 'catalog' }),
+          stack.formatArn({ service: 'glue', resource: 'database', resourceName: this.databaseName }),
+          table(this.tableName),
+          table(this.linesTableName),
+        ],
+      }),
+    ];
     if (this.workGroupName && this.queryResultsBucket) {
       parts.push(iam.Grant.addToPrincipal({
         grantee,

@@ -43,7 +43,8 @@ export interface CloudWatchLogsS3ExporterProps {
 
   /**
    * When export runs start. A cron expression runs in its own time zone (UTC when it names none),
-   * not in `timeZone`; a schedule whose runs are further apart than `maxCatchUp` is refused.
+   * not in `timeZone`; a schedule that lets more windows settle between two runs than
+   * `maxCatchUp` reaches back (its runs placed in the zone's real clock) is refused.
    *
    * @default - daily at 01:00 in `timeZone`; hourly, every hour 5 minutes after the settle time ends
    */
@@ -76,6 +77,8 @@ export interface CloudWatchLogsS3ExporterProps {
   /**
    * How far back a scheduled run catches up on missed windows, counted back from the latest
    * settled window (that one included). Between one export period and 365 days (1,000 windows).
+   * Settled windows further back are left behind: each scheduled run counts them
+   * (`WindowsAbandoned`, the coverage alarm) and logs the backfill that exports them, until one does.
    *
    * @default Duration.days(14)
    */

@@ -52,6 +52,12 @@ export class CloudWatchLogsS3Exporter extends Construct {
   public readonly failureAlarm: cloudwatch.IAlarm;
   /** Alarm when the archive falls more than `maxArchiveLag` behind, or no run reports for longer than the schedule runs. */
   public readonly freshnessAlarm: cloudwatch.IAlarm;
+  /**
+   * Alarm when the archive is incomplete however fresh: the last scheduled run selected no log
+   * group, could not find a log group the selection names, found log groups whose retention removes
+   * events before their export, or windows were left behind (further back than `maxCatchUp`).
+   */
+  public readonly coverageAlarm: cloudwatch.IAlarm;
   private readonly props: ResolvedProps;
   private dashboardOf?: cloudwatch.Dashboard;
 
@@ -73,7 +79,9 @@ export class CloudWatchLogsS3Exporter extends Construct {
     this.stateMachineLogGroup = new logs.LogGroup(this, 'StateMachineLogs', { retention: p.logRetention, removalPolicy: RemovalPolicy.RETAIN });
 
     allowExports(this, destination, p.selected);
-    const loop = createExportLoop(this, { props: p, destination, exporterId: this.exporterId, handlerLogs, stateMachineLogs: this.stateMachineLogGroup });
+    const loop = createExportLoop(this, {
+      props: p, destination, exporterId: this.exporterId, handlerLogs, stateMachineLogs: this.stateMachineLogGroup,
+    });
     this.handler = loop.handler;
     this.stateMachine = loop.stateMachine;
     this.schedule = loop.schedule;
@@ -81,10 +89,14 @@ export class CloudWatchLogsS3Exporter extends Construct {
     const alarms = createAlarms(this, loop.stateMachine, p, this.exporterId);
     this.failureAlarm = alarms.failureAlarm;
     this.freshnessAlarm = alarms.freshnessAlarm;
+    this.coverageAlarm = alarms.coverageAlarm;
     if (p.dashboard) this.addDashboard();
 
     explainExporterFindings(this, {
-      destination, handler: loop.handler, stateMachine: loop.stateMachine, tracing: p.tracing,
+      destination,
+      handler: loop.handler,
+      stateMachine: loop.stateMachine,
+      tracing: p.tracing,
       allGroups: !p.selection.explicit && p.selection.sources.some((s) => s.prefix === undefined),
     });
   }
@@ -92,7 +104,8 @@ export class CloudWatchLogsS3Exporter extends Construct {
   /**
    * A metric the exporter's handler publishes (namespace `CloudWatchLogsS3Exporter`, dimensions
    * `service` and `Exporter`), e.g. `ExportsStarted`, `ExportsRetried`, `ExportsAdopted`,
-   * `Throttled`, `ForeignTaskWaits`, `ExportLag`, `ExportCapacityUsed`.
+   * `Throttled`, `ForeignTaskWaits`, `ExportLag`, `ExportCapacityUsed`, `GroupsSelected`,
+   * `GroupsNotFound`, `GroupsRetentionAtRisk`, `WindowsAbandoned`.
    */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return exporterMetric(this.exporterId, metricName, props);
@@ -126,9 +139,24 @@ export class CloudWatchLogsS3Exporter extends Construct {
     return this.metric(MetricName.WINDOWS_BEHIND, { statistic: 'Maximum', ...props });
   }
 
+  /** Log groups the last scheduled run selected (0: the selection matched nothing), reported when each scheduled run ends. @default - minimum over 5 minutes */
+  public metricGroupsSelected(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.GROUPS_SELECTED, { statistic: 'Minimum', ...props });
+  }
+
+  /**
+   * Settled windows scheduled runs left behind (further back than `maxCatchUp` when a run
+   * started) that no backfill of every group has exported yet, reported when each scheduled run
+   * ends. @default - maximum over 5 minutes
+   */
+  public metricWindowsAbandoned(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.WINDOWS_ABANDONED, { statistic: 'Maximum', ...props });
+  }
+
   /**
    * A CloudWatch dashboard of the exporter: exports per day, failures, archive lag and windows
-   * behind, export duration percentiles, executions and both alarms. Created once; later calls
+   * behind, export duration percentiles, executions, what scheduled runs found about the
+   * selection, and the alarms. Created once; later calls
    * return the same dashboard.
    */
   public addDashboard(): cloudwatch.Dashboard {
@@ -137,6 +165,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
       exporterId: this.exporterId,
       failureAlarm: this.failureAlarm,
       freshnessAlarm: this.freshnessAlarm,
+      coverageAlarm: this.coverageAlarm,
       maxArchiveLagSeconds: this.props.maxArchiveLagSeconds,
     });
     return this.dashboardOf;

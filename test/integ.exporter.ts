@@ -26,7 +26,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import {
-  CloudWatchLogsArchiveBucket, CloudWatchLogsS3Exporter, CloudWatchLogsS3ExporterProps, ExportDestination, ExportPeriod, ExportedLogsTable, ExportedLogsTableSource,
+  CloudWatchLogsArchiveBucket, CloudWatchLogsS3Exporter, CloudWatchLogsS3ExporterProps, ExportDestination, ExportPeriod, ExportedLogsTable,
+  ExportedLogsTableSource,
   LogGroupSelection,
 } from '../src';
 

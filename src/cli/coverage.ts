@@ -1,13 +1,16 @@
 /**
- * The coverage report: for each log group, the windows with a done-marker, those an empty record
- * says had no event (not exported, nothing missing), and those with neither (missing); and the
- * backfill inputs that would export the missing ones. It reads only the bucket.
+ * The coverage report: for each log group, the windows with a done-marker (and which of those
+ * hold part of the window only), those a record says had no event (not exported, nothing
+ * missing), were deleted or had expired before export, and those with neither (missing); the
+ * backfill inputs that would export the missing ones; and what the last scheduled run found about
+ * the selection and the windows scheduled runs left behind. It reads only the bucket.
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { BucketAccess } from '../handler/bucket-access';
-import { MAX_NAMES, MAX_WINDOWS, parseEndDate, parseLocalDate } from '../shared/config';
-import { ACCOUNT_ID, EmptyRecord, OwnerRecord, isEmptyRecord, markerPrefix, ownerKey, parseMarker, stateRoot } from '../shared/layout';
-import { Period, Window, instantOf, isTimeZone, lastWindowEndedBy, offsetAt, windowAt, windowPath, windowsBetween } from '../shared/windows';
+import { readWindowRecords } from '../handler/window-records';
+import { MAX_NAMES, MAX_WINDOWS, backfillsOf, parseEndDate, parseLocalDate } from '../shared/config';
+import { ACCOUNT_ID, AbandonedRecord, OwnerRecord, RecordKind, RunFindings, abandonedKey, findingsKey, markerPrefix, ownerKey, stateRoot } from '../shared/layout';
+import { Period, Window, isTimeZone, lastWindowEndedBy, windowAt, windowLabel, windowsBetween } from '../shared/windows';
 
 /** Windows a report covers at most: ten years of days, a year of hours. */
 const MAX_REPORT_WINDOWS = 10_000;
@@ -32,13 +35,26 @@ export interface Gap {
   readonly windows: number;
 }
 
+/** Windows exported or recorded, but not whole: why, and which. */
+export interface Lost extends Gap {
+  /**
+   * `partial`: exported after the group's retention had removed the start of the window;
+   * `expired`: its retention had removed all of it; `deleted`: the group was deleted (or created
+   * again after the window) before the window was exported. None of them can be backfilled.
+   */
+  readonly kind: 'partial' | 'expired' | 'deleted';
+}
+
 export interface GroupCoverage {
   readonly logGroupName: string;
+  /** Windows with a done-marker (the partial ones among them). */
   readonly exported: number;
   /** Windows without events in the group: not exported, not missing. */
   readonly empty: number;
   readonly missing: number;
   readonly gaps: Gap[];
+  /** Windows lost, in part or whole, before they could be exported. */
+  readonly lost: Lost[];
   /** Named on the command line, and no window of it was ever exported (give a range to list them). */
   readonly neverExported?: boolean;
 }
@@ -46,7 +62,8 @@ export interface GroupCoverage {
 export interface BackfillInput {
   readonly startDate: string;
   readonly endDate: string;
-  readonly logGroupNames: string[];
+  /** Absent: every selected log group (what takes windows out of the abandoned ones). */
+  readonly logGroupNames?: string[];
 }
 
 export interface Coverage {
@@ -59,6 +76,19 @@ export interface Coverage {
   readonly groups: GroupCoverage[];
   /** Execution inputs of backfills that export every missing window. */
   readonly backfills: BackfillInput[];
+  /** What the last scheduled run found about the selection (absent before one ended). */
+  readonly lastRun?: RunFindings;
+  /** Windows scheduled runs left behind (beyond maxCatchUp), as a backfill names them, until a backfill exports them. */
+  readonly abandoned: Gap[];
+  /** Execution inputs of the backfills (of every group) that export them. */
+  readonly abandonedBackfills: BackfillInput[];
+}
+
+/** Whatever makes the archive incomplete, in a report: what exit code 1 says. */
+export function findings(c: Coverage): number {
+  const run = c.lastRun;
+  const selection = run ? (run.groupsSelected === 0 ? 1 : 0) + (run.groupsNotFoundCount ?? 0) + (run.retentionAtRiskCount ?? 0) : 0;
+  return selection + c.abandoned.length + c.groups.reduce((n, g) => n + (g.missing > 0 || g.neverExported ? 1 : 0) + g.lost.length, 0);
 }
 
 /** A mistake in what the report was asked: the message says what is wrong. */
@@ -100,21 +130,6 @@ export async function exportersUnder(bucket: BucketAccess, prefix: string): Prom
   return found.sort();
 }
 
-/**
- * What a backfill calls a window: its date (or date and hour) in the exporter's time zone; an
- * hour a clock change repeats also names its offset (`2026-11-01T01:00-05:00`).
- */
-function label(w: Window, period: Period, timeZone: string): string {
-  const p = windowPath(w, period, timeZone).split('/');
-  if (period !== 'PT1H') return `${p[0]}-${p[1]}-${p[2]}`;
-  const hour = `${p[0]}-${p[1]}-${p[2]}T${p[3]}`;
-  const named = instantOf({ year: +p[0], month: +p[1], day: +p[2], hour: +p[3], minute: 0 }, timeZone);
-  if (windowAt(named, period, timeZone).start === w.start) return hour;
-  const offset = offsetAt(w.start, timeZone) / 60_000;
-  const pad = (n: number) => String(Math.floor(Math.abs(n))).padStart(2, '0');
-  return `${hour}:00${offset < 0 ? '-' : '+'}${pad(offset / 60)}:${pad(Math.abs(offset) % 60)}`;
-}
-
 /** The window id (`20261124T000000Z`) as an instant. */
 function instantOfId(id: string): number {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(id);
@@ -137,15 +152,21 @@ export async function coverage(s3: S3Client, req: CoverageRequest, now: number, 
   // By default, up to the latest window the schedule has had time to export (it runs at most this far apart).
   const due = lastWindowEndedBy(now - (owner.settleSeconds + owner.scheduleIntervalSeconds) * 1000, period, timeZone);
   const to = req.to !== undefined ? local('endDate', req.to) : due;
-  if (to.start > latest.start) throw new UsageError(`--to ${req.to} has not settled yet: the latest settled window is ${label(latest, period, timeZone)}`);
+  if (to.start > latest.start) throw new UsageError(`--to ${req.to} has not settled yet: the latest settled window is ${windowLabel(latest, period, timeZone)}`);
+  const lastRun = (await bucket.readJson<RunFindings>(findingsKey(req.prefix)).catch(unreadable))?.body;
+  const ranges = (await bucket.readJson<AbandonedRecord>(abandonedKey(req.prefix, period)).catch(unreadable))?.body?.ranges ?? [];
+  const name = (t: number) => windowLabel(windowAt(t, period, timeZone), period, timeZone);
+  const abandoned = ranges.map((r) => ({ first: name(Date.parse(r.first)), last: name(Date.parse(r.last)), windows: r.windows }));
+  const abandonedBackfills = ranges.flatMap((r) => backfillsOf(Date.parse(r.first), Date.parse(r.last), period, timeZone));
+  const about = { bucket: req.bucket, prefix: req.prefix, period, timeZone, ...(lastRun ? { lastRun } : {}), abandoned, abandonedBackfills };
   const from = req.from !== undefined ? local('startDate', req.from) : await firstMarked(bucket, req, period, timeZone);
   if (from === undefined) {
     // Nothing exported yet: the groups named are missing, from a start the report cannot know.
     const groups = [...new Set(req.groups)].sort()
-      .map((logGroupName) => ({ logGroupName, exported: 0, empty: 0, missing: 0, gaps: [], neverExported: true }));
-    return { bucket: req.bucket, prefix: req.prefix, period, timeZone, from: '', to: label(to, period, timeZone), groups, backfills: [] };
+      .map((logGroupName) => ({ logGroupName, exported: 0, empty: 0, missing: 0, gaps: [], lost: [], neverExported: true }));
+    return { ...about, from: '', to: windowLabel(to, period, timeZone), groups, backfills: [] };
   }
-  if (from.start > to.start) throw new UsageError(`--from ${label(from, period, timeZone)} is after --to ${label(to, period, timeZone)}`);
+  if (from.start > to.start) throw new UsageError(`--from ${windowLabel(from, period, timeZone)} is after --to ${windowLabel(to, period, timeZone)}`);
   let windows: Window[];
   try {
     windows = windowsBetween(from.start, to.start, period, timeZone, MAX_REPORT_WINDOWS);
@@ -154,63 +175,102 @@ export async function coverage(s3: S3Client, req: CoverageRequest, now: number, 
   }
 
   // Each window as a backfill names it.
-  const labels = windows.map((w) => label(w, period, timeZone));
-  // Which groups have a marker (or are recorded without events) for which windows.
-  const marked = new Map<string, Set<number>>();
-  const empty = new Map<string, Set<number>>();
-  const add = (into: Map<string, Set<number>>, group: string, i: number) => into.set(group, (into.get(group) ?? new Set()).add(i));
+  const labels = windows.map((w) => windowLabel(w, period, timeZone));
+  // What each window says of each group: exported (whole or partial), or recorded as not exported, and why.
+  const states = new Map<string, Array<WindowState | undefined>>();
+  const set = (group: string, i: number, state: WindowState) => {
+    const list = states.get(group) ?? new Array<WindowState | undefined>(windows.length);
+    list[i] = state;
+    states.set(group, list);
+  };
   let listed = 0;
   let told = 0;
   for (const [i, w] of windows.entries()) {
-    const found = await markedGroups(bucket, req, period, w);
-    for (const group of found.exported) add(marked, group, i);
-    for (const group of found.empty) add(empty, group, i);
-    listed += found.exported.length + found.empty.length;
+    const found = await readWindowRecords(bucket, markerPrefix(req.prefix, period, w));
+    for (const [group, partial] of found.exported) set(group, i, partial ? 'partial' : 'exported');
+    for (const [group, kind] of found.unexported) set(group, i, kind);
+    listed += found.exported.size + found.unexported.size;
     if (listed - told >= 10_000) {
       told = listed;
-      progress(`read ${listed} done-markers and empty windows (${labels[i]})`);
+      progress(`read ${listed} done-markers and records (${labels[i]})`);
     }
   }
-  const groups = req.groups.length > 0 ? [...new Set(req.groups)].sort() : [...new Set([...marked.keys(), ...empty.keys()])].sort();
-  const report: GroupCoverage[] = groups.map((logGroupName) => {
-    const exported = marked.get(logGroupName) ?? new Set<number>();
-    const done = new Set([...exported, ...(empty.get(logGroupName) ?? [])]);
-    // Without --from, a group is measured from its first exported (or empty) window (it may not have existed before).
-    const start = req.from === undefined && done.size > 0 ? Math.min(...done) : 0;
-    const gaps: Gap[] = [];
-    for (let i = start; i < windows.length; i++) {
-      if (done.has(i)) continue;
-      let j = i;
-      while (j + 1 < windows.length && !done.has(j + 1)) j += 1;
-      gaps.push({ first: labels[i], last: labels[j], windows: j - i + 1 });
-      i = j;
-    }
-    const missing = gaps.reduce((sum, g) => sum + g.windows, 0);
-    return { logGroupName, exported: exported.size, empty: done.size - exported.size, missing, gaps };
-  });
-  return {
-    bucket: req.bucket,
-    prefix: req.prefix,
-    period,
-    timeZone,
-    from: label(from, period, timeZone),
-    to: label(to, period, timeZone),
-    groups: report,
-    backfills: backfills(report, labels),
-  };
+  const groups = req.groups.length > 0 ? [...new Set(req.groups)].sort() : [...states.keys()].sort();
+  // Without --from, a group is measured from its first exported or recorded window (it may not have existed before).
+  const report = groups.map((logGroupName) =>
+    groupCoverage(logGroupName, states.get(logGroupName) ?? new Array(windows.length), labels, req.from === undefined));
+  // Abandoned windows are exported by the backfills of every group above.
+  const abandonedIn = (w: Window) => ranges.some((r) => Date.parse(r.first) <= w.start && w.start <= Date.parse(r.last));
+  const named = backfills(report, labels, windows.map(abandonedIn));
+  return { ...about, from: windowLabel(from, period, timeZone), to: windowLabel(to, period, timeZone), groups: report, backfills: named };
 }
 
-/** Backfill inputs that export every gap: one per range of windows, naming its groups (at most 100 names, 1,000 windows each). */
-function backfills(report: GroupCoverage[], labels: string[]): BackfillInput[] {
+/** What the bucket says of a (group, window). */
+type WindowState = 'exported' | 'partial' | RecordKind;
+
+/**
+ * One group's coverage from what each window says of it. After a window it was deleted in, the
+ * windows nothing says anything of are deleted too (it was not there to export), until it is
+ * exported or recorded again (created again).
+ */
+function groupCoverage(logGroupName: string, states: Array<WindowState | undefined>, labels: string[], fromFirst: boolean): GroupCoverage {
+  const seen = states.flatMap((s, i) => (s ? [i] : []));
+  const start = fromFirst && seen.length > 0 ? seen[0] : 0;
+  const kinds: Array<WindowState | 'missing' | undefined> = [];
+  let gone = false;
+  for (let i = 0; i < states.length; i++) {
+    const s = states[i];
+    if (s) gone = s === RecordKind.DELETED;
+    kinds.push(i < start ? undefined : (s ?? (gone ? RecordKind.DELETED : 'missing')));
+  }
+  // Runs of one kind, as ranges.
+  const runsOf = (kind: string): Gap[] => {
+    const out: Gap[] = [];
+    for (let i = 0; i < kinds.length; i++) {
+      if (kinds[i] !== kind) continue;
+      let j = i;
+      while (j + 1 < kinds.length && kinds[j + 1] === kind) j += 1;
+      out.push({ first: labels[i], last: labels[j], windows: j - i + 1 });
+      i = j;
+    }
+    return out;
+  };
+  const gaps = runsOf('missing');
+  const lost = (['partial', 'expired', 'deleted'] as const).flatMap((kind) => runsOf(kind).map((g) => ({ kind, ...g })))
+    .sort((a, b) => labels.indexOf(a.first) - labels.indexOf(b.first));
+  const countOf = (...k: string[]) => kinds.filter((x) => x !== undefined && k.includes(x)).length;
+  return { logGroupName, exported: countOf('exported', 'partial'), empty: countOf(RecordKind.EMPTY), missing: countOf('missing'), gaps, lost };
+}
+
+/** A state object the report cannot read as JSON says nothing (the exporter's next run rewrites it). */
+function unreadable(e: unknown): undefined {
+  if (e instanceof SyntaxError) return undefined;
+  throw e;
+}
+
+/**
+ * Backfill inputs that export every gap but the windows `skip` says (abandoned: a backfill of
+ * every group exports them): one per range of windows, naming its groups (at most 100 names,
+ * 1,000 windows each).
+ */
+function backfills(report: GroupCoverage[], labels: string[], skip: boolean[]): BackfillInput[] {
   const byRange = new Map<string, string[]>();
   const index = new Map(labels.map((l, i) => [l, i]));
   for (const g of report) {
     for (const gap of g.gaps) {
-      // Split gaps longer than a backfill takes.
-      for (let i = index.get(gap.first)!; i <= index.get(gap.last)!; i += MAX_WINDOWS) {
-        const last = Math.min(i + MAX_WINDOWS - 1, index.get(gap.last)!);
+      // Split gaps around skipped windows, and where longer than a backfill takes.
+      let i = index.get(gap.first)!;
+      const end = index.get(gap.last)!;
+      while (i <= end) {
+        if (skip[i]) {
+          i += 1;
+          continue;
+        }
+        let last = i;
+        while (last < end && !skip[last + 1] && last - i + 1 < MAX_WINDOWS) last += 1;
         const key = `${labels[i]} ${labels[last]}`;
         byRange.set(key, [...(byRange.get(key) ?? []), g.logGroupName]);
+        i = last + 1;
       }
     }
   }
@@ -250,32 +310,4 @@ async function firstMarked(bucket: BucketAccess, req: CoverageRequest, period: P
   const id = res.CommonPrefixes?.[0]?.Prefix?.slice(prefix.length, -1);
   const start = id ? instantOfId(id) : NaN;
   return Number.isFinite(start) ? windowAt(start, period, timeZone) : undefined;
-}
-
-/**
- * The log groups with a done-marker for a window (names too long for a key are read from the
- * marker), and those its empty records name.
- */
-async function markedGroups(bucket: BucketAccess, req: CoverageRequest, period: Period, w: Window): Promise<{ exported: string[]; empty: string[] }> {
-  const prefix = markerPrefix(req.prefix, period, w);
-  const exported: string[] = [];
-  const empty: string[] = [];
-  // Listed a moment ago: an object gone since (a marker rewritten) has nothing to add.
-  const read = async <T>(key: string): Promise<T | undefined> => (await bucket.readJson<T>(key))?.body;
-  let token: string | undefined;
-  do {
-    const res = await bucket.list({ Prefix: prefix, ContinuationToken: token });
-    for (const o of res.Contents ?? []) {
-      const m = parseMarker(prefix, o.Key!);
-      if (m) {
-        // A name too long for a key is read from the marker.
-        const name = m.name.includes('~') ? (await read<{ logGroupName: string }>(o.Key!))?.logGroupName : decodeURIComponent(m.name);
-        if (name) exported.push(name);
-      } else if (isEmptyRecord(prefix, o.Key!)) {
-        empty.push(...(await read<EmptyRecord>(o.Key!))?.logGroupNames ?? []);
-      }
-    }
-    token = res.IsTruncated ? res.NextContinuationToken : undefined;
-  } while (token);
-  return { exported, empty };
 }

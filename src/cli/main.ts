@@ -1,13 +1,14 @@
 /**
  * `npx cdk-cloudwatch-logs-s3-exporter coverage --bucket B [--prefix P] [--from D] [--to D] [--group NAME ...] [--json]`
  *
- * Reads an exporter's done-markers and empty records with the caller's AWS credentials (and
- * `AWS_ENDPOINT_URL` when set) and prints, per log group, the windows exported, those without
- * events, and the gaps, and the backfill inputs that fill the gaps. Exit code 0: no gap; 1: gaps; 2: a usage error; 3: the bucket could
- * not be read.
+ * Reads an exporter's state with the caller's AWS credentials (and `AWS_ENDPOINT_URL` when set)
+ * and prints, per log group, the windows exported, those without events, those lost before export
+ * (partial, expired, deleted), and the gaps, with the backfill inputs that fill the gaps; and what
+ * the last scheduled run found about the selection, and the windows scheduled runs left behind.
+ * Exit code 0: the archive is complete; 1: it is not; 2: a usage error; 3: the bucket could not be read.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { Coverage, NoExporterError, UsageError, coverage, exportersUnder, reportBucket } from './coverage';
+import { Coverage, NoExporterError, UsageError, coverage, exportersUnder, findings, reportBucket } from './coverage';
 import { ACCOUNT_ID, DEFAULT_KEY_PREFIX } from '../shared/layout';
 
 const USAGE = `Usage: cdk-cloudwatch-logs-s3-exporter coverage --bucket BUCKET [--prefix KEY_PREFIX] [--from DATE] [--to DATE] [--group NAME ...]
@@ -26,11 +27,15 @@ const USAGE = `Usage: cdk-cloudwatch-logs-s3-exporter coverage --bucket BUCKET [
              exporter there is missing
   --json     print the report as JSON
 
-A window is exported (a done-marker), empty (the group had no event in it: not exported, not
-missing), or missing.
+A window is exported (a done-marker; partial when the log group's retention had removed part of
+it), empty (the group had no event in it: not exported, not missing), expired (the retention had
+removed all of it), deleted (the group was deleted, or created again after it, before export),
+or missing. The report also says what the last scheduled run found: a selection that matched no
+log group, names it gives that no group has, groups whose retention is shorter than the time
+until their export; and the windows scheduled runs left behind (further back than maxCatchUp).
 
-Exit code: 0 when nothing is missing, 1 when windows are missing, 2 on a usage error, 3 when the
-bucket could not be read (credentials, permissions).`;
+Exit code: 0 when the archive is complete, 1 when anything above says it is not, 2 on a usage
+error, 3 when the bucket could not be read (credentials, permissions).`;
 
 export interface Io {
   out(line: string): void;
@@ -75,30 +80,76 @@ function parse(argv: string[]): Args {
   return { bucket: values['--bucket'], prefix, from: values['--from'], to: values['--to'], groups, accounts, json };
 }
 
+const LOST = { partial: 'partial (retention removed the rest before export)', expired: 'expired before export', deleted: 'deleted before export' } as const;
+
+const range = (g: { first: string; last: string }) => (g.first === g.last ? g.first : `${g.first}..${g.last}`);
+
 function text(c: Coverage): string[] {
   const unit = c.period === 'PT1H' ? 'hourly' : 'daily';
   const lines = [`s3://${c.bucket}/${c.prefix}/: ${unit} windows in ${c.timeZone}, ${c.from || '(none exported)'} to ${c.to}`];
-  if (c.groups.length === 0) return [...lines, 'No log group has been exported in this range.'];
-  const width = Math.max(...c.groups.map((g) => g.logGroupName.length));
+  const width = Math.max(0, ...c.groups.map((g) => g.logGroupName.length));
   for (const g of c.groups) {
     if (g.neverExported) {
       lines.push(`${g.logGroupName.padEnd(width)}  never exported (give --from to list the missing windows)`);
       continue;
     }
-    const gaps = g.gaps.map((gap) => (gap.first === gap.last ? gap.first : `${gap.first}..${gap.last}`)).join(', ');
+    const gaps = g.gaps.map(range).join(', ');
     const counts = `${String(g.exported).padStart(5)} exported  ${String(g.empty).padStart(5)} empty  ${String(g.missing).padStart(5)} missing`;
     lines.push(`${g.logGroupName.padEnd(width)}  ${counts}${gaps ? `: ${gaps}` : ''}`);
+    for (const l of g.lost) lines.push(`${' '.repeat(width)}  ${String(l.windows).padStart(5)} ${LOST[l.kind]}: ${range(l)}`);
   }
-  if (c.groups.some((g) => g.neverExported)) return lines;
+  if (c.groups.length === 0) lines.push('No log group has been exported in this range.');
+  lines.push(...selectionLines(c));
+  if (c.abandoned.length > 0) {
+    lines.push(`${c.abandoned.reduce((n, a) => n + a.windows, 0)} window(s) left behind by scheduled runs (further back than maxCatchUp when a run started): ` +
+      `${c.abandoned.map(range).join(', ')}. To export them for every log group, start executions of the exporter's state machine with these inputs:`);
+    for (const b of c.abandonedBackfills) lines.push(`  ${JSON.stringify(b)}`);
+  }
   const missing = c.groups.filter((g) => g.missing > 0);
-  if (missing.length === 0) return [...lines, 'Nothing is missing.'];
-  const windows = missing.reduce((sum, g) => sum + g.missing, 0);
-  lines.push(`${windows} window(s) missing in ${missing.length} log group(s). To export them, start executions of the exporter's state machine with these inputs:`);
-  for (const b of c.backfills) lines.push(`  ${JSON.stringify(b)}`);
+  if (missing.length > 0 && !c.groups.some((g) => g.neverExported)) {
+    const windows = missing.reduce((sum, g) => sum + g.missing, 0);
+    if (c.backfills.length === 0) {
+      lines.push(`${windows} window(s) missing in ${missing.length} log group(s), all among the windows left behind.`);
+    } else {
+      lines.push(`${windows} window(s) missing in ${missing.length} log group(s). To export them, start executions of the exporter's state machine with these inputs:`);
+      for (const b of c.backfills) lines.push(`  ${JSON.stringify(b)}`);
+    }
+  }
+  const lost = c.groups.flatMap((g) => g.lost);
+  if (lost.length > 0) {
+    lines.push(`${lost.reduce((n, l) => n + l.windows, 0)} window(s) of ${c.groups.filter((g) => g.lost.length > 0).length} log group(s) were lost, ` +
+      'in part or whole, before they could be exported: no backfill can export them.');
+  }
+  if (findings(c) === 0) lines.push('Nothing is missing.');
   return lines;
 }
 
-const hasGaps = (c: Coverage) => c.groups.some((g) => g.missing > 0 || g.neverExported);
+/** What the last scheduled run found about the selection, as the report says it. */
+function selectionLines(c: Coverage): string[] {
+  const last = c.lastRun;
+  if (!last) return ['No scheduled run has ended yet: what the selection matches is not known.'];
+  const when = `the last scheduled run (ended ${last.endedAt})`;
+  const more = (kept: number, all: number) => (all > kept ? ` (and ${all - kept} more)` : '');
+  const lines: string[] = [];
+  if (last.groupsSelected === 0) {
+    lines.push(`The selection matched no log group in ${when}: nothing is exported. Check the exporter's logGroups ` +
+      "(a prefix matches from the start of a name: '/aws/lambda/', not 'aws/lambda/'), and the account and region it runs in.");
+  } else {
+    lines.push(`${last.groupsSelected} log group(s) selected in ${when}.`);
+  }
+  if (last.groupsNotFoundCount > 0) {
+    lines.push(`${last.groupsNotFoundCount} log group(s) the selection names were not found in ${when} (a typo, or a group of another account or region): ` +
+      `${last.groupsNotFound.join(', ')}${more(last.groupsNotFound.length, last.groupsNotFoundCount)}.`);
+  }
+  if (last.retentionAtRiskCount > 0) {
+    lines.push(`${last.retentionAtRiskCount} log group(s) keep their events for less time than passes before the schedule exports them: their exports are partial. ` +
+      `Lengthen their retention, or export more often: ${last.retentionAtRisk.map((r) => `${r.logGroupName} (${r.retentionInDays} day(s))`).join(', ')}` +
+      `${more(last.retentionAtRisk.length, last.retentionAtRiskCount)}.`);
+  }
+  return lines;
+}
+
+const hasGaps = (c: Coverage) => findings(c) > 0;
 
 /**
  * The report on each exporter under an archive's key prefix (and on one directly under it, if

@@ -8,12 +8,12 @@
  */
 import { CloudWatchLogsClient, DescribeLogGroupsCommand, DescribeLogGroupsCommandOutput } from '@aws-sdk/client-cloudwatch-logs';
 import { ActivityChecks, idleIn, needsCheck } from './activity';
-import { ExporterConfig, Source } from '../shared/config';
-import { markerName } from '../shared/layout';
-import { CursorState, Group, Marks, RunState } from './run-state';
+import { CursorState, Group, MAX_NAMES_KEPT, Marks, RunState } from './run-state';
 import { Listed, StateStore, markersOf } from './state-store';
 import { log } from './telemetry';
-import { Window } from '../shared/windows';
+import { ExporterConfig, Source } from '../shared/config';
+import { RecordKind, markerName } from '../shared/layout';
+import { Window, periodSeconds } from '../shared/windows';
 
 /** A log group and window to export, with the part of the window the group holds. */
 export interface Item {
@@ -34,9 +34,29 @@ export interface Item {
 export function exportRange(group: Group, window: Window, now: number, notBefore = -Infinity): { from: number; to: number } | undefined {
   const to = window.end - 1;
   if (to < group.created) return undefined;
-  const retained = group.retentionDays ? now - group.retentionDays * 86_400_000 + 3_600_000 : -Infinity;
-  const from = Math.max(window.start, retained, notBefore);
+  const from = Math.max(window.start, retainedFrom(group, now), notBefore);
   return from <= to ? { from, to } : undefined;
+}
+
+/** The oldest instant a group still holds events of, an hour kept spare (its retention removes what is older). */
+function retainedFrom(group: Group, now: number): number {
+  return group.retentionDays ? now - group.retentionDays * 86_400_000 + 3_600_000 : -Infinity;
+}
+
+/** Whether the group's retention removed every event of the window a run could export (the window is after `notBefore` and the group's creation). */
+function expiredIn(group: Group, window: Window, now: number, notBefore = -Infinity): boolean {
+  return window.end - 1 >= Math.max(group.created, notBefore) && retainedFrom(group, now) > window.end - 1;
+}
+
+/**
+ * Whether a group's retention removes events before the schedule exports them: a window's first
+ * event is a period, the settle time and the schedule's longest interval old when its export
+ * starts, and exports keep an hour spare.
+ */
+export function retentionAtRisk(group: Group, config: Pick<ExporterConfig, 'period' | 'settleSeconds' | 'scheduleIntervalSeconds'>): boolean {
+  if (!group.retentionDays) return false;
+  const oldest = periodSeconds(config.period) + config.settleSeconds + config.scheduleIntervalSeconds;
+  return group.retentionDays * 86_400 - 3_600 < oldest;
 }
 
 function isRefusedToken(e: unknown): boolean {
@@ -100,10 +120,11 @@ export class GroupListing {
     c.toCheck = undefined;
   }
 
-  /** Whether a log group exists (one call). */
-  async exists(name: string): Promise<boolean> {
+  /** A log group by its exact name, with its creation time (ms); undefined when it does not exist (one call). */
+  async find(name: string): Promise<{ readonly created: number } | undefined> {
     const res = await this.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name, limit: 1 }));
-    return res.logGroups?.[0]?.logGroupName === name;
+    const g = res.logGroups?.[0];
+    return g?.logGroupName === name ? { created: g.creationTime ?? 0 } : undefined;
   }
 
   private describe(source: Source, nextToken?: string, limit = DESCRIBE_LIMIT): Promise<DescribeLogGroupsCommandOutput> {
@@ -159,7 +180,7 @@ function distinctSources(sources: Source[]): Source[] {
   return [...exact, ...outer.map((prefix) => ({ prefix }))].sort((a, b) => (a.prefix < b.prefix ? -1 : 1));
 }
 
-const isDone = (listed: Listed, g: Group): boolean => markersOf(listed, g.name).length > 0 || listed.empty.has(g.name);
+const isDone = (listed: Listed, g: Group): boolean => markersOf(listed, g.name).length > 0 || listed.recorded.has(g.name);
 
 /** What a page's listings say for a window: its marks, the listing itself, and the stored bytes of the exports of the window before. */
 interface PageMarks {
@@ -188,6 +209,8 @@ export class Cursor {
         Object.assign(c, await this.load(state, c));
         state.marks = undefined;
         state.empty = undefined;
+        state.expired = undefined;
+        this.entered(state, c.page!);
         continue;
       }
       if (!c.surveyed) {
@@ -197,14 +220,19 @@ export class Cursor {
       if (c.window >= state.windows.length) {
         // On to the next page: listed and checked while exports of this one ran, or to be listed now.
         const from = state.ahead ? undefined : this.following(state);
-        if (state.ahead) [state.cursor, state.marks, state.ahead] = [state.ahead.cursor, state.ahead.marks, undefined];
-        else if (from) [state.cursor, state.marks] = [{ ...from, window: 0, group: 0 }, undefined];
-        else return undefined;
+        if (state.ahead) {
+          [state.cursor, state.marks, state.ahead] = [state.ahead.cursor, state.ahead.marks, undefined];
+          this.entered(state, state.cursor.page!);
+        } else if (from) {
+          [state.cursor, state.marks] = [{ ...from, window: 0, group: 0 }, undefined];
+        } else {
+          return undefined;
+        }
         continue;
       }
       const window = this.deps.window(state.windows[c.window]);
       if (c.group >= c.page.length) {
-        await this.recordEmpty(state, window);
+        await this.recordUnexported(state, window);
         c.window += 1;
         c.group = 0;
         state.marks = undefined;
@@ -217,12 +245,20 @@ export class Cursor {
       }
       const group = c.page[c.group];
       const range = exportRange(group, window, this.deps.now(), state.notBefore);
+      const idle = !this.config.exportEmptyWindows && idleIn(group, window);
+      if (!range && !idle && expiredIn(group, window, this.deps.now(), state.notBefore)) {
+        // Lost before a run reached it: recorded, so that it is reported, and not looked for again.
+        state.stats.expired += 1;
+        state.expired = [...(state.expired ?? []), c.group];
+        c.group += 1;
+        continue;
+      }
       if (!range) {
         state.stats.skipped += 1;
         c.group += 1;
         continue;
       }
-      if (!this.config.exportEmptyWindows && idleIn(group, window)) {
+      if (idle) {
         state.stats.empty += 1;
         state.empty = [...(state.empty ?? []), c.group];
         c.group += 1;
@@ -317,17 +353,42 @@ export class Cursor {
     return true;
   }
 
-  /** Records the page's groups found without events in the window, if any. */
-  private async recordEmpty(state: RunState, window: Window): Promise<void> {
+  /** Records the page's groups found without events in the window, and those whose retention had removed it, if any. */
+  private async recordUnexported(state: RunState, window: Window): Promise<void> {
     const page = state.cursor.page!;
-    if (state.empty?.length) await this.deps.store.writeEmpty(page, window, state.empty.map((i) => page[i]), state.run);
+    if (state.empty?.length) await this.deps.store.writeRecord(RecordKind.EMPTY, page, window, state.empty.map((i) => page[i]), state.run);
+    if (state.expired?.length) {
+      await this.deps.store.writeRecord(RecordKind.EXPIRED, page, window, state.expired.map((i) => page[i]), state.run,
+        "the log group's retention had removed the window's events before a run reached it");
+    }
     state.empty = undefined;
+    state.expired = undefined;
+  }
+
+  /**
+   * A scheduled run enters a page of the selection: its groups are counted, and those whose
+   * retention removes events before the schedule exports them are named (once per run).
+   */
+  private entered(state: RunState, page: Group[]): void {
+    if (state.mode !== 'scheduled') return;
+    const s = state.selection;
+    s.groups += page.length;
+    for (const g of page.filter((x) => retentionAtRisk(x, this.config))) {
+      s.atRiskCount += 1;
+      if (s.atRisk.length >= MAX_NAMES_KEPT) continue;
+      s.atRisk.push({ logGroupName: g.name, retentionInDays: g.retentionDays! });
+      log('WARN', "a log group's retention removes events before the schedule exports them: its exports are partial", {
+        logGroupName: g.name,
+        retentionInDays: g.retentionDays,
+        exportedAfterHours: (periodSeconds(this.config.period) + this.config.settleSeconds + this.config.scheduleIntervalSeconds) / 3600,
+      });
+    }
   }
 
   /** The page's markers and empty records for a window, unless the window is known to have none. */
   private async doneIn(state: RunState, page: Group[], window: Window): Promise<Listed> {
     const skipDone = state.reexport || (await this.cleanWindows(state)).includes(window.start);
-    return skipDone ? { markers: new Map(), empty: new Set() } : this.deps.store.markers(page, window);
+    return skipDone ? { markers: new Map(), recorded: new Map() } : this.deps.store.markers(page, window);
   }
 
   /**

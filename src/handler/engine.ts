@@ -12,17 +12,18 @@
  */
 import { CloudWatchLogsClient, ExportTask } from '@aws-sdk/client-cloudwatch-logs';
 import { S3Client } from '@aws-sdk/client-s3';
+import { Cut, abandonedCount, addAbandoned, removeAbandoned } from './abandoned';
 import { ActivityChecks, idleIn } from './activity';
 import { BucketAccess, errorName } from './bucket-access';
-import { ExporterConfig, InvalidInputError, catchUpFloor, isObject, parseRunInput, scheduledWindows } from '../shared/config';
 import { Cursor, GroupListing, Item, LATER, MAX_STATE_CHARS, exportRange } from './cursor';
 import { ExportTasks } from './export-tasks';
-import { exportPrefix, hasDotSegment, sha256 } from '../shared/layout';
 import { HAND_BACK_MS, backoffSeconds, firstLookMs, nextLookMs, waitSeconds } from './poll-timing';
-import { ErrorName, MetricName, Status } from '../shared/protocol';
-import { Active, Group, RunState, Snapshot, pageKey } from './run-state';
+import { Active, Group, MAX_NAMES_KEPT, RunState, Snapshot, pageKey } from './run-state';
 import { LeaseOutcome, StateStore, handlerDenialHint, markersOf } from './state-store';
 import { count, flushMetrics, forExporter, log, percent, seconds } from './telemetry';
+import { ExporterConfig, InvalidInputError, backfillsOf, catchUpFloor, isObject, parseRunInput, scheduledWindows } from '../shared/config';
+import { AbandonedRecord, RecordKind, exportPrefix, hasDotSegment, sha256 } from '../shared/layout';
+import { ErrorName, MetricName, Status } from '../shared/protocol';
 import { Window, lastWindowEndedBy, periodSeconds, windowAt, windowId, windowsBetween } from '../shared/windows';
 
 export interface Clock {
@@ -90,12 +91,14 @@ const MAX_BEHIND = 1000;
 const CAPACITY_WARNING = 20 / 24;
 /** Time kept free at the end of an invocation for the last API calls and the answer. */
 const SAFETY_MS = 20_000;
+/** Time a turn keeps for reading two windows' records whole (at most half the function's timeout). */
+const VANISHED_CHECK_MS = 60_000;
 
 
 /** A carried state this release can continue: everything the engine reads is there, of the right kind. */
 function isRunState(s: unknown): s is RunState {
   return isObject(s) && s.v === 2 && typeof s.run === 'string' && typeof s.execution === 'string' && typeof s.startedAt === 'number'
-    && Array.isArray(s.windows) && isObject(s.cursor) && isObject(s.stats) && Array.isArray(s.failures);
+    && Array.isArray(s.windows) && isObject(s.cursor) && isObject(s.stats) && isObject(s.selection) && Array.isArray(s.failures);
 }
 
 export class Engine {
@@ -215,6 +218,7 @@ export class Engine {
     await this.store.claimPrefix();
     let windows = req.windows;
     let notBefore: number | undefined;
+    let leftBehind: RunState['leftBehind'];
     if (!windows) {
       const checkpoint = await this.store.checkpoint();
       if (checkpoint && checkpoint.end > now) {
@@ -223,6 +227,14 @@ export class Engine {
       windows = scheduledWindows(req.now, checkpoint?.end, this.config);
       // Nothing before the checkpoint is exported again, whatever windows the time zone or period cut now.
       if (checkpoint && windows.length > 0 && windows[0].start < checkpoint.end && checkpoint.end <= now) notBefore = checkpoint.end;
+      // Settled windows further back than maxCatchUp: left behind, and recorded as such when the run ends.
+      if (checkpoint && windows.length > 0 && checkpoint.end < windows[0].start) {
+        const { period, timeZone } = this.config;
+        leftBehind = { first: windowAt(checkpoint.end, period, timeZone).start, last: windowAt(windows[0].start - 1, period, timeZone).start };
+        log('WARN', 'the checkpoint is further back than maxCatchUp: windows before this run\'s first are left behind (a backfill exports them)', {
+          checkpoint: new Date(checkpoint.end).toISOString(), backfills: backfillsOf(leftBehind.first, leftBehind.last, period, timeZone),
+        });
+      }
     }
     // The same run id and start for every attempt of the first turn (a retry, a redrive): what one
     // attempt created, the next one recognises as its own.
@@ -244,10 +256,12 @@ export class Engine {
       cursor: { source: 0, window: 0, group: 0 },
       attempt: 0,
       waited: 0,
-      stats: { exported: 0, skipped: 0, empty: 0, retried: 0, adopted: 0 },
+      stats: { exported: 0, skipped: 0, empty: 0, retried: 0, adopted: 0, deleted: 0, expired: 0, partial: 0 },
+      selection: { groups: 0, notFound: [], notFoundCount: 0, atRisk: [], atRiskCount: 0 },
       failures: [],
       failureCount: 0,
       ...(notBefore !== undefined ? { notBefore } : {}),
+      ...(leftBehind ? { leftBehind } : {}),
       ...(lock ? { lock } : {}),
     };
   }
@@ -344,6 +358,12 @@ export class Engine {
       }
       const item = await this.cursor.next(state, scope.deadline);
       if (item === LATER) return this.wait(state, 1);
+      if (!item && state.mode === 'scheduled' && !state.vanishedChecked) {
+        // Reading two windows' records whole takes time: in a turn of its own, unless this one has enough left.
+        if (scope.deadline - this.clock.now() < Math.min(VANISHED_CHECK_MS, this.config.lambdaTimeoutSeconds * 500)) return this.wait(state, 1);
+        await this.findVanished(state);
+        continue;
+      }
       if (!item) return this.finish(state);
       if (this.clock.now() >= scope.deadline) return this.wait(state, this.config.minWaitSeconds);
       if (hasDotSegment(item.group.name)) {
@@ -411,7 +431,7 @@ export class Engine {
     // checked; earlier runs' empty records name others), and groups it could not export (a name
     // with a dot segment, deleted since), without touching them.
     const passable = async () => idleIn(group, window) || hasDotSegment(group.name)
-      || (await this.store.markers(walk.page, window)).empty.has(group.name) || !(await this.listing.exists(group.name));
+      || (await this.store.markers(walk.page, window)).recorded.has(group.name) || !(await this.listing.find(group.name));
     if (found === 'untouched' && !(await passable())) return done(`${group.name} @ ${windowId(window)} was never touched`);
     next();
   }
@@ -478,8 +498,9 @@ export class Engine {
         case 'LimitExceededException':
           return this.onLimitExceeded(state);
         case 'ResourceNotFoundException':
-          log('WARN', 'log group no longer exists', { logGroupName: group.name });
-          state.stats.skipped += 1;
+          log('WARN', 'log group deleted before its window was exported', { logGroupName: group.name, window: windowId(window) });
+          await this.store.writeRecord(RecordKind.DELETED, [group], window, [group], state.run, 'CreateExportTask: the log group does not exist');
+          state.stats.deleted += 1;
           this.advance(state);
           return undefined;
         case 'InvalidParameterException':
@@ -570,8 +591,16 @@ export class Engine {
   private async recordCompleted(state: RunState, task: ExportTask, group: string, window: Window, taskId: string, elapsedMs = 0): Promise<number> {
     const info = task.executionInfo;
     const took = info?.completionTime && info.creationTime ? info.completionTime - info.creationTime : elapsedMs;
+    // Exported from after the window's start (and the checkpoint): the group's retention had removed the rest.
+    const partial = task.from !== undefined && task.from > Math.max(window.start, state.notBefore ?? -Infinity);
+    if (partial) {
+      state.stats.partial += 1;
+      log('WARN', "exported part of the window only: the log group's retention had removed the rest", {
+        logGroupName: group, window: windowId(window), exportedFrom: new Date(task.from!).toISOString(),
+      });
+    }
     // The group's stored bytes when the task was created, from its name: whoever writes the marker writes the same key.
-    await this.store.writeMarker(group, window, taskId, took, this.tasks.origin(task)?.storedBytes, {
+    await this.store.writeMarker(group, window, taskId, took, this.tasks.origin(task)?.storedBytes, partial, {
       from: task.from,
       to: task.to,
       destination: `s3://${task.destination}/${task.destinationPrefix}/${taskId}/`,
@@ -624,8 +653,14 @@ export class Engine {
    */
   private notSelected(state: RunState, name: string): void {
     const why = 'no such log group is selected: it does not exist, or the selection excludes it';
-    if (state.mode === 'backfill') this.recordFailure(state, name, this.window(state.windows[0]), why);
-    else log('WARN', 'a log group named by the selection was not found', { logGroupName: name });
+    if (state.mode === 'backfill') {
+      this.recordFailure(state, name, this.window(state.windows[0]), why);
+      return;
+    }
+    if (state.selection.notFound.includes(name)) return;
+    log('WARN', 'a log group named by the selection was not found: it does not exist in this account and region', { logGroupName: name });
+    state.selection.notFoundCount += 1;
+    if (state.selection.notFound.length < MAX_NAMES_KEPT) state.selection.notFound.push(name);
   }
 
   // ---------------------------------------------------------------- answers
@@ -641,14 +676,19 @@ export class Engine {
 
   private async finish(state: RunState): Promise<TurnResult> {
     if (state.mode === 'scheduled') {
+      // Recorded before the checkpoint moves past them: a run that dies in between records them again.
+      const abandoned = await this.recordLeftBehind(state);
       await this.reportFreshness(await this.advanceCheckpoint(state));
       this.reportCapacity(state);
+      await this.reportSelection(state, abandoned);
     } else {
+      await this.backfilled(state);
       await this.reportFreshness();
     }
     await this.store.releaseLease(state);
     const s = state.stats;
-    const summary = `exported ${s.exported}, without events ${s.empty}, skipped ${s.skipped}, retried ${s.retried}, adopted ${s.adopted}, failed ${state.failureCount}`;
+    const summary = `exported ${s.exported} (partial ${s.partial}), without events ${s.empty}, deleted before export ${s.deleted}, ` +
+      `expired before export ${s.expired}, skipped ${s.skipped}, retried ${s.retried}, adopted ${s.adopted}, failed ${state.failureCount}`;
     log(state.failureCount ? 'ERROR' : 'INFO', 'run ended', { run: state.run, summary, failures: state.failures });
     if (state.failureCount === 0) {
       return { status: Status.SUCCEEDED, waitSeconds: 0, state, summary };
@@ -665,11 +705,114 @@ export class Engine {
     };
   }
 
+  private get cut(): Cut {
+    return { period: this.config.period, timeZone: this.config.timeZone };
+  }
+
+  /**
+   * Adds the windows this scheduled run left behind to the record of abandoned windows, and says
+   * which windows it holds (each run, until a backfill exports them). Returns the record.
+   */
+  private async recordLeftBehind(state: RunState): Promise<AbandonedRecord> {
+    let record = await this.store.abandoned();
+    if (state.leftBehind) {
+      const added = addAbandoned(record, state.leftBehind.first, state.leftBehind.last, this.cut);
+      if (JSON.stringify(added) !== JSON.stringify(record)) await this.store.writeAbandoned(added);
+      record = added;
+    }
+    for (const r of record.ranges) {
+      log('WARN', 'windows left behind by scheduled runs (beyond maxCatchUp) are not exported: start the exporter with these inputs to export them', {
+        first: r.first,
+        last: r.last,
+        windows: r.windows,
+        backfills: backfillsOf(Date.parse(r.first), Date.parse(r.last), this.config.period, this.config.timeZone),
+      });
+    }
+    return record;
+  }
+
+  /** A backfill of every selected group that ended without a failure exported its windows: they are no longer abandoned. */
+  private async backfilled(state: RunState): Promise<void> {
+    if (state.names || state.failureCount > 0 || state.windows.length === 0) return;
+    const record = await this.store.abandoned();
+    const left = removeAbandoned(record, state.windows[0], state.windows[state.windows.length - 1], this.cut);
+    if (JSON.stringify(left) === JSON.stringify(record)) return;
+    await this.store.writeAbandoned(left);
+    log('INFO', 'windows left behind by scheduled runs were exported by this backfill', { windowsAbandoned: abandonedCount(left) });
+  }
+
+  /**
+   * Publishes and records what this scheduled run found about the selection: groups selected and
+   * not found, groups whose retention is too short, and windows left behind.
+   */
+  private async reportSelection(state: RunState, abandoned: AbandonedRecord): Promise<void> {
+    // A run with no settled window to export looked at no group.
+    if (state.windows.length === 0) return;
+    const s = state.selection;
+    if (s.groups === 0) {
+      log('WARN', 'the selection matched no log group: nothing was exported. Check logGroups (a prefix is matched from the start of the name: ' +
+        "'/aws/lambda/', not 'aws/lambda/'), and the account and region the exporter runs in", {});
+    }
+    count(MetricName.GROUPS_SELECTED, s.groups);
+    count(MetricName.GROUPS_NOT_FOUND, s.notFoundCount);
+    count(MetricName.GROUPS_RETENTION_AT_RISK, s.atRiskCount);
+    count(MetricName.WINDOWS_ABANDONED, abandonedCount(abandoned));
+    await this.store.writeFindings({
+      run: state.run,
+      endedAt: new Date(this.clock.now()).toISOString(),
+      groupsSelected: s.groups,
+      groupsNotFound: s.notFound,
+      groupsNotFoundCount: s.notFoundCount,
+      retentionAtRisk: s.atRisk,
+      retentionAtRiskCount: s.atRiskCount,
+    });
+  }
+
+  /**
+   * Groups exported (or recorded without events) in the window before this scheduled run's first,
+   * and neither exported nor recorded in its first: deleted since, deleted and created again after
+   * the window, or no longer selected. Each deleted one gets a `deleted` record for the run's
+   * windows it did not exist in, so that the coverage report says so instead of listing them as
+   * missing (a backfill of them would fail); one still there is named in a warning.
+   */
+  private async findVanished(state: RunState): Promise<void> {
+    state.vanishedChecked = true;
+    if (state.windows.length === 0 || state.failureCount > state.failures.length) return;
+    const first = this.window(state.windows[0]);
+    const before = await this.store.windowRecords(this.window(windowAt(first.start - 1, this.config.period, this.config.timeZone).start));
+    const now = await this.store.windowRecords(first);
+    const failed = new Set(state.failures.map((f) => f.logGroupName));
+    const seenBefore = [...before.exported.keys(), ...[...before.unexported].filter(([, kind]) => kind === RecordKind.EMPTY).map(([name]) => name)];
+    const vanished = seenBefore.filter((n) => !now.exported.has(n) && !now.unexported.has(n) && !failed.has(n)).sort();
+    for (const name of vanished.slice(0, MAX_NAMES_KEPT)) {
+      const found = await this.listing.find(name);
+      if (found && found.created < first.end) {
+        log('WARN', 'a log group exported before is no longer selected: its windows from now on are not exported', { logGroupName: name, window: windowId(first) });
+        continue;
+      }
+      const group: Group = { name, created: 0 };
+      for (const start of state.windows) {
+        const window = this.window(start);
+        // Created again: it holds the windows from its creation on, which the run exported or will export.
+        if (found && found.created < window.end) break;
+        const listed = await this.store.markers([group], window);
+        if (markersOf(listed, name).length > 0 || listed.recorded.has(name)) continue;
+        const reason = found ? `the log group was deleted and created again (${new Date(found.created).toISOString()}) after the window` : 'the log group was deleted before the window was exported';
+        await this.store.writeRecord(RecordKind.DELETED, [group], window, [group], state.run, reason);
+        state.stats.deleted += 1;
+        log('WARN', 'log group deleted before its window was exported', { logGroupName: name, window: windowId(window), reason });
+      }
+    }
+    if (vanished.length > MAX_NAMES_KEPT) log('WARN', 'more log groups vanished than one run looks into; the next run goes on', { vanished: vanished.length });
+  }
+
   /**
    * The checkpoint moves to the end of the last window before the first window with a failure.
    * Returns the checkpoint now in effect (undefined: none yet).
    */
   private async advanceCheckpoint(state: RunState): Promise<number | undefined> {
+    // A selection that matched nothing exported nothing: the windows wait for one that matches (a fixed typo).
+    if (state.selection.groups === 0) return (await this.store.checkpoint())?.end;
     const failed = state.failures.map((f) => Date.parse(f.window));
     const firstFailed = state.failureCount > state.failures.length ? state.windows[0] : Math.min(...failed, Infinity);
     const complete = state.windows.filter((w) => w < firstFailed);

@@ -5,8 +5,8 @@
 import type { Context } from 'aws-lambda';
 import { logs, s3 } from './aws';
 import { clock } from './clock';
-import { parseConfig } from '../shared/config';
 import { Engine, TurnEvent, TurnResult } from './engine';
+import { parseConfig } from '../shared/config';
 
 /** One engine per configuration (one per container in practice): windows it computed stay computed. */
 const engines = new Map<string, Engine>();

@@ -97,6 +97,27 @@ export interface Stats {
   empty: number;
   retried: number;
   adopted: number;
+  /** (group, window) pairs whose group was deleted (or created again) before the window was exported. */
+  deleted: number;
+  /** (group, window) pairs whose events the group's retention had all removed before the export. */
+  expired: number;
+  /** Exports of part of a window only: the group's retention had removed the rest. */
+  partial: number;
+}
+
+/** Names kept in a run's findings at most (each list also has its count). */
+export const MAX_NAMES_KEPT = 100;
+
+/** What a scheduled run finds about the selection as it goes (recorded and published when it ends). */
+export interface Selection {
+  /** Groups on the pages the run went through. */
+  groups: number;
+  /** Names given by the selection that no group has. */
+  notFound: string[];
+  notFoundCount: number;
+  /** Groups whose retention removes events before the schedule exports them, with their retention. */
+  atRisk: Array<{ logGroupName: string; retentionInDays: number }>;
+  atRiskCount: number;
 }
 
 export interface LeaseHeld {
@@ -121,6 +142,8 @@ export interface LeaseHeld {
  * - `ahead`: the next page of groups, listed and checked while an export ran.
  * - `notBefore`: nothing before this instant is exported (the checkpoint after a change of zone or period).
  * - `lock`: the bucket's default Object Lock mode (state objects are written with a day's retention of it).
+ * - `leftBehind`: settled windows between the checkpoint and this scheduled run's first, beyond `maxCatchUp`.
+ * - `vanishedChecked`: this scheduled run has looked for groups exported before that it no longer selects.
  */
 export interface RunState {
   readonly v: 2;
@@ -157,6 +180,8 @@ export interface RunState {
   active?: Active;
   /** Page indexes of groups without events in the current window, recorded when the cursor leaves it. */
   empty?: number[];
+  /** Page indexes of groups whose retention had removed the current window, recorded when the cursor leaves it. */
+  expired?: number[];
   /**
    * A careful run stays careful until its cursor is past this log group name: the last group of
    * the page an earlier attempt of this run last recorded in the lease. That attempt may have
@@ -188,7 +213,14 @@ export interface RunState {
   notBefore?: number;
   /** The mode of the bucket's default Object Lock retention when the run started (absent: none). */
   readonly lock?: 'GOVERNANCE' | 'COMPLIANCE';
+  /**
+   * A scheduled run that finds the checkpoint further back than `maxCatchUp`: the first and last
+   * window (starts) it leaves behind, recorded when it ends.
+   */
+  readonly leftBehind?: { readonly first: number; readonly last: number };
+  vanishedChecked?: boolean;
   stats: Stats;
+  selection: Selection;
   failures: Failure[];
   failureCount: number;
 }

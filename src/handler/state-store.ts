@@ -4,14 +4,17 @@
  *
  * - Done-markers: one object per exported (log group, window), written after its export task
  *   COMPLETED, never before; listed a page of groups at a time.
- * - Empty records: one object per run, page of groups and window, naming the page's groups
- *   that had no event in the window (they were not exported); listed with the markers.
+ * - Records of groups not exported: one object per run, page of groups, window and reason, naming
+ *   the page's groups that had no event in the window, or were deleted, or had lost the window to
+ *   their retention, before it was exported; listed with the markers.
  * - The lease: one run at a time. Conditional writes (ETags) make a run its only holder; it
  *   expires `leaseSeconds` after its last write. It records the holder's run, execution, page
  *   and position, so that a run taking over from a dead holder knows where to look for the
  *   export the dead run may have left without a marker.
  * - The checkpoint: where scheduled runs resume.
  * - The owner: which exporter keeps its state under this key prefix.
+ * - What the last scheduled run found about the selection, and the windows scheduled runs left
+ *   behind: read by the coverage report.
  *
  * In a bucket with a default Object Lock retention, every state object is written with the
  * shortest explicit retention of that mode (one day): exports stay locked for the bucket's
@@ -19,14 +22,15 @@
  * locked versions for years; a lifecycle rule on `_state/` expires their old versions.
  */
 import { BucketAccess, DenialHint, LockMode, isConditionalFailure } from './bucket-access';
+import { LeaseBody, LeaseDecision, LeaseRequest, decideLease, leaseBody, releasedLease } from './lease';
+import { Group, RunState, pageKey } from './run-state';
+import { WindowRecords, readWindowRecords } from './window-records';
 import { ExporterConfig } from '../shared/config';
 import {
-  EmptyRecord, Marker, OwnerRecord, checkpointKey, emptyRecordKey, isEmptyRecord, leaseKey, markerKey, markerName, markerPrefix, ownerKey,
-  parseMarker, stateRoot,
+  AbandonedRecord, Marker, OwnerRecord, RecordKind, RunFindings, UnexportedRecord, abandonedKey, checkpointKey, findingsKey, leaseKey, markerKey,
+  markerName, markerPrefix, ownerKey, parseMarker, recordKey, recordKindOf, stateRoot,
 } from '../shared/layout';
-import { LeaseBody, LeaseDecision, LeaseRequest, decideLease, leaseBody, releasedLease } from './lease';
 import { ErrorName } from '../shared/protocol';
-import { Group, RunState, pageKey } from './run-state';
 import { Period, Window } from '../shared/windows';
 
 /** How long a state object written into a bucket with Object Lock is locked: the shortest explicit retention. */
@@ -64,8 +68,8 @@ export type LeaseOutcome =
 export interface Listed {
   /** Done-markers by marker name. */
   readonly markers: Map<string, Marker[]>;
-  /** Names of the groups recorded as without events. */
-  readonly empty: Set<string>;
+  /** The groups recorded as not exported (no event, deleted, expired), and why. */
+  readonly recorded: Map<string, RecordKind>;
 }
 
 /** The done-markers a listing holds for a log group. */
@@ -99,11 +103,11 @@ export class StateStore {
 
   /**
    * The done-markers of the page's groups for a window, by marker name, and (unless `markersOnly`)
-   * the names of the groups that empty records say had no event in it. One ListObjectsV2 call
+   * the groups that records say were not exported, and why. One ListObjectsV2 call
    * covers a page: markers and records sort like the page's marker names.
    */
   async markers(page: Group[], window: Window, markersOnly = false): Promise<Listed> {
-    const found: Listed = { markers: new Map(), empty: new Set() };
+    const found: Listed = { markers: new Map(), recorded: new Map() };
     if (page.length === 0) return found;
     const prefix = markerPrefix(this.config.keyPrefix, this.config.period, window);
     const first = prefix + markerName(page[0].name);
@@ -116,9 +120,9 @@ export class StateStore {
       const keys = (res.Contents ?? []).map((o) => o.Key!);
       for (const key of keys) {
         const m = parseMarker(prefix, key);
-        if (m) {found.markers.set(m.name, [...(found.markers.get(m.name) ?? []), m]);} else if (!markersOnly && isEmptyRecord(prefix, key) && key <= `${last}\uffff`) {
-          for (const n of (await this.readJson<EmptyRecord>(key))?.body.logGroupNames ?? []) found.empty.add(n);
-        }
+        const kind = m || markersOnly || key > `${last}\uffff` ? undefined : recordKindOf(prefix, key);
+        if (m) found.markers.set(m.name, [...(found.markers.get(m.name) ?? []), m]);
+        else if (kind) for (const n of (await this.readJson<UnexportedRecord>(key))?.body.logGroupNames ?? []) found.recorded.set(n, kind);
       }
       if (!res.IsTruncated || keys.length === 0 || keys[keys.length - 1] >= last) break;
       token = res.NextContinuationToken;
@@ -126,16 +130,22 @@ export class StateStore {
     return found;
   }
 
-  /** Whether any group has a done-marker or an empty record for the window (one request). */
+  /** Whether any group has a done-marker or a record for the window (one request). */
   async anyMarker(window: Window): Promise<boolean> {
     const prefix = markerPrefix(this.config.keyPrefix, this.config.period, window);
     const res = await this.bucket.list({ Prefix: prefix, MaxKeys: 1 });
-    return (res.Contents ?? []).some((o) => parseMarker(prefix, o.Key!) !== undefined || isEmptyRecord(prefix, o.Key!)) || res.IsTruncated === true;
+    const recorded = (key: string) => parseMarker(prefix, key) !== undefined || recordKindOf(prefix, key) !== undefined;
+    return (res.Contents ?? []).some((o) => recorded(o.Key!)) || res.IsTruncated === true;
   }
 
-  async writeMarker(group: string, window: Window, taskId: string, durationMs: number, bytes: number | undefined,
+  /** Everything recorded for a window, read back whole (names of every group). */
+  windowRecords(window: Window): Promise<WindowRecords> {
+    return readWindowRecords(this.bucket, markerPrefix(this.config.keyPrefix, this.config.period, window));
+  }
+
+  async writeMarker(group: string, window: Window, taskId: string, durationMs: number, bytes: number | undefined, partial: boolean,
     record: Record<string, unknown>): Promise<void> {
-    const key = markerKey(markerPrefix(this.config.keyPrefix, this.config.period, window), group, durationMs, taskId, bytes);
+    const key = markerKey(markerPrefix(this.config.keyPrefix, this.config.period, window), group, durationMs, taskId, bytes, partial);
     await this.putJson(key, {
       logGroupName: group,
       window: { start: new Date(window.start).toISOString(), end: new Date(window.end).toISOString() },
@@ -144,19 +154,24 @@ export class StateStore {
     }, {});
   }
 
-  /** Records groups of a page that had no event in a window. */
-  async writeEmpty(page: Group[], window: Window, groups: Group[], run: string): Promise<void> {
+  /**
+   * Records groups of a page not exported in a window: without events (with what their checks
+   * found), deleted or expired (with `reason`).
+   */
+  async writeRecord(kind: RecordKind, page: Group[], window: Window, groups: Group[], run: string, reason?: string): Promise<void> {
     const iso = (ms: number) => new Date(ms).toISOString();
-    const record: EmptyRecord = {
+    const record: UnexportedRecord = {
       logGroupNames: groups.map((g) => g.name),
       window: { start: iso(window.start), end: iso(window.end) },
       run,
-      lastEvents: Object.fromEntries(groups.map((g) => [g.name, {
-        lastEvent: g.lastEvent ? iso(g.lastEvent) : null,
-        checkedAt: iso(g.checkedAt ?? 0),
-      }])),
+      ...(kind === RecordKind.EMPTY ? {
+        lastEvents: Object.fromEntries(groups.map((g) => [g.name, {
+          lastEvent: g.lastEvent ? iso(g.lastEvent) : null,
+          checkedAt: iso(g.checkedAt ?? 0),
+        }])),
+      } : { reason }),
     };
-    const key = emptyRecordKey(markerPrefix(this.config.keyPrefix, this.config.period, window), page[0].name, run, record.logGroupNames);
+    const key = recordKey(markerPrefix(this.config.keyPrefix, this.config.period, window), kind, page[0].name, run, record.logGroupNames);
     await this.putJson(key, record, {});
   }
 
@@ -230,6 +245,23 @@ export class StateStore {
     if (current && current.end >= end && current.end <= now) return current.end;
     await this.putJson(key, { end, endIso: new Date(end).toISOString(), timeZone: this.config.timeZone, run }, {});
     return end;
+  }
+
+  // ---------------------------------------------------------------- findings
+
+  /** Records what a scheduled run found about the selection. */
+  async writeFindings(findings: RunFindings): Promise<void> {
+    await this.putJson(findingsKey(this.config.keyPrefix), findings, {});
+  }
+
+  /** The windows scheduled runs left behind (none recorded: no range). */
+  async abandoned(): Promise<AbandonedRecord> {
+    return (await this.readJson<AbandonedRecord>(abandonedKey(this.config.keyPrefix, this.config.period)))?.body ?? { ranges: [] };
+  }
+
+  /** Replaces the record of windows left behind (only while holding the lease: no other run writes it meanwhile). */
+  async writeAbandoned(record: AbandonedRecord): Promise<void> {
+    await this.putJson(abandonedKey(this.config.keyPrefix, this.config.period), record, {});
   }
 
   // ---------------------------------------------------------------- owner

@@ -7,10 +7,10 @@ import { Annotations, ArnFormat, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import type { BoundDestination } from './destination';
 import { pasteable } from './pasteable';
 import { cloudWatchLogsKeyStatement, cloudWatchLogsStatements, exporterKeyStatement, handlerStatements, sidSuffix } from './policy-statements';
 import { SelectedArns, Warning } from './props';
-import type { BoundDestination } from './destination';
 
 function logGroupArn(scope: Construct, name: string): string {
   return Stack.of(scope).formatArn({ service: 'logs', resource: 'log-group', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
@@ -69,7 +69,8 @@ export function grantHandler(scope: Construct, fn: lambda.IFunction, d: BoundDes
     resources: ['*'],
   }));
   grantCreateExportTask(scope, fn, selected);
-  handlerStatements({ bucket: d.bucket, prefix: d.exportPrefix, sid: (name) => name }, undefined, d.crossAccount).forEach((s) => fn.addToRolePolicy(s));
+  handlerStatements({ bucket: d.bucket, prefix: d.exportPrefix, sid: (name) => name }, undefined, d.crossAccount)
+    .forEach((s) => fn.addToRolePolicy(s));
   // Writing and reading its state objects in an SSE-KMS bucket (not kms:ReEncrypt*, not GenerateDataKey*).
   d.bucket.encryptionKey?.grant(fn, 'kms:GenerateDataKey', 'kms:Decrypt');
 }

@@ -23,14 +23,24 @@ export function exporterMetric(exporterId: string, metricName: string, props?: c
 export interface Alarms {
   readonly failureAlarm: cloudwatch.Alarm;
   readonly freshnessAlarm: cloudwatch.Alarm;
+  readonly coverageAlarm: cloudwatch.Alarm;
 }
+
+/**
+ * What the coverage alarm watches, per scheduled run: names the selection gives that no group
+ * has, groups whose retention is too short, windows left behind, and a selection that matched
+ * nothing (1). Above 0: the archive is incomplete, whatever its freshness.
+ */
+export const COVERAGE_EXPRESSION = 'notFound + atRisk + abandoned + IF(selected == 0, 1, 0)';
 
 /**
  * The failure alarm (a failed, timed-out or aborted execution) and the freshness alarm: the
  * archive lag above `maxArchiveLag`, or no report for two of the schedule's longest intervals
  * and an hour (missing data breaches; one missed run is caught up by the next without an alarm).
  * A schedule too rare for that range (7 days at most), or a disabled one, leaves only the lag
- * runs report. Both notify `alarmTopic`.
+ * runs report. The coverage alarm: {@link COVERAGE_EXPRESSION} above 0 in the last scheduled run
+ * (without a run, it keeps its state: the freshness alarm watches silence). All three notify
+ * `alarmTopic` when they go into alarm and when they are OK again.
  */
 export function createAlarms(scope: Construct, stateMachine: sfn.IStateMachine, p: ResolvedProps, exporterId: string): Alarms {
   const failures = new cloudwatch.MathExpression({
@@ -66,16 +76,42 @@ export function createAlarms(scope: Construct, stateMachine: sfn.IStateMachine, 
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
     treatMissingData: watchesSilence ? cloudwatch.TreatMissingData.BREACHING : cloudwatch.TreatMissingData.NOT_BREACHING,
   });
+  const perRun = (name: string) => exporterMetric(exporterId, name, { statistic: 'Maximum', period: Duration.seconds(alarmPeriod) });
+  const coverage = new cloudwatch.MathExpression({
+    label: 'Log groups not found or at risk, windows abandoned, or no log group selected',
+    expression: COVERAGE_EXPRESSION,
+    usingMetrics: {
+      notFound: perRun(MetricName.GROUPS_NOT_FOUND),
+      atRisk: perRun(MetricName.GROUPS_RETENTION_AT_RISK),
+      abandoned: perRun(MetricName.WINDOWS_ABANDONED),
+      selected: perRun(MetricName.GROUPS_SELECTED),
+    },
+    period: Duration.seconds(alarmPeriod),
+  });
+  const coverageAlarm = coverage.createAlarm(scope, 'CoverageAlarm', {
+    alarmDescription: 'The CloudWatch Logs archive is incomplete, however fresh: the last scheduled run selected no log group, could not find one the ' +
+      'selection names, found log groups whose retention removes events before their export, or windows were left behind (further back than ' +
+      'maxCatchUp). Its log says which; `npx cdk-cloudwatch-logs-s3-exporter coverage` lists them and the backfills that export what can still be exported.',
+    threshold: 0,
+    evaluationPeriods: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+  });
   if (p.alarmTopic) {
-    for (const a of [failureAlarm, freshnessAlarm]) a.addAlarmAction(new cloudwatchActions.SnsAction(p.alarmTopic));
+    const action = new cloudwatchActions.SnsAction(p.alarmTopic);
+    for (const a of [failureAlarm, freshnessAlarm, coverageAlarm]) {
+      a.addAlarmAction(action);
+      a.addOkAction(action);
+    }
   }
-  return { failureAlarm, freshnessAlarm };
+  return { failureAlarm, freshnessAlarm, coverageAlarm };
 }
 
 /** What the dashboard shows. */
 export interface Watched {
   readonly failureAlarm: cloudwatch.IAlarm;
   readonly freshnessAlarm: cloudwatch.IAlarm;
+  readonly coverageAlarm: cloudwatch.IAlarm;
   readonly stateMachine: sfn.IStateMachine;
   readonly exporterId: string;
   readonly maxArchiveLagSeconds: number;
@@ -84,7 +120,7 @@ export interface Watched {
 /**
  * A dashboard of the exporter: exports per day, failures, archive lag (against the freshness
  * alarm's threshold) and windows behind, export duration percentiles, executions, the share of
- * each window its exports took, and both alarms.
+ * each window its exports took, what scheduled runs found about the selection, and the alarms.
  */
 export function createDashboard(scope: Construct, w: Watched): cloudwatch.Dashboard {
   const day = Duration.days(1);
@@ -93,7 +129,7 @@ export function createDashboard(scope: Construct, w: Watched): cloudwatch.Dashbo
   const sm = w.stateMachine;
   const dashboard = new cloudwatch.Dashboard(scope, 'Dashboard', { defaultInterval: Duration.days(14) });
   dashboard.addWidgets(
-    new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [w.failureAlarm, w.freshnessAlarm], width: 6, height: 6 }),
+    new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [w.failureAlarm, w.freshnessAlarm, w.coverageAlarm], width: 6, height: 6 }),
     new cloudwatch.GraphWidget({
       title: 'Exports per day',
       width: 9,
@@ -133,5 +169,15 @@ export function createDashboard(scope: Construct, w: Watched): cloudwatch.Dashbo
       right: [metric(MetricName.CAPACITY_USED, { statistic: 'Maximum', period: day, label: 'export capacity used (%)' })],
     }),
   );
+  dashboard.addWidgets(new cloudwatch.GraphWidget({
+    title: 'Coverage, per scheduled run',
+    width: 24,
+    left: [
+      [MetricName.GROUPS_NOT_FOUND, 'log groups not found'],
+      [MetricName.GROUPS_RETENTION_AT_RISK, 'log groups whose retention is too short'],
+      [MetricName.WINDOWS_ABANDONED, 'windows left behind'],
+    ].map(([name, label]) => metric(name, { statistic: 'Maximum', period: hour, label })),
+    right: [metric(MetricName.GROUPS_SELECTED, { statistic: 'Minimum', period: hour, label: 'log groups selected' })],
+  }));
   return dashboard;
 }

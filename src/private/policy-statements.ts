@@ -160,7 +160,9 @@ export function handlerStatements(o: Pick<WriterOptions, 'bucket' | 'prefix' | '
 }
 
 /** The bucket-level reads of the handler: its Object Lock configuration; in a bucket of another account, its ACL and location too. */
-export function bucketSettingsStatement(sid: string, principals: iam.IPrincipal[] | undefined, crossAccount: boolean, bucket: s3.IBucket): iam.PolicyStatement {
+export function bucketSettingsStatement(
+  sid: string, principals: iam.IPrincipal[] | undefined, crossAccount: boolean, bucket: s3.IBucket,
+): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid,
     principals,

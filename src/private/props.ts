@@ -16,10 +16,10 @@ import { ScheduleError, WindowsBetweenRuns, recurrence, windowsBetweenRuns } fro
 import { ExportDestination } from '../export-destination';
 import { ExportPeriod } from '../export-period';
 import type { CloudWatchLogsS3ExporterProps } from '../exporter-props';
-import { catchUpWindows } from '../shared/config';
-import { Period, isTimeZone } from '../shared/windows';
 import { BoundSelection, LogGroupSelection } from '../log-group-selection';
 import { unreadableByAthena } from './table-layout';
+import { catchUpWindows } from '../shared/config';
+import { Period, isTimeZone } from '../shared/windows';
 
 
 /** Ids of the warnings the exporter may add (acknowledge one with `Annotations.of(exporter).acknowledgeWarning(id)`). */
@@ -215,7 +215,8 @@ function scheduleInterval(scope: IConstruct, expression: scheduler.ScheduleExpre
   try {
     gap = recurrence(text, known ? cronZone : 'UTC').maxGapSeconds;
     if (gap === Infinity) fail(`schedule '${text}' stops running; the exporter needs one that repeats (cron or rate)`);
-    between = known ? windowsBetweenRuns(text, cronZone, { period: p.period.name as Period, timeZone: exportZone, settleSeconds: p.settleTime.toSeconds() })
+    const cut = { period: p.period.name as Period, timeZone: exportZone, settleSeconds: p.settleTime.toSeconds() };
+    between = known ? windowsBetweenRuns(text, cronZone, cut)
       : { windows: Math.ceil(gap / p.period.seconds) };
   } catch (e) {
     if (e instanceof ScheduleError) fail(`schedule ${e.message}`);

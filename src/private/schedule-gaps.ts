@@ -222,7 +222,8 @@ function expandCron(body: string, timeZone: string): number[] {
   // The runs of one matching day, in minutes after local midnight.
   const inDay = hours.flatMap((h) => minutes.map((m) => h * 60 + m));
   const runs: number[] = [];
-  const midnight = (d: Date) => instantOf({ year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: 0, minute: 0 }, timeZone);
+  const localDay = (d: Date) => ({ year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() });
+  const midnight = (d: Date) => instantOf({ ...localDay(d), hour: 0, minute: 0 }, timeZone);
   let dayStart = midnight(new Date(START));
   for (let i = 0; i < SPAN_DAYS; i++) {
     const d = new Date(START + i * DAY_MS);

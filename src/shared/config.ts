@@ -5,7 +5,9 @@
  * imports no AWS SDK and no construct library, and does no I/O.
  */
 import { ErrorName } from './protocol';
-import { Period, Window, assertTimeZone, instantOf, lastWindowEndedBy, periodSeconds, windowAt, windowsBetween } from './windows';
+import {
+  Period, Window, assertTimeZone, instantOf, lastWindowEndedBy, periodSeconds, windowAt, windowLabel, windowStarts, windowsBetween,
+} from './windows';
 
 /** One way of finding log groups: every group whose name starts with `prefix`, or exactly `prefix`. */
 export interface Source {
@@ -59,6 +61,20 @@ export class InvalidInputError extends Error {
 }
 
 export const MAX_WINDOWS = 1000;
+
+/**
+ * The backfill inputs (of every selected group) that export the windows from the one starting at
+ * `first` to the one starting at `last`: one per 1,000 windows.
+ */
+export function backfillsOf(first: number, last: number, period: Period, timeZone: string): Array<{ startDate: string; endDate: string }> {
+  const starts = windowStarts(first, windowAt(last, period, timeZone).end, period, timeZone);
+  const name = (t: number) => windowLabel(windowAt(t, period, timeZone), period, timeZone);
+  const out = [];
+  for (let i = 0; i < starts.length; i += MAX_WINDOWS) {
+    out.push({ startDate: name(starts[i]), endDate: name(starts[Math.min(i + MAX_WINDOWS, starts.length) - 1]) });
+  }
+  return out;
+}
 export const MAX_NAMES = 100;
 const LOG_GROUP_NAME = /^[.\-_/#A-Za-z0-9]{1,512}$/;
 /** An ISO 8601 date and time with seconds and a zone, as EventBridge Scheduler writes `scheduledTime`. */

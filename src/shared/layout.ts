@@ -4,10 +4,12 @@
  * - exports:  `<keyPrefix>/<group name without leading '/'>/<yyyy>/<mm>/<dd>[/<hh>]/<taskId>/<stream>/000000.gz`
  * - the exporter's state, outside the exports (`_state/<keyPrefix>/`), so that lifecycle rules,
  *   Object Lock retention and bucket policies can tell the two apart by a literal prefix:
- *   - done-markers: `_state/<keyPrefix>/done/<period>/<window id>/<marker name>!<export ms>!<task id>!<stored bytes>`
- *   - empty records: `_state/<keyPrefix>/done/<period>/<window id>/<marker name of a page's first group>!empty!<run>`,
- *     listing the groups of a page that had no event in the window (not exported)
- *   - lease, checkpoint and owner under `_state/<keyPrefix>/`.
+ *   - done-markers: `_state/<keyPrefix>/done/<period>/<window id>/<marker name>!<export ms>!<task id>[!<stored bytes>][!partial]`
+ *   - records of groups not exported: `_state/<keyPrefix>/done/<period>/<window id>/<marker name of a page's first group>!<kind>!<run>-<hash>`,
+ *     listing the groups of a page that had no event in the window (`empty`), or were deleted (`deleted`)
+ *     or had lost the window to their retention (`expired`) before it was exported
+ *   - lease, checkpoint, owner, the last scheduled run's findings and the windows scheduled runs
+ *     left behind, under `_state/<keyPrefix>/`.
  *
  * No export lands in the state: a key prefix has no `_state` segment, so no destination under it
  * starts with `_state/`. CloudWatch Logs writes only below a task's destination prefix, and always
@@ -88,14 +90,17 @@ const SEPARATOR = '!';
 /**
  * A done-marker's key. It carries the export's duration, so that the listing that tells which
  * groups are done also tells how long each group's next export will probably take; the export
- * task's id, so that writing the marker of one task again is the same write; and the group's
- * stored bytes when the export started, so that the next run knows, from the listing alone,
- * whether the group has taken in data since.
+ * task's id, so that writing the marker of one task again is the same write; the group's stored
+ * bytes when the export started, so that the next run knows, from the listing alone, whether the
+ * group has taken in data since; and `!partial` when the group's retention had already removed
+ * the start of the window when it was exported.
  */
-export function markerKey(prefix: string, group: string, durationMs: number, taskId: string, storedBytes?: number): string {
+export function markerKey(prefix: string, group: string, durationMs: number, taskId: string, storedBytes?: number, partial = false): string {
   const bytes = storedBytes === undefined ? '' : `${SEPARATOR}${Math.max(0, Math.round(storedBytes))}`;
-  return `${prefix}${markerName(group)}${SEPARATOR}${Math.max(0, Math.round(durationMs))}${SEPARATOR}${taskId}${bytes}`;
+  return `${prefix}${markerName(group)}${SEPARATOR}${Math.max(0, Math.round(durationMs))}${SEPARATOR}${taskId}${bytes}${partial ? `${SEPARATOR}${PARTIAL}` : ''}`;
 }
+
+const PARTIAL = 'partial';
 
 export interface Marker {
   /** The marker name of the group. */
@@ -104,10 +109,12 @@ export interface Marker {
   readonly taskId: string;
   /** The group's stored bytes when its export started, when DescribeLogGroups said. */
   readonly storedBytes?: number;
+  /** The export holds only the part of the window the group still retained. */
+  readonly partial?: boolean;
 }
 
-/** Name, `!<ms>`, `!<task id>`, and (when known) `!<stored bytes>`. */
-const MARKER = /^([A-Za-z0-9._%-]+(?:~[0-9a-f]{16})?)!(\d{1,13})!([A-Za-z0-9-]{1,128})(?:!(\d{1,16}))?$/;
+/** Name, `!<ms>`, `!<task id>`, and (when known) `!<stored bytes>`, and `!partial`. */
+const MARKER = /^([A-Za-z0-9._%-]+(?:~[0-9a-f]{16})?)!(\d{1,13})!([A-Za-z0-9-]{1,128})(?:!(\d{1,16}))?(?:!(partial))?$/;
 
 /**
  * The done-marker of a key below `prefix`, or undefined for any other key (what CloudWatch Logs
@@ -117,35 +124,51 @@ export function parseMarker(prefix: string, key: string): Marker | undefined {
   if (!key.startsWith(prefix)) return undefined;
   const m = MARKER.exec(key.slice(prefix.length));
   if (!m) return undefined;
-  return { name: m[1], durationMs: Number(m[2]), taskId: m[3], ...(m[4] !== undefined ? { storedBytes: Number(m[4]) } : {}) };
+  return {
+    name: m[1],
+    durationMs: Number(m[2]),
+    taskId: m[3],
+    ...(m[4] !== undefined ? { storedBytes: Number(m[4]) } : {}),
+    ...(m[5] !== undefined ? { partial: true } : {}),
+  };
 }
-
-const EMPTY = `${SEPARATOR}empty${SEPARATOR}`;
-const EMPTY_RECORD = /^([A-Za-z0-9._%-]+(?:~[0-9a-f]{16})?)!empty!([A-Za-z0-9]{1,64})-([0-9a-f]{16})$/;
 
 /**
- * The key of a run's record of groups of one page that had no event in a window: named by the
- * page's first group, the run, and a hash of the groups, so that writing the same record again
- * is the same write and a record naming other groups (a replayed turn's) never replaces it. Its
- * body is an {@link EmptyRecord}.
+ * Why a (log group, window) has a record instead of a done-marker: it had no event in the window
+ * (`empty`: nothing to export, nothing missing); the group was deleted, or deleted and created
+ * again, before the window was exported (`deleted`: CloudWatch Logs no longer holds it); or its
+ * retention had removed every event of the window before the export (`expired`).
  */
-export function emptyRecordKey(prefix: string, firstGroup: string, run: string, groups: string[]): string {
-  return `${prefix}${markerName(firstGroup)}${EMPTY}${run}-${sha256(JSON.stringify(groups)).slice(0, 16)}`;
+export const RecordKind = { EMPTY: 'empty', DELETED: 'deleted', EXPIRED: 'expired' } as const;
+export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
+
+const RECORD = /^([A-Za-z0-9._%-]+(?:~[0-9a-f]{16})?)!(empty|deleted|expired)!([A-Za-z0-9]{1,64})-([0-9a-f]{16})$/;
+
+/**
+ * The key of a run's record of groups of one page not exported in a window, and why: named by the
+ * page's first group, the kind, the run, and a hash of the groups, so that writing the same record
+ * again is the same write and a record naming other groups (a replayed turn's) never replaces it.
+ * Its body is an {@link UnexportedRecord}.
+ */
+export function recordKey(prefix: string, kind: RecordKind, firstGroup: string, run: string, groups: string[]): string {
+  return `${prefix}${markerName(firstGroup)}${SEPARATOR}${kind}${SEPARATOR}${run}-${sha256(JSON.stringify(groups)).slice(0, 16)}`;
 }
 
-/** Whether a key below `prefix` is an empty record. */
-export function isEmptyRecord(prefix: string, key: string): boolean {
-  return key.startsWith(prefix) && EMPTY_RECORD.test(key.slice(prefix.length));
+/** The kind of the record a key below `prefix` is, or undefined for any other key. */
+export function recordKindOf(prefix: string, key: string): RecordKind | undefined {
+  if (!key.startsWith(prefix)) return undefined;
+  return RECORD.exec(key.slice(prefix.length))?.[2] as RecordKind | undefined;
 }
 
-/** What an empty record holds. */
-export interface EmptyRecord {
-  /** The groups without events in the window. */
+/** What a record of groups not exported in a window holds. */
+export interface UnexportedRecord {
   readonly logGroupNames: string[];
   readonly window: { readonly start: string; readonly end: string };
   readonly run: string;
-  /** Per group, its newest event DescribeLogStreams knew of (ISO 8601, null: none), and when it was asked. */
-  readonly lastEvents: Record<string, { readonly lastEvent: string | null; readonly checkedAt: string }>;
+  /** `empty`: per group, its newest event DescribeLogStreams knew of (ISO 8601, null: none), and when it was asked. */
+  readonly lastEvents?: Record<string, { readonly lastEvent: string | null; readonly checkedAt: string }>;
+  /** `deleted`, `expired`: what the run found. */
+  readonly reason?: string;
 }
 
 export function leaseKey(keyPrefix: string): string {
@@ -154,6 +177,36 @@ export function leaseKey(keyPrefix: string): string {
 
 export function checkpointKey(keyPrefix: string, period: Period): string {
   return join(stateRoot(keyPrefix), `checkpoint-${period}.json`);
+}
+
+/** What the last scheduled run found about the selection (read by the coverage report). */
+export function findingsKey(keyPrefix: string): string {
+  return join(stateRoot(keyPrefix), 'last-run.json');
+}
+
+/** What `last-run.json` holds: what the last scheduled run to end selected, and what it could not export fully. */
+export interface RunFindings {
+  readonly run: string;
+  /** When it ended (ISO 8601). */
+  readonly endedAt: string;
+  /** Log groups the selection matched (each counted once per page it was on). */
+  readonly groupsSelected: number;
+  /** Names the selection gives (`names`, `ILogGroup`s) that no log group has; at most 100, with their count. */
+  readonly groupsNotFound: string[];
+  readonly groupsNotFoundCount: number;
+  /** Selected groups whose retention removes events before the schedule exports them; at most 100, with their count. */
+  readonly retentionAtRisk: Array<{ readonly logGroupName: string; readonly retentionInDays: number }>;
+  readonly retentionAtRiskCount: number;
+}
+
+/** The settled windows scheduled runs left behind, beyond `maxCatchUp` (read by the coverage report). */
+export function abandonedKey(keyPrefix: string, period: Period): string {
+  return join(stateRoot(keyPrefix), `abandoned-${period}.json`);
+}
+
+/** What `abandoned-<period>.json` holds: ranges of windows, by their first and last window's start (ISO 8601), oldest first. */
+export interface AbandonedRecord {
+  readonly ranges: Array<{ readonly first: string; readonly last: string; readonly windows: number }>;
 }
 
 /** Names the exporter that keeps its state under the key prefix. */

@@ -79,5 +79,13 @@ export const MetricName = {
   WINDOWS_BEHIND: 'WindowsBehind',
   /** Share of a run's export periods its exports took, in percent (near 100: the exports no longer fit). */
   CAPACITY_USED: 'ExportCapacityUsed',
+  /** Log groups a scheduled run selected (0: the selection matched nothing). */
+  GROUPS_SELECTED: 'GroupsSelected',
+  /** Names the selection gives that no log group has, per scheduled run. */
+  GROUPS_NOT_FOUND: 'GroupsNotFound',
+  /** Selected log groups whose retention removes events before the schedule exports them, per scheduled run. */
+  GROUPS_RETENTION_AT_RISK: 'GroupsRetentionAtRisk',
+  /** Settled windows scheduled runs left behind (beyond maxCatchUp) and no backfill has exported yet, per scheduled run. */
+  WINDOWS_ABANDONED: 'WindowsAbandoned',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];

@@ -216,3 +216,18 @@ export function windowPath(w: Window, period: Period, timeZone: string): string 
 export function windowId(w: Window): string {
   return new Date(w.start).toISOString().replace(/[-:]|\.\d+/g, '');
 }
+
+/**
+ * What a backfill calls a window: its date (or date and hour) in the exporter's time zone; an
+ * hour a clock change repeats also names its offset (`2026-11-01T01:00-05:00`).
+ */
+export function windowLabel(w: Window, period: Period, timeZone: string): string {
+  const p = windowPath(w, period, timeZone).split('/');
+  if (period !== 'PT1H') return `${p[0]}-${p[1]}-${p[2]}`;
+  const hour = `${p[0]}-${p[1]}-${p[2]}T${p[3]}`;
+  const named = instantOf({ year: +p[0], month: +p[1], day: +p[2], hour: +p[3], minute: 0 }, timeZone);
+  if (windowAt(named, period, timeZone).start === w.start) return hour;
+  const offset = offsetAt(w.start, timeZone) / 60_000;
+  const whole = (n: number) => pad(Math.floor(Math.abs(n)));
+  return `${hour}:00${offset < 0 ? '-' : '+'}${whole(offset / 60)}:${whole(Math.abs(offset) % 60)}`;
+}

@@ -13,7 +13,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { SOURCES, manyAccountsApp } from '../../examples/many-accounts';
 import {
-  CloudWatchLogsArchiveBucket, CloudWatchLogsArchiveBucketProps, CloudWatchLogsS3Exporter, ExportDestination, ExportedLogsTable, ExportedLogsTableSource,
+  CloudWatchLogsArchiveBucket, CloudWatchLogsArchiveBucketProps, CloudWatchLogsS3Exporter, ExportDestination, ExportedLogsTable,
+  ExportedLogsTableSource,
 } from '../../src';
 
 const ARCHIVE_ACCOUNT = '999999999999';

@@ -12,11 +12,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { query as readView, tableOf } from '../harness/local/athena';
 import {
-  CloudWatchLogsArchiveBucket, CloudWatchLogsS3Exporter, CloudWatchLogsS3ExporterProps, ExportDestination, ExportPeriod, ExportedLogsTable, ExportedLogsTableProps,
+  CloudWatchLogsArchiveBucket, CloudWatchLogsS3Exporter, CloudWatchLogsS3ExporterProps, ExportDestination, ExportPeriod, ExportedLogsTable,
+  ExportedLogsTableProps,
   ExportedLogsTableSource,
 } from '../../src';
+import { query as readView, tableOf } from '../harness/local/athena';
 import { ACCOUNT, REGION, resolve } from '../harness/loop';
 
 /** A stack holding an exporter with `exporterProps` and a table of its exports with `tableProps`. */

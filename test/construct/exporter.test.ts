@@ -133,7 +133,8 @@ describe('CloudWatchLogsS3Exporter', () => {
   });
 
   test('objectLockRetention locks the bucket it creates', () => {
-    const { template } = synth({ destination: ExportDestination.newBucket({ objectLockRetention: s3.ObjectLockRetention.compliance(Duration.days(2555)) }) });
+    const objectLockRetention = s3.ObjectLockRetention.compliance(Duration.days(2555));
+    const { template } = synth({ destination: ExportDestination.newBucket({ objectLockRetention }) });
     template.hasResourceProperties('AWS::S3::Bucket', {
       ObjectLockEnabled: true,
       ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 2555 } } },
@@ -297,8 +298,34 @@ describe('no silent gap: freshness alarm, metrics, dashboard', () => {
       AlarmActions: [{ Ref: Match.stringLikeRegexp('Topic') }],
     });
     expect(exporter.freshnessAlarm.alarmArn).toBeDefined();
-    // Both alarms notify the topic.
-    expect(Object.values<any>(t.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties.AlarmActions)).toEqual([[{ Ref: expect.stringMatching(/^Topic/) }], [{ Ref: expect.stringMatching(/^Topic/) }]]);
+    // All three alarms notify the topic when they go into alarm, and when they are OK again.
+    const topicRef = [{ Ref: expect.stringMatching(/^Topic/) }];
+    expect(Object.values<any>(t.findResources('AWS::CloudWatch::Alarm')).map((a) => [a.Properties.AlarmActions, a.Properties.OKActions]))
+      .toEqual([[topicRef, topicRef], [topicRef, topicRef], [topicRef, topicRef]]);
+  });
+
+  test('the coverage alarm: any log group not found or at risk, any window abandoned, or no log group selected, in the last scheduled run', () => {
+    const { template, exporter } = synth();
+    const alarms = template.findResources('AWS::CloudWatch::Alarm', { Properties: { Metrics: Match.arrayWith([Match.objectLike({ Expression: Match.anyValue() })]) } });
+    const coverage = Object.values<any>(alarms).find((a) => JSON.stringify(a).includes('WindowsAbandoned')).Properties;
+    expect(coverage).toMatchObject({
+      Threshold: 0,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanThreshold',
+      // Without a run, it keeps its state (the freshness alarm watches silence): a backfill that exports the abandoned windows does not clear it, the next scheduled run does.
+      TreatMissingData: 'ignore',
+    });
+    expect(coverage.Metrics.find((m: any) => m.Expression).Expression).toBe('notFound + atRisk + abandoned + IF(selected == 0, 1, 0)');
+    const inputs = Object.fromEntries(coverage.Metrics.filter((m: any) => m.MetricStat)
+      .map((m: any) => [m.Id, [m.MetricStat.Metric.MetricName, m.MetricStat.Stat, m.MetricStat.Period]]));
+    // Each period holds at least one scheduled run's figures (the freshness alarm's period: two intervals and an hour).
+    expect(inputs).toEqual({
+      notFound: ['GroupsNotFound', 'Maximum', 49 * 3600],
+      atRisk: ['GroupsRetentionAtRisk', 'Maximum', 49 * 3600],
+      abandoned: ['WindowsAbandoned', 'Maximum', 49 * 3600],
+      selected: ['GroupsSelected', 'Maximum', 49 * 3600],
+    });
+    expect(exporter.coverageAlarm.alarmArn).toBeDefined();
   });
 
   test('the freshness alarm follows the schedule and the export period; maxArchiveLag below what a run sees when all is well is refused', () => {
@@ -322,6 +349,8 @@ describe('no silent gap: freshness alarm, metrics, dashboard', () => {
       [exporter.metricArchiveLag(), 'ArchiveLag', 'Maximum'],
       [exporter.metricWindowsBehind(), 'WindowsBehind', 'Maximum'],
       [exporter.metric('Throttled', { statistic: 'Sum' }), 'Throttled', 'Sum'],
+      [exporter.metricGroupsSelected(), 'GroupsSelected', 'Minimum'],
+      [exporter.metricWindowsAbandoned(), 'WindowsAbandoned', 'Maximum'],
     ];
     for (const [m, name, statistic] of cases) {
       expect({ name: m.metricName, namespace: m.namespace, statistic: m.statistic, dims: stack.resolve(m.dimensions) })
@@ -334,10 +363,11 @@ describe('no silent gap: freshness alarm, metrics, dashboard', () => {
     const { template, exporter } = synth({ dashboard: true });
     expect(exporter.addDashboard()).toBe(exporter.addDashboard());
     const body = JSON.stringify(Object.values<any>(template.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody);
-    for (const text of ['ExportsCompleted', 'ExportsFailed', 'ArchiveLag', 'WindowsBehind', 'ExportDuration', 'p99', 'ExecutionsStarted', 'ExecutionsTimedOut', 'Alarms']) {
+    for (const text of ['ExportsCompleted', 'ExportsFailed', 'ArchiveLag', 'WindowsBehind', 'ExportDuration', 'p99', 'ExecutionsStarted', 'ExecutionsTimedOut', 'Alarms',
+      'GroupsSelected', 'GroupsNotFound', 'GroupsRetentionAtRisk', 'WindowsAbandoned']) {
       expect([text, body.includes(text)]).toEqual([text, true]);
     }
-    expect(body.match(/FailureAlarm|FreshnessAlarm/g)?.length).toBeGreaterThanOrEqual(2);
+    expect(body.match(/FailureAlarm|FreshnessAlarm|CoverageAlarm/g)?.length).toBeGreaterThanOrEqual(3);
   });
 });
 
@@ -479,12 +509,14 @@ describe('the freshness alarm fits the schedule', () => {
 
   test('a daily exporter on a cron of its zone loses nothing across clock changes (25-hour gaps): accepted with a maxCatchUp of one day, no interval warning', () => {
     const { stack } = synth({
-      timeZone: TimeZone.EUROPE_BERLIN, maxCatchUp: Duration.days(1),
+      timeZone: TimeZone.EUROPE_BERLIN,
+      maxCatchUp: Duration.days(1),
       schedule: scheduler.ScheduleExpression.cron({ hour: '1', minute: '0', timeZone: TimeZone.EUROPE_BERLIN }),
     });
     expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
     // A daily rate in the same zone can see two windows settle in 24 hours (a 23-hour day): refused with one day.
-    expect(() => synth({ timeZone: TimeZone.EUROPE_BERLIN, maxCatchUp: Duration.days(1), schedule: scheduler.ScheduleExpression.rate(Duration.days(1)) }))
+    const daily = scheduler.ScheduleExpression.rate(Duration.days(1));
+    expect(() => synth({ timeZone: TimeZone.EUROPE_BERLIN, maxCatchUp: Duration.days(1), schedule: daily }))
       .toThrow(/up to 2 settle between two runs of schedule 'rate\(1 day\)'/);
   });
 

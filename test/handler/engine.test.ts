@@ -7,8 +7,8 @@ import {
 import { GetObjectCommand, GetObjectLockConfigurationCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Clock, Engine } from '../../src/handler/engine';
-import { taskPrefixOf } from '../../src/shared/layout';
 import { metrics } from '../../src/handler/telemetry';
+import { taskPrefixOf } from '../../src/shared/layout';
 import { testConfig } from '../harness/config';
 import { awsError } from '../harness/fakes';
 
@@ -128,8 +128,14 @@ test('a long export hands back to the Wait state with a growing, bounded wait', 
 test("the window before's markers set the first look: one look for an export that ends in time, the Wait state for a long one", async () => {
   logs.on(DescribeLogGroupsCommand).resolves({ logGroups: ['/aws/long', '/aws/new', '/aws/short'].map((n) => ({ logGroupName: n, creationTime: 0 })) });
   const before = '_state/exported-logs/done/P1D/20261123T000000Z/';
+  const window = '_state/exported-logs/done/P1D/20261124T000000Z/';
   s3.on(ListObjectsV2Command, { Prefix: before })
     .resolves({ Contents: [{ Key: `${before}%2Faws%2Flong!120000!t-0` }, { Key: `${before}%2Faws%2Fshort!4000!t-1` }], IsTruncated: false });
+  // The window lists what the run has written into it.
+  s3.on(ListObjectsV2Command, { Prefix: window }).callsFake(async () => ({
+    Contents: s3.commandCalls(PutObjectCommand).map((c) => ({ Key: c.args[0].input.Key! })).filter((o) => o.Key.startsWith(window)),
+    IsTruncated: false,
+  }));
   const ends: Record<string, number> = { '/aws/long': 110_000, '/aws/new': 2_000, '/aws/short': 4_200 };
   const tasks = new Map<string, { group: string; created: number }>();
   logs.on(CreateExportTaskCommand).callsFake(async (i) => {
@@ -158,8 +164,9 @@ test("the window before's markers set the first look: one look for an export tha
   expect(looks).toEqual([['/aws/long', 133_000], ['/aws/new', 2_500], ['/aws/short', 4_700]]);
   // Each marker records how long its export took, for the next window.
   const done = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key!).filter((k) => k.includes('/done/'));
-  expect(done).toEqual(['%2Faws%2Flong!110000!t-long', '%2Faws%2Fnew!2000!t-new', '%2Faws%2Fshort!4200!t-short'].map((n) => `_state/exported-logs/done/P1D/20261124T000000Z/${n}`));
-  // The window had no markers when the run looked (once): no per-page listing of it, one of the window before.
+  expect(done).toEqual(['%2Faws%2Flong!110000!t-long', '%2Faws%2Fnew!2000!t-new', '%2Faws%2Fshort!4200!t-short'].map((n) => `${window}${n}`));
+  // The window had no markers when the run looked (once): no per-page listing of it, one of the window before; at the end,
+  // both read whole, to find groups exported the day before and not now (none).
   const listed = s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input);
-  expect(listed.map((l) => [l.Prefix, l.MaxKeys])).toEqual([['_state/exported-logs/done/P1D/20261124T000000Z/', 1], [before, undefined]]);
+  expect(listed.map((l) => [l.Prefix, l.MaxKeys])).toEqual([[window, 1], [before, undefined], [before, undefined], [window, undefined]]);
 });

@@ -7,9 +7,9 @@
 import { KillPoint, Call, FakeLogs, VirtualClock, invocations, releaseHeld } from './fakes';
 import { ExporterStack, exporterOf } from './local/assembly';
 import { localStateMachine, runOptions } from './local/run';
-import { ExporterConfig, parseConfig } from '../../src/shared/config';
 import { TurnResult } from '../../src/handler/engine';
 import { handler } from '../../src/handler/exporter.lambda';
+import { ExporterConfig, parseConfig } from '../../src/shared/config';
 
 export { ACCOUNT, REGION, resolve } from './local/assembly';
 

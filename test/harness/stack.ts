@@ -22,7 +22,9 @@ export interface SynthOptions {
 }
 
 /** A stack holding one exporter with `props`, and its template: the one way the tests build an exporter's stack. */
-export function synth(props: CloudWatchLogsS3ExporterProps = {}, o: SynthOptions = {}): { stack: Stack; exporter: CloudWatchLogsS3Exporter; template: Template } {
+export function synth(
+  props: CloudWatchLogsS3ExporterProps = {}, o: SynthOptions = {},
+): { stack: Stack; exporter: CloudWatchLogsS3Exporter; template: Template } {
   const app = new App();
   const stack = new Stack(app, 'Stack', { env: { account: o.account ?? ACCOUNT, region: REGION }, stackName: o.stackName });
   const bucket = o.archive && s3.Bucket.fromBucketAttributes(stack, 'Archive', { bucketName: o.archive.bucketName, account: o.archive.account, region: REGION });

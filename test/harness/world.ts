@@ -7,7 +7,7 @@ import { FakeLogs, FakeS3, LogsOptions, S3Options, VirtualClock, installFakes } 
 import { ACCOUNT, Loop, Synthesized, fromTemplate } from './loop';
 import { ArchiveOf, synth } from './stack';
 import { CloudWatchLogsS3ExporterProps } from '../../src';
-import { EmptyRecord, exportPrefix, isEmptyRecord, markerPrefix, stateRoot } from '../../src/shared/layout';
+import { UnexportedRecord, exportPrefix, markerPrefix, recordKindOf, stateRoot } from '../../src/shared/layout';
 import { Window, windowsBetween } from '../../src/shared/windows';
 
 export const BUCKET = 'exports-bucket';
@@ -77,12 +77,12 @@ export function completedInto(w: World, bucket: string): Map<string, number> {
   return out;
 }
 
-/** The groups the empty records of a window name (groups without events, not exported). */
-export function recordedEmpty(w: World, win: Window, bucket = w.synthesized.bucket): Set<string> {
+/** The groups the records of a window name as not exported for a reason (`empty`: without events). */
+export function recordedEmpty(w: World, win: Window, bucket = w.synthesized.bucket, kind = 'empty'): Set<string> {
   const { config } = w.synthesized;
   const prefix = markerPrefix(config.keyPrefix, config.period, win);
-  return new Set(w.s3.keys(bucket, prefix).filter((k) => isEmptyRecord(prefix, k))
-    .flatMap((k) => (JSON.parse(w.s3.objects.get(`${bucket}/${k}`)!.body) as EmptyRecord).logGroupNames));
+  return new Set(w.s3.keys(bucket, prefix).filter((k) => recordKindOf(prefix, k) === kind)
+    .flatMap((k) => (JSON.parse(w.s3.objects.get(`${bucket}/${k}`)!.body) as UnexportedRecord).logGroupNames));
 }
 
 export interface Expected {
@@ -111,7 +111,7 @@ export function expectExactlyOnce(w: World, groups: string[], windows: Window[],
     }
   }
   // One marker per (group, window): a marker names its group before the first '!'.
-  const markers = w.s3.keys(bucket, `${stateRoot(config.keyPrefix)}/done/`).filter((k) => !k.includes('!empty!')).map((k) => k.split('!')[0]);
+  const markers = w.s3.keys(bucket, `${stateRoot(config.keyPrefix)}/done/`).filter((k) => !/!(empty|deleted|expired)!/.test(k)).map((k) => k.split('!')[0]);
   expect(markers).toHaveLength(groups.length * windows.length);
   expect(new Set(markers).size).toBe(markers.length);
   for (const g of idle) {

@@ -1,5 +1,6 @@
 import {
-  STATE_FOLDER, emptyRecordKey, exportPrefix, hasDotSegment, isEmptyRecord, markerKey, markerName, parseMarker, parseTaskName, stateRoot, taskName, taskPrefixOf,
+  STATE_FOLDER, exportPrefix, hasDotSegment, markerKey, markerName, parseMarker, parseTaskName, recordKey, recordKindOf, stateRoot, taskName,
+  taskPrefixOf,
 } from '../../src/shared/layout';
 
 describe('done-markers', () => {
@@ -28,21 +29,26 @@ describe('done-markers', () => {
     expect(parseMarker(prefix, `${prefix}%2Faws%2Flambda%2Fx!4200`)).toBeUndefined();
     expect(parseMarker(prefix, `${prefix}%2Faws%2Flambda%2Fx`)).toBeUndefined();
     expect(parseMarker(prefix, markerKey(prefix, 'x', 3, 't', 1_234_567.8))).toEqual({ name: 'x', durationMs: 3, taskId: 't', storedBytes: 1_234_568 });
+    // A partial export says so, with or without stored bytes.
+    expect(parseMarker(prefix, markerKey(prefix, 'x', 3, 't', 12, true))).toEqual({ name: 'x', durationMs: 3, taskId: 't', storedBytes: 12, partial: true });
+    expect(parseMarker(prefix, markerKey(prefix, 'x', 3, 't', undefined, true))).toEqual({ name: 'x', durationMs: 3, taskId: 't', partial: true });
+    expect(parseMarker(prefix, `${prefix}x!3!t!12!partly`)).toBeUndefined();
   });
 
-  test('empty records are told apart from markers, whatever the run id (all digits too), and sort with their page', () => {
-    for (const run of ['0a1b2c3d4e5f', '123456789012']) {
-      const key = emptyRecordKey(prefix, '/aws/lambda/x', run, ['/aws/lambda/x']);
-      // The same groups, the same key; other groups, another key.
-      expect(emptyRecordKey(prefix, '/aws/lambda/x', run, ['/aws/lambda/x'])).toBe(key);
-      expect(emptyRecordKey(prefix, '/aws/lambda/x', run, ['/aws/lambda/x', '/aws/lambda/y'])).not.toBe(key);
-      expect([parseMarker(prefix, key), isEmptyRecord(prefix, key)]).toEqual([undefined, true]);
+  test('records of groups not exported are told apart from markers and by kind, whatever the run id (all digits too), and sort with their page', () => {
+    for (const [run, kind] of [['0a1b2c3d4e5f', 'empty'], ['123456789012', 'deleted'], ['abc', 'expired']] as const) {
+      const key = recordKey(prefix, kind, '/aws/lambda/x', run, ['/aws/lambda/x']);
+      // The same groups, the same key; other groups or another kind, another key.
+      expect(recordKey(prefix, kind, '/aws/lambda/x', run, ['/aws/lambda/x'])).toBe(key);
+      expect(recordKey(prefix, kind, '/aws/lambda/x', run, ['/aws/lambda/x', '/aws/lambda/y'])).not.toBe(key);
+      expect(recordKey(prefix, kind === 'empty' ? 'deleted' : 'empty', '/aws/lambda/x', run, ['/aws/lambda/x'])).not.toBe(key);
+      expect([parseMarker(prefix, key), recordKindOf(prefix, key)]).toEqual([undefined, kind]);
       expect(key > markerKey(prefix, '/aws/lambda/x', 1, 't')).toBe(true);
       expect(key < markerKey(prefix, '/aws/lambda/x-y', 1, 't')).toBe(true);
     }
     for (const key of [`${prefix}x!empty!`, `${prefix}x!empty`, `${prefix}x!empty!r`, `${prefix}x!empty!r-0123456789abcdef/s`, `${prefix}!empty!r-0123456789abcdef`,
       'other/x!empty!r-0123456789abcdef']) {
-      expect([key, isEmptyRecord(prefix, key)]).toEqual([key, false]);
+      expect([key, recordKindOf(prefix, key)]).toEqual([key, undefined]);
     }
   });
 

@@ -53,6 +53,7 @@ test('a deliberate gap: named with its group and window, exit 1; the printed bac
     '/aws/lambda/orders        4 exported      0 empty      1 missing: 2026-11-24',
     '/aws/lambda/payments      3 exported      0 empty      2 missing: 2026-11-22..2026-11-23',
     'app-audit                 5 exported      0 empty      0 missing',
+    'No scheduled run has ended yet: what the selection matches is not known.',
     "3 window(s) missing in 2 log group(s). To export them, start executions of the exporter's state machine with these inputs:",
     '  {"startDate":"2026-11-22","endDate":"2026-11-23","logGroupNames":["/aws/lambda/payments"]}',
     '  {"startDate":"2026-11-24","endDate":"2026-11-24","logGroupNames":["/aws/lambda/orders"]}',
@@ -88,12 +89,14 @@ test('an archive of two accounts\' exporters: one report on each, the gap named 
     '/aws/lambda/orders        2 exported      0 empty      0 missing',
     '/aws/lambda/payments      2 exported      0 empty      0 missing',
     'app-audit                 2 exported      0 empty      0 missing',
+    'No scheduled run has ended yet: what the selection matches is not known.',
     'Nothing is missing.',
     '',
     's3://org-log-archive/exported-logs/222222222222/us-east-1/: daily windows in Etc/UTC, 2026-11-23 to 2026-11-24',
     '/aws/lambda/orders        2 exported      0 empty      0 missing',
     '/aws/lambda/payments      1 exported      0 empty      1 missing: 2026-11-24',
     'app-audit                 2 exported      0 empty      0 missing',
+    'No scheduled run has ended yet: what the selection matches is not known.',
     "1 window(s) missing in 1 log group(s). To export them, start executions of the exporter's state machine with these inputs:",
     '  {"startDate":"2026-11-24","endDate":"2026-11-24","logGroupNames":["/aws/lambda/payments"]}',
     '',
@@ -207,6 +210,7 @@ test('windows without events are empty, not missing; a window neither exported n
     's3://exports-bucket/exported-logs/: daily windows in Etc/UTC, 2026-11-20 to 2026-11-24',
     '/aws/lambda/orders      4 exported      0 empty      1 missing: 2026-11-23',
     'app-idle                2 exported      2 empty      1 missing: 2026-11-23',
+    'No scheduled run has ended yet: what the selection matches is not known.',
     "2 window(s) missing in 2 log group(s). To export them, start executions of the exporter's state machine with these inputs:",
     '  {"startDate":"2026-11-23","endDate":"2026-11-23","logGroupNames":["/aws/lambda/orders","app-idle"]}',
   ]);
@@ -331,6 +335,7 @@ describe('what the report says without asking for it', () => {
           const body = JSON.stringify({ exporterId: 'x', period: 'P1D', timeZone: 'UTC', settleSeconds: 0, scheduleIntervalSeconds: 86400 });
           return { Body: { transformToString: async () => body } };
         }
+        if (i.Key) throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
         if (i.Delimiter) return { CommonPrefixes: [{ Prefix: prefix + '20261101T000000Z/' }] };
         if (i.Prefix === prefix + '20261101T000000Z/') {
           return { Contents: names.map((n) => ({ Key: i.Prefix + encodeURIComponent(n) + '!1000!task-1' })), IsTruncated: false };

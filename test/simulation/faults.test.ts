@@ -5,12 +5,12 @@
  */
 import { Duration, Lazy, TimeZone } from 'aws-cdk-lib';
 import { ExportPeriod, LogGroupSelection } from '../../src';
+import { PAGE_GROUPS } from '../../src/handler/cursor';
+import { checkpointKey } from '../../src/shared/layout';
 import { Call, KillPoint } from '../harness/fakes';
 import { Execution, InvocationInfo, REGION } from '../harness/loop';
 import { isLease, isMarker, last, nth } from '../harness/rules';
 import { World, WorldOptions, days, expectExactlyOnce, world, completedInto } from '../harness/world';
-import { PAGE_GROUPS } from '../../src/handler/cursor';
-import { checkpointKey } from '../../src/shared/layout';
 
 const SETTLED_AT_ONCE = { settleTime: Duration.hours(0) };
 /**
@@ -24,7 +24,8 @@ const OTHER_DATE = days('2026-11-20T00:00:00Z', '2026-11-20T00:00:00Z');
 const chained = ({ logGroupName }: { logGroupName: string }) => (logGroupName === '/aws/lambda/fn-1' ? 70_000 : 2_000);
 
 /** The world most of these tests run in: GROUPS (unless it shares another world's), settled at once, chained exports. */
-const chainWorld = (o: WorldOptions = {}): World => world({ props: SETTLED_AT_ONCE, logs: { duration: chained }, groups: o.shareWith ? [] : GROUPS, ...o });
+const chainWorld = (o: WorldOptions = {}): World =>
+  world({ props: SETTLED_AT_ONCE, logs: { duration: chained }, groups: o.shareWith ? [] : GROUPS, ...o });
 
 /** The rule for the second invocation: the one that chains exports with state cached by the first. */
 const second = (rule: (c: Call) => KillPoint | undefined) => (inv: InvocationInfo) => (inv.number === 2 ? rule : undefined);
@@ -203,7 +204,9 @@ test('exporters of two accounts export into one archive bucket at the same time:
   const [a, b] = ['111111111111', '222222222222'];
   w = chainWorld({ account: a, archive, bucket: archive.bucketName, logs: { duration: () => 30_000 } });
   // Log groups of the same names in both accounts: only the prefixes keep them apart.
-  const other = world({ props: SETTLED_AT_ONCE, account: b, archive, bucket: archive.bucketName, shareWith: w, logs: { duration: () => 20_000 }, groups: GROUPS });
+  const other = world({
+    props: SETTLED_AT_ONCE, account: b, archive, bucket: archive.bucketName, shareWith: w, logs: { duration: () => 20_000 }, groups: GROUPS,
+  });
   expect([w.synthesized.config.keyPrefix, other.synthesized.config.keyPrefix]).toEqual([`exported-logs/${a}/${REGION}`, `exported-logs/${b}/${REGION}`]);
   // A crash after a CreateExportTask in each: each recovers its own export, not the other's.
   const crash = first(nth('CreateExportTask', 2, 'after'));

@@ -5,11 +5,11 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import { ExportPeriod, LogGroupSelection } from '../../src';
+import { PAGE_GROUPS } from '../../src/handler/cursor';
 import { Call, KillPoint } from '../harness/fakes';
 import { InvocationInfo } from '../harness/loop';
 import { isLease, isMarker, last, nth } from '../harness/rules';
 import { World, days, expectExactlyOnce, recordedEmpty, world } from '../harness/world';
-import { PAGE_GROUPS } from '../../src/handler/cursor';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-11-25T13:00:00Z');
@@ -35,7 +35,7 @@ test('idle groups get no export and no folder, only an empty record; a DescribeL
   w = mixed();
   const [day1] = await w.loop.run({ scheduledTime: '2026-11-25T13:00:00Z' });
   expect(day1.status).toBe('SUCCEEDED');
-  expect(day1.output!.summary).toMatch(/^exported 2, without events 3,/);
+  expect(day1.output!.summary).toMatch(/^exported 2 \(partial 0\), without events 3,/);
   expectExactlyOnce(w, ACTIVE, YESTERDAY, undefined, { idle: IDLE });
   expect(w.logs.calls.DescribeLogStreams).toBe(5);
 
@@ -194,7 +194,7 @@ test('a run taking over from a dead one walks past a group an earlier run record
   expectExactlyOnce(w, ['a-busy', 'c-busy'], YESTERDAY, undefined, { idle: ['b-quiet'] });
 });
 
-test('a group deleted before its check, after a window with events: not recorded empty (the report calls the window missing)', async () => {
+test('a group deleted before its check, after a window with events: recorded deleted before export, not empty', async () => {
   w = world({ now: NOW, groups: ['a-busy', 'gone'] });
   let deleted = false;
   const [run] = await w.loop.run({ scheduledTime: '2026-11-25T13:00:00Z' }, 'run', {
@@ -207,8 +207,9 @@ test('a group deleted before its check, after a window with events: not recorded
     },
   });
   expect(run.status).toBe('SUCCEEDED');
-  expect(run.output!.summary).toMatch(/without events 0, skipped 1/);
+  expect(run.output!.summary).toMatch(/without events 0, deleted before export 1, expired before export 0, skipped 0/);
   expect(recordedEmpty(w, YESTERDAY[0]).has('gone')).toBe(false);
+  expect(recordedEmpty(w, YESTERDAY[0], undefined, 'deleted').has('gone')).toBe(true);
   expectExactlyOnce(w, ['a-busy'], YESTERDAY);
 });
 
