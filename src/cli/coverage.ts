@@ -6,10 +6,14 @@
  * the selection and the windows scheduled runs left behind. It reads only the bucket.
  */
 import { S3Client } from '@aws-sdk/client-s3';
+import { abandonedWindows } from '../handler/abandoned';
 import { BucketAccess } from '../handler/bucket-access';
 import { readWindowRecords } from '../handler/window-records';
-import { MAX_NAMES, MAX_WINDOWS, backfillsOf, parseEndDate, parseLocalDate } from '../shared/config';
-import { ACCOUNT_ID, AbandonedRecord, OwnerRecord, RecordKind, RunFindings, abandonedKey, findingsKey, markerPrefix, ownerKey, stateRoot } from '../shared/layout';
+import { MAX_NAMES, MAX_WINDOWS, parseEndDate, parseLocalDate } from '../shared/config';
+import {
+  ACCOUNT_ID, AbandonedRecord, OwnerRecord, RecordKind, RunFindings, VanishedRecord, abandonedKey, findingsKey, markerPrefix, ownerKey, stateRoot,
+  vanishedPrefix,
+} from '../shared/layout';
 import { Period, Window, isTimeZone, lastWindowEndedBy, windowAt, windowLabel, windowsBetween } from '../shared/windows';
 
 /** Windows a report covers at most: ten years of days, a year of hours. */
@@ -154,10 +158,10 @@ export async function coverage(s3: S3Client, req: CoverageRequest, now: number, 
   const to = req.to !== undefined ? local('endDate', req.to) : due;
   if (to.start > latest.start) throw new UsageError(`--to ${req.to} has not settled yet: the latest settled window is ${windowLabel(latest, period, timeZone)}`);
   const lastRun = (await bucket.readJson<RunFindings>(findingsKey(req.prefix)).catch(unreadable))?.body;
-  const ranges = (await bucket.readJson<AbandonedRecord>(abandonedKey(req.prefix, period)).catch(unreadable))?.body?.ranges ?? [];
+  const left = abandonedWindows((await bucket.readJson<AbandonedRecord>(abandonedKey(req.prefix)).catch(unreadable))?.body, owner);
   const name = (t: number) => windowLabel(windowAt(t, period, timeZone), period, timeZone);
-  const abandoned = ranges.map((r) => ({ first: name(Date.parse(r.first)), last: name(Date.parse(r.last)), windows: r.windows }));
-  const abandonedBackfills = ranges.flatMap((r) => backfillsOf(Date.parse(r.first), Date.parse(r.last), period, timeZone));
+  const abandoned = left.map((a) => ({ first: name(a.first), last: name(a.last), windows: a.windows }));
+  const abandonedBackfills = left.flatMap((a) => a.backfills);
   const about = { bucket: req.bucket, prefix: req.prefix, period, timeZone, ...(lastRun ? { lastRun } : {}), abandoned, abandonedBackfills };
   const from = req.from !== undefined ? local('startDate', req.from) : await firstMarked(bucket, req, period, timeZone);
   if (from === undefined) {
@@ -195,12 +199,22 @@ export async function coverage(s3: S3Client, req: CoverageRequest, now: number, 
       progress(`read ${listed} done-markers and records (${labels[i]})`);
     }
   }
+  // Windows after a group was last recorded before it was found gone, recorded as nothing since (up to its creation
+  // again): deleted before export.
+  for (const v of await vanishedGroups(bucket, req.prefix)) {
+    const list = states.get(v.logGroupName);
+    const lastSeen = Date.parse(v.lastSeen);
+    const until = v.recreatedAt === undefined ? Infinity : Date.parse(v.recreatedAt);
+    for (const [i, w] of windows.entries()) {
+      if (w.start > lastSeen && w.end <= until && !list?.[i]) set(v.logGroupName, i, RecordKind.DELETED);
+    }
+  }
   const groups = req.groups.length > 0 ? [...new Set(req.groups)].sort() : [...states.keys()].sort();
   // Without --from, a group is measured from its first exported or recorded window (it may not have existed before).
   const report = groups.map((logGroupName) =>
     groupCoverage(logGroupName, states.get(logGroupName) ?? new Array(windows.length), labels, req.from === undefined));
   // Abandoned windows are exported by the backfills of every group above.
-  const abandonedIn = (w: Window) => ranges.some((r) => Date.parse(r.first) <= w.start && w.start <= Date.parse(r.last));
+  const abandonedIn = (w: Window) => left.some((a) => a.first <= w.start && w.start <= a.last);
   const named = backfills(report, labels, windows.map(abandonedIn));
   return { ...about, from: windowLabel(from, period, timeZone), to: windowLabel(to, period, timeZone), groups: report, backfills: named };
 }
@@ -208,20 +222,32 @@ export async function coverage(s3: S3Client, req: CoverageRequest, now: number, 
 /** What the bucket says of a (group, window). */
 type WindowState = 'exported' | 'partial' | RecordKind;
 
+/** The records of groups found gone. */
+async function vanishedGroups(bucket: BucketAccess, keyPrefix: string): Promise<VanishedRecord[]> {
+  const out: VanishedRecord[] = [];
+  let token: string | undefined;
+  do {
+    const res = await bucket.list({ Prefix: vanishedPrefix(keyPrefix), ContinuationToken: token });
+    for (const o of res.Contents ?? []) {
+      const body = (await bucket.readJson<VanishedRecord>(o.Key!).catch(unreadable))?.body;
+      if (typeof body?.logGroupName === 'string' && !Number.isNaN(Date.parse(body.lastSeen))) out.push(body);
+    }
+    token = res.IsTruncated ? res.NextContinuationToken : undefined;
+  } while (token);
+  return out;
+}
+
 /**
- * One group's coverage from what each window says of it. After a window it was deleted in, the
- * windows nothing says anything of are deleted too (it was not there to export), until it is
- * exported or recorded again (created again).
+ * One group's coverage from what each window says of it: exported (partial), empty, expired,
+ * deleted before export, or missing (a failed export is missing: the next run tries it again).
  */
 function groupCoverage(logGroupName: string, states: Array<WindowState | undefined>, labels: string[], fromFirst: boolean): GroupCoverage {
   const seen = states.flatMap((s, i) => (s ? [i] : []));
   const start = fromFirst && seen.length > 0 ? seen[0] : 0;
   const kinds: Array<WindowState | 'missing' | undefined> = [];
-  let gone = false;
   for (let i = 0; i < states.length; i++) {
     const s = states[i];
-    if (s) gone = s === RecordKind.DELETED;
-    kinds.push(i < start ? undefined : (s ?? (gone ? RecordKind.DELETED : 'missing')));
+    kinds.push(i < start ? undefined : s === undefined || s === RecordKind.FAILED ? 'missing' : s);
   }
   // Runs of one kind, as ranges.
   const runsOf = (kind: string): Gap[] => {

@@ -1,9 +1,11 @@
 /**
- * The windows scheduled runs left behind, as ranges: a scheduled run that finds the checkpoint
- * further back than `maxCatchUp` adds what it skips; a backfill of every group that ends without
- * a failure takes out what it exported. Pure: no I/O.
+ * The time scheduled runs left behind, as spans of time (not of windows: a deployment that
+ * changes the period or the time zone cuts them anew): a scheduled run that finds the checkpoint
+ * further back than `maxCatchUp` adds what it skips, less what backfills of every group have
+ * exported since; such a backfill, ended without a failure, takes out what it exported. Pure: no I/O.
  */
-import { AbandonedRecord } from '../shared/layout';
+import { backfillsOf } from '../shared/config';
+import { AbandonedRecord, Span } from '../shared/layout';
 import { Period, windowAt, windowStarts } from '../shared/windows';
 
 /** How windows are cut. */
@@ -12,55 +14,78 @@ export interface Cut {
   readonly timeZone: string;
 }
 
-/** A range of windows by the starts of its first and last window. */
+/** [from, to) in ms. */
 interface Range {
-  readonly first: number;
-  readonly last: number;
+  readonly from: number;
+  readonly to: number;
 }
 
-function ranges(record: AbandonedRecord): Range[] {
-  return record.ranges.map((r) => ({ first: Date.parse(r.first), last: Date.parse(r.last) })).filter((r) => r.first <= r.last);
+const parse = (spans: Span[] | undefined): Range[] =>
+  (spans ?? []).map((s) => ({ from: Date.parse(s.from), to: Date.parse(s.to) })).filter((r) => r.from < r.to);
+const format = (ranges: Range[]): Span[] => ranges.map((r) => ({ from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString() }));
+
+/** The union of ranges, sorted, touching ones merged. */
+function union(ranges: Range[]): Range[] {
+  const out: Range[] = [];
+  for (const r of [...ranges].sort((a, b) => a.from - b.from)) {
+    const prev = out[out.length - 1];
+    if (prev && r.from <= prev.to) out[out.length - 1] = { from: prev.from, to: Math.max(prev.to, r.to) };
+    else out.push(r);
+  }
+  return out;
 }
 
-function toRecord(list: Range[], cut: Cut): AbandonedRecord {
-  const iso = (t: number) => new Date(t).toISOString();
+/** `ranges` less `cut`. */
+function minus(ranges: Range[], cut: Range[]): Range[] {
+  let out = ranges;
+  for (const c of cut) {
+    out = out.flatMap((r) => (c.to <= r.from || c.from >= r.to ? [r]
+      : [...(r.from < c.from ? [{ from: r.from, to: c.from }] : []), ...(c.to < r.to ? [{ from: c.to, to: r.to }] : [])]));
+  }
+  return out;
+}
+
+/**
+ * The record with [from, to) left behind, less what backfills exported; backfilled spans that end
+ * by `checkpoint` are forgotten (no scheduled run leaves anything before the checkpoint behind).
+ */
+export function addAbandoned(record: AbandonedRecord, from: number, to: number, checkpoint: number): AbandonedRecord {
+  const backfilled = parse(record.backfilled);
+  const ranges = union([...parse(record.ranges), ...minus([{ from, to }], backfilled)]);
+  return { ranges: format(ranges), backfilled: format(backfilled.filter((b) => b.to > checkpoint)) };
+}
+
+/** The record after a backfill of every group exported [from, to) without a failure. */
+export function removeAbandoned(record: AbandonedRecord, from: number, to: number): AbandonedRecord {
   return {
-    ranges: list.map((r) => ({
-      first: iso(r.first),
-      last: iso(r.last),
-      windows: windowStarts(r.first, windowAt(r.last, cut.period, cut.timeZone).end, cut.period, cut.timeZone).length,
-    })),
+    ranges: format(minus(parse(record.ranges), [{ from, to }])),
+    backfilled: format(union([...parse(record.backfilled), { from, to }])),
   };
 }
 
-/** The record with the windows from `first` to `last` (starts) added, ranges that touch merged. */
-export function addAbandoned(record: AbandonedRecord, first: number, last: number, cut: Cut): AbandonedRecord {
-  const sorted = [...ranges(record), { first, last }].sort((a, b) => a.first - b.first);
-  const merged: Range[] = [];
-  for (const r of sorted) {
-    const prev = merged[merged.length - 1];
-    const touches = prev && windowAt(prev.last, cut.period, cut.timeZone).end >= r.first;
-    if (touches) merged[merged.length - 1] = { first: prev.first, last: Math.max(prev.last, r.last) };
-    else merged.push(r);
-  }
-  return toRecord(merged, cut);
+/** A span as the windows of `cut` that cover it: first and last window, how many, and the backfill inputs that export them. */
+export interface AbandonedWindows {
+  readonly first: number;
+  readonly last: number;
+  readonly windows: number;
+  readonly backfills: Array<{ startDate: string; endDate: string }>;
 }
 
-/** The record without the windows from `first` to `last` (starts). */
-export function removeAbandoned(record: AbandonedRecord, first: number, last: number, cut: Cut): AbandonedRecord {
-  const out: Range[] = [];
-  for (const r of ranges(record)) {
-    if (last < r.first || first > r.last) {
-      out.push(r);
-      continue;
-    }
-    if (r.first < first) out.push({ first: r.first, last: windowAt(first - 1, cut.period, cut.timeZone).start });
-    if (last < r.last) out.push({ first: windowAt(last, cut.period, cut.timeZone).end, last: r.last });
-  }
-  return toRecord(out, cut);
+/** The record's spans as windows of `cut` (a window only partly left behind counts whole). */
+export function abandonedWindows(record: AbandonedRecord | undefined, cut: Cut): AbandonedWindows[] {
+  return parse(record?.ranges).map((r) => {
+    const first = windowAt(r.from, cut.period, cut.timeZone).start;
+    const last = windowAt(r.to - 1, cut.period, cut.timeZone).start;
+    return {
+      first,
+      last,
+      windows: windowStarts(first, last + 1, cut.period, cut.timeZone).length,
+      backfills: backfillsOf(first, last, cut.period, cut.timeZone),
+    };
+  });
 }
 
-/** How many windows the record holds. */
-export function abandonedCount(record: AbandonedRecord): number {
-  return record.ranges.reduce((n, r) => n + r.windows, 0);
+/** How many windows of `cut` the record holds. */
+export function abandonedCount(record: AbandonedRecord, cut: Cut): number {
+  return abandonedWindows(record, cut).reduce((n, a) => n + a.windows, 0);
 }

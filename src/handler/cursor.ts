@@ -79,8 +79,12 @@ const DESCRIBE_LIMIT = 50;
 export class GroupListing {
   constructor(private readonly logs: CloudWatchLogsClient, private readonly config: ExporterConfig) {}
 
-  /** Loads the cursor's next page of the source (up to five DescribeLogGroups calls) and moves the cursor to its start. */
-  async load(c: CursorState, source: Source): Promise<void> {
+  /**
+   * Loads the cursor's next page of the source (up to five DescribeLogGroups calls) and moves the
+   * cursor to its start. Returns whether the listing held the source's exact name, if it names
+   * one (an exclusion may leave it off the page).
+   */
+  async load(c: CursorState, source: Source): Promise<boolean> {
     let res: Described;
     try {
       res = await this.describe(source, c.token);
@@ -118,13 +122,15 @@ export class GroupListing {
     c.group = 0;
     c.surveyed = undefined;
     c.toCheck = undefined;
+    return source.exact === true && groups.some((g) => g.logGroupName === source.prefix);
   }
 
-  /** A log group by its exact name, with its creation time (ms); undefined when it does not exist (one call). */
-  async find(name: string): Promise<{ readonly created: number } | undefined> {
+  /** A log group by its exact name; undefined when it does not exist (one call). */
+  async find(name: string): Promise<Group | undefined> {
     const res = await this.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name, limit: 1 }));
     const g = res.logGroups?.[0];
-    return g?.logGroupName === name ? { created: g.creationTime ?? 0 } : undefined;
+    if (g?.logGroupName !== name) return undefined;
+    return { name, created: g.creationTime ?? 0, ...(g.retentionInDays ? { retentionDays: g.retentionInDays } : {}) };
   }
 
   private describe(source: Source, nextToken?: string, limit = DESCRIBE_LIMIT): Promise<DescribeLogGroupsCommandOutput> {
@@ -180,7 +186,11 @@ function distinctSources(sources: Source[]): Source[] {
   return [...exact, ...outer.map((prefix) => ({ prefix }))].sort((a, b) => (a.prefix < b.prefix ? -1 : 1));
 }
 
-const isDone = (listed: Listed, g: Group): boolean => markersOf(listed, g.name).length > 0 || listed.recorded.has(g.name);
+/** Done for a window: exported, or recorded as not to be exported (a failure is tried again). */
+const isDone = (listed: Listed, g: Group): boolean => {
+  const kind = listed.recorded.get(g.name);
+  return markersOf(listed, g.name).length > 0 || (kind !== undefined && kind !== RecordKind.FAILED);
+};
 
 /** What a page's listings say for a window: its marks, the listing itself, and the stored bytes of the exports of the window before. */
 interface PageMarks {
@@ -304,8 +314,9 @@ export class Cursor {
   private async load(state: RunState, from: Pick<CursorState, 'source' | 'token' | 'listedUpTo'>): Promise<CursorState> {
     const source = this.sources(state)[from.source];
     const c: CursorState = { ...from, window: 0, group: 0 };
-    await this.deps.listing.load(c, source);
-    if (source.exact && c.page!.length === 0) this.deps.missing(state, source.prefix!);
+    const listed = await this.deps.listing.load(c, source);
+    // A name an exclusion leaves out exists: only one no group has is missing.
+    if (source.exact && !listed) this.deps.missing(state, source.prefix!);
     return c;
   }
 

@@ -12,7 +12,7 @@
  */
 import { CloudWatchLogsClient, ExportTask } from '@aws-sdk/client-cloudwatch-logs';
 import { S3Client } from '@aws-sdk/client-s3';
-import { Cut, abandonedCount, addAbandoned, removeAbandoned } from './abandoned';
+import { Cut, abandonedCount, abandonedWindows, addAbandoned, removeAbandoned } from './abandoned';
 import { ActivityChecks, idleIn } from './activity';
 import { BucketAccess, errorName } from './bucket-access';
 import { Cursor, GroupListing, Item, LATER, MAX_STATE_CHARS, exportRange } from './cursor';
@@ -21,7 +21,8 @@ import { HAND_BACK_MS, backoffSeconds, firstLookMs, nextLookMs, waitSeconds } fr
 import { Active, Group, MAX_NAMES_KEPT, RunState, Snapshot, pageKey } from './run-state';
 import { LeaseOutcome, StateStore, handlerDenialHint, markersOf } from './state-store';
 import { count, flushMetrics, forExporter, log, percent, seconds } from './telemetry';
-import { ExporterConfig, InvalidInputError, backfillsOf, catchUpFloor, isObject, parseRunInput, scheduledWindows } from '../shared/config';
+import { WindowRecords } from './window-records';
+import { ExporterConfig, InvalidInputError, catchUpFloor, isObject, parseRunInput, scheduledWindows } from '../shared/config';
 import { AbandonedRecord, RecordKind, exportPrefix, hasDotSegment, sha256 } from '../shared/layout';
 import { ErrorName, MetricName, Status } from '../shared/protocol';
 import { Window, lastWindowEndedBy, periodSeconds, windowAt, windowId, windowsBetween } from '../shared/windows';
@@ -219,6 +220,7 @@ export class Engine {
     let windows = req.windows;
     let notBefore: number | undefined;
     let leftBehind: RunState['leftBehind'];
+    let previous: number | undefined;
     if (!windows) {
       const checkpoint = await this.store.checkpoint();
       if (checkpoint && checkpoint.end > now) {
@@ -229,12 +231,13 @@ export class Engine {
       if (checkpoint && windows.length > 0 && windows[0].start < checkpoint.end && checkpoint.end <= now) notBefore = checkpoint.end;
       // Settled windows further back than maxCatchUp: left behind, and recorded as such when the run ends.
       if (checkpoint && windows.length > 0 && checkpoint.end < windows[0].start) {
-        const { period, timeZone } = this.config;
-        leftBehind = { first: windowAt(checkpoint.end, period, timeZone).start, last: windowAt(windows[0].start - 1, period, timeZone).start };
+        leftBehind = { from: checkpoint.end, to: windows[0].start };
+        const span = { from: new Date(leftBehind.from).toISOString(), to: new Date(leftBehind.to).toISOString() };
         log('WARN', 'the checkpoint is further back than maxCatchUp: windows before this run\'s first are left behind (a backfill exports them)', {
-          checkpoint: new Date(checkpoint.end).toISOString(), backfills: backfillsOf(leftBehind.first, leftBehind.last, period, timeZone),
+          checkpoint: span.from, backfills: abandonedWindows({ ranges: [span], backfilled: [] }, this.cut).flatMap((a) => a.backfills),
         });
       }
+      if (checkpoint && checkpoint.end <= now) previous = windowAt(checkpoint.end - 1, this.config.period, this.config.timeZone).start;
     }
     // The same run id and start for every attempt of the first turn (a retry, a redrive): what one
     // attempt created, the next one recognises as its own.
@@ -262,6 +265,7 @@ export class Engine {
       failureCount: 0,
       ...(notBefore !== undefined ? { notBefore } : {}),
       ...(leftBehind ? { leftBehind } : {}),
+      ...(previous !== undefined ? { previous } : {}),
       ...(lock ? { lock } : {}),
     };
   }
@@ -358,23 +362,25 @@ export class Engine {
       }
       const item = await this.cursor.next(state, scope.deadline);
       if (item === LATER) return this.wait(state, 1);
-      if (!item && state.mode === 'scheduled' && !state.vanishedChecked) {
-        // Reading two windows' records whole takes time: in a turn of its own, unless this one has enough left.
+      if (!item && state.mode === 'scheduled' && !state.vanished?.done) {
+        // Reading windows' records whole takes time: in a turn of its own, unless this one has enough left.
         if (scope.deadline - this.clock.now() < Math.min(VANISHED_CHECK_MS, this.config.lambdaTimeoutSeconds * 500)) return this.wait(state, 1);
-        await this.findVanished(state);
+        await this.findVanished(state, scope.deadline);
         continue;
       }
       if (!item) return this.finish(state);
       if (this.clock.now() >= scope.deadline) return this.wait(state, this.config.minWaitSeconds);
       if (hasDotSegment(item.group.name)) {
-        this.fail(state, item.group.name, item.window,
+        await this.fail(state, item.group, item.window,
           "its name has a '.' or '..' segment, which tools that read keys as paths resolve elsewhere: it is not exported; exclude it from the selection");
         continue;
       }
-      // The lease records each new page, with what its groups' checks found, before anything on it is exported.
-      if (state.lease?.page !== pageKey(this.snapshot(state))) {
+      // The lease records each new page, with what its groups' checks found, before anything on it is exported; and
+      // the position past an item the run failed without a task (a walk on from this run could not tell it was passed).
+      if (state.lease?.page !== pageKey(this.snapshot(state)) || state.passedSinceLease) {
         const r = await this.holdLease(state, scope, true);
         if (r) return r;
+        state.passedSinceLease = undefined;
         continue;
       }
       let untouched = false;
@@ -397,11 +403,25 @@ export class Engine {
     state.checkActive = false;
   }
 
-  /** The account's active export task, followed (adopted) when it is one of this exporter's. */
+  /**
+   * The account's active export task, followed (adopted) when it is this exporter's export of a
+   * (group, window) by every check, not only by its name: any other task is waited out.
+   */
   private async adoptIfOurs(state: RunState): Promise<{ task?: ExportTask; adopted: boolean }> {
     const task = await this.tasks.active();
-    const origin = this.tasks.origin(task);
-    if (!task?.taskId || !task.logGroupName || !origin) return { task, adopted: false };
+    if (!task?.taskId || !task.logGroupName || !this.tasks.origin(task)) return { task, adopted: false };
+    const origin = this.tasks.exportOf(task, await this.listing.find(task.logGroupName), state.notBefore);
+    if (!origin) {
+      log('WARN', "an active export task has this exporter's name format but is not its export of a window; waiting it out", {
+        taskId: task.taskId,
+        taskName: task.taskName,
+        logGroupName: task.logGroupName,
+        from: task.from,
+        to: task.to,
+        destinationPrefix: task.destinationPrefix,
+      });
+      return { task, adopted: false };
+    }
     this.adopt(state, task.taskId, task.logGroupName, origin.window);
     return { task, adopted: true };
   }
@@ -446,22 +466,24 @@ export class Engine {
     const listed = await this.store.markers([group], window, true);
     const marked = markersOf(listed, group.name);
     if (!by.reexport && marked.length > 0) return 'done';
-    const destination = this.destination(group.name, window);
-    const at = await this.tasks.atDestination(destination, by.startedAt);
-    let done = false;
-    for (const taskId of at.taskIds) {
-      const task = await this.tasks.describe(taskId);
-      const origin = this.tasks.origin(task);
-      if (!task || !origin || origin.window !== window.start || task.logGroupName !== group.name || task.status?.code !== 'COMPLETED') continue;
-      if (by.reexport && origin.run !== by.run) continue;
-      done = true;
-      if (marked.some((m) => m.taskId === taskId)) continue;
-      await this.recordCompleted(state, task, group.name, window, taskId);
+    const at = await this.tasks.atDestination(this.destination(group.name, window), by.startedAt);
+    const run = by.reexport ? by.run : undefined;
+    // Which of the tasks is this exporter's completed export of the item (marked now if it has no marker).
+    const completed = async (task: ExportTask | undefined): Promise<boolean> => {
+      const origin = this.tasks.exportOf(task, group, state.notBefore);
+      if (!task?.taskId || origin?.window !== window.start || task.status?.code !== 'COMPLETED' || (run !== undefined && origin.run !== run)) return false;
+      if (marked.some((m) => m.taskId === task.taskId)) return true;
+      await this.recordCompleted(state, task, group.name, window, task.taskId);
       this.forgetListings(state, window.start);
       state.stats.adopted += 1;
       count(MetricName.EXPORTS_ADOPTED);
-      log('INFO', 'export found without its done-marker; marked done', { logGroupName: group.name, window: windowId(window), taskId });
-    }
+      log('INFO', 'export found without its done-marker; marked done', { logGroupName: group.name, window: windowId(window), taskId: task.taskId });
+      return true;
+    };
+    let done = false;
+    for (const taskId of at.taskIds) done = (await completed(await this.tasks.describe(taskId))) || done;
+    // Created for it since, and neither active nor with files: a completed task of a window without events writes none.
+    if (!done && at.touchedSince) done = await completed(await this.tasks.completedSince(group, window, by.startedAt, state.notBefore, run));
     if (done) return 'done';
     return at.touchedSince ? 'touched' : 'untouched';
   }
@@ -498,15 +520,23 @@ export class Engine {
         case 'LimitExceededException':
           return this.onLimitExceeded(state);
         case 'ResourceNotFoundException':
-          log('WARN', 'log group deleted before its window was exported', { logGroupName: group.name, window: windowId(window) });
-          await this.store.writeRecord(RecordKind.DELETED, [group], window, [group], state.run, 'CreateExportTask: the log group does not exist');
-          state.stats.deleted += 1;
-          this.advance(state);
+          await this.deletedBeforeExport(state, group, window);
           return undefined;
-        case 'InvalidParameterException':
-          this.fail(state, group.name, window, `CreateExportTask rejected the request: ${(e as Error).message}`);
+        case 'InvalidParameterException': {
+          // Deleted and created again since the page was listed: the window ended before the group now there began.
+          const now = await this.listing.find(group.name);
+          if (now && now.created > window.end - 1) {
+            await this.deletedBeforeExport(state, group, window, now.created);
+            return undefined;
+          }
+          await this.fail(state, group, window, `CreateExportTask rejected the request: ${(e as Error).message}`);
           return undefined;
+        }
         default:
+          // The call may have taken effect and its answer been lost (throttled or failed after the SDK's retries):
+          // like a replayed turn, confirm before exporting again (a retried turn gets the state of before anyway).
+          state.careful = true;
+          state.checkActive = true;
           throw e;
       }
     }
@@ -561,7 +591,7 @@ export class Engine {
         if (this.cursor.isAt(state, active.group, active.window)) {
           state.attempt += 1;
           if (state.attempt >= maxAttempts) {
-            this.fail(state, active.group, window, `${reason} (after ${state.attempt} attempts)`);
+            await this.fail(state, { name: active.group, created: 0 }, window, `${reason} (after ${state.attempt} attempts)`);
           } else {
             state.stats.retried += 1;
             count(MetricName.EXPORTS_RETRIED);
@@ -632,8 +662,27 @@ export class Engine {
     state.attempt = 0;
   }
 
-  private fail(state: RunState, group: string, window: Window, reason: string): void {
-    this.recordFailure(state, group, window, reason);
+  /**
+   * A (group, window) that failed after its attempts: recorded (the coverage report and a run
+   * that takes over from this one read it), and passed.
+   */
+  private async fail(state: RunState, group: Group, window: Window, reason: string): Promise<void> {
+    this.recordFailure(state, group.name, window, reason);
+    await this.store.writeRecord(RecordKind.FAILED, [group], window, [group], state.run, reason);
+    this.advance(state);
+    state.passedSinceLease = true;
+  }
+
+  /**
+   * A group found deleted (or deleted and created again at `recreatedAt`) when its window was to
+   * be exported: the window is recorded as deleted before export, and the group as gone since it.
+   */
+  private async deletedBeforeExport(state: RunState, group: Group, window: Window, recreatedAt?: number): Promise<void> {
+    const again = recreatedAt === undefined ? '' : ` and created again (${new Date(recreatedAt).toISOString()}) after the window`;
+    log('WARN', `log group deleted${again} before its window was exported`, { logGroupName: group.name, window: windowId(window) });
+    await this.store.writeRecord(RecordKind.DELETED, [group], window, [group], state.run, `the log group was deleted${again} before the window was exported`);
+    await this.store.writeVanished(group.name, window.start, state.run, recreatedAt);
+    state.stats.deleted += 1;
     this.advance(state);
   }
 
@@ -716,29 +765,32 @@ export class Engine {
   private async recordLeftBehind(state: RunState): Promise<AbandonedRecord> {
     let record = await this.store.abandoned();
     if (state.leftBehind) {
-      const added = addAbandoned(record, state.leftBehind.first, state.leftBehind.last, this.cut);
+      const { from, to } = state.leftBehind;
+      // The checkpoint is where the time left behind starts: backfilled spans before it no longer matter.
+      const added = addAbandoned(record, from, to, from);
       if (JSON.stringify(added) !== JSON.stringify(record)) await this.store.writeAbandoned(added);
       record = added;
     }
-    for (const r of record.ranges) {
+    for (const a of abandonedWindows(record, this.cut)) {
       log('WARN', 'windows left behind by scheduled runs (beyond maxCatchUp) are not exported: start the exporter with these inputs to export them', {
-        first: r.first,
-        last: r.last,
-        windows: r.windows,
-        backfills: backfillsOf(Date.parse(r.first), Date.parse(r.last), this.config.period, this.config.timeZone),
+        first: new Date(a.first).toISOString(), last: new Date(a.last).toISOString(), windows: a.windows, backfills: a.backfills,
       });
     }
     return record;
   }
 
-  /** A backfill of every selected group that ended without a failure exported its windows: they are no longer abandoned. */
+  /**
+   * A backfill of every selected group that ended without a failure exported its windows: they
+   * are no longer abandoned, nor are they left behind by a scheduled run that starts from an older
+   * checkpoint later.
+   */
   private async backfilled(state: RunState): Promise<void> {
     if (state.names || state.failureCount > 0 || state.windows.length === 0) return;
     const record = await this.store.abandoned();
-    const left = removeAbandoned(record, state.windows[0], state.windows[state.windows.length - 1], this.cut);
+    const left = removeAbandoned(record, state.windows[0], this.window(state.windows[state.windows.length - 1]).end);
     if (JSON.stringify(left) === JSON.stringify(record)) return;
     await this.store.writeAbandoned(left);
-    log('INFO', 'windows left behind by scheduled runs were exported by this backfill', { windowsAbandoned: abandonedCount(left) });
+    log('INFO', 'a backfill of every group: what it exported is not left behind', { windowsAbandoned: abandonedCount(left, this.cut) });
   }
 
   /**
@@ -756,7 +808,7 @@ export class Engine {
     count(MetricName.GROUPS_SELECTED, s.groups);
     count(MetricName.GROUPS_NOT_FOUND, s.notFoundCount);
     count(MetricName.GROUPS_RETENTION_AT_RISK, s.atRiskCount);
-    count(MetricName.WINDOWS_ABANDONED, abandonedCount(abandoned));
+    count(MetricName.WINDOWS_ABANDONED, abandonedCount(abandoned, this.cut));
     await this.store.writeFindings({
       run: state.run,
       endedAt: new Date(this.clock.now()).toISOString(),
@@ -769,41 +821,43 @@ export class Engine {
   }
 
   /**
-   * Groups exported (or recorded without events) in the window before this scheduled run's first,
-   * and neither exported nor recorded in its first: deleted since, deleted and created again after
-   * the window, or no longer selected. Each deleted one gets a `deleted` record for the run's
-   * windows it did not exist in, so that the coverage report says so instead of listing them as
-   * missing (a backfill of them would fail); one still there is named in a warning.
+   * Groups recorded in the window that ends at the checkpoint (the last one scheduled runs
+   * completed) that this run recorded nothing for, in its first window or its last: deleted since,
+   * deleted and created again, or no longer selected. Each deleted one is recorded as gone since
+   * that window (`vanished/`), so that the coverage report counts its windows after it as deleted
+   * before export, not missing (a backfill of them would fail); one still there is named in a
+   * warning. Looked into in name order, as far as the turn's time allows; the next turn goes on.
    */
-  private async findVanished(state: RunState): Promise<void> {
-    state.vanishedChecked = true;
-    if (state.windows.length === 0 || state.failureCount > state.failures.length) return;
+  private async findVanished(state: RunState, deadline: number): Promise<void> {
+    const progress = (state.vanished ??= {});
+    if (state.windows.length === 0 || state.previous === undefined) {
+      progress.done = true;
+      return;
+    }
+    const previous = this.window(state.previous);
     const first = this.window(state.windows[0]);
-    const before = await this.store.windowRecords(this.window(windowAt(first.start - 1, this.config.period, this.config.timeZone).start));
-    const now = await this.store.windowRecords(first);
-    const failed = new Set(state.failures.map((f) => f.logGroupName));
-    const seenBefore = [...before.exported.keys(), ...[...before.unexported].filter(([, kind]) => kind === RecordKind.EMPTY).map(([name]) => name)];
-    const vanished = seenBefore.filter((n) => !now.exported.has(n) && !now.unexported.has(n) && !failed.has(n)).sort();
-    for (const name of vanished.slice(0, MAX_NAMES_KEPT)) {
+    const lastWindow = this.window(state.windows[state.windows.length - 1]);
+    const recorded = (r: WindowRecords) => new Set([...r.exported.keys(), ...r.unexported.keys()]);
+    const before = await this.store.windowRecords(previous);
+    const inFirst = recorded(await this.store.windowRecords(first));
+    const inLast = lastWindow === first ? inFirst : recorded(await this.store.windowRecords(lastWindow));
+    // Gone groups are recorded once: a window of theirs holds only a `deleted` record after that.
+    const seen = [...before.exported.keys(), ...[...before.unexported].filter(([, kind]) => kind !== RecordKind.DELETED).map(([name]) => name)];
+    const vanished = seen.filter((n) => !(inFirst.has(n) && inLast.has(n)) && (progress.after === undefined || n > progress.after)).sort();
+    for (const name of vanished) {
+      if (this.clock.now() >= deadline) return;
       const found = await this.listing.find(name);
       if (found && found.created < first.end) {
-        log('WARN', 'a log group exported before is no longer selected: its windows from now on are not exported', { logGroupName: name, window: windowId(first) });
-        continue;
+        log('WARN', 'a log group recorded before is no longer selected: its windows from now on are not exported', { logGroupName: name, window: windowId(first) });
+      } else {
+        await this.store.writeVanished(name, previous.start, state.run, found?.created);
+        log('WARN', `log group ${found ? 'deleted and created again' : 'deleted'} before windows of it were exported`, {
+          logGroupName: name, lastRecorded: windowId(previous), ...(found ? { recreatedAt: new Date(found.created).toISOString() } : {}),
+        });
       }
-      const group: Group = { name, created: 0 };
-      for (const start of state.windows) {
-        const window = this.window(start);
-        // Created again: it holds the windows from its creation on, which the run exported or will export.
-        if (found && found.created < window.end) break;
-        const listed = await this.store.markers([group], window);
-        if (markersOf(listed, name).length > 0 || listed.recorded.has(name)) continue;
-        const reason = found ? `the log group was deleted and created again (${new Date(found.created).toISOString()}) after the window` : 'the log group was deleted before the window was exported';
-        await this.store.writeRecord(RecordKind.DELETED, [group], window, [group], state.run, reason);
-        state.stats.deleted += 1;
-        log('WARN', 'log group deleted before its window was exported', { logGroupName: name, window: windowId(window), reason });
-      }
+      progress.after = name;
     }
-    if (vanished.length > MAX_NAMES_KEPT) log('WARN', 'more log groups vanished than one run looks into; the next run goes on', { vanished: vanished.length });
+    progress.done = true;
   }
 
   /**

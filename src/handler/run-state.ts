@@ -142,8 +142,9 @@ export interface LeaseHeld {
  * - `ahead`: the next page of groups, listed and checked while an export ran.
  * - `notBefore`: nothing before this instant is exported (the checkpoint after a change of zone or period).
  * - `lock`: the bucket's default Object Lock mode (state objects are written with a day's retention of it).
- * - `leftBehind`: settled windows between the checkpoint and this scheduled run's first, beyond `maxCatchUp`.
- * - `vanishedChecked`: this scheduled run has looked for groups exported before that it no longer selects.
+ * - `leftBehind`: the time between the checkpoint and this scheduled run's first window, beyond `maxCatchUp`.
+ * - `previous`: the window that ends at the checkpoint (the last one scheduled runs completed).
+ * - `vanished`: how far this scheduled run has looked for groups recorded before that it no longer selects.
  */
 export interface RunState {
   readonly v: 2;
@@ -189,6 +190,12 @@ export interface RunState {
    * untouched group does not prove this attempt is past the exports of that one.
    */
   carefulPast?: string;
+  /**
+   * The cursor passed an item without exporting it (a failure) since the lease last recorded its
+   * position: recorded before the next export, so that a run taking over from this one, should it
+   * die, walks on from past that item.
+   */
+  passedSinceLease?: boolean;
   /** Failed attempts of the current item. */
   attempt: number;
   /** Turns spent waiting for something this run does not own. */
@@ -217,8 +224,11 @@ export interface RunState {
    * A scheduled run that finds the checkpoint further back than `maxCatchUp`: the first and last
    * window (starts) it leaves behind, recorded when it ends.
    */
-  readonly leftBehind?: { readonly first: number; readonly last: number };
-  vanishedChecked?: boolean;
+  readonly leftBehind?: { readonly from: number; readonly to: number };
+  /** Start of the window that ends at the checkpoint, for a scheduled run that has one. */
+  readonly previous?: number;
+  /** The groups looked into so far (up to this name), and whether all were. */
+  vanished?: { after?: string; done?: boolean };
   stats: Stats;
   selection: Selection;
   failures: Failure[];

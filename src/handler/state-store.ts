@@ -27,8 +27,8 @@ import { Group, RunState, pageKey } from './run-state';
 import { WindowRecords, readWindowRecords } from './window-records';
 import { ExporterConfig } from '../shared/config';
 import {
-  AbandonedRecord, Marker, OwnerRecord, RecordKind, RunFindings, UnexportedRecord, abandonedKey, checkpointKey, findingsKey, leaseKey, markerKey,
-  markerName, markerPrefix, ownerKey, parseMarker, recordKey, recordKindOf, stateRoot,
+  AbandonedRecord, Marker, OwnerRecord, RecordKind, RunFindings, UnexportedRecord, VanishedRecord, abandonedKey, checkpointKey, findingsKey, leaseKey,
+  markerKey, markerName, markerPrefix, ownerKey, parseMarker, recordKey, recordKindOf, stateRoot, vanishedKey,
 } from '../shared/layout';
 import { ErrorName } from '../shared/protocol';
 import { Period, Window } from '../shared/windows';
@@ -254,14 +254,28 @@ export class StateStore {
     await this.putJson(findingsKey(this.config.keyPrefix), findings, {});
   }
 
-  /** The windows scheduled runs left behind (none recorded: no range). */
+  /** The time scheduled runs left behind, and what backfills of every group exported since. */
   async abandoned(): Promise<AbandonedRecord> {
-    return (await this.readJson<AbandonedRecord>(abandonedKey(this.config.keyPrefix, this.config.period)))?.body ?? { ranges: [] };
+    const body = (await this.readJson<Partial<AbandonedRecord>>(abandonedKey(this.config.keyPrefix)))?.body;
+    return { ranges: body?.ranges ?? [], backfilled: body?.backfilled ?? [] };
   }
 
-  /** Replaces the record of windows left behind (only while holding the lease: no other run writes it meanwhile). */
+  /** Replaces the record of time left behind (only while holding the lease: no other run writes it meanwhile). */
   async writeAbandoned(record: AbandonedRecord): Promise<void> {
-    await this.putJson(abandonedKey(this.config.keyPrefix, this.config.period), record, {});
+    await this.putJson(abandonedKey(this.config.keyPrefix), record, {});
+  }
+
+  /** Records a log group found gone since the window starting at `lastSeen` (created again at `recreatedAt`). */
+  async writeVanished(group: string, lastSeen: number, run: string, recreatedAt?: number): Promise<void> {
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const record: VanishedRecord = {
+      logGroupName: group,
+      lastSeen: iso(lastSeen),
+      foundAt: iso(this.now()),
+      run,
+      ...(recreatedAt !== undefined ? { recreatedAt: iso(recreatedAt) } : {}),
+    };
+    await this.putJson(vanishedKey(this.config.keyPrefix, group, run), record, {});
   }
 
   // ---------------------------------------------------------------- owner

@@ -76,7 +76,9 @@ export function createAlarms(scope: Construct, stateMachine: sfn.IStateMachine, 
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
     treatMissingData: watchesSilence ? cloudwatch.TreatMissingData.BREACHING : cloudwatch.TreatMissingData.NOT_BREACHING,
   });
-  const perRun = (name: string) => exporterMetric(exporterId, name, { statistic: 'Maximum', period: Duration.seconds(alarmPeriod) });
+  // A minute holds one scheduled run's figures (they are published together at its end): the alarm
+  // follows the last run, and keeps its state between runs.
+  const perRun = (name: string) => exporterMetric(exporterId, name, { statistic: 'Maximum', period: Duration.minutes(1) });
   const coverage = new cloudwatch.MathExpression({
     label: 'Log groups not found or at risk, windows abandoned, or no log group selected',
     expression: COVERAGE_EXPRESSION,
@@ -86,7 +88,7 @@ export function createAlarms(scope: Construct, stateMachine: sfn.IStateMachine, 
       abandoned: perRun(MetricName.WINDOWS_ABANDONED),
       selected: perRun(MetricName.GROUPS_SELECTED),
     },
-    period: Duration.seconds(alarmPeriod),
+    period: Duration.minutes(1),
   });
   const coverageAlarm = coverage.createAlarm(scope, 'CoverageAlarm', {
     alarmDescription: 'The CloudWatch Logs archive is incomplete, however fresh: the last scheduled run selected no log group, could not find one the ' +

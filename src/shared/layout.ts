@@ -136,13 +136,15 @@ export function parseMarker(prefix: string, key: string): Marker | undefined {
 /**
  * Why a (log group, window) has a record instead of a done-marker: it had no event in the window
  * (`empty`: nothing to export, nothing missing); the group was deleted, or deleted and created
- * again, before the window was exported (`deleted`: CloudWatch Logs no longer holds it); or its
- * retention had removed every event of the window before the export (`expired`).
+ * again, before the window was exported (`deleted`: CloudWatch Logs no longer holds it); its
+ * retention had removed every event of the window before the export (`expired`); or its export
+ * failed after every attempt (`failed`: still missing, and the next run tries again). Only
+ * `failed` leaves the window to be exported.
  */
-export const RecordKind = { EMPTY: 'empty', DELETED: 'deleted', EXPIRED: 'expired' } as const;
+export const RecordKind = { EMPTY: 'empty', DELETED: 'deleted', EXPIRED: 'expired', FAILED: 'failed' } as const;
 export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
 
-const RECORD = /^([A-Za-z0-9._%-]+(?:~[0-9a-f]{16})?)!(empty|deleted|expired)!([A-Za-z0-9]{1,64})-([0-9a-f]{16})$/;
+const RECORD = /^([A-Za-z0-9._%-]+(?:~[0-9a-f]{16})?)!(empty|deleted|expired|failed)!([A-Za-z0-9]{1,64})-([0-9a-f]{16})$/;
 
 /**
  * The key of a run's record of groups of one page not exported in a window, and why: named by the
@@ -167,8 +169,33 @@ export interface UnexportedRecord {
   readonly run: string;
   /** `empty`: per group, its newest event DescribeLogStreams knew of (ISO 8601, null: none), and when it was asked. */
   readonly lastEvents?: Record<string, { readonly lastEvent: string | null; readonly checkedAt: string }>;
-  /** `deleted`, `expired`: what the run found. */
+  /** `deleted`, `expired`, `failed`: what the run found. */
   readonly reason?: string;
+}
+
+/**
+ * Where a run records a log group it found gone: `_state/<keyPrefix>/vanished/<marker name>!<run>`.
+ * The coverage report counts the group's windows after `lastSeen` that nothing else records as
+ * deleted before export, up to `recreatedAt` when the group was created again.
+ */
+export function vanishedKey(keyPrefix: string, group: string, run: string): string {
+  return `${vanishedPrefix(keyPrefix)}${markerName(group)}${SEPARATOR}${run}`;
+}
+
+export function vanishedPrefix(keyPrefix: string): string {
+  return `${join(stateRoot(keyPrefix), 'vanished')}/`;
+}
+
+/** What a record of a log group found gone holds. */
+export interface VanishedRecord {
+  readonly logGroupName: string;
+  /** The start of the last window something was recorded for it in, before it was found gone (ISO 8601). */
+  readonly lastSeen: string;
+  /** When the run found it gone (ISO 8601). */
+  readonly foundAt: string;
+  /** When the group now under that name was created, if it was created again (ISO 8601). */
+  readonly recreatedAt?: string;
+  readonly run: string;
 }
 
 export function leaseKey(keyPrefix: string): string {
@@ -200,13 +227,23 @@ export interface RunFindings {
 }
 
 /** The settled windows scheduled runs left behind, beyond `maxCatchUp` (read by the coverage report). */
-export function abandonedKey(keyPrefix: string, period: Period): string {
-  return join(stateRoot(keyPrefix), `abandoned-${period}.json`);
+export function abandonedKey(keyPrefix: string): string {
+  return join(stateRoot(keyPrefix), 'abandoned.json');
 }
 
-/** What `abandoned-<period>.json` holds: ranges of windows, by their first and last window's start (ISO 8601), oldest first. */
+/** A span of time, [from, to) (ISO 8601): what windows cover does not depend on how they are cut. */
+export interface Span {
+  readonly from: string;
+  readonly to: string;
+}
+
+/**
+ * What `abandoned.json` holds: the time scheduled runs left behind, and the time backfills of
+ * every group have exported since (which a scheduled run does not leave behind), oldest first.
+ */
 export interface AbandonedRecord {
-  readonly ranges: Array<{ readonly first: string; readonly last: string; readonly windows: number }>;
+  readonly ranges: Span[];
+  readonly backfilled: Span[];
 }
 
 /** Names the exporter that keeps its state under the key prefix. */

@@ -318,12 +318,12 @@ describe('no silent gap: freshness alarm, metrics, dashboard', () => {
     expect(coverage.Metrics.find((m: any) => m.Expression).Expression).toBe('notFound + atRisk + abandoned + IF(selected == 0, 1, 0)');
     const inputs = Object.fromEntries(coverage.Metrics.filter((m: any) => m.MetricStat)
       .map((m: any) => [m.Id, [m.MetricStat.Metric.MetricName, m.MetricStat.Stat, m.MetricStat.Period]]));
-    // Each period holds at least one scheduled run's figures (the freshness alarm's period: two intervals and an hour).
+    // A minute holds one run's figures, published together at its end: the alarm follows the last run, not the ones before.
     expect(inputs).toEqual({
-      notFound: ['GroupsNotFound', 'Maximum', 49 * 3600],
-      atRisk: ['GroupsRetentionAtRisk', 'Maximum', 49 * 3600],
-      abandoned: ['WindowsAbandoned', 'Maximum', 49 * 3600],
-      selected: ['GroupsSelected', 'Maximum', 49 * 3600],
+      notFound: ['GroupsNotFound', 'Maximum', 60],
+      atRisk: ['GroupsRetentionAtRisk', 'Maximum', 60],
+      abandoned: ['WindowsAbandoned', 'Maximum', 60],
+      selected: ['GroupsSelected', 'Maximum', 60],
     });
     expect(exporter.coverageAlarm.alarmArn).toBeDefined();
   });

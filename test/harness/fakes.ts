@@ -40,7 +40,12 @@ export interface Call {
  * whose answer the state machine stopped waiting for) until `releaseHeld()`; or the call takes
  * effect and then the invocation stalls for `pauseMs` of virtual time.
  */
-export type KillPoint = 'before' | 'after' | 'hold' | { readonly pauseMs: number };
+/**
+ * What a fault rule does to a call: kill the invocation before or after it takes effect, hold it,
+ * pause the clock, or answer it with an error, before or after it took effect (an answer lost:
+ * the SDK's retries exhausted after the call went through).
+ */
+export type KillPoint = 'before' | 'after' | 'hold' | { readonly pauseMs: number } | { readonly error: Error; readonly tookEffect?: boolean };
 
 /** What one handler invocation may do: its calls are counted, and it may be killed at any of them. */
 export interface Invocation {
@@ -108,6 +113,10 @@ function guarded<T>(op: string, input: any, effect: () => T): T | Promise<T> {
   if (point === 'before') {
     inv.dead = true;
     throw new Killed(`before ${op} #${inv.calls}`);
+  }
+  if (typeof point === 'object' && 'error' in point) {
+    if (point.tookEffect) effect();
+    throw point.error;
   }
   const out = effect();
   if (point === 'after') {
@@ -389,14 +398,22 @@ export class FakeLogs {
     return { taskId: task.taskId };
   }
 
+  /**
+   * DescribeExportTasks: one task by id, or the account's tasks (of a status), newest first, 50 a
+   * page at most. The API documents no order: newest first is an assumption the exporter does not
+   * rely on for what it exports, only for how soon it stops looking.
+   */
   describeExportTasks(input: DescribeExportTasksCommandInput) {
     this.count('DescribeExportTasks');
     this.tick();
     const candidates = input.taskId !== undefined ? [this.byId.get(input.taskId)].filter((t) => t !== undefined)
-      : ['PENDING', 'RUNNING'].includes(input.statusCode ?? '') ? this.live : this.tasks;
+      : ['PENDING', 'RUNNING'].includes(input.statusCode ?? '') ? this.live : [...this.tasks].reverse();
     const matches = candidates.filter((t) => input.statusCode === undefined || this.statusOf(t) === input.statusCode);
+    const start = Number(input.nextToken ?? 0);
+    const limit = Math.min(input.limit ?? 50, 50);
     return {
-      exportTasks: matches.slice(0, 50).map((t): ExportTask => ({
+      ...(start + limit < matches.length ? { nextToken: String(start + limit) } : {}),
+      exportTasks: matches.slice(start, start + limit).map((t): ExportTask => ({
         taskId: t.taskId,
         taskName: t.taskName,
         logGroupName: t.logGroupName,

@@ -11,6 +11,18 @@ export function nth(op: string, n: number, point: KillPoint, match: (c: Call) =>
   return (c) => (c.op === op && match(c) && ++seen === n ? point : undefined);
 }
 
+/** A rule that fires once, at the first call `match` accepts; `fired()` says whether it has. */
+export function once(match: (c: Call) => boolean, point: KillPoint): { rule: (c: Call) => KillPoint | undefined; fired: () => boolean } {
+  let fired = false;
+  return { rule: (c) => (!fired && match(c) ? ((fired = true), point) : undefined), fired: () => fired };
+}
+
+/** A write of a group's done-marker. */
+export const isMarkerOf = (g: string) => (c: Call) => c.op === 'PutObject' && isMarker(c) && String(c.input.Key).includes(`/${encodeURIComponent(g)}!`);
+
+/** A CreateExportTask of a group. */
+export const isCreateOf = (g: string) => (c: Call) => c.op === 'CreateExportTask' && c.input.logGroupName === g;
+
 /** A call on a done-marker. */
 export const isMarker = (c: Call) => /^_state\/.*\/done\//.test(String(c.input.Key));
 

@@ -111,7 +111,7 @@ export function expectExactlyOnce(w: World, groups: string[], windows: Window[],
     }
   }
   // One marker per (group, window): a marker names its group before the first '!'.
-  const markers = w.s3.keys(bucket, `${stateRoot(config.keyPrefix)}/done/`).filter((k) => !/!(empty|deleted|expired)!/.test(k)).map((k) => k.split('!')[0]);
+  const markers = w.s3.keys(bucket, `${stateRoot(config.keyPrefix)}/done/`).filter((k) => !/!(empty|deleted|expired|failed)!/.test(k)).map((k) => k.split('!')[0]);
   expect(markers).toHaveLength(groups.length * windows.length);
   expect(new Set(markers).size).toBe(markers.length);
   for (const g of idle) {

@@ -12,6 +12,7 @@ import { main } from '../../src/cli/main';
 import { metrics } from '../../src/handler/telemetry';
 import { abandonedKey } from '../../src/shared/layout';
 import { MetricName } from '../../src/shared/protocol';
+import { last } from '../harness/rules';
 import { synth } from '../harness/stack';
 import { World, completedInto, days, expectExactlyOnce, recordedEmpty, world } from '../harness/world';
 
@@ -35,7 +36,7 @@ beforeEach(() => {
   });
 });
 afterEach(() => {
-  w.restore();
+  w?.restore();
   jest.restoreAllMocks();
 });
 
@@ -132,8 +133,9 @@ test('a missed run with maxCatchUp of one window: the window is counted abandone
   await scheduled('2026-11-26T01:00:00Z');
   expect(published.map((p) => p.WindowsAbandoned)).toEqual([0, 1, 1]);
   expect(coverageAlarm(props, published[2])).toBe('ALARM');
-  const abandoned = JSON.parse(w.s3.objects.get(`${w.synthesized.bucket}/${abandonedKey('exported-logs', 'P1D')}`)!.body);
-  expect(abandoned).toEqual({ ranges: [{ first: '2026-11-23T00:00:00.000Z', last: '2026-11-23T00:00:00.000Z', windows: 1 }] });
+  // Recorded as time, not windows: a deployment that cuts windows anew keeps it.
+  const abandoned = JSON.parse(w.s3.objects.get(`${w.synthesized.bucket}/${abandonedKey('exported-logs')}`)!.body);
+  expect(abandoned).toEqual({ ranges: [{ from: '2026-11-23T00:00:00.000Z', to: '2026-11-24T00:00:00.000Z' }], backfilled: [] });
 
   const r = await report();
   expect(r.code).toBe(1);
@@ -232,8 +234,13 @@ test('a deleted group: its windows are deleted before export, never missing nor 
   await scheduled('2026-11-27T01:00:00Z');
   expect(published.map((p) => p.GroupsSelected)).toEqual([3, 2, 2, 2]);
   expect(coverageAlarm(SETTLED, published[3])).toBe('OK');
-  const [, d24] = days('2026-11-23T00:00:00Z', '2026-11-26T00:00:00Z');
-  expect(recordedEmpty(w, d24, undefined, 'deleted')).toEqual(new Set(['/deleted', '/recreated']));
+  // Each recorded once as gone since the 23rd, the last window anything was recorded for it; /recreated with its new creation time.
+  const vanished = w.s3.keys(w.synthesized.bucket, '_state/exported-logs/vanished/')
+    .map((k) => JSON.parse(w.s3.objects.get(`${w.synthesized.bucket}/${k}`)!.body)).map(({ logGroupName, lastSeen, recreatedAt }) => ({ logGroupName, lastSeen, recreatedAt }));
+  expect(vanished).toEqual([
+    { logGroupName: '/deleted', lastSeen: '2026-11-23T00:00:00.000Z', recreatedAt: undefined },
+    { logGroupName: '/recreated', lastSeen: '2026-11-23T00:00:00.000Z', recreatedAt: '2026-11-25T00:30:00.000Z' },
+  ]);
   // The group created again holds the windows from its creation on: the 25th and 26th are exported.
   expect(exports()).toEqual([
     '/deleted 2026-11-23T00:00:00.000Z 1',
@@ -253,4 +260,151 @@ test('a deleted group: its windows are deleted before export, never missing nor 
     ranAt('2026-11-27T01:00:00Z', '2 log group(s) selected in the last scheduled run (ENDED).'),
     '4 window(s) of 2 log group(s) were lost, in part or whole, before they could be exported: no backfill can export them.',
   ]);
+});
+
+describe('what a review of these signals found', () => {
+  /** Runs the report and every backfill it prints: each must succeed. */
+  async function backfillsOfReport(...argv: string[]): Promise<string[]> {
+    const r = await report(...argv);
+    const failed: string[] = [];
+    for (const input of r.out.filter((l) => l.startsWith('  {')).map((l) => JSON.parse(l))) {
+      const chain = await w.loop.run(input);
+      if (chain[chain.length - 1].status !== 'SUCCEEDED') failed.push(JSON.stringify(input));
+    }
+    expect(failed).toEqual([]);
+    return r.out;
+  }
+
+  test('a group deleted while the schedule was paused (a window left behind): deleted before export, no backfill of it', async () => {
+    w = world({ props: { ...SETTLED, maxCatchUp: Duration.days(1) }, now: Date.parse('2026-11-22T01:00:00Z'), groups: ['/a', '/b'] });
+    await scheduled('2026-11-22T01:00:00Z');
+    await scheduled('2026-11-23T01:00:00Z');
+    w.logs.deleteGroup('/b');
+    // No run on the 24th: the run of the 25th leaves the 23rd behind.
+    for (const at of ['2026-11-25T01:00:00Z', '2026-11-26T01:00:00Z', '2026-11-27T01:00:00Z']) await scheduled(at);
+    const out = await backfillsOfReport('--to', '2026-11-26');
+    expect(out).toContain('/b      2 exported      0 empty      0 missing');
+    expect(out).toContain('        4 deleted before export: 2026-11-23..2026-11-26');
+  });
+
+  test('105 groups deleted at once: each recorded, however many a turn gets through', async () => {
+    const gone = Array.from({ length: 105 }, (_, i) => `/aws/lambda/fn-${String(i).padStart(3, '0')}`);
+    w = world({ props: SETTLED, now: Date.parse('2026-11-24T01:00:00Z'), groups: ['/stays', ...gone] });
+    await scheduled('2026-11-24T01:00:00Z');
+    gone.forEach((g) => w.logs.deleteGroup(g));
+    for (const at of ['2026-11-25T01:00:00Z', '2026-11-26T01:00:00Z']) await scheduled(at);
+    const out = await backfillsOfReport('--to', '2026-11-25');
+    expect(out.filter((l) => / [1-9]\d* missing/.test(l))).toEqual([]);
+    expect(out.filter((l) => l.endsWith('2 deleted before export: 2026-11-24..2026-11-25'))).toHaveLength(105);
+  });
+
+  test('a group deleted after a run that failed on another group (the checkpoint stayed): deleted before export', async () => {
+    w = world({ props: SETTLED, now: Date.parse('2026-11-24T01:00:00Z'), groups: ['/bad', '/gone', '/stays'] });
+    await scheduled('2026-11-24T01:00:00Z');
+    (w.logs as any).opts.failures = { '/bad': 100 };
+    w.clock.now = Date.parse('2026-11-25T01:00:00Z');
+    expect(last(await w.loop.run({ scheduledTime: '2026-11-25T01:00:00Z' })).status).toBe('FAILED');
+    (w.logs as any).opts.failures = {};
+    w.logs.deleteGroup('/gone');
+    for (const at of ['2026-11-26T01:00:00Z', '2026-11-27T01:00:00Z']) await scheduled(at);
+    const out = await backfillsOfReport('--to', '2026-11-26');
+    expect(out).toContain('/gone       2 exported      0 empty      0 missing');
+    expect(out).toContain('            2 deleted before export: 2026-11-25..2026-11-26');
+  });
+
+  test('a group created again whose export then failed: that window is missing, with its backfill', async () => {
+    w = world({ props: SETTLED, now: Date.parse('2026-11-24T01:00:00Z'), groups: ['/stays', '/x'] });
+    await scheduled('2026-11-24T01:00:00Z');
+    w.logs.deleteGroup('/x');
+    await scheduled('2026-11-25T01:00:00Z');
+    w.logs.addGroup('/x', Date.parse('2026-11-25T06:00:00Z'));
+    (w.logs as any).opts.failures = { '/x': 3 };
+    w.clock.now = Date.parse('2026-11-26T01:00:00Z');
+    expect(last(await w.loop.run({ scheduledTime: '2026-11-26T01:00:00Z' })).status).toBe('FAILED');
+    const r = await report('--to', '2026-11-25');
+    expect(r.out).toContain('/x          1 exported      0 empty      1 missing: 2026-11-25');
+    expect(r.out).toContain('            1 deleted before export: 2026-11-24');
+    expect(r.out).toContain('  {"startDate":"2026-11-25","endDate":"2026-11-25","logGroupNames":["/x"]}');
+  });
+
+  test.each<[string, CloudWatchLogsS3ExporterProps, string]>([
+    ['hourly', { exportPeriod: ExportPeriod.HOURLY, maxCatchUp: Duration.days(2), schedule: scheduler.ScheduleExpression.cron({ minute: '5' }) }, '2026-11-25T00'],
+    ['in Asia/Tokyo', { maxCatchUp: Duration.days(2), timeZone: TimeZone.ASIA_TOKYO }, '2026-11-23'],
+  ])('a day left behind, then redeployed %s: still counted and reported, and the printed backfill clears it', async (_how, changed, to) => {
+    w = world({ props: { ...SETTLED, maxCatchUp: Duration.days(1) }, now: Date.parse('2026-11-22T01:00:00Z'), groups: ['/a'] });
+    await scheduled('2026-11-22T01:00:00Z');
+    await scheduled('2026-11-24T01:00:00Z');
+    expect(published.map((p) => p.WindowsAbandoned)).toEqual([0, 1]);
+    const redeployed = world({ shareWith: w, props: { ...SETTLED, ...changed } });
+    w.clock.now = Date.parse('2026-11-25T01:05:00Z');
+    expect(last(await redeployed.loop.run({ scheduledTime: '2026-11-25T01:05:00Z' })).status).toBe('SUCCEEDED');
+    expect(published[2].WindowsAbandoned).toBeGreaterThan(0);
+    const r = await report('--to', to);
+    expect(r.code).toBe(1);
+    const inputs = r.out.filter((l) => l.startsWith('  {') && !l.includes('logGroupNames')).map((l) => JSON.parse(l));
+    expect(inputs.length).toBeGreaterThan(0);
+    for (const input of inputs) expect(last(await redeployed.loop.run(input)).status).toBe('SUCCEEDED');
+    w.clock.now = Date.parse('2026-11-26T01:05:00Z');
+    expect(last(await redeployed.loop.run({ scheduledTime: '2026-11-26T01:05:00Z' })).status).toBe('SUCCEEDED');
+    expect(published[published.length - 1].WindowsAbandoned).toBe(0);
+    // The 22nd (UTC) exported once, by the backfill.
+    const day22 = w.logs.tasks.filter((t) => t.from < Date.parse('2026-11-23T00:00:00Z') && t.to >= Date.parse('2026-11-22T00:00:00Z'));
+    expect(day22.length).toBeGreaterThan(0);
+  });
+
+  test('windows a backfill exported while a scheduled run waited for the lease are not recorded abandoned', async () => {
+    w = world({ props: { ...SETTLED, maxCatchUp: Duration.days(1) }, now: Date.parse('2026-11-22T01:00:00Z'), groups: ['/a', '/b'] });
+    await scheduled('2026-11-22T01:00:00Z');
+    w.clock.now = Date.parse('2026-11-25T01:00:00Z');
+    const [backfill, run] = await Promise.all([
+      w.loop.run({ startDate: '2026-11-22', endDate: '2026-11-23' }, 'backfill'),
+      w.loop.run({ scheduledTime: '2026-11-25T01:00:00Z' }, 'scheduled'),
+    ]);
+    expect([last(backfill).status, last(run).status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expectExactlyOnce(w, ['/a', '/b'], days('2026-11-21T00:00:00Z', '2026-11-24T00:00:00Z'));
+    await scheduled('2026-11-26T01:00:00Z');
+    expect(published[published.length - 1].WindowsAbandoned).toBe(0);
+    expect((await report()).code).toBe(0);
+  });
+
+  test('a named group an exclusion leaves out exists: not counted as not found', async () => {
+    const props = { ...SETTLED, logGroups: LogGroupSelection.names(['/app/orders', '/app/tmp/scratch']).excluding(['/app/tmp/']) };
+    w = world({ props, now: Date.parse('2026-11-25T01:00:00Z'), groups: ['/app/orders', '/app/tmp/scratch'] });
+    await scheduled('2026-11-25T01:00:00Z');
+    expect(published.map((p) => p.GroupsNotFound)).toEqual([0]);
+  });
+});
+
+describe('the coverage alarm follows the last scheduled run, not the ones before it in its period', () => {
+  /** The alarm's state at `at` as CloudWatch evaluates it: each metric aggregated by its statistic over (at - period, at], then the expression. */
+  function stateAt(samples: Array<{ at: number; figures: Record<string, number> }>, at: number): 'ALARM' | 'OK' | 'unchanged' {
+    const alarm = Object.values<any>(synth({}).template.toJSON().Resources).find((r) => r.Type === 'AWS::CloudWatch::Alarm'
+      && r.Properties.Metrics?.some((m: any) => m.MetricStat?.Metric.MetricName === MetricName.WINDOWS_ABANDONED)).Properties;
+    const inputs: Array<[string, number | undefined]> = alarm.Metrics.filter((m: any) => m.MetricStat).map((m: any) => {
+      const { Stat, Period, Metric } = m.MetricStat;
+      expect(Stat).toBe('Maximum');
+      const values = samples.filter((s) => s.at > at - Period * 1000 && s.at <= at).map((s) => s.figures[Metric.MetricName]);
+      return [m.Id, values.length ? Math.max(...values) : undefined] as [string, number | undefined];
+    });
+    // No datapoint: the alarm keeps its state (missing data is ignored).
+    if (inputs.some(([, v]) => v === undefined)) return 'unchanged';
+    const expression: string = alarm.Metrics.find((m: any) => m.Expression).Expression;
+    const value = new Function('IF', ...inputs.map(([id]) => id), `return ${expression};`)(
+      (c: boolean, a: number, b: number) => (c ? a : b), ...inputs.map(([, v]) => v));
+    return value > alarm.Threshold ? 'ALARM' : 'OK';
+  }
+  const t0 = Date.parse('2026-11-24T01:00:00Z');
+  const day = 86_400_000;
+  const clean = { GroupsSelected: 3, GroupsNotFound: 0, GroupsRetentionAtRisk: 0, WindowsAbandoned: 0 };
+
+  test('a run that selects nothing, a day after one that selected groups: ALARM; between runs: unchanged', () => {
+    const samples = [{ at: t0, figures: clean }, { at: t0 + day, figures: { ...clean, GroupsSelected: 0 } }];
+    expect(stateAt(samples, t0 + day + 30_000)).toBe('ALARM');
+    expect(stateAt(samples, t0 + day + 3_600_000)).toBe('unchanged');
+  });
+
+  test('the first clean run after windows were abandoned: OK', () => {
+    const samples = [{ at: t0, figures: { ...clean, WindowsAbandoned: 1 } }, { at: t0 + day, figures: clean }];
+    expect(stateAt(samples, t0 + day + 30_000)).toBe('OK');
+  });
 });

@@ -8,7 +8,7 @@ import { ExportPeriod, LogGroupSelection } from '../../src';
 import { PAGE_GROUPS } from '../../src/handler/cursor';
 import { Call, KillPoint } from '../harness/fakes';
 import { InvocationInfo } from '../harness/loop';
-import { isLease, isMarker, last, nth } from '../harness/rules';
+import { isLease, isMarkerOf, last, nth, once } from '../harness/rules';
 import { World, days, expectExactlyOnce, recordedEmpty, world } from '../harness/world';
 
 const DAY = 86_400_000;
@@ -162,11 +162,6 @@ test('a retried turn whose killed attempt skipped a group that has woken up sinc
 });
 
 /** A fault rule that fires once, at the first call that matches. */
-function once(match: (c: Call) => boolean, point: KillPoint): { rule: (c: Call) => KillPoint | undefined; fired: () => boolean } {
-  let fired = false;
-  return { rule: (c) => (!fired && match(c) ? ((fired = true), point) : undefined), fired: () => fired };
-}
-const isMarkerOf = (g: string) => (c: Call) => c.op === 'PutObject' && isMarker(c) && String(c.input.Key).includes(`/${g}!`);
 const isEmptyRecordPut = (c: Call) => c.op === 'PutObject' && String(c.input.Key).includes('!empty!');
 
 test('a turn killed just after it wrote an empty record, retried with its old input: no group of the record is lost', async () => {
