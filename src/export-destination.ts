@@ -6,7 +6,7 @@ import { archiveBucketProps } from './private/bucket-rules';
 import { BoundDestination, sameAccount } from './private/destination';
 import { pasteable } from './private/pasteable';
 import { KEY_PREFIX, archivePrefix } from './private/policy-statements';
-import { DEFAULT_KEY_PREFIX } from './shared/layout';
+import { DEFAULT_KEY_PREFIX, keyPrefixProblem } from './shared/layout';
 
 /**
  * Options of the bucket an exporter creates.
@@ -57,7 +57,8 @@ function validKeyPrefix(keyPrefix: string | undefined): string {
   if (!KEY_PREFIX.test(p) || p.length > 200) {
     throw new Error(`CloudWatchLogsS3Exporter: keyPrefix '${p}' must be 1-200 characters of A-Z a-z 0-9 ! _ . ' ( ) - in '/'-separated segments, without a leading or trailing '/'`);
   }
-  if (p.split('/').includes('_state')) throw new Error("CloudWatchLogsS3Exporter: keyPrefix must not contain a '_state' segment: the exporters keep their state under _state/");
+  const unsafe = keyPrefixProblem(p);
+  if (unsafe) throw new Error(`CloudWatchLogsS3Exporter: keyPrefix ${unsafe}`);
   return p;
 }
 

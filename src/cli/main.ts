@@ -9,7 +9,7 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { Coverage, NoExporterError, UsageError, coverage, exportersUnder, findings, reportBucket } from './coverage';
-import { ACCOUNT_ID, DEFAULT_KEY_PREFIX } from '../shared/layout';
+import { ACCOUNT_ID, DEFAULT_KEY_PREFIX, keyPrefixProblem } from '../shared/layout';
 
 const USAGE = `Usage: cdk-cloudwatch-logs-s3-exporter coverage --bucket BUCKET [--prefix KEY_PREFIX] [--from DATE] [--to DATE] [--group NAME ...]
          [--account ACCOUNT ...] [--json]
@@ -77,6 +77,8 @@ function parse(argv: string[]): Args {
   if (!values['--bucket']) throw new UsageError('--bucket is required');
   const prefix = (values['--prefix'] ?? DEFAULT_KEY_PREFIX).replace(/^\/+|\/+$/g, '');
   if (prefix === '') throw new UsageError('--prefix must not be empty');
+  const unsafe = keyPrefixProblem(prefix);
+  if (unsafe) throw new UsageError(`--prefix ${unsafe}`);
   return { bucket: values['--bucket'], prefix, from: values['--from'], to: values['--to'], groups, accounts, json };
 }
 

@@ -25,7 +25,7 @@ import { WindowRecords } from './window-records';
 import { ExporterConfig, InvalidInputError, catchUpFloor, isObject, parseRunInput, scheduledWindows } from '../shared/config';
 import { AbandonedRecord, RecordKind, exportPrefix, hasDotSegment, sha256 } from '../shared/layout';
 import { ErrorName, MetricName, Status } from '../shared/protocol';
-import { Window, lastWindowEndedBy, periodSeconds, windowAt, windowId, windowsBetween } from '../shared/windows';
+import { Window, isTimeZone, lastWindowEndedBy, periodSeconds, windowAt, windowId, windowsBetween } from '../shared/windows';
 
 export interface Clock {
   now(): number;
@@ -99,7 +99,8 @@ const VANISHED_CHECK_MS = 60_000;
 /** A carried state this release can continue: everything the engine reads is there, of the right kind. */
 function isRunState(s: unknown): s is RunState {
   return isObject(s) && s.v === 2 && typeof s.run === 'string' && typeof s.execution === 'string' && typeof s.startedAt === 'number'
-    && Array.isArray(s.windows) && isObject(s.cursor) && isObject(s.stats) && isObject(s.selection) && Array.isArray(s.failures);
+    && Array.isArray(s.windows) && isObject(s.cursor) && isObject(s.stats) && isObject(s.selection) && Array.isArray(s.failures)
+    && isObject(s.cut) && ['P1D', 'PT1H'].includes(s.cut.period as string) && typeof s.cut.timeZone === 'string';
 }
 
 export class Engine {
@@ -109,8 +110,10 @@ export class Engine {
   private readonly listing: GroupListing;
   private readonly clock: Clock;
   private readonly windowCache = new Map<number, Window>();
+  /** Engines for runs whose windows were cut by an earlier configuration, by cut. */
+  private readonly earlierCuts = new Map<string, Engine>();
 
-  constructor(private readonly config: ExporterConfig, clients: Clients) {
+  constructor(private readonly config: ExporterConfig, private readonly clients: Clients) {
     this.clock = clients.clock;
     const bucket = new BucketAccess(clients.s3, config.bucket, handlerDenialHint(config));
     this.store = new StateStore(bucket, config, () => this.clock.now());
@@ -128,6 +131,19 @@ export class Engine {
   }
 
   async turn(event: TurnEvent, ctx: TurnContext): Promise<TurnResult> {
+    // A run continued after a deployment that cuts windows otherwise goes on with the cut it started with.
+    const cut = isObject(event.input) && isObject(event.input.state) && isObject(event.input.state.cut) ? event.input.state.cut : undefined;
+    if (cut && isTimeZone(cut.timeZone) && (cut.period === 'P1D' || cut.period === 'PT1H')
+      && (cut.period !== this.config.period || cut.timeZone !== this.config.timeZone)) {
+      const key = `${cut.period} ${cut.timeZone}`;
+      let earlier = this.earlierCuts.get(key);
+      if (!earlier) {
+        earlier = new Engine({ ...this.config, period: cut.period, timeZone: cut.timeZone }, this.clients);
+        this.earlierCuts.set(key, earlier);
+      }
+      log('INFO', 'this run started before a deployment that cuts windows otherwise: it finishes its windows as they were cut', { cut });
+      return earlier.turn(event, ctx);
+    }
     forExporter(this.config.exporterId);
     try {
       const result = await this.turnOnce(event, ctx);
@@ -255,6 +271,7 @@ export class Engine {
       mode: req.mode,
       reexport: req.reexport,
       windows: windows.map((w) => w.start),
+      cut: { period: this.config.period, timeZone: this.config.timeZone },
       names: req.names,
       cursor: { source: 0, window: 0, group: 0 },
       attempt: 0,

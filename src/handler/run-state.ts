@@ -166,6 +166,12 @@ export interface RunState {
   readonly reexport: boolean;
   /** Starts of the windows to export, ascending. */
   readonly windows: number[];
+  /**
+   * How the windows were cut when the run started: a deployment that changes the period or the
+   * time zone while the run continues as new does not cut them anew (the run finishes them as they
+   * are; the next run starts where they end).
+   */
+  readonly cut: { readonly period: 'P1D' | 'PT1H'; readonly timeZone: string };
   /** A backfill limited to these log groups. */
   readonly names?: string[];
   cursor: CursorState;

@@ -232,7 +232,12 @@ export class StateStore {
    */
   async checkpoint(): Promise<Checkpoint | undefined> {
     const read = async (period: Period) => (await this.readJson<Checkpoint>(checkpointKey(this.config.keyPrefix, period)))?.body;
-    return (await read(this.config.period)) ?? (await read(this.config.period === 'P1D' ? 'PT1H' : 'P1D'));
+    const own = await read(this.config.period);
+    const other = await read(this.config.period === 'P1D' ? 'PT1H' : 'P1D');
+    // A run of the other period that finished after a deployment may have moved past this one's: the later one that can be right.
+    const now = this.now();
+    const right = [own, other].filter((c): c is Checkpoint => c !== undefined && typeof c.end === 'number' && c.end <= now);
+    return right.length > 0 ? right.reduce((a, b) => (b.end > a.end ? b : a)) : own ?? other;
   }
 
   /**

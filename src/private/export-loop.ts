@@ -178,10 +178,17 @@ function stateMachineOf(scope: Construct, fn: lambda.IFunction, config: Exporter
         'Input': { [`${Answer.state}.$`]: `$.${Answer.state}`, 'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id' },
       },
       ResultPath: null,
-      Retry: [{ ErrorEquals: ['StepFunctions.ExecutionLimitExceededException', 'States.TaskFailed'], IntervalSeconds: 5, MaxAttempts: 5, BackoffRate: 2 }],
     },
   });
   const done = new sfn.Succeed(scope, 'Done');
+  // An execution of that name exists: an earlier attempt started it (its answer lost, or this state redriven), and
+  // it carries the run on. Not retried: done.
+  const started = 'StepFunctions.ExecutionAlreadyExistsException';
+  continueAsNew.addRetry({ errors: [started], maxAttempts: 0 });
+  continueAsNew.addRetry({
+    errors: ['StepFunctions.ExecutionLimitExceededException', 'States.TaskFailed'], interval: Duration.seconds(5), maxAttempts: 5, backoffRate: 2,
+  });
+  continueAsNew.addCatch(done, { errors: [started], resultPath: sfn.JsonPath.DISCARD });
   const failed = new sfn.Fail(scope, 'ExportsFailed', { errorPath: `$.${Answer.error}`, causePath: `$.${Answer.cause}` });
 
   const status = `$.${Answer.status}`;

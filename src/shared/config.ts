@@ -4,6 +4,7 @@
  * Shared code (src/shared/): the construct, the handler and the coverage report import it, so it
  * imports no AWS SDK and no construct library, and does no I/O.
  */
+import { keyPrefixProblem } from './layout';
 import { ErrorName } from './protocol';
 import {
   Period, Window, assertTimeZone, instantOf, lastWindowEndedBy, periodSeconds, windowAt, windowLabel, windowStarts, windowsBetween,
@@ -253,5 +254,8 @@ export function parseConfig(raw: unknown): ExporterConfig {
     && Array.isArray(c.excludePrefixes) && Array.isArray(c.excludeNames) && numbers.every((k) => typeof c[k] === 'number');
   if (!complete) throw new Error(`the exporter's configuration is incomplete: ${JSON.stringify(raw)}`);
   assertTimeZone(c.timeZone);
-  return c;
+  const unsafe = keyPrefixProblem(c.keyPrefix);
+  if (unsafe) throw new Error(`the exporter's configuration has a keyPrefix that ${unsafe.replace(/^'[^']*' /, '')}`);
+  // A copy: what the caller does with its object later does not change the exporter's configuration.
+  return JSON.parse(JSON.stringify(c)) as ExporterConfig;
 }

@@ -56,6 +56,20 @@ export function hasDotSegment(group: string): boolean {
   return groupFolder(group).split('/').some((s) => s === '.' || s === '..');
 }
 
+/**
+ * What makes a key prefix unsafe, checked in every segment (undefined: nothing): a `_state`
+ * segment (exports would land among the exporters' state), or a `.` or `..` one (tools that read
+ * keys as paths would resolve the exports, or the state under `_state/<keyPrefix>/`, elsewhere).
+ */
+export function keyPrefixProblem(keyPrefix: string): string | undefined {
+  const segments = keyPrefix.split('/');
+  if (segments.includes(STATE_FOLDER)) return `'${keyPrefix}' must not have a '${STATE_FOLDER}' segment: the exporters keep their state under ${STATE_FOLDER}/`;
+  if (segments.some((s) => s === '.' || s === '..')) {
+    return `'${keyPrefix}' must not have a '.' or '..' segment: tools that read keys as paths would resolve the exports (and the state) elsewhere`;
+  }
+  return undefined;
+}
+
 /** Where an exporter keeps its state: `_state/<keyPrefix>`, beside (never under) its exports. */
 export function stateRoot(keyPrefix: string): string {
   return join(STATE_FOLDER, keyPrefix);

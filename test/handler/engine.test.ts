@@ -87,8 +87,14 @@ test('LimitExceeded with its own task active (a crashed attempt): adopts it inst
   logs.on(DescribeExportTasksCommand, { statusCode: 'RUNNING' })
     .resolves({
       exportTasks: [{
-        taskId: 'mine', taskName: `${TASKS}-P1D-20261124T000000Z-0a1b2c3d4e5f`, logGroupName: '/aws/a', destination: 'b', destinationPrefix: 'exported-logs/aws/a/2026/11/24',
-        from: Date.parse('2026-11-24T00:00:00Z'), to: Date.parse('2026-11-25T00:00:00Z') - 1, executionInfo: { creationTime: now - 60_000 },
+        taskId: 'mine',
+        taskName: `${TASKS}-P1D-20261124T000000Z-0a1b2c3d4e5f`,
+        logGroupName: '/aws/a',
+        destination: 'b',
+        destinationPrefix: 'exported-logs/aws/a/2026/11/24',
+        from: Date.parse('2026-11-24T00:00:00Z'),
+        to: Date.parse('2026-11-25T00:00:00Z') - 1,
+        executionInfo: { creationTime: now - 60_000 },
       }],
     });
   logs.on(DescribeExportTasksCommand, { taskId: 'mine' }).resolves({ exportTasks: [{ taskId: 'mine', status: { code: 'COMPLETED' } }] });

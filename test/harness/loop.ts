@@ -25,8 +25,12 @@ export function fromTemplate(template: any, bucketName = 'exports-bucket', stack
 
 export interface Execution {
   readonly name: string;
-  /** Input of the last Export state entered: where a redrive restarts. */
+  /** Input of the last Export state entered. */
   lastExportInput?: unknown;
+  /** The last state entered, and its input: where a redrive restarts. */
+  lastState?: { readonly name: string; readonly input: unknown };
+  /** The execution its ContinueAsNew state started, if it did (whatever that state answered). */
+  continued?: { readonly name: string; readonly input: unknown };
   redriveCount: number;
   /** `$$.Execution.StartTime` (kept by a redrive). */
   startedAt: number;
@@ -66,6 +70,12 @@ export interface RunOptions {
    */
   readonly kill?: (inv: InvocationInfo) => ((call: Call) => KillPoint | undefined) | undefined;
   /**
+   * StartExecution of the ContinueAsNew state, as a fault rule sees it (its attempt: 1-based):
+   * 'before' fails it without effect, 'after' starts the execution and answers an error (its
+   * answer lost). A name already started answers ExecutionAlreadyExists, as Step Functions does.
+   */
+  readonly continueFault?: (execution: string, attempt: number) => 'before' | 'after' | undefined;
+  /**
    * Invocations whose answer the state machine never gets (Lambda.ClientExecutionTimeoutException):
    * it retries at once while the invocation keeps running until it ends or its timeout kills it.
    */
@@ -95,6 +105,8 @@ export class Loop {
   handlerMs = 0;
   /** The largest answer of the handler (characters of JSON): Step Functions passes at most 256 KB. */
   largestAnswer = 0;
+  /** Names of the executions started so far. */
+  private readonly started = new Set<string>();
   /** Invocations still running after the state machine stopped waiting for them. */
   private readonly background: Promise<unknown>[] = [];
 
@@ -113,16 +125,18 @@ export class Loop {
 
   /**
    * Redrives a failed, timed-out or aborted execution as Step Functions does: the same execution
-   * (name, ARN) restarts at its Export state with the input that state last had, with
-   * `$$.Execution.RedriveCount` one higher; then the chain it continues as.
+   * (name, ARN) restarts at the state it failed in (Export, or ContinueAsNew) with the input that
+   * state last had, with `$$.Execution.RedriveCount` one higher; then the chain it continues as.
    */
   async redrive(failed: Execution, options: RunOptions = {}): Promise<Execution[]> {
     if (failed.status === 'SUCCEEDED') throw new Error('only an unsuccessful execution can be redriven');
+    const at = failed.lastState ?? { name: 'Export', input: failed.lastExportInput };
     const e = await this.execute({
-      name: failed.name, input: failed.lastExportInput, options, redriveCount: failed.redriveCount + 1, startAt: 'Export', startedAt: failed.startedAt,
+      name: failed.name, input: at.input, options, redriveCount: failed.redriveCount + 1, startAt: at.name, startedAt: failed.startedAt,
     });
     return this.chain(e, options);
   }
+
 
   /** Resumes held calls, then waits for the invocations that were still running in the background. */
   async settled(): Promise<void> {
@@ -130,11 +144,12 @@ export class Loop {
     await Promise.allSettled(this.background);
   }
 
+  /** The chain from `first`: each execution a ContinueAsNew state started, whatever that state answered. */
   private async chain(first: Execution, options: RunOptions): Promise<Execution[]> {
     const chain: Execution[] = [first];
     let e = first;
-    while (e.output?.status === 'CONTINUE' && e.status === 'SUCCEEDED') {
-      e = await this.execute({ name: e.output.continuation!, input: { state: e.output.state }, options });
+    while (e.continued) {
+      e = await this.execute({ name: e.continued.name, input: e.continued.input, options });
       chain.push(e);
     }
     return chain;
@@ -150,6 +165,21 @@ export class Loop {
     const timeoutFrom = this.clock.now;
     const exec: Execution = { name, status: 'SUCCEEDED', transitions: 0, historyEvents: 2, invocations: 0, redriveCount, startedAt: started };
     this.executions.push(exec);
+    this.started.add(name);
+    let continueAttempts = 0;
+    // StartExecution of the next execution of the chain (run by chain() once this one has ended).
+    const continueAsNew = async (parameters: any) => {
+      const next = { name: String(parameters.Name), input: { state: parameters.Input.state } };
+      continueAttempts += 1;
+      const fault = options.continueFault?.(name, continueAttempts);
+      if (this.started.has(next.name) || exec.continued?.name === next.name) {
+        throw Object.assign(new Error(`Execution Already Exists: '${next.name}'`), { name: 'StepFunctions.ExecutionAlreadyExistsException' });
+      }
+      if (fault === 'before') throw Object.assign(new Error('Rate exceeded'), { name: 'StepFunctions.ExecutionLimitExceededException' });
+      exec.continued = next;
+      if (fault === 'after') throw Object.assign(new Error('Service unavailable'), { name: 'States.TaskFailed' });
+      return {};
+    };
     const machine = localStateMachine(run.startAt ? { ...this.synth.definition, StartAt: run.startAt } : this.synth.definition);
     let retryCount = 0;
     let lastError = '';
@@ -225,7 +255,7 @@ export class Loop {
         this.clock.now += this.invocationOverheadMs;
         this.handlerMs += this.clock.now - t0;
       }
-    }, redriveCount);
+    }, redriveCount, continueAsNew);
     const execution = machine.run(input as any, { noThrowOnAbort: true, ...options_ });
     abort = execution.abort;
     const counting = (async () => {
@@ -233,6 +263,7 @@ export class Loop {
         if (ev.type === 'StateEntered') {
           exec.transitions += 1;
           exec.historyEvents += 1;
+          exec.lastState = { name: (ev as any).state.name, input: (ev as any).state.input };
         } else if (ev.type === 'StateExited' || ev.type === 'StateRetried') {
           exec.historyEvents += 1;
         }

@@ -47,8 +47,9 @@ export interface WorldOptions {
 
 export function world(o: WorldOptions = {}): World {
   const { template } = synth(o.props ?? {}, { stackName: o.stackName, account: o.account, archive: o.archive });
-  const synthesized = fromTemplate(template.toJSON(), o.bucket ?? BUCKET, o.stackName);
-  Object.assign(synthesized.config, o.config ?? {});
+  const made = fromTemplate(template.toJSON(), o.bucket ?? BUCKET, o.stackName);
+  // The world's own copy of the configuration (a test may change it, as a deployment would).
+  const synthesized = { ...made, config: { ...made.config, ...(o.config ?? {}) } };
   const clock = o.shareWith?.clock ?? new VirtualClock(o.now ?? NOW);
   clock.install();
   const s3 = o.shareWith?.s3 ?? new FakeS3(undefined, 0, o.s3);

@@ -241,6 +241,8 @@ test.each([
   [['coverage', '--bucket', 'exports-bucket', '--from', '2026-11-24', '--to', '2026-11-20'], /--from 2026-11-24 is after --to 2026-11-20/],
   [['coverage', '--bucket', 'exports-bucket', '--to', '2026-12-24'], /--to 2026-12-24 has not settled yet/],
   [['coverage', '--bucket', 'exports-bucket', '--prefix', 'elsewhere'], /no exporter keeps its state under s3:\/\/exports-bucket\/_state\/elsewhere\//],
+  [['coverage', '--bucket', 'exports-bucket', '--prefix', 'exported-logs/..'], /--prefix 'exported-logs\/..' must not have a '.' or '..' segment/],
+  [['coverage', '--bucket', 'exports-bucket', '--prefix', 'a/_state/b'], /--prefix 'a\/_state\/b' must not have a '_state' segment/],
 ])('usage error %j: exit 2 and says what is wrong', async (argv, message) => {
   w = world({ props: { settleTime: Duration.hours(0) } });
   w.logs.addGroup('/a');

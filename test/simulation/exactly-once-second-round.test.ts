@@ -141,3 +141,88 @@ describe('a window without events of an awake group (its export writes no file)'
     }
   });
 });
+
+describe('a deployment that changes the time zone or the export period while a run continues as new', () => {
+  const GROUPS = ['/a', '/b', '/c'];
+  test.each<[string, Record<string, unknown>, string]>([
+    ['UTC to Europe/Berlin', { timeZone: 'Europe/Berlin' }, '2026-11-26T01:00:00Z'],
+    ['daily to hourly', { period: 'PT1H' }, '2026-11-25T06:05:00Z'],
+  ])('%s: the run finishes its windows as they were cut; the next run starts where they end; nothing twice, nothing left out', async (_what, change, next) => {
+    // One turn per execution: the run continues as new while its exports run.
+    w = world({ props: SETTLED, groups: GROUPS, config: { maxTurns: 1 }, logs: { duration: () => 60_000 } });
+    const before = { ...w.synthesized.config };
+    let deployed = false;
+    const chain = await w.loop.run({}, 'run', {
+      kill: (inv) => {
+        if (!deployed && /-c\d+$/.test(inv.execution)) {
+          Object.assign(w.synthesized.config, change);
+          deployed = true;
+        }
+        return undefined;
+      },
+    });
+    expect(deployed).toBe(true);
+    expect(chain.length).toBeGreaterThan(2);
+    expect(last(chain).status).toBe('SUCCEEDED');
+    // Checked where the configuration the run started with puts them.
+    const deployedConfig = { ...w.synthesized.config };
+    Object.assign(w.synthesized.config, before);
+    expectExactlyOnce(w, GROUPS, YESTERDAY);
+    Object.assign(w.synthesized.config, deployedConfig);
+
+    w.clock.now = Date.parse(next);
+    expect(last(await w.loop.run({ scheduledTime: next }, 'next')).status).toBe('SUCCEEDED');
+    // Per group, the exports follow each other without overlap or gap, from the start of the 24th (UTC) on.
+    for (const g of GROUPS) {
+      const ranges = w.logs.tasks.filter((t) => t.logGroupName === g).map((t) => [t.from, t.to]).sort((a, b) => a[0] - b[0]);
+      expect(ranges[0][0]).toBe(YESTERDAY[0].start);
+      for (let i = 1; i < ranges.length; i++) expect([g, ranges[i][0]]).toEqual([g, ranges[i - 1][1] + 1]);
+      expect(ranges.length).toBeGreaterThan(1);
+    }
+  });
+});
+
+describe('a ContinueAsNew state whose StartExecution fails', () => {
+  const GROUPS = ['/a', '/b', '/c'];
+  const continuing = () => world({ props: SETTLED, groups: GROUPS, config: { maxTurns: 1 }, logs: { duration: () => 60_000 } });
+
+  test('on every attempt, without effect: the execution fails there; redriven, it restarts there and the run goes on; nothing twice', async () => {
+    w = continuing();
+    const [failed, ...more] = await w.loop.run({}, 'run', { continueFault: (execution) => (execution === 'run' ? 'before' : undefined) });
+    expect(more).toEqual([]);
+    expect([failed.status, failed.lastState?.name]).toEqual(['FAILED', 'ContinueAsNew']);
+    const chain = await w.loop.redrive(failed);
+    expect(chain.length).toBeGreaterThan(1);
+    expect(last(chain).status).toBe('SUCCEEDED');
+    expectExactlyOnce(w, GROUPS, YESTERDAY);
+  });
+
+  test('after it took effect (its answer lost): the retry finds the execution started and ends Done; the run goes on once', async () => {
+    w = continuing();
+    const chain = await w.loop.run({}, 'run', { continueFault: (execution, attempt) => (execution === 'run' && attempt === 1 ? 'after' : undefined) });
+    expect(chain.map((e) => e.status)).toEqual(chain.map(() => 'SUCCEEDED'));
+    expect(chain[0].lastState?.name).toBe('Done');
+    expect(new Set(chain.map((e) => e.name)).size).toBe(chain.length);
+    expectExactlyOnce(w, GROUPS, YESTERDAY);
+  });
+});
+
+test('runs dying one after another in the middle of their walk, over pages of 365-character names: the state each carries stays bounded', async () => {
+  const names = Array.from({ length: 60 }, (_, i) => `/aws/lambda/${'x'.repeat(350)}-${String(i).padStart(3, '0')}`);
+  w = world({ props: SETTLED, groups: names, logs: { duration: () => 20_000 } });
+  // The first run dies holding the lease, its third export of the page unmarked.
+  const third = once((c) => c.op === 'PutObject' && isMarkerOf(names[2])(c), 'before');
+  expect((await w.loop.run({}, 'first', { kill: () => third.rule, crashWhen: () => third.fired() }))[0].status).toBe('FAILED');
+  // Four runs in a row take the lease over and die in their walk (at a look into a destination).
+  for (let i = 0; i < 4; i++) {
+    w.clock.now += 31 * 60_000;
+    const dies = once((c) => c.op === 'ListObjectsV2' && c.input.Delimiter === '/', 'before');
+    const [dead] = await w.loop.run({}, `dead-${i}`, { kill: () => dies.rule, crashWhen: () => dies.fired() });
+    expect([i, dies.fired(), dead.status]).toEqual([i, true, 'FAILED']);
+  }
+  w.clock.now += 31 * 60_000;
+  expect(last(await w.loop.run({}, 'last')).status).toBe('SUCCEEDED');
+  expectExactlyOnce(w, names, YESTERDAY);
+  // Step Functions passes at most 256 KB between states.
+  expect(w.loop.largestAnswer).toBeLessThan(96_000);
+});

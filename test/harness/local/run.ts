@@ -73,7 +73,8 @@ async function capturingLogs<T>(onLog: (entry: LogEntry) => void, fn: () => Prom
  * `$$.State.RetryCount` at 0; a redrive passes `$$.Execution.RedriveCount`), ContinueAsNew bound to nothing (the caller starts the next
  * execution of the chain), the Wait state and retry intervals not slept.
  */
-export function runOptions(executionName: string, exportTask: (parameters: any) => Promise<unknown>, redriveCount = 0) {
+export function runOptions(executionName: string, exportTask: (parameters: any) => Promise<unknown>, redriveCount = 0,
+  continueAsNew: (parameters: any) => Promise<unknown> = async () => ({})) {
   return {
     context: {
       Execution: { Id: `arn:aws:states:us-east-1:123456789012:execution:exporter:${executionName}`, Name: executionName, RedriveCount: redriveCount },
@@ -82,8 +83,8 @@ export function runOptions(executionName: string, exportTask: (parameters: any) 
     } as any,
     overrides: {
       waitTimeOverrides: { Wait: 0 },
-      retryIntervalOverrides: { Export: 0 },
-      taskResourceLocalHandlers: { Export: exportTask, ContinueAsNew: async () => ({}) },
+      retryIntervalOverrides: { Export: 0, ContinueAsNew: 0 },
+      taskResourceLocalHandlers: { Export: exportTask, ContinueAsNew: continueAsNew },
     },
   };
 }
