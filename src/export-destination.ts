@@ -161,17 +161,27 @@ export class ExportDestination {
 const CLAIM = Symbol.for('cdk-cloudwatch-logs-s3-exporter.ExportDestination.claim');
 
 /**
- * Fails synthesis when another exporter of the app writes under the same bucket and prefix: the
- * two would share done-markers, lease and checkpoint, and skip each other's groups.
+ * Fails synthesis when another exporter of the app writes under the same bucket and prefix (the
+ * two would share done-markers, lease and checkpoint, and skip each other's groups), or under a
+ * prefix inside the other's (`logs` and `logs/aws`: the folder of one's group `/aws/lambda/x` is
+ * the folder of the other's `/lambda/x`).
  */
 function claimPrefix(scope: Construct, d: BoundDestination): void {
   if (Token.isUnresolved(d.exportPrefix)) return;
   const bucket = Token.isUnresolved(d.bucket.bucketName) ? d.bucket.node.path : d.bucket.bucketName;
   const claim = `${bucket}\n${d.exportPrefix}`;
-  const other = scope.node.root.node.findAll().find((c) => c !== scope && (c as unknown as Record<symbol, string>)[CLAIM] === claim);
+  const inside = (a: string, b: string) => a === b || a.startsWith(`${b}/`);
+  const other = scope.node.root.node.findAll().find((c) => {
+    const theirs = c !== scope ? (c as unknown as Record<symbol, string>)[CLAIM] : undefined;
+    return theirs !== undefined && (inside(claim, theirs) || inside(theirs, claim));
+  });
   if (other) {
-    throw new Error(`CloudWatchLogsS3Exporter: keyPrefix '${d.exportPrefix}' of bucket ${bucket} is already used by the exporter at ${other.node.path}: ` +
-      'two exporters there would share done-markers and lease and skip each other\'s log groups. Give each exporter its own keyPrefix.');
+    const theirs = (other as unknown as Record<symbol, string>)[CLAIM].split('\n')[1];
+    const what = theirs === d.exportPrefix ? `keyPrefix '${d.exportPrefix}' of bucket ${bucket} is already used`
+      : `keyPrefix '${d.exportPrefix}' of bucket ${bucket} is ${theirs.startsWith(`${d.exportPrefix}/`) ? 'around' : 'inside'} '${theirs}', used`;
+    throw new Error(`CloudWatchLogsS3Exporter: ${what} by the exporter at ${other.node.path}: ` +
+      'two exporters there would share done-markers and lease, or export log groups into the same folders. Give each exporter its own keyPrefix, ' +
+      'neither inside the other.');
   }
   Object.defineProperty(scope, CLAIM, { value: claim });
 }

@@ -25,7 +25,7 @@ import { WindowRecords } from './window-records';
 import { ExporterConfig, InvalidInputError, catchUpFloor, isObject, parseRunInput, scheduledWindows } from '../shared/config';
 import { AbandonedRecord, RecordKind, exportPrefix, hasDotSegment, sha256 } from '../shared/layout';
 import { ErrorName, MetricName, Status } from '../shared/protocol';
-import { Window, isTimeZone, lastWindowEndedBy, periodSeconds, windowAt, windowId, windowsBetween } from '../shared/windows';
+import { Period, Window, isTimeZone, lastWindowEndedBy, periodSeconds, windowAt, windowId, windowsBetween } from '../shared/windows';
 
 export interface Clock {
   now(): number;
@@ -96,6 +96,11 @@ const SAFETY_MS = 20_000;
 const VANISHED_CHECK_MS = 60_000;
 
 
+/** A run state's cut, if it is one. */
+function cutOf(cut: unknown): { period: Period; timeZone: string } | undefined {
+  return isObject(cut) && (cut.period === 'P1D' || cut.period === 'PT1H') && isTimeZone(cut.timeZone) ? { period: cut.period, timeZone: cut.timeZone } : undefined;
+}
+
 /** A carried state this release can continue: everything the engine reads is there, of the right kind. */
 function isRunState(s: unknown): s is RunState {
   return isObject(s) && s.v === 2 && typeof s.run === 'string' && typeof s.execution === 'string' && typeof s.startedAt === 'number'
@@ -113,7 +118,11 @@ export class Engine {
   /** Engines for runs whose windows were cut by an earlier configuration, by cut. */
   private readonly earlierCuts = new Map<string, Engine>();
 
-  constructor(private readonly config: ExporterConfig, private readonly clients: Clients) {
+  /**
+   * `deployed`: for an engine of an earlier cut, the configuration as deployed, which a run that
+   * has exported every window cut the earlier way switches to.
+   */
+  constructor(private readonly config: ExporterConfig, private readonly clients: Clients, private readonly deployed?: ExporterConfig) {
     this.clock = clients.clock;
     const bucket = new BucketAccess(clients.s3, config.bucket, handlerDenialHint(config));
     this.store = new StateStore(bucket, config, () => this.clock.now());
@@ -131,19 +140,12 @@ export class Engine {
   }
 
   async turn(event: TurnEvent, ctx: TurnContext): Promise<TurnResult> {
-    // A run continued after a deployment that cuts windows otherwise goes on with the cut it started with.
-    const cut = isObject(event.input) && isObject(event.input.state) && isObject(event.input.state.cut) ? event.input.state.cut : undefined;
-    if (cut && isTimeZone(cut.timeZone) && (cut.period === 'P1D' || cut.period === 'PT1H')
-      && (cut.period !== this.config.period || cut.timeZone !== this.config.timeZone)) {
-      const key = `${cut.period} ${cut.timeZone}`;
-      let earlier = this.earlierCuts.get(key);
-      if (!earlier) {
-        earlier = new Engine({ ...this.config, period: cut.period, timeZone: cut.timeZone }, this.clients);
-        this.earlierCuts.set(key, earlier);
-      }
-      log('INFO', 'this run started before a deployment that cuts windows otherwise: it finishes its windows as they were cut', { cut });
-      return earlier.turn(event, ctx);
-    }
+    // Windows are cut as the run started cutting them (a continuation after a deployment), or, for a new run, as the
+    // exporter cuts them now: a deployment that cuts them otherwise takes effect once every window cut so is exported.
+    const carried = isObject(event.input) && isObject(event.input.state) ? cutOf(event.input.state.cut) : undefined;
+    const fresh = !(isObject(event.input) && 'state' in event.input);
+    const cut = carried ?? (fresh && !this.deployed ? await this.store.ownerCut() : undefined);
+    if (cut && (cut.period !== this.config.period || cut.timeZone !== this.config.timeZone)) return this.forCut(cut).turn(event, ctx);
     forExporter(this.config.exporterId);
     try {
       const result = await this.turnOnce(event, ctx);
@@ -210,6 +212,18 @@ export class Engine {
     }
   }
 
+  /** The engine of runs whose windows are cut the earlier way `cut` says. */
+  private forCut(cut: { period: Period; timeZone: string }): Engine {
+    const key = `${cut.period} ${cut.timeZone}`;
+    let earlier = this.earlierCuts.get(key);
+    if (!earlier) {
+      const deployed = this.deployed ?? this.config;
+      earlier = new Engine({ ...deployed, period: cut.period, timeZone: cut.timeZone }, this.clients, deployed);
+      this.earlierCuts.set(key, earlier);
+    }
+    return earlier;
+  }
+
   // ---------------------------------------------------------------- run state
 
   /** The carried state of this run, or a new run's from the execution input. */
@@ -230,7 +244,15 @@ export class Engine {
       return s;
     }
     const now = this.clock.now();
-    const req = parseRunInput(input, this.config, now);
+    // The windows of a run started without a scheduled time are those of its start: a redrive days later exports the same.
+    const started = event.executionStart ? Math.min(Date.parse(event.executionStart), now) : now;
+    const req = parseRunInput(input, this.config, started);
+    if (this.deployed) {
+      log('WARN', 'a deployment changed how windows are cut: runs cut them the earlier way until every window so cut is exported, then switch', {
+        cut: { period: this.config.period, timeZone: this.config.timeZone },
+        deployed: { period: this.deployed.period, timeZone: this.deployed.timeZone },
+      });
+    }
     const lock = await this.store.readLock();
     await this.store.claimPrefix();
     let windows = req.windows;
@@ -257,7 +279,6 @@ export class Engine {
     }
     // The same run id and start for every attempt of the first turn (a retry, a redrive): what one
     // attempt created, the next one recognises as its own.
-    const started = event.executionStart ? Date.parse(event.executionStart) : now;
     const run = sha256(`${executionArn}|${event.executionStart ?? now}`).slice(0, 12);
     log('INFO', 'run started', { run, execution: executionArn, mode: req.mode, windows: windows.map(windowId), logGroupNames: req.names, reexport: req.reexport });
     return {
@@ -329,8 +350,19 @@ export class Engine {
   private snapshot(state: RunState): Snapshot | undefined {
     const c = state.cursor;
     if (!c.page) return undefined;
-    const { run, startedAt, reexport, windows } = state;
-    return { run, startedAt, reexport, windows, page: c.page, ...(c.surveyed ? { surveyed: true } : {}), window: c.window, group: c.group };
+    const { run, startedAt, reexport, windows, cut, notBefore } = state;
+    return {
+      run,
+      startedAt,
+      reexport,
+      windows,
+      page: c.page,
+      ...(c.surveyed ? { surveyed: true } : {}),
+      window: c.window,
+      group: c.group,
+      cut,
+      ...(notBefore !== undefined ? { notBefore } : {}),
+    };
   }
 
   // ---------------------------------------------------------------- lease
@@ -459,16 +491,20 @@ export class Engine {
       log('INFO', 'walk on from a dead run ended', { previousRun: walk.run, why });
     };
     if (walk.window >= walk.windows.length || walk.group >= walk.page.length) return done('end of its page');
+    // Where the dead run exported: its windows as it cut them, from its notBefore on.
+    const cut = cutOf(walk.cut);
+    const engine = cut && (cut.period !== this.config.period || cut.timeZone !== this.config.timeZone) ? this.forCut(cut) : this;
+    engine.store.useLock(state.lock);
     const group = walk.page[walk.group];
-    const window = this.window(walk.windows[walk.window]);
-    const range = exportRange(group, window, this.clock.now());
+    const window = engine.window(walk.windows[walk.window]);
+    const range = exportRange(group, window, this.clock.now(), walk.notBefore);
     if (!range) return next();
-    const found = await this.inspect(state, { group, window, range }, walk);
+    const found = await engine.inspect(state, { group, window, range }, walk);
     // The dead run passed over groups without events in the window (its position records what it
-    // checked; earlier runs' empty records name others), and groups it could not export (a name
-    // with a dot segment, deleted since), without touching them.
+    // checked; earlier runs' records name others), and groups it could not export (a name with a
+    // dot segment, deleted since, failed), without touching them.
     const passable = async () => idleIn(group, window) || hasDotSegment(group.name)
-      || (await this.store.markers(walk.page, window)).recorded.has(group.name) || !(await this.listing.find(group.name));
+      || (await engine.store.markers(walk.page, window)).recorded.has(group.name) || !(await this.listing.find(group.name));
     if (found === 'untouched' && !(await passable())) return done(`${group.name} @ ${windowId(window)} was never touched`);
     next();
   }
@@ -478,7 +514,7 @@ export class Engine {
    * yet (its marker is written now), or was touched by a task created since `by.startedAt`.
    * With `by.reexport`, only tasks of run `by.run` count as its export.
    */
-  private async inspect(state: RunState, item: Item, by: { run: string; startedAt: number; reexport: boolean }): Promise<Found> {
+  private async inspect(state: RunState, item: Item, by: { run: string; startedAt: number; reexport: boolean; notBefore?: number }): Promise<Found> {
     const { group, window } = item;
     const listed = await this.store.markers([group], window, true);
     const marked = markersOf(listed, group.name);
@@ -487,10 +523,10 @@ export class Engine {
     const run = by.reexport ? by.run : undefined;
     // Which of the tasks is this exporter's completed export of the item (marked now if it has no marker).
     const completed = async (task: ExportTask | undefined): Promise<boolean> => {
-      const origin = this.tasks.exportOf(task, group, state.notBefore);
+      const origin = this.tasks.exportOf(task, group, by.notBefore);
       if (!task?.taskId || origin?.window !== window.start || task.status?.code !== 'COMPLETED' || (run !== undefined && origin.run !== run)) return false;
       if (marked.some((m) => m.taskId === task.taskId)) return true;
-      await this.recordCompleted(state, task, group.name, window, task.taskId);
+      await this.recordCompleted(state, task, group.name, window, task.taskId, 0, by.notBefore);
       this.forgetListings(state, window.start);
       state.stats.adopted += 1;
       count(MetricName.EXPORTS_ADOPTED);
@@ -500,7 +536,7 @@ export class Engine {
     let done = false;
     for (const taskId of at.taskIds) done = (await completed(await this.tasks.describe(taskId))) || done;
     // Created for it since, and neither active nor with files: a completed task of a window without events writes none.
-    if (!done && at.touchedSince) done = await completed(await this.tasks.completedSince(group, window, by.startedAt, state.notBefore, run));
+    if (!done && at.touchedSince) done = await completed(await this.tasks.completedSince(group, window, by.startedAt, by.notBefore, run));
     if (done) return 'done';
     return at.touchedSince ? 'touched' : 'untouched';
   }
@@ -635,11 +671,13 @@ export class Engine {
   }
 
   /** Writes the done-marker of a COMPLETED task; returns how long the export took (ms). */
-  private async recordCompleted(state: RunState, task: ExportTask, group: string, window: Window, taskId: string, elapsedMs = 0): Promise<number> {
+  private async recordCompleted(state: RunState, task: ExportTask, group: string, window: Window, taskId: string, elapsedMs = 0,
+    notBefore = state.notBefore): Promise<number> {
     const info = task.executionInfo;
     const took = info?.completionTime && info.creationTime ? info.completionTime - info.creationTime : elapsedMs;
-    // Exported from after the window's start (and the checkpoint): the group's retention had removed the rest.
-    const partial = task.from !== undefined && task.from > Math.max(window.start, state.notBefore ?? -Infinity);
+    // Exported from after the window's start, the checkpoint and the group's creation: its retention had removed the rest.
+    const created = state.cursor.page?.find((g) => g.name === group)?.created ?? -Infinity;
+    const partial = task.from !== undefined && task.from > Math.max(window.start, notBefore ?? -Infinity, created);
     if (partial) {
       state.stats.partial += 1;
       log('WARN', "exported part of the window only: the log group's retention had removed the rest", {
@@ -744,7 +782,9 @@ export class Engine {
     if (state.mode === 'scheduled') {
       // Recorded before the checkpoint moves past them: a run that dies in between records them again.
       const abandoned = await this.recordLeftBehind(state);
-      await this.reportFreshness(await this.advanceCheckpoint(state));
+      const checkpointEnd = await this.advanceCheckpoint(state);
+      await this.switchCutWhenCaughtUp(state, checkpointEnd);
+      await this.reportFreshness(checkpointEnd);
       this.reportCapacity(state);
       await this.reportSelection(state, abandoned);
     } else {
@@ -875,6 +915,21 @@ export class Engine {
       progress.after = name;
     }
     progress.done = true;
+  }
+
+  /**
+   * A scheduled run of windows cut the earlier way that leaves none of them unexported (no
+   * failure, the checkpoint at the latest settled window) switches the exporter to the cut as
+   * deployed: the next run starts there, exporting nothing before the checkpoint again.
+   */
+  private async switchCutWhenCaughtUp(state: RunState, checkpointEnd: number | undefined): Promise<void> {
+    if (!this.deployed || state.failureCount > 0 || checkpointEnd === undefined) return;
+    const latest = lastWindowEndedBy(this.clock.now() - this.config.settleSeconds * 1000, this.config.period, this.config.timeZone);
+    if (checkpointEnd < latest.end) return;
+    await this.store.switchCut(this.deployed);
+    log('INFO', 'every window cut the earlier way is exported: windows are cut as deployed from the checkpoint on', {
+      checkpoint: new Date(checkpointEnd).toISOString(), period: this.deployed.period, timeZone: this.deployed.timeZone,
+    });
   }
 
   /**

@@ -33,6 +33,11 @@ const MAX_SCAN_PAGES = 20;
  * clip is worked out moments before the task is created, from the handler's clock.
  */
 const CLIP_SKEW_MS = 5 * 60_000;
+/**
+ * The retention periods CloudWatch Logs offers (days): a group's retention may have changed since
+ * its task was created, so a clip by any of them is the exporter's own.
+ */
+const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 export interface Destination {
   /** Whether a task was created for the destination since the given time (its write-test object). */
@@ -114,10 +119,15 @@ export class ExportTasks {
     if (window.start !== origin.window || task.destinationPrefix !== exportPrefix(keyPrefix, group.name, window, period, timeZone)) return undefined;
     const created = task.executionInfo?.creationTime;
     if (created === undefined || task.from === undefined || task.to !== window.end - 1 || task.from < window.start) return undefined;
-    // Where the exporter would start it: the window's start, or its clip, worked out moments before the task was created.
-    const earliest = exportRange(group, window, created - CLIP_SKEW_MS, notBefore)?.from;
-    const latest = exportRange(group, window, created, notBefore)?.from;
-    const clipped = earliest !== undefined && latest !== undefined && task.from >= earliest && task.from <= latest;
+    // Where the exporter would start it: the window's start, notBefore, or its clip by the group's retention then (the
+    // retention it has now, or any other if it changed since), worked out moments before the task was created.
+    const clippedBy = (g: Group) => {
+      const earliest = exportRange(g, window, created - CLIP_SKEW_MS, notBefore)?.from;
+      const latest = exportRange(g, window, created, notBefore)?.from;
+      return earliest !== undefined && latest !== undefined && task.from! >= earliest && task.from! <= latest;
+    };
+    const retentions = [group.retentionDays, ...RETENTION_DAYS].filter((d): d is number => d !== undefined);
+    const clipped = clippedBy({ ...group, retentionDays: undefined }) || retentions.some((retentionDays) => clippedBy({ ...group, retentionDays }));
     return task.from === window.start || clipped ? origin : undefined;
   }
 

@@ -58,6 +58,9 @@ export interface Snapshot {
   readonly surveyed?: boolean;
   readonly window: number;
   readonly group: number;
+  /** How the run's windows are cut, and its `notBefore`: a walk on from the position looks where the run exported. */
+  readonly cut?: RunState['cut'];
+  readonly notBefore?: number;
 }
 
 /** What the lease says of a position's page: its first group, and whether its checks were complete. */

@@ -286,8 +286,27 @@ export class StateStore {
   // ---------------------------------------------------------------- owner
 
   /**
+   * How the exporter's windows are cut now (owner.json): a deployment that changes the period or
+   * the time zone takes effect when a run switches it ({@link switchCut}), once every window cut
+   * the earlier way has been exported. Undefined before the first run.
+   */
+  async ownerCut(): Promise<{ period: Period; timeZone: string } | undefined> {
+    const owner = (await this.readJson<OwnerRecord>(ownerKey(this.config.keyPrefix)))?.body;
+    if (owner?.exporterId !== this.config.exporterId || !['P1D', 'PT1H'].includes(owner.period) || typeof owner.timeZone !== 'string') return undefined;
+    return { period: owner.period, timeZone: owner.timeZone };
+  }
+
+  /** From now on, windows are cut as `to` says. */
+  async switchCut(to: { period: Period; timeZone: string }): Promise<void> {
+    const { exporterId, settleSeconds, scheduleIntervalSeconds } = this.config;
+    const record: OwnerRecord = { exporterId, period: to.period, timeZone: to.timeZone, settleSeconds, scheduleIntervalSeconds };
+    await this.putJson(ownerKey(this.config.keyPrefix), record, {});
+  }
+
+  /**
    * Claims the key prefix for this exporter, or fails the run when another exporter keeps its
-   * state there (two exporters sharing markers and lease would skip each other's groups).
+   * state there (two exporters sharing markers and lease would skip each other's groups). The
+   * cut it records is changed by {@link switchCut} only.
    */
   async claimPrefix(): Promise<void> {
     const key = ownerKey(this.config.keyPrefix);
@@ -296,9 +315,10 @@ export class StateStore {
     for (let tries = 0; tries < 2; tries++) {
       const owner = await this.readJson<OwnerRecord>(key);
       if (owner?.body.exporterId === mine) {
-        // Settings changed by a deployment: the coverage report reads them from here.
-        if ((Object.keys(record) as (keyof OwnerRecord)[]).some((k) => owner.body[k] !== record[k])) {
-          await this.putJson(key, record, { IfMatch: owner.etag }).catch((e) => {
+        // Settings changed by a deployment (but the cut): the coverage report reads them from here.
+        const wanted = { ...record, period: owner.body.period, timeZone: owner.body.timeZone };
+        if ((Object.keys(record) as (keyof OwnerRecord)[]).some((k) => owner.body[k] !== wanted[k])) {
+          await this.putJson(key, wanted, { IfMatch: owner.etag }).catch((e) => {
             if (!isConditionalFailure(e)) throw e;
           });
         }

@@ -546,8 +546,15 @@ describe('exporters that share a bucket', () => {
     // The same bucket name imported again in another stack is the same bucket.
     expect(() => new CloudWatchLogsS3Exporter(other, 'B', { destination: ExportDestination.fromBucket(s3.Bucket.fromBucketName(other, 'Again', 'central-archive'), { keyPrefix: 'logs' }) }))
       .toThrow(/keyPrefix 'logs' of bucket central-archive is already used by the exporter at Other\/A/);
-    // Another key prefix is fine.
+    // A key prefix inside another, or around it: the folders of their groups would meet.
+    expect(() => new CloudWatchLogsS3Exporter(stack, 'Nested', { destination: ExportDestination.fromBucket(bucket, { keyPrefix: 'logs/aws' }) }))
+      .toThrow(/keyPrefix 'logs\/aws' of bucket Stack\/Archive is inside 'logs', used by the exporter at Stack\/Prod/);
+    // Another key prefix is fine, one that only starts with the same characters too.
     new CloudWatchLogsS3Exporter(stack, 'Staging', { destination: ExportDestination.fromBucket(bucket, { keyPrefix: 'staging-logs' }) });
+    new CloudWatchLogsS3Exporter(stack, 'Logs2', { destination: ExportDestination.fromBucket(bucket, { keyPrefix: 'logs2' }) });
+    expect(() => new CloudWatchLogsS3Exporter(stack, 'Around', { destination: ExportDestination.fromBucket(bucket, { keyPrefix: 'staging' }) })).not.toThrow();
+    expect(() => new CloudWatchLogsS3Exporter(stack, 'Outer', { destination: ExportDestination.fromBucket(bucket, { keyPrefix: 'logs2/x' }) }))
+      .toThrow(/is inside 'logs2'/);
   });
 
   test('two exporters on one bucket with different key prefixes: every statement id of the bucket policy is unique', () => {

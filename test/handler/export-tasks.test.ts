@@ -50,7 +50,7 @@ test.each<[string, Partial<ExportTask>, Group?]>([
   expect(tasks.exportOf(task(changes), group)).toBeUndefined();
 });
 
-test("a clip is the exporter's own only where it would clip: notBefore, or the group's retention when the task was created", () => {
+test("a clip is the exporter's own only where it would clip: notBefore, or a retention the group had when the task was created", () => {
   const notBefore = window.start + 6 * 3_600_000;
   expect(tasks.exportOf(task({ from: notBefore }), group, notBefore)).toBeDefined();
   expect(tasks.exportOf(task({ from: notBefore + 1 }), group, notBefore)).toBeUndefined();
@@ -60,6 +60,9 @@ test("a clip is the exporter's own only where it would clip: notBefore, or the g
   expect(tasks.exportOf(task({ from: clip - 2_000 }), short)).toBeDefined();
   expect(tasks.exportOf(task({ from: clip + 60_000 }), short)).toBeUndefined();
   expect(tasks.exportOf(task({ from: clip - 3_600_000 }), short)).toBeUndefined();
-  // Without retention, the same clip is a forgery.
-  expect(tasks.exportOf(task({ from: clip - 2_000 }), group)).toBeUndefined();
+  // The group's retention may have changed since the task was created: a clip by any retention CloudWatch Logs offers is its own.
+  expect(tasks.exportOf(task({ from: clip - 2_000 }), group)).toBeDefined();
+  expect(tasks.exportOf(task({ from: clip - 2_000 }), { ...group, retentionDays: 30 })).toBeDefined();
+  // A start no retention explains is not.
+  expect(tasks.exportOf(task({ from: clip - 20 * 60_000 }), group)).toBeUndefined();
 });

@@ -170,8 +170,15 @@ describe('a deployment that changes the time zone or the export period while a r
     expectExactlyOnce(w, GROUPS, YESTERDAY);
     Object.assign(w.synthesized.config, deployedConfig);
 
+    // Runs go on cutting windows the earlier way until every window so cut is exported, then switch.
     w.clock.now = Date.parse(next);
     expect(last(await w.loop.run({ scheduledTime: next }, 'next')).status).toBe('SUCCEEDED');
+    const owner = JSON.parse(w.s3.objects.get(`${w.synthesized.bucket}/_state/exported-logs/owner.json`)!.body);
+    const { period, timeZone } = w.synthesized.config;
+    expect({ period: owner.period, timeZone: owner.timeZone }).toEqual({ period, timeZone });
+    const after = new Date(Date.parse(next) + 86_400_000).toISOString();
+    w.clock.now = Date.parse(after);
+    expect(last(await w.loop.run({ scheduledTime: after }, 'after')).status).toBe('SUCCEEDED');
     // Per group, the exports follow each other without overlap or gap, from the start of the 24th (UTC) on.
     for (const g of GROUPS) {
       const ranges = w.logs.tasks.filter((t) => t.logGroupName === g).map((t) => [t.from, t.to]).sort((a, b) => a[0] - b[0]);

@@ -204,23 +204,25 @@ func TestBucketPolicyLetsCloudWatchLogsOfThisAccountWriteUnderThePrefixOnly(t *t
 	expect(t, "via-service deny Condition", path(bySid["NoStateWritesThroughServices"], "Condition", "Bool", "aws:ViaAWSService"), "true")
 }
 
-func TestFailureAndFreshnessAlarmsNotifyTheTopic(t *testing.T) {
+func TestFailureFreshnessAndCoverageAlarmsNotifyTheTopic(t *testing.T) {
 	construct, template := synth(nil)
 	_, topicId := only(t, template, "AWS::SNS::Topic")
 	topic := object{"Ref": topicId}
 	alarms := *template.FindResources(jsii.String("AWS::CloudWatch::Alarm"), nil)
-	// The run-failure alarm and the freshness alarm (a silent gap), both sent to the topic.
+	// The run-failure, freshness and coverage alarms, sent to the topic when they fire and when they are OK again.
 	metrics := []string{}
 	for id, alarm := range alarms {
 		props := (*alarm)["Properties"]
 		name, _ := path(props, "MetricName").(string)
 		metrics = append(metrics, name)
 		expect(t, id+" AlarmActions", path(props, "AlarmActions"), []interface{}{topic})
+		expect(t, id+" OKActions", path(props, "OKActions"), []interface{}{topic})
 	}
 	sort.Strings(metrics)
-	expect(t, "alarm metrics", metrics, []string{"", "ArchiveLag"})
+	expect(t, "alarm metrics", metrics, []string{"", "", "ArchiveLag"})
 	expect(t, "alarm ARN unresolved", *awscdk.Token_IsUnresolved(construct.FailureAlarm().AlarmArn()), true)
 	expect(t, "freshness alarm ARN unresolved", *awscdk.Token_IsUnresolved(construct.FreshnessAlarm().AlarmArn()), true)
+	expect(t, "coverage alarm ARN unresolved", *awscdk.Token_IsUnresolved(construct.CoverageAlarm().AlarmArn()), true)
 }
 
 func TestAthenaTableOverTheExportsWithAnHourPartition(t *testing.T) {

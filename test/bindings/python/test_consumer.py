@@ -121,15 +121,17 @@ def test_bucket_policy_lets_cloudwatch_logs_of_this_account_write_under_the_pref
     assert by_sid["NoStateWritesThroughServices"]["Condition"] == {"Bool": {"aws:ViaAWSService": "true"}}
 
 
-def test_failure_and_freshness_alarms_notify_the_topic(synthesized):
+def test_failure_freshness_and_coverage_alarms_notify_the_topic(synthesized):
     exporter, template = synthesized
     alarms = template.find_resources("AWS::CloudWatch::Alarm")
     topic = {"Ref": next(iter(template.find_resources("AWS::SNS::Topic")))}
-    # The run-failure alarm and the freshness alarm (a silent gap), both sent to the topic.
-    assert sorted(a["Properties"].get("MetricName", "") for a in alarms.values()) == ["", "ArchiveLag"]
-    assert [a["Properties"]["AlarmActions"] for a in alarms.values()] == [[topic], [topic]]
-    assert cdk.Token.is_unresolved(exporter.failure_alarm.alarm_arn)
-    assert cdk.Token.is_unresolved(exporter.freshness_alarm.alarm_arn)
+    # The run-failure alarm, the freshness alarm and the coverage alarm (both math expressions but
+    # the freshness alarm), sent to the topic when they fire and when they are OK again.
+    assert sorted(a["Properties"].get("MetricName", "") for a in alarms.values()) == ["", "", "ArchiveLag"]
+    assert [a["Properties"]["AlarmActions"] for a in alarms.values()] == [[topic]] * 3
+    assert [a["Properties"]["OKActions"] for a in alarms.values()] == [[topic]] * 3
+    for alarm in (exporter.failure_alarm, exporter.freshness_alarm, exporter.coverage_alarm):
+        assert cdk.Token.is_unresolved(alarm.alarm_arn)
 
 
 def test_athena_table_over_the_exports_with_an_hour_partition():

@@ -180,20 +180,22 @@ class ConsumerTest {
   }
 
   @Test
-  void failureAndFreshnessAlarmsNotifyTheTopic() {
+  void failureFreshnessAndCoverageAlarmsNotifyTheTopic() {
     Map<String, Object> topic = Map.of("Ref", onlyId(template, "AWS::SNS::Topic"));
     Map<String, Map<String, Object>> alarms = resources(template, "AWS::CloudWatch::Alarm");
-    // The run-failure alarm and the freshness alarm (a silent gap), both sent to the topic.
+    // The run-failure, freshness and coverage alarms, sent to the topic when they fire and when they are OK again.
     List<String> metrics = new ArrayList<>();
     for (Map<String, Object> alarm : alarms.values()) {
       Object name = path(alarm, "Properties", "MetricName");
       metrics.add(name == null ? "" : (String) name);
       assertEquals(List.of(topic), path(alarm, "Properties", "AlarmActions"));
+      assertEquals(List.of(topic), path(alarm, "Properties", "OKActions"));
     }
     metrics.sort(null);
-    assertEquals(List.of("", "ArchiveLag"), metrics);
+    assertEquals(List.of("", "", "ArchiveLag"), metrics);
     assertTrue(Token.isUnresolved(exporter.getFailureAlarm().getAlarmArn()));
     assertTrue(Token.isUnresolved(exporter.getFreshnessAlarm().getAlarmArn()));
+    assertTrue(Token.isUnresolved(exporter.getCoverageAlarm().getAlarmArn()));
   }
 
   @Test
