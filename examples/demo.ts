@@ -98,7 +98,7 @@ export async function demo(endpoint: string, outdir: string, out: (line: string)
     lines.push(l);
     out(l);
   };
-  const code = await coverageMain(['coverage', '--bucket', BUCKET, ...range], { out: say, err: say }, clients(endpoint).s3);
+  const code = await coverageMain(['coverage', '--bucket', BUCKET, ...range], { out: say, err: say }, () => clients(endpoint).s3);
   out(`(exit code ${code})`);
 
   // The example's Athena table, read here with DuckDB as the table defines it, from a copy of the bucket.

@@ -155,7 +155,7 @@ export async function coverage(s3: S3Client, req: CoverageRequest, now: number, 
   const latest = lastWindowEndedBy(now - owner.settleSeconds * 1000, period, timeZone);
   // By default, up to the latest window the schedule has had time to export (it runs at most this far apart).
   const due = lastWindowEndedBy(now - (owner.settleSeconds + owner.scheduleIntervalSeconds) * 1000, period, timeZone);
-  const to = req.to !== undefined ? local('endDate', req.to) : due;
+  let to = req.to !== undefined ? local('endDate', req.to) : due;
   if (to.start > latest.start) throw new UsageError(`--to ${req.to} has not settled yet: the latest settled window is ${windowLabel(latest, period, timeZone)}`);
   const lastRun = (await bucket.readJson<RunFindings>(findingsKey(req.prefix)).catch(unreadable))?.body;
   const left = abandonedWindows((await bucket.readJson<AbandonedRecord>(abandonedKey(req.prefix)).catch(unreadable))?.body, owner);
@@ -170,6 +170,8 @@ export async function coverage(s3: S3Client, req: CoverageRequest, now: number, 
       .map((logGroupName) => ({ logGroupName, exported: 0, empty: 0, missing: 0, gaps: [], lost: [], neverExported: true }));
     return { ...about, from: '', to: windowLabel(to, period, timeZone), groups, backfills: [] };
   }
+  // Windows exported ahead of the default end (a first run exports the latest settled one) are in the report.
+  if (req.from === undefined && req.to === undefined && from.start > to.start) to = from;
   if (from.start > to.start) throw new UsageError(`--from ${windowLabel(from, period, timeZone)} is after --to ${windowLabel(to, period, timeZone)}`);
   let windows: Window[];
   try {

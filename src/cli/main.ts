@@ -1,5 +1,5 @@
 /**
- * `npx cdk-cloudwatch-logs-s3-exporter coverage --bucket B [--prefix P] [--from D] [--to D] [--group NAME ...] [--json]`
+ * `npx cdk-cloudwatch-logs-s3-exporter coverage --bucket B [--prefix P] [--from D] [--to D] [--group NAME ...] [--region R] [--json]`
  *
  * Reads an exporter's state with the caller's AWS credentials (and `AWS_ENDPOINT_URL` when set)
  * and prints, per log group, the windows exported, those without events, those lost before export
@@ -9,10 +9,12 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { Coverage, NoExporterError, UsageError, coverage, exportersUnder, findings, reportBucket } from './coverage';
+import { parseLocalDate } from '../shared/config';
 import { ACCOUNT_ID, DEFAULT_KEY_PREFIX, keyPrefixProblem } from '../shared/layout';
 
 const USAGE = `Usage: cdk-cloudwatch-logs-s3-exporter coverage --bucket BUCKET [--prefix KEY_PREFIX] [--from DATE] [--to DATE] [--group NAME ...]
-         [--account ACCOUNT ...] [--json]
+         [--account ACCOUNT ...] [--region REGION] [--json]
+       cdk-cloudwatch-logs-s3-exporter --help
 
   --bucket   the exporter's bucket
   --prefix   its keyPrefix (default: exported-logs); for an archive of several accounts' exporters,
@@ -25,7 +27,9 @@ const USAGE = `Usage: cdk-cloudwatch-logs-s3-exporter coverage --bucket BUCKET [
              over an archive, give the --prefix of one exporter with it
   --account  over an archive: an account expected to export there (repeatable); one without an
              exporter there is missing
-  --json     print the report as JSON
+  --region   the bucket's region (default: AWS_REGION, or the profile's region)
+  --json     print the report as JSON (and errors as JSON: {"error": ..., "exitCode": ...})
+  -h, --help print this help
 
 A window is exported (a done-marker; partial when the log group's retention had removed part of
 it), empty (the group had no event in it: not exported, not missing), expired (the retention had
@@ -49,7 +53,21 @@ interface Args {
   readonly to?: string;
   readonly groups: string[];
   readonly accounts: string[];
+  readonly region?: string;
   readonly json: boolean;
+}
+
+const DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}(?::00(?:Z|[+-]\d{2}:\d{2}))?)?$/;
+
+/** A date the report cannot read is refused before anything is: its format, and whether the day exists. */
+function checkDate(flag: string, value: string | undefined): void {
+  if (value === undefined) return;
+  if (!DATE.test(value)) throw new UsageError(`${flag} must be a date YYYY-MM-DD (YYYY-MM-DDTHH for an hourly exporter), got '${value}'`);
+  try {
+    parseLocalDate(flag, value, { period: 'PT1H', timeZone: 'UTC' });
+  } catch {
+    throw new UsageError(`${flag} ${value} is not a real date`);
+  }
 }
 
 function parse(argv: string[]): Args {
@@ -65,7 +83,7 @@ function parse(argv: string[]): Args {
       json = true;
       continue;
     }
-    if (!['--bucket', '--prefix', '--from', '--to', '--group', '--account'].includes(flag)) throw new UsageError(`unknown option '${flag}'`);
+    if (!['--bucket', '--prefix', '--from', '--to', '--group', '--account', '--region'].includes(flag)) throw new UsageError(`unknown option '${flag}'`);
     const value = rest[i + 1];
     if (value === undefined || value.startsWith('--')) throw new UsageError(`${flag} needs a value`);
     i += 1;
@@ -79,7 +97,9 @@ function parse(argv: string[]): Args {
   if (prefix === '') throw new UsageError('--prefix must not be empty');
   const unsafe = keyPrefixProblem(prefix);
   if (unsafe) throw new UsageError(`--prefix ${unsafe}`);
-  return { bucket: values['--bucket'], prefix, from: values['--from'], to: values['--to'], groups, accounts, json };
+  checkDate('--from', values['--from']);
+  checkDate('--to', values['--to']);
+  return { bucket: values['--bucket'], prefix, from: values['--from'], to: values['--to'], groups, accounts, region: values['--region'], json };
 }
 
 const LOST = { partial: 'partial (retention removed the rest before export)', expired: 'expired before export', deleted: 'deleted before export' } as const;
@@ -188,13 +208,32 @@ async function archiveReport(s3: S3Client, args: Args, own: Coverage | undefined
   return errors.length > 0 ? 2 : 0;
 }
 
-export async function main(argv: string[], io: Io, s3: S3Client, now = Date.now()): Promise<number> {
+/** The S3 client the report reads with, in the region given (or the SDK's default). */
+export type ClientFactory = (region: string | undefined) => S3Client;
+
+export async function main(argv: string[], io: Io, client: ClientFactory, now = Date.now()): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h') || argv[0] === 'help') {
+    io.out(USAGE);
+    return 0;
+  }
+  // With --json, standard output is one JSON document whatever happens.
+  const json = argv.includes('--json');
+  const fail = (code: number, message: string, usage = false) => {
+    if (json) io.out(JSON.stringify({ error: message, exitCode: code }, undefined, 2));
+    else io.err(usage ? `${message}\n\n${USAGE}` : message);
+    return code;
+  };
   let args: Args;
   try {
     args = parse(argv);
   } catch (e) {
-    io.err(`${(e as Error).message}\n\n${USAGE}`);
-    return 2;
+    return fail(2, (e as Error).message, true);
+  }
+  const s3 = client(args.region);
+  try {
+    await s3.config?.region?.();
+  } catch {
+    return fail(2, 'no AWS region is set: set AWS_REGION (or a region in your AWS profile), or pass --region');
   }
   try {
     const progress = (line: string) => io.err(line);
@@ -222,25 +261,22 @@ export async function main(argv: string[], io: Io, s3: S3Client, now = Date.now(
     const errors = ownError && !(ownError instanceof NoExporterError) ? [{ prefix: args.prefix, error: ownError.message }] : [];
     return await archiveReport(s3, args, own, errors, found, now, io);
   } catch (e) {
-    if (e instanceof UsageError) {
-      io.err(e.message);
-      return 2;
-    }
+    if (e instanceof UsageError) return fail(2, e.message);
     const name = (e as Error).name;
-    if (name === 'NoSuchBucket') {
-      io.err(`bucket ${args.bucket} does not exist (or is in another partition): check --bucket`);
-      return 2;
-    }
+    if (name === 'NoSuchBucket') return fail(2, `bucket ${args.bucket} does not exist (or is in another partition): check --bucket`);
     // Credentials, permissions, the network: not a finding about the archive.
-    io.err(`could not read s3://${args.bucket}/${args.prefix}/: ${name}: ${(e as Error).message}`);
-    return 3;
+    return fail(3, `could not read s3://${args.bucket}/${args.prefix}/: ${name}: ${(e as Error).message}`);
   }
 }
 
 /** The command as run from a shell: its exit code is the report's. */
-export async function run(argv: string[], s3: S3Client = new S3Client({})): Promise<void> {
-  const code = await main(argv, { out: (l) => console.log(l), err: (l) => console.error(l) }, s3);
-  s3.destroy?.();
+export async function run(argv: string[], client: ClientFactory = (region) => new S3Client(region ? { region } : {})): Promise<void> {
+  // The SDK's notice about Node versions its future releases need is not the report's business:
+  // the SDK bundled into this command runs on the Node versions the package supports.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  let made: S3Client | undefined;
+  const code = await main(argv, { out: (l) => console.log(l), err: (l) => console.error(l) }, (region) => (made = client(region)));
+  made?.destroy?.();
   // exitCode, not exit(): output written to a pipe is all written before the process ends.
   process.exitCode = code;
 }

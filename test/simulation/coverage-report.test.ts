@@ -2,7 +2,7 @@
  * The coverage report against the exports of real runs (the synthesized state machine, the
  * handler, the fakes): it names what is missing, and the backfill it prints exports exactly that.
  */
-import { execFileSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -15,12 +15,15 @@ import { World, days, expectExactlyOnce, world } from '../harness/world';
 
 const GROUPS = ['/aws/lambda/orders', '/aws/lambda/payments', 'app-audit'];
 let w: World;
-afterEach(() => w.restore());
+afterEach(() => {
+  w?.restore();
+  w = undefined as unknown as World;
+});
 
 async function report(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) }, new S3Client({ region: 'us-east-1' }), w.clock.now);
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) }, () => new S3Client({ region: 'us-east-1' }), w.clock.now);
   return { code, out, err };
 }
 
@@ -237,7 +240,7 @@ test.each([
   [['coverage'], /--bucket is required/],
   [['coverage', '--bucket'], /--bucket needs a value/],
   [['coverage', '--bucket', 'b', '--since', '2026-11-01'], /unknown option '--since'/],
-  [['coverage', '--bucket', 'exports-bucket', '--from', '2026-02-30'], /--from: the date is not a real date/],
+  [['coverage', '--bucket', 'exports-bucket', '--from', '2026-02-30'], /--from 2026-02-30 is not a real date/],
   [['coverage', '--bucket', 'exports-bucket', '--from', '2026-11-24', '--to', '2026-11-20'], /--from 2026-11-24 is after --to 2026-11-20/],
   [['coverage', '--bucket', 'exports-bucket', '--to', '2026-12-24'], /--to 2026-12-24 has not settled yet/],
   [['coverage', '--bucket', 'exports-bucket', '--prefix', 'elsewhere'], /no exporter keeps its state under s3:\/\/exports-bucket\/_state\/elsewhere\//],
@@ -344,7 +347,7 @@ describe('what the report says without asking for it', () => {
         }
         return { Contents: [], IsTruncated: false };
       } };
-      run(['coverage', '--bucket', 'b', '--json', '--to', '2026-11-02'], s3);
+      run(['coverage', '--bucket', 'b', '--json', '--to', '2026-11-02'], () => s3);
     `);
     const toFile = path.join(dir, 'out.json');
     execFileSync('bash', ['-c', `node ${script} > ${toFile}; true`]);
@@ -353,5 +356,85 @@ describe('what the report says without asking for it', () => {
     const piped = Number(execFileSync('bash', ['-c', `node ${script} 2>/dev/null | (sleep 1; wc -c)`]).toString().trim());
     fs.rmSync(dir, { recursive: true, force: true });
     expect(piped).toBe(full);
+  });
+});
+
+describe('the command itself', () => {
+  const io = () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    return { out, err, io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) } };
+  };
+  const noClient = () => {
+    throw new Error('nothing may be read');
+  };
+
+  test.each([['--help'], ['-h'], ['coverage', '--help'], ['coverage', '--bucket', 'b', '-h']])('%s prints the usage to standard output, exit 0', async (...argv) => {
+    const r = io();
+    expect(await main(argv, r.io, noClient)).toBe(0);
+    expect(r.out.join('\n')).toMatch(/^Usage: cdk-cloudwatch-logs-s3-exporter coverage --bucket BUCKET/);
+    expect(r.out.join('\n')).toContain('--region');
+    expect(r.err).toEqual([]);
+  });
+
+  test.each([
+    ['--from', '2026-13-01', '--from 2026-13-01 is not a real date'],
+    ['--to', '2026-02-30', '--to 2026-02-30 is not a real date'],
+    ['--from', '24.11.2026', "--from must be a date YYYY-MM-DD (YYYY-MM-DDTHH for an hourly exporter), got '24.11.2026'"],
+  ])('%s %s is refused before anything is read, exit 2', async (flag, value, message) => {
+    const r = io();
+    expect(await main(['coverage', '--bucket', 'b', flag, value], r.io, noClient)).toBe(2);
+    expect(r.err[0]).toMatch(new RegExp(`^${message.replace(/[.()]/g, '\\$&')}\\n\\nUsage:`));
+  });
+
+  test('no region anywhere: exit 2, saying to set AWS_REGION or pass --region; --region reaches the client; a report right after the first run is complete', async () => {
+    const saved = { ...process.env };
+    try {
+      for (const k of ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE']) delete process.env[k];
+      process.env.AWS_CONFIG_FILE = path.join(os.tmpdir(), 'no-such-aws-config');
+      const r = io();
+      expect(await main(['coverage', '--bucket', 'b'], r.io, (region) => new S3Client(region ? { region } : {}))).toBe(2);
+      expect(r.err).toEqual(['no AWS region is set: set AWS_REGION (or a region in your AWS profile), or pass --region']);
+      const regions: Array<string | undefined> = [];
+      w = world({ props: { settleTime: Duration.hours(0) }, groups: ['/a'] });
+      expect((await w.loop.run({}))[0].status).toBe('SUCCEEDED');
+      const ok = io();
+      // Right after the first run, which exported the latest settled window ahead of when the schedule must have.
+      expect(await main(['coverage', '--bucket', w.synthesized.bucket, '--region', 'eu-west-1'], ok.io, (region) => {
+        regions.push(region);
+        return new S3Client({ region });
+      }, w.clock.now)).toBe(0);
+      expect(ok.err).toEqual([]);
+      expect(ok.out[0]).toBe('s3://exports-bucket/exported-logs/: daily windows in Etc/UTC, 2026-11-24 to 2026-11-24');
+      expect(regions).toEqual(['eu-west-1']);
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  test('with --json, every error is one JSON document on standard output', async () => {
+    w = world({});
+    for (const [argv, code, error] of [
+      [['coverage', '--json', '--from', '2026-13-01', '--bucket', 'b'], 2, '--from 2026-13-01 is not a real date'],
+      [['coverage', '--json', '--bucket', 'b', '--colour'], 2, "unknown option '--colour'"],
+      [['coverage', '--json', '--bucket', 'other-bucket'], 2, 'no exporter keeps its state under s3://other-bucket/_state/exported-logs/ (no owner.json there): ' +
+        "check --bucket and --prefix (the exporter's keyPrefix, default exported-logs); an exporter writes it on its first run"],
+    ] as const) {
+      const r = io();
+      expect(await main([...argv], r.io, () => new S3Client({ region: 'us-east-1' }), w.clock.now)).toBe(code);
+      expect(JSON.parse(r.out.join('\n'))).toEqual({ error, exitCode: code });
+      expect(r.err).toEqual([]);
+    }
+  });
+
+  test('run as a shell runs it, the command prints no notice of the SDK about Node versions', () => {
+    const bundle = path.resolve(__dirname, '../../assets/cli/main/index.js');
+    const env: NodeJS.ProcessEnv = { ...process.env, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', AWS_MAX_ATTEMPTS: '1', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' };
+    delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+    delete env.NODE_NO_WARNINGS;
+    const r = spawnSync('node', [bundle, 'coverage', '--bucket', 'b'], { env, encoding: 'utf8' });
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/^could not read s3:\/\/b\/exported-logs\/: /);
+    expect(r.stderr).not.toMatch(/Warning/);
   });
 });

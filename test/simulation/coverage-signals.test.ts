@@ -65,7 +65,7 @@ function coverageAlarm(props: CloudWatchLogsS3ExporterProps, figures: Record<str
 async function report(...argv: string[]): Promise<{ code: number; out: string[] }> {
   const out: string[] = [];
   const code = await main(['coverage', '--bucket', w.synthesized.bucket, ...argv], { out: (l) => out.push(l), err: () => {} },
-    new S3Client({ region: 'us-east-1' }), w.clock.now);
+    () => new S3Client({ region: 'us-east-1' }), w.clock.now);
   return { code, out };
 }
 

@@ -25,7 +25,7 @@ const s3World = (s3: S3Options, duration = (_: { logGroupName: string }) => 4_00
 async function report(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) }, new S3Client({ region: 'us-east-1' }), w.clock.now);
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) }, () => new S3Client({ region: 'us-east-1' }), w.clock.now);
   return { code, out, err };
 }
 
