@@ -13,11 +13,10 @@ import * as os from 'os';
 import { CloudWatchLogsS3ExporterProps } from '../src';
 import { FakeLogs, FakeS3, VirtualClock, installFakes } from '../test/harness/fakes';
 import { Loop, fromTemplate } from '../test/harness/loop';
+import { MEMORY_GB, PRICE, dollars } from '../test/harness/prices';
 import { synth } from '../test/harness/stack';
 
 // Prices (us-east-1, for modelling): Step Functions Standard, Lambda arm64, S3 requests.
-const PRICE = { transition: 0.000025, gbSecond: 0.0000133334, request: 0.0000002, s3Write: 0.000005, s3Read: 0.0000004 };
-const MEMORY_GB = 128 / 1024;
 const LATENCY_MS = 20; // each API call
 const INVOCATION_OVERHEAD_MS = 30;
 const BUCKET = 'bench-bucket';
@@ -66,11 +65,7 @@ interface Figures {
 }
 
 function cost(f: Omit<Figures, 'costPer1000'>): number {
-  const s3Writes = f.s3Calls.PutObject ?? 0;
-  const s3Reads = (f.s3Calls.ListObjectsV2 ?? 0) + (f.s3Calls.GetObject ?? 0);
-  const total = f.transitions * PRICE.transition + f.gbSeconds * PRICE.gbSecond + f.invocations * PRICE.request
-    + s3Writes * PRICE.s3Write + (f.s3Calls.ListObjectsV2 ?? 0) * PRICE.s3Write + (s3Reads - (f.s3Calls.ListObjectsV2 ?? 0)) * PRICE.s3Read;
-  return (total / f.exported) * 1000;
+  return (dollars(f) / f.exported) * 1000;
 }
 
 /** Which of n groups are idle: a fixed-seed choice of round(n * share) of them. */

@@ -29,7 +29,7 @@ export const KEY_PREFIX = /^[A-Za-z0-9!_.'()-]+(\/[A-Za-z0-9!_.'()-]+)*$/;
 
 export interface WriterOptions {
   readonly bucket: s3.IBucket;
-  /** Where the exporter writes: its exports under it, its state under `<prefix>/_state/`. */
+  /** Where the exporter writes its exports (its state is under `_state/<prefix>/`, at the bucket's root). */
   readonly prefix: string;
   /** The account the log groups (and the exporter) are in. */
   readonly account: string;

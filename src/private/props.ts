@@ -19,7 +19,7 @@ import type { CloudWatchLogsS3ExporterProps } from '../exporter-props';
 import { BoundSelection, LogGroupSelection } from '../log-group-selection';
 import { unreadableByAthena } from './table-layout';
 import { catchUpWindows } from '../shared/config';
-import { Period, isTimeZone } from '../shared/windows';
+import { Period, databaseSpelling, isTimeZone } from '../shared/windows';
 
 
 /** Ids of the warnings the exporter may add (acknowledge one with `Annotations.of(exporter).acknowledgeWarning(id)`). */
@@ -29,6 +29,7 @@ export const Warning = {
   KEY_POLICY: 'cdk-cloudwatch-logs-s3-exporter:keyPolicy',
   SCHEDULE_TIME_ZONE: 'cdk-cloudwatch-logs-s3-exporter:scheduleTimeZone',
   SCHEDULE_INTERVAL: 'cdk-cloudwatch-logs-s3-exporter:scheduleInterval',
+  SCHEDULE_FREQUENCY: 'cdk-cloudwatch-logs-s3-exporter:scheduleFrequency',
   ATHENA_NAMES: 'cdk-cloudwatch-logs-s3-exporter:athenaNames',
 } as const;
 
@@ -158,12 +159,20 @@ function maxArchiveLag(given: Duration | undefined, period: ExportPeriod, settle
   return seconds ?? least + runsEvery + Math.max(3_600, period.seconds / 4);
 }
 
+/** A time zone is one of the IANA database, spelled as the database spells it. */
+function checkZone(name: string, zone: string): void {
+  if (Token.isUnresolved(zone)) return;
+  if (!isTimeZone(zone)) fail(`${name} '${zone}' is not an IANA time zone (for example 'Asia/Tokyo')`);
+  const spelled = databaseSpelling(zone);
+  if (spelled) fail(`${name} '${zone}' is spelled '${spelled}' in the IANA time zone database, and EventBridge Scheduler reads it as written: use TimeZone.of('${spelled}')`);
+}
+
 /** The ranges of the props (a timeout known only at deploy time is left to the deployment). */
 function checkRanges(p: Ranges): void {
   for (const [name, d] of [['settleTime', p.settleTime], ['maxCatchUp', p.maxCatchUp], ['maxPollDuration', p.maxPoll]] as const) {
     if (Token.isUnresolved(d.toSeconds())) fail(`${name} must be known at synth time: it shapes the schedule, the alarms and the function's timeout`);
   }
-  if (!Token.isUnresolved(p.timeZone.timezoneName) && !isTimeZone(p.timeZone.timezoneName)) fail(`timeZone '${p.timeZone.timezoneName}' is not an IANA time zone`);
+  checkZone('timeZone', p.timeZone.timezoneName);
   const timeout = p.timeout.toSeconds();
   if (!Token.isUnresolved(timeout) && (timeout < 300 || timeout > 365 * 86_400)) fail(`timeout must be between 5 minutes and 365 days, got ${p.timeout.toHumanString()}`);
   const settle = p.settleTime.toSeconds();
@@ -201,9 +210,7 @@ function defaultSchedule(period: ExportPeriod, timeZone: TimeZone, settleTime: D
 function scheduleInterval(scope: IConstruct, expression: scheduler.ScheduleExpression, p: Ranges): number {
   const text = expression.expressionString;
   const zone = expression.timeZone?.timezoneName;
-  if (zone !== undefined && !Token.isUnresolved(zone) && !isTimeZone(zone)) {
-    fail(`schedule has time zone '${zone}', which is not an IANA time zone (for example 'Asia/Tokyo')`);
-  }
+  if (zone !== undefined) checkZone("schedule's time zone", zone);
   if (Token.isUnresolved(text)) return 86_400;
   // A cron expression without a time zone runs in UTC (CDK gives it Etc/UTC).
   const utc = (z: string) => (['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT'].includes(z) ? 'UTC' : z);
@@ -211,9 +218,10 @@ function scheduleInterval(scope: IConstruct, expression: scheduler.ScheduleExpre
   const cronZone = zone ?? 'UTC';
   const known = !Token.isUnresolved(exportZone) && !Token.isUnresolved(cronZone);
   let gap: number;
+  let runsPerDay: number;
   let between: WindowsBetweenRuns;
   try {
-    gap = recurrence(text, known ? cronZone : 'UTC').maxGapSeconds;
+    ({ maxGapSeconds: gap, runsPerDay } = recurrence(text, known ? cronZone : 'UTC'));
     if (gap === Infinity) fail(`schedule '${text}' stops running; the exporter needs one that repeats (cron or rate)`);
     const cut = { period: p.period.name as Period, timeZone: exportZone, settleSeconds: p.settleTime.toSeconds() };
     between = known ? windowsBetweenRuns(text, cronZone, cut)
@@ -224,7 +232,7 @@ function scheduleInterval(scope: IConstruct, expression: scheduler.ScheduleExpre
   }
   if (text.startsWith('cron(') && known && utc(cronZone) !== utc(exportZone)) {
     Annotations.of(scope).addWarningV2(Warning.SCHEDULE_TIME_ZONE,
-      `schedule '${text}' runs in ${cronZone === 'Etc/UTC' ? 'UTC (no time zone given)' : cronZone}, while the export windows are in ${exportZone}. ` +
+      `schedule '${text}' runs in ${cronZone === 'Etc/UTC' ? 'Etc/UTC (UTC, also the zone of a cron given none)' : cronZone}, while the export windows are in ${exportZone}. ` +
       `Give it the windows' zone (ScheduleExpression.cron({ ..., timeZone: TimeZone.of('${exportZone}') })), or acknowledge this warning if that is meant.`);
   }
   // The same count of windows a scheduled run reaches back as the handler's.
@@ -243,9 +251,25 @@ function scheduleInterval(scope: IConstruct, expression: scheduler.ScheduleExpre
       `schedule '${text}' runs less often than the export period (every ${Duration.seconds(gap).toHumanString()}, ${p.period.name} windows): ` +
       `each run exports the windows settled since the last, so windows reach S3 later than they could.${silent} Acknowledge this warning if that is meant.`);
   }
+  const perWindow = runsPerDay * p.period.seconds / 86_400;
+  if (perWindow > MAX_RUNS_PER_WINDOW) {
+    const round = (n: number) => (n >= 10 ? Math.round(n).toLocaleString('en-US') : String(Math.round(n * 10) / 10));
+    Annotations.of(scope).addWarningV2(Warning.SCHEDULE_FREQUENCY,
+      `schedule '${text}' runs ${round(runsPerDay)} times a day, ${round(perWindow)} times per ${p.period.name} window: every run after the one that ` +
+      `exports a window finds nothing to do, and is still a Step Functions execution and a Lambda invocation, about $${round(runsPerDay * 30 * RUN_DOLLARS)} ` +
+      `a month in all ($${RUN_DOLLARS} a run, us-east-1). The default schedule runs once per window, when it has settled; acknowledge this warning if that is meant.`);
+  }
   // The longest real time between two runs, the zone's clock changes counted: what the freshness alarm allows for.
   return gap;
 }
+
+/** More runs than this per export window draw a warning. */
+const MAX_RUNS_PER_WINDOW = 4;
+/**
+ * What a scheduled run with nothing to export costs, rounded up (us-east-1): 3 state
+ * transitions, one invocation, a dozen S3 requests (test/simulation/loop.test.ts measures it).
+ */
+export const RUN_DOLLARS = 0.0001;
 
 /**
  * The selection, bound to the exporter; warns when log groups it names (or prefixes it selects
@@ -289,10 +313,13 @@ export interface SelectedArns {
  * deploy time counts as long as a log group name can be).
  */
 function selectedArns(scope: IConstruct, selection: BoundSelection): SelectedArns {
+  const [tooMany, instead] = selection.explicit
+    ? ['names so many log groups', 'select them by prefixes instead (LogGroupSelection.prefixes)']
+    : ['has so many prefixes', 'use fewer, shorter prefixes (one selects every group whose name starts with it), or LogGroupSelection.all().excluding([...])'];
   const config = deployedLength(JSON.stringify([selection.sources, selection.excludePrefixes]), scope) + CONFIG_BESIDES_SELECTION;
   if (config > MAX_CONFIG_BYTES) {
-    fail(`logGroups names so many log groups that the exporter's configuration could reach ${config} bytes ` +
-      `(at most ${MAX_CONFIG_BYTES}; a name known only at deploy time counts as up to ${MAX_LOG_GROUP_NAME}): select them by prefixes instead`);
+    fail(`logGroups ${tooMany} that the exporter's configuration could reach ${config} bytes ` +
+      `(at most ${MAX_CONFIG_BYTES}; a name known only at deploy time counts as up to ${MAX_LOG_GROUP_NAME}): ${instead}`);
   }
   const arns = selection.arns;
   const lengths = arns.map((arn) => deployedLength(arn, scope) + 3);
@@ -308,8 +335,8 @@ function selectedArns(scope: IConstruct, selection: BoundSelection): SelectedArn
     size += lengths[i];
   }
   if (chunks.length > MAX_MANAGED_POLICIES) {
-    fail(`logGroups names so many log groups that allowing CreateExportTask on them needs ${chunks.length} ` +
-      `managed policies (a role holds at most ${MAX_MANAGED_POLICIES} more); select them by prefixes instead`);
+    fail(`logGroups ${tooMany} that allowing CreateExportTask on them needs ${chunks.length} ` +
+      `managed policies (a role holds at most ${MAX_MANAGED_POLICIES} more); ${instead}`);
   }
   return { arns, inline, chunks: inline ? [] : chunks };
 }

@@ -12,6 +12,8 @@ export interface Recurrence {
   readonly maxGapSeconds: number;
   /** The shortest, in seconds. */
   readonly minGapSeconds: number;
+  /** Runs a day, on average. */
+  readonly runsPerDay: number;
 }
 
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
@@ -49,17 +51,18 @@ function parse(expression: string): Parsed {
  */
 export function recurrence(expression: string, timeZone = 'UTC'): Recurrence {
   const parsed = parse(expression);
-  if (parsed.kind === 'rate') return { maxGapSeconds: parsed.gapSeconds, minGapSeconds: parsed.gapSeconds };
-  if (parsed.kind === 'at') return { maxGapSeconds: Infinity, minGapSeconds: Infinity };
+  if (parsed.kind === 'rate') return { maxGapSeconds: parsed.gapSeconds, minGapSeconds: parsed.gapSeconds, runsPerDay: 86_400 / parsed.gapSeconds };
+  if (parsed.kind === 'at') return { maxGapSeconds: Infinity, minGapSeconds: Infinity, runsPerDay: 0 };
   const runs = cronRuns(parsed.body, timeZone);
+  const runsPerDay = runs.length / SPAN_DAYS;
   let [maxGap, minGap] = [0, Infinity];
   for (let i = 1; i < runs.length; i++) {
     maxGap = Math.max(maxGap, runs[i] - runs[i - 1]);
     minGap = Math.min(minGap, runs[i] - runs[i - 1]);
   }
   // Runs that stop before the end of the span (a year field) stop for good.
-  if (runs.length === 0 || END - runs[runs.length - 1] > maxGap + DAY_MS) return { maxGapSeconds: Infinity, minGapSeconds: minGap / 1000 };
-  return { maxGapSeconds: maxGap / 1000, minGapSeconds: minGap / 1000 };
+  if (runs.length === 0 || END - runs[runs.length - 1] > maxGap + DAY_MS) return { maxGapSeconds: Infinity, minGapSeconds: minGap / 1000, runsPerDay };
+  return { maxGapSeconds: maxGap / 1000, minGapSeconds: minGap / 1000, runsPerDay };
 }
 
 /** How export windows are cut and when they settle. */

@@ -60,6 +60,16 @@ export function isTimeZone(timeZone: unknown): timeZone is string {
   }
 }
 
+/**
+ * The database's spelling of a zone written in another case ('utc' is 'UTC', 'europe/berlin' is
+ * 'Europe/Berlin'), when it differs: this runtime reads such a name, other readers of it
+ * (EventBridge Scheduler) may not.
+ */
+export function databaseSpelling(timeZone: string): string | undefined {
+  const named = isTimeZone(timeZone) ? formatter(timeZone).resolvedOptions().timeZone : undefined;
+  return named !== undefined && named !== timeZone && named.toLowerCase() === timeZone.toLowerCase() ? named : undefined;
+}
+
 /** Throws a clear error when the zone is not an IANA time zone this runtime knows. */
 export function assertTimeZone(timeZone: string): void {
   if (!isTimeZone(timeZone)) throw new Error(`Unknown time zone '${timeZone}': expected an IANA name such as 'UTC' or 'Europe/Paris'`);

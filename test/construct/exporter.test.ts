@@ -383,7 +383,14 @@ describe('what a new user trips over', () => {
 
   test.each([
     ['a schedule whose own time zone is not an IANA zone', () => ({ schedule: scheduler.ScheduleExpression.cron({ hour: '1', minute: '0', timeZone: TimeZone.of('Asia/Tokio') }) }),
-      /schedule has time zone 'Asia\/Tokio', which is not an IANA time zone/],
+      /schedule's time zone 'Asia\/Tokio' is not an IANA time zone/],
+    ['a time zone spelled in another case', () => ({ timeZone: TimeZone.of('utc') }),
+      /timeZone 'utc' is spelled 'UTC' in the IANA time zone database, and EventBridge Scheduler reads it as written: use TimeZone.of\('UTC'\)/],
+    ["a schedule's time zone spelled in another case", () => ({ schedule: scheduler.ScheduleExpression.cron({ hour: '1', minute: '0', timeZone: TimeZone.of('europe/berlin') }) }),
+      /schedule's time zone 'europe\/berlin' is spelled 'Europe\/Berlin' in the IANA time zone database/],
+    ['a log group selection of more prefixes than the configuration holds', () => ({
+      logGroups: LogGroupSelection.prefixes(Array.from({ length: 2_000 }, (_, i) => `/aws/lambda/a-function-with-a-rather-long-name-number-${i}-`)),
+    }), /logGroups has so many prefixes that the exporter's configuration could reach \d+ bytes \(at most 131072; .*\): use fewer, shorter prefixes/],
     ['an exclusion that removes the whole selection', () => ({ logGroups: LogGroupSelection.prefixes(['/aws/lambda/']).excluding(['/aws/lambda/']) }),
       /the excluded prefixes \["\/aws\/lambda\/"\] remove every selected log group/],
     ['a time zone passed as a string (JavaScript)', () => ({ timeZone: 'Asia/Tokyo' as any }), /timeZone must be a TimeZone such as TimeZone.of\('Asia\/Tokyo'\), got the string 'Asia\/Tokyo'/],
@@ -402,9 +409,15 @@ describe('what a new user trips over', () => {
 
   test.each([
     ['a cron schedule without a time zone while timeZone is not UTC', { timeZone: TimeZone.EUROPE_BERLIN, schedule: scheduler.ScheduleExpression.cron({ hour: '1', minute: '0' }) },
-      'cdk-cloudwatch-logs-s3-exporter:scheduleTimeZone', /runs in UTC \(no time zone given\), while the export windows are in Europe\/Berlin/],
+      'cdk-cloudwatch-logs-s3-exporter:scheduleTimeZone', /runs in Etc\/UTC \(UTC, also the zone of a cron given none\), while the export windows are in Europe\/Berlin/],
     ['a schedule that runs less often than the export period', { schedule: scheduler.ScheduleExpression.rate(Duration.days(2)) },
       'cdk-cloudwatch-logs-s3-exporter:scheduleInterval', /runs less often than the export period \(every 2 days, P1D windows\)/],
+    ['a schedule that runs every minute, for daily windows', { schedule: scheduler.ScheduleExpression.rate(Duration.minutes(1)) },
+      'cdk-cloudwatch-logs-s3-exporter:scheduleFrequency', /schedule 'rate\(1 minute\)' runs 1,440 times a day, 1,440 times per P1D window: .* about \$4.3 a month in all \(\$0.0001 a run/],
+    ['an hourly cron, for daily windows', { schedule: scheduler.ScheduleExpression.cron({ minute: '0' }) },
+      'cdk-cloudwatch-logs-s3-exporter:scheduleFrequency', /schedule 'cron\(0 \* \* \* \? \*\)' runs 24 times a day, 24 times per P1D window/],
+    ['every 5 minutes, for hourly windows', { exportPeriod: ExportPeriod.HOURLY, schedule: scheduler.ScheduleExpression.rate(Duration.minutes(5)) },
+      'cdk-cloudwatch-logs-s3-exporter:scheduleFrequency', /schedule 'rate\(5 minutes\)' runs 288 times a day, 12 times per PT1H window/],
     ['log groups whose exports Athena cannot read through the table (\'//\', a trailing \'/\', \'#\')',
       { logGroups: LogGroupSelection.names(['/app//orders', '/app/payments/', '/app/fine', '//app/fine-too', '/app/#1']) },
       'cdk-cloudwatch-logs-s3-exporter:athenaNames', /logGroups selects the log group '\/app\/\/orders', the log group '\/app\/payments\/', the log group '\/app\/#1', whose exports Athena reads wrongly/],
@@ -505,6 +518,15 @@ describe('the freshness alarm fits the schedule', () => {
     expect(alarm.TreatMissingData).toBe('notBreaching');
     expect(alarm.Period).toBeLessThanOrEqual(7 * 86_400);
     expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('cannot tell a schedule that stopped from one that runs this rarely'))).toHaveLength(1);
+  });
+
+  test.each([
+    ['the default daily schedule', {}],
+    ['the default hourly schedule', { exportPeriod: ExportPeriod.HOURLY }],
+    ['four runs a day, for daily windows', { schedule: scheduler.ScheduleExpression.rate(Duration.hours(6)) }],
+    ['every 15 minutes, for hourly windows', { exportPeriod: ExportPeriod.HOURLY, schedule: scheduler.ScheduleExpression.rate(Duration.minutes(15)) }],
+  ])('%s: no warning', (_name, props) => {
+    expect(Annotations.fromStack(synth(props).stack).findWarning('*', Match.anyValue())).toEqual([]);
   });
 
   test('a daily exporter on a cron of its zone loses nothing across clock changes (25-hour gaps): accepted with a maxCatchUp of one day, no interval warning', () => {

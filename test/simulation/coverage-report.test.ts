@@ -198,6 +198,21 @@ describe('an archive: nothing hides a gap', () => {
   });
 });
 
+test("log groups named '_state/x' and '/a/_state/y' are exported under the key prefix, apart from the exporters' state, and reported", async () => {
+  const odd = ['_state/x', '/a/_state/y'];
+  w = world({ props: { settleTime: Duration.hours(0) }, groups: odd });
+  expect((await w.loop.run({ startDate: '2026-11-23', endDate: '2026-11-24', logGroupNames: odd }))[0].status).toBe('SUCCEEDED');
+  expectExactlyOnce(w, odd, days('2026-11-23T00:00:00Z', '2026-11-24T00:00:00Z'));
+  const files = w.s3.keys(w.synthesized.bucket).filter((k) => k.endsWith('000000.gz'));
+  expect(files.map((k) => k.split('/').slice(0, 3).join('/')).sort()).toEqual([
+    'exported-logs/_state/x', 'exported-logs/_state/x', 'exported-logs/a/_state', 'exported-logs/a/_state',
+  ]);
+  const r = await report('coverage', '--bucket', w.synthesized.bucket, '--to', '2026-11-24', '--json');
+  expect(JSON.parse(r.out.join('\n')).groups).toMatchObject([
+    { logGroupName: '/a/_state/y', exported: 2, missing: 0 }, { logGroupName: '_state/x', exported: 2, missing: 0 },
+  ]);
+});
+
 test('windows without events are empty, not missing; a window neither exported nor recorded empty is missing, and its backfill records it', async () => {
   w = world({ props: { settleTime: Duration.hours(0) } });
   w.logs.addGroup('/aws/lambda/orders');

@@ -5,8 +5,11 @@
 import { Duration, TimeZone } from 'aws-cdk-lib';
 import { MAX_STATE_CHARS, PAGE_GROUPS } from '../../src/handler/cursor';
 import { logger, metrics } from '../../src/handler/telemetry';
+import { RUN_DOLLARS } from '../../src/private/props';
 import { checkpointKey } from '../../src/shared/layout';
 import { windowAt } from '../../src/shared/windows';
+import { Loop } from '../harness/loop';
+import { MEMORY_GB, dollars } from '../harness/prices';
 import { synth } from '../harness/stack';
 import { BUCKET, World, days, expectExactlyOnce, world } from '../harness/world';
 
@@ -209,6 +212,20 @@ describe('never lose a window', () => {
 describe('scale', () => {
   let w: World;
   afterEach(() => w.restore());
+
+  test('a scheduled run with nothing left to export costs what the schedule frequency warning says a run costs', async () => {
+    w = world({ props: { settleTime: Duration.hours(0) }, groups: Array.from({ length: 300 }, (_, i) => `/aws/lambda/f${i}`) });
+    expect((await w.loop.run({ scheduledTime: new Date(w.clock.now).toISOString() }))[0].status).toBe('SUCCEEDED');
+    w.clock.now += 60_000;
+    const s3Before = { ...w.s3.calls };
+    const loop = new Loop(w.synthesized, w.clock, 30);
+    const chain = await loop.run({ scheduledTime: new Date(w.clock.now).toISOString() });
+    expect(chain.map((e) => e.status)).toEqual(['SUCCEEDED']);
+    const s3Calls = Object.fromEntries(Object.entries(w.s3.calls).map(([op, n]) => [op, n - (s3Before[op] ?? 0)]));
+    const run = dollars({ transitions: chain[0].transitions, invocations: loop.invocations, gbSeconds: (loop.handlerMs / 1000) * MEMORY_GB, s3Calls });
+    expect(run).toBeLessThanOrEqual(RUN_DOLLARS);
+    expect(run).toBeGreaterThan(RUN_DOLLARS / 2);
+  });
 
   test.each([
     // Pages of 250 groups: 5 + 5 + 1 DescribeLogGroups calls.
