@@ -61,7 +61,8 @@ export function recurrence(expression: string, timeZone = 'UTC'): Recurrence {
     minGap = Math.min(minGap, runs[i] - runs[i - 1]);
   }
   // Runs that stop before the end of the span (a year field) stop for good.
-  if (runs.length === 0 || END - runs[runs.length - 1] > maxGap + DAY_MS) return { maxGapSeconds: Infinity, minGapSeconds: minGap / 1000, runsPerDay };
+  const stops = runs.length === 0 || END - runs[runs.length - 1] > maxGap + DAY_MS;
+  if (stops) return { maxGapSeconds: Infinity, minGapSeconds: minGap / 1000, runsPerDay };
   return { maxGapSeconds: maxGap / 1000, minGapSeconds: minGap / 1000, runsPerDay };
 }
 

@@ -18,5 +18,6 @@ export interface Usage {
 export function dollars(u: Usage): number {
   const writes = (u.s3Calls.PutObject ?? 0) + (u.s3Calls.ListObjectsV2 ?? 0);
   const reads = Object.entries(u.s3Calls).filter(([op]) => op !== 'PutObject' && op !== 'ListObjectsV2').reduce((a, [, n]) => a + n, 0);
-  return u.transitions * PRICE.transition + u.gbSeconds * PRICE.gbSecond + u.invocations * PRICE.request + writes * PRICE.s3Write + reads * PRICE.s3Read;
+  return u.transitions * PRICE.transition + u.gbSeconds * PRICE.gbSecond + u.invocations * PRICE.request
+    + writes * PRICE.s3Write + reads * PRICE.s3Read;
 }

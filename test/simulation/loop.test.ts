@@ -222,7 +222,8 @@ describe('scale', () => {
     const chain = await loop.run({ scheduledTime: new Date(w.clock.now).toISOString() });
     expect(chain.map((e) => e.status)).toEqual(['SUCCEEDED']);
     const s3Calls = Object.fromEntries(Object.entries(w.s3.calls).map(([op, n]) => [op, n - (s3Before[op] ?? 0)]));
-    const run = dollars({ transitions: chain[0].transitions, invocations: loop.invocations, gbSeconds: (loop.handlerMs / 1000) * MEMORY_GB, s3Calls });
+    const gbSeconds = (loop.handlerMs / 1000) * MEMORY_GB;
+    const run = dollars({ transitions: chain[0].transitions, invocations: loop.invocations, gbSeconds, s3Calls });
     expect(run).toBeLessThanOrEqual(RUN_DOLLARS);
     expect(run).toBeGreaterThan(RUN_DOLLARS / 2);
   });
