@@ -75,6 +75,8 @@ export interface Coverage {
   readonly prefix: string;
   readonly period: Period;
   readonly timeZone: string;
+  /** How windows were cut before the last change of cut, until when (windows before it are reported so). */
+  readonly previous?: { readonly period: Period; readonly timeZone: string; readonly until: string };
   readonly from: string;
   readonly to: string;
   readonly groups: GroupCoverage[];
@@ -140,14 +142,42 @@ function instantOfId(id: string): number {
   return m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) : NaN;
 }
 
+/** How windows are cut. */
+interface Cut {
+  readonly period: Period;
+  readonly timeZone: string;
+}
+
+/** A window of the report, with the cut it was exported in. */
+interface CutWindow {
+  readonly w: Window;
+  readonly cut: Cut;
+}
+
 export async function coverage(s3: S3Client, req: CoverageRequest, now: number, progress: (line: string) => void = () => {}): Promise<Coverage> {
   const bucket = reportBucket(s3, req.bucket, req.prefix);
   const owner = await readOwner(bucket, req);
   const { period, timeZone } = owner;
-  const local = (field: string, value: string) => {
+  const current: Cut = { period, timeZone };
+  // Windows that end by the time the last change of cut took effect were exported as cut before it.
+  const prev = owner.previous;
+  const cutAt = (t: number): Cut => (prev && windowAt(t, prev.period, prev.timeZone).end <= prev.until ? prev : current);
+  const at = (t: number): CutWindow => {
+    const cut = cutAt(t);
+    return { w: windowAt(t, cut.period, cut.timeZone), cut };
+  };
+  const label = (x: CutWindow) => windowLabel(x.w, x.cut.period, x.cut.timeZone);
+  const local = (field: string, value: string): CutWindow => {
+    const read = (cut: Cut) => (field === 'startDate' ? parseLocalDate(field, value, cut) : parseEndDate(field, value, cut));
     try {
-      const at = field === 'startDate' ? parseLocalDate(field, value, owner) : parseEndDate(field, value, owner);
-      return windowAt(at, period, timeZone);
+      // A date that names a window of the earlier cut (one that ends by the change) means that window.
+      const before = prev ? windowAt(read(prev), prev.period, prev.timeZone) : undefined;
+      if (before && before.end <= prev!.until) return { w: before, cut: prev! };
+    } catch {
+      // Not a date of the earlier cut (an hour of a daily one): read as cut now.
+    }
+    try {
+      return { w: windowAt(read(current), period, timeZone), cut: current };
     } catch (e) {
       throw new UsageError(`--${field === 'startDate' ? 'from' : 'to'}: ${(e as Error).message.replace(/'(startDate|endDate)'/, 'the date')}`);
     }
@@ -155,33 +185,37 @@ export async function coverage(s3: S3Client, req: CoverageRequest, now: number, 
   const latest = lastWindowEndedBy(now - owner.settleSeconds * 1000, period, timeZone);
   // By default, up to the latest window the schedule has had time to export (it runs at most this far apart).
   const due = lastWindowEndedBy(now - (owner.settleSeconds + owner.scheduleIntervalSeconds) * 1000, period, timeZone);
-  let to = req.to !== undefined ? local('endDate', req.to) : due;
-  if (to.start > latest.start) throw new UsageError(`--to ${req.to} has not settled yet: the latest settled window is ${windowLabel(latest, period, timeZone)}`);
+  let to = req.to !== undefined ? local('endDate', req.to) : { w: due, cut: current };
+  if (to.w.start > latest.start) throw new UsageError(`--to ${req.to} has not settled yet: the latest settled window is ${windowLabel(latest, period, timeZone)}`);
   const lastRun = (await bucket.readJson<RunFindings>(findingsKey(req.prefix)).catch(unreadable))?.body;
   const left = abandonedWindows((await bucket.readJson<AbandonedRecord>(abandonedKey(req.prefix)).catch(unreadable))?.body, owner);
   const name = (t: number) => windowLabel(windowAt(t, period, timeZone), period, timeZone);
   const abandoned = left.map((a) => ({ first: name(a.first), last: name(a.last), windows: a.windows }));
   const abandonedBackfills = left.flatMap((a) => a.backfills);
-  const about = { bucket: req.bucket, prefix: req.prefix, period, timeZone, ...(lastRun ? { lastRun } : {}), abandoned, abandonedBackfills };
-  const from = req.from !== undefined ? local('startDate', req.from) : await firstMarked(bucket, req, period, timeZone);
+  const before = prev ? { previous: { period: prev.period, timeZone: prev.timeZone, until: new Date(prev.until).toISOString() } } : {};
+  const about = {
+    bucket: req.bucket, prefix: req.prefix, period, timeZone, ...before, ...(lastRun ? { lastRun } : {}), abandoned, abandonedBackfills,
+  };
+  const marked = await firstMarked(bucket, req, [...new Set([period, ...(prev ? [prev.period] : [])])]);
+  const from = req.from !== undefined ? local('startDate', req.from) : marked === undefined ? undefined : at(marked);
   if (from === undefined) {
     // Nothing exported yet: the groups named are missing, from a start the report cannot know.
     const groups = [...new Set(req.groups)].sort()
       .map((logGroupName) => ({ logGroupName, exported: 0, empty: 0, missing: 0, gaps: [], lost: [], neverExported: true }));
-    return { ...about, from: '', to: windowLabel(to, period, timeZone), groups, backfills: [] };
+    return { ...about, from: '', to: label(to), groups, backfills: [] };
   }
   // Windows exported ahead of the default end (a first run exports the latest settled one) are in the report.
-  if (req.from === undefined && req.to === undefined && from.start > to.start) to = from;
-  if (from.start > to.start) throw new UsageError(`--from ${windowLabel(from, period, timeZone)} is after --to ${windowLabel(to, period, timeZone)}`);
-  let windows: Window[];
+  if (req.from === undefined && req.to === undefined && from.w.start > to.w.start) to = from;
+  if (from.w.start > to.w.start) throw new UsageError(`--from ${label(from)} is after --to ${label(to)}`);
+  let windows: CutWindow[];
   try {
-    windows = windowsBetween(from.start, to.start, period, timeZone, MAX_REPORT_WINDOWS);
+    windows = reportWindows(from, to, current, prev);
   } catch {
     throw new UsageError(`--from..--to spans more than ${MAX_REPORT_WINDOWS} windows: report a shorter range`);
   }
 
   // Each window as a backfill names it.
-  const labels = windows.map((w) => windowLabel(w, period, timeZone));
+  const labels = windows.map(label);
   // What each window says of each group: exported (whole or partial), or recorded as not exported, and why.
   const states = new Map<string, Array<WindowState | undefined>>();
   const set = (group: string, i: number, state: WindowState) => {
@@ -191,8 +225,8 @@ export async function coverage(s3: S3Client, req: CoverageRequest, now: number, 
   };
   let listed = 0;
   let told = 0;
-  for (const [i, w] of windows.entries()) {
-    const found = await readWindowRecords(bucket, markerPrefix(req.prefix, period, w));
+  for (const [i, { w, cut }] of windows.entries()) {
+    const found = await readWindowRecords(bucket, markerPrefix(req.prefix, cut.period, w));
     for (const [group, partial] of found.exported) set(group, i, partial ? 'partial' : 'exported');
     for (const [group, kind] of found.unexported) set(group, i, kind);
     listed += found.exported.size + found.unexported.size;
@@ -207,7 +241,7 @@ export async function coverage(s3: S3Client, req: CoverageRequest, now: number, 
     const list = states.get(v.logGroupName);
     const lastSeen = Date.parse(v.lastSeen);
     const until = v.recreatedAt === undefined ? Infinity : Date.parse(v.recreatedAt);
-    for (const [i, w] of windows.entries()) {
+    for (const [i, { w }] of windows.entries()) {
       if (w.start > lastSeen && w.end <= until && !list?.[i]) set(v.logGroupName, i, RecordKind.DELETED);
     }
   }
@@ -215,10 +249,29 @@ export async function coverage(s3: S3Client, req: CoverageRequest, now: number, 
   // Without --from, a group is measured from its first exported or recorded window (it may not have existed before).
   const report = groups.map((logGroupName) =>
     groupCoverage(logGroupName, states.get(logGroupName) ?? new Array(windows.length), labels, req.from === undefined));
-  // Abandoned windows are exported by the backfills of every group above.
-  const abandonedIn = (w: Window) => left.some((a) => a.first <= w.start && w.start <= a.last);
-  const named = backfills(report, labels, windows.map(abandonedIn));
-  return { ...about, from: windowLabel(from, period, timeZone), to: windowLabel(to, period, timeZone), groups: report, backfills: named };
+  // Abandoned windows are exported by the backfills of every group above; a backfill holds windows of one cut.
+  const abandonedIn = ({ w }: CutWindow) => left.some((a) => a.first <= w.start && w.start <= a.last);
+  const cutStarts = windows.map((x, i) => i > 0 && x.cut !== windows[i - 1].cut);
+  const named = backfills(report, labels, windows.map(abandonedIn), cutStarts);
+  return { ...about, from: label(from), to: label(to), groups: report, backfills: named };
+}
+
+/**
+ * The windows from `from` to `to`: those that end by the time the last change of cut took
+ * effect as cut before it, the rest (from the one that holds that time) as cut now.
+ */
+function reportWindows(from: CutWindow, to: CutWindow, current: Cut, prev: OwnerRecord['previous']): CutWindow[] {
+  const out: CutWindow[] = [];
+  if (prev && from.cut === prev) {
+    const last = Math.min(to.w.start, lastWindowEndedBy(prev.until, prev.period, prev.timeZone).start);
+    out.push(...windowsBetween(from.w.start, last, prev.period, prev.timeZone, MAX_REPORT_WINDOWS).map((w) => ({ w, cut: prev as Cut })));
+  }
+  if (to.cut === current) {
+    const first = prev && from.cut === prev ? prev.until : from.w.start;
+    const rest = windowsBetween(first, to.w.start, current.period, current.timeZone, MAX_REPORT_WINDOWS - out.length);
+    out.push(...rest.map((w) => ({ w, cut: current })));
+  }
+  return out;
 }
 
 /** What the bucket says of a (group, window). */
@@ -278,10 +331,10 @@ function unreadable(e: unknown): undefined {
 
 /**
  * Backfill inputs that export every gap but the windows `skip` says (abandoned: a backfill of
- * every group exports them): one per range of windows, naming its groups (at most 100 names,
- * 1,000 windows each).
+ * every group exports them): one per range of windows of one cut, naming its groups (at most 100
+ * names, 1,000 windows each).
  */
-function backfills(report: GroupCoverage[], labels: string[], skip: boolean[]): BackfillInput[] {
+function backfills(report: GroupCoverage[], labels: string[], skip: boolean[], cutStarts: boolean[]): BackfillInput[] {
   const byRange = new Map<string, string[]>();
   const index = new Map(labels.map((l, i) => [l, i]));
   for (const g of report) {
@@ -295,7 +348,7 @@ function backfills(report: GroupCoverage[], labels: string[], skip: boolean[]): 
           continue;
         }
         let last = i;
-        while (last < end && !skip[last + 1] && last - i + 1 < MAX_WINDOWS) last += 1;
+        while (last < end && !skip[last + 1] && !cutStarts[last + 1] && last - i + 1 < MAX_WINDOWS) last += 1;
         const key = `${labels[i]} ${labels[last]}`;
         byRange.set(key, [...(byRange.get(key) ?? []), g.logGroupName]);
         i = last + 1;
@@ -328,14 +381,22 @@ async function readOwner(bucket: BucketAccess, req: CoverageRequest): Promise<Ow
     throw new UsageError(`s3://${req.bucket}/${ownerKey(req.prefix)} does not say how the exporter cuts windows: ` +
       'the exporter\'s next run rewrites it; run the report after that');
   }
+  const prev = owner.previous;
+  if (prev !== undefined && (typeof prev !== 'object' || !['P1D', 'PT1H'].includes(prev?.period ?? '') || !isTimeZone(prev?.timeZone) || typeof prev?.until !== 'number')) {
+    throw new UsageError(`s3://${req.bucket}/${ownerKey(req.prefix)} does not say how the exporter cut windows before its last change of cut`);
+  }
   return owner as OwnerRecord;
 }
 
-/** The first window with any done-marker, from one listing of the window folders. */
-async function firstMarked(bucket: BucketAccess, req: CoverageRequest, period: Period, timeZone: string): Promise<Window | undefined> {
-  const prefix = `${stateRoot(req.prefix)}/done/${period}/`;
-  const res = await bucket.list({ Prefix: prefix, Delimiter: '/', MaxKeys: 1 });
-  const id = res.CommonPrefixes?.[0]?.Prefix?.slice(prefix.length, -1);
-  const start = id ? instantOfId(id) : NaN;
-  return Number.isFinite(start) ? windowAt(start, period, timeZone) : undefined;
+/** The start of the first window with any done-marker, from one listing of the window folders of each period. */
+async function firstMarked(bucket: BucketAccess, req: CoverageRequest, periods: Period[]): Promise<number | undefined> {
+  const starts: number[] = [];
+  for (const period of periods) {
+    const prefix = `${stateRoot(req.prefix)}/done/${period}/`;
+    const res = await bucket.list({ Prefix: prefix, Delimiter: '/', MaxKeys: 1 });
+    const id = res.CommonPrefixes?.[0]?.Prefix?.slice(prefix.length, -1);
+    const start = id ? instantOfId(id) : NaN;
+    if (Number.isFinite(start)) starts.push(start);
+  }
+  return starts.length > 0 ? Math.min(...starts) : undefined;
 }

@@ -107,8 +107,9 @@ const LOST = { partial: 'partial (retention removed the rest before export)', ex
 const range = (g: { first: string; last: string }) => (g.first === g.last ? g.first : `${g.first}..${g.last}`);
 
 function text(c: Coverage): string[] {
-  const unit = c.period === 'PT1H' ? 'hourly' : 'daily';
-  const lines = [`s3://${c.bucket}/${c.prefix}/: ${unit} windows in ${c.timeZone}, ${c.from || '(none exported)'} to ${c.to}`];
+  const unit = (period: string) => (period === 'PT1H' ? 'hourly' : 'daily');
+  const lines = [`s3://${c.bucket}/${c.prefix}/: ${unit(c.period)} windows in ${c.timeZone}, ${c.from || '(none exported)'} to ${c.to}`];
+  if (c.previous) lines.push(`(windows that end by ${c.previous.until} are ${unit(c.previous.period)} windows in ${c.previous.timeZone}, as the exporter cut them until then)`);
   const width = Math.max(0, ...c.groups.map((g) => g.logGroupName.length));
   for (const g of c.groups) {
     if (g.neverExported) {

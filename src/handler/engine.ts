@@ -18,14 +18,14 @@ import { BucketAccess, errorName } from './bucket-access';
 import { Cursor, GroupListing, Item, LATER, MAX_STATE_CHARS, exportRange } from './cursor';
 import { ExportTasks } from './export-tasks';
 import { HAND_BACK_MS, backoffSeconds, firstLookMs, nextLookMs, waitSeconds } from './poll-timing';
-import { Active, Group, MAX_NAMES_KEPT, RunState, Snapshot, pageKey } from './run-state';
+import { Active, Failure, Group, MAX_NAMES_KEPT, RunState, Snapshot, pageKey } from './run-state';
 import { LeaseOutcome, StateStore, handlerDenialHint, markersOf } from './state-store';
 import { count, flushMetrics, forExporter, log, percent, seconds } from './telemetry';
 import { WindowRecords } from './window-records';
-import { ExporterConfig, InvalidInputError, catchUpFloor, isObject, parseRunInput, scheduledWindows } from '../shared/config';
+import { ExporterConfig, InvalidInputError, MAX_NAMES, catchUpFloor, isObject, parseRunInput, scheduledWindows } from '../shared/config';
 import { AbandonedRecord, RecordKind, exportPrefix, hasDotSegment, sha256 } from '../shared/layout';
 import { ErrorName, MetricName, Status } from '../shared/protocol';
-import { Period, Window, isTimeZone, lastWindowEndedBy, periodSeconds, windowAt, windowId, windowsBetween } from '../shared/windows';
+import { Period, Window, isTimeZone, lastWindowEndedBy, periodSeconds, windowAt, windowId, windowLabel, windowsBetween } from '../shared/windows';
 
 export interface Clock {
   now(): number;
@@ -144,7 +144,7 @@ export class Engine {
     // exporter cuts them now: a deployment that cuts them otherwise takes effect once every window cut so is exported.
     const carried = isObject(event.input) && isObject(event.input.state) ? cutOf(event.input.state.cut) : undefined;
     const fresh = !(isObject(event.input) && 'state' in event.input);
-    const cut = carried ?? (fresh && !this.deployed ? await this.store.ownerCut() : undefined);
+    const cut = carried ?? (fresh && !this.deployed ? await this.freshCut(event) : undefined);
     if (cut && (cut.period !== this.config.period || cut.timeZone !== this.config.timeZone)) return this.forCut(cut).turn(event, ctx);
     forExporter(this.config.exporterId);
     try {
@@ -212,6 +212,46 @@ export class Engine {
     }
   }
 
+  /**
+   * How a new run cuts its windows: as the exporter does now (owner.json); a backfill whose
+   * windows, cut as before the last change of cut, all end by the time it took effect, as before
+   * (what it exports is then cut as the windows around it were).
+   */
+  private async freshCut(event: TurnEvent): Promise<Cut | undefined> {
+    const owner = await this.store.owner();
+    if (!owner) return undefined;
+    const previous = owner.previous;
+    if (previous && isObject(event.input) && ['startDate', 'endDate', 'logGroupNames', 'reexport'].some((k) => k in (event.input as object))) {
+      try {
+        const earlier = { ...this.config, period: previous.period, timeZone: previous.timeZone };
+        const windows = parseRunInput(event.input, earlier, this.clock.now()).windows ?? [];
+        if (windows.length > 0 && windows[windows.length - 1].end <= previous.until) return { period: previous.period, timeZone: previous.timeZone };
+      } catch (e) {
+        // Input the run refuses, with the message of the cut in effect.
+        if (!(e instanceof InvalidInputError)) throw e;
+      }
+    }
+    return { period: owner.period, timeZone: owner.timeZone };
+  }
+
+  /**
+   * Where a backfill of windows cut as now may start exporting: windows that end by the time the
+   * cut took effect were exported as cut before it (a backfill of them runs cut so), and one that
+   * holds that time is exported from it on.
+   */
+  private async backfillFloor(windows: Window[]): Promise<number | undefined> {
+    const previous = (await this.store.owner())?.previous;
+    if (!previous || this.deployed) return undefined;
+    const until = previous.until;
+    if (windows.some((w) => w.end <= until)) {
+      const first = windowAt(until, this.config.period, this.config.timeZone);
+      throw new InvalidInputError(`windows before ${new Date(until).toISOString()} were cut as ${previous.period} windows in ${previous.timeZone} ` +
+        `(the exporter cuts ${this.config.period} windows in ${this.config.timeZone} from then on): a backfill exports either windows that end by then ` +
+        `(its dates read in ${previous.timeZone}), or windows from ${windowLabel(first, this.config.period, this.config.timeZone)} on; split this one`);
+    }
+    return windows[0].start < until ? until : undefined;
+  }
+
   /** The engine of runs whose windows are cut the earlier way `cut` says. */
   private forCut(cut: { period: Period; timeZone: string }): Engine {
     const key = `${cut.period} ${cut.timeZone}`;
@@ -247,7 +287,7 @@ export class Engine {
     // The windows of a run started without a scheduled time are those of its start: a redrive days later exports the same.
     const started = event.executionStart ? Math.min(Date.parse(event.executionStart), now) : now;
     const req = parseRunInput(input, this.config, started);
-    if (this.deployed) {
+    if (this.deployed && req.mode === 'scheduled') {
       log('WARN', 'a deployment changed how windows are cut: runs cut them the earlier way until every window so cut is exported, then switch', {
         cut: { period: this.config.period, timeZone: this.config.timeZone },
         deployed: { period: this.deployed.period, timeZone: this.deployed.timeZone },
@@ -256,9 +296,10 @@ export class Engine {
     const lock = await this.store.readLock();
     await this.store.claimPrefix();
     let windows = req.windows;
-    let notBefore: number | undefined;
+    let notBefore = req.windows ? await this.backfillFloor(req.windows) : undefined;
     let leftBehind: RunState['leftBehind'];
     let previous: number | undefined;
+    let previousCut: Cut | undefined;
     if (!windows) {
       const checkpoint = await this.store.checkpoint();
       if (checkpoint && checkpoint.end > now) {
@@ -275,7 +316,13 @@ export class Engine {
           checkpoint: span.from, backfills: abandonedWindows({ ranges: [span], backfilled: [] }, this.cut).flatMap((a) => a.backfills),
         });
       }
-      if (checkpoint && checkpoint.end <= now) previous = windowAt(checkpoint.end - 1, this.config.period, this.config.timeZone).start;
+      if (checkpoint && checkpoint.end <= now) {
+        // The window that ends at the checkpoint, as it was cut (before a change of cut that took effect there).
+        const before = (await this.store.owner())?.previous;
+        previousCut = before && !this.deployed && checkpoint.end <= before.until ? { period: before.period, timeZone: before.timeZone } : undefined;
+        const cut = previousCut ?? this.cut;
+        previous = windowAt(checkpoint.end - 1, cut.period, cut.timeZone).start;
+      }
     }
     // The same run id and start for every attempt of the first turn (a retry, a redrive): what one
     // attempt created, the next one recognises as its own.
@@ -304,6 +351,7 @@ export class Engine {
       ...(notBefore !== undefined ? { notBefore } : {}),
       ...(leftBehind ? { leftBehind } : {}),
       ...(previous !== undefined ? { previous } : {}),
+      ...(previousCut ? { previousCut } : {}),
       ...(lock ? { lock } : {}),
     };
   }
@@ -406,7 +454,8 @@ export class Engine {
         continue;
       }
       if (state.recovery?.length) {
-        await this.walkStep(state);
+        const r = await this.walkStep(state);
+        if (r) return r;
         continue;
       }
       const item = await this.cursor.next(state, scope.deadline);
@@ -479,7 +528,7 @@ export class Engine {
    * One step of the walk on from a dead run's last position: finishes an export it left without
    * a marker; ends at the first (group, window) it never touched, or at the end of its page.
    */
-  private async walkStep(state: RunState): Promise<void> {
+  private async walkStep(state: RunState): Promise<TurnResult | undefined> {
     const walk = state.recovery![0];
     const next = (): void => {
       const end = walk.group + 1 >= walk.page.length;
@@ -490,7 +539,10 @@ export class Engine {
       if (state.recovery!.length === 0) state.recovery = undefined;
       log('INFO', 'walk on from a dead run ended', { previousRun: walk.run, why });
     };
-    if (walk.window >= walk.windows.length || walk.group >= walk.page.length) return done('end of its page');
+    if (walk.window >= walk.windows.length || walk.group >= walk.page.length) {
+      done('end of its page');
+      return undefined;
+    }
     // Where the dead run exported: its windows as it cut them, from its notBefore on.
     const cut = cutOf(walk.cut);
     const engine = cut && (cut.period !== this.config.period || cut.timeZone !== this.config.timeZone) ? this.forCut(cut) : this;
@@ -498,15 +550,27 @@ export class Engine {
     const group = walk.page[walk.group];
     const window = engine.window(walk.windows[walk.window]);
     const range = exportRange(group, window, this.clock.now(), walk.notBefore);
-    if (!range) return next();
+    if (!range) {
+      next();
+      return undefined;
+    }
     const found = await engine.inspect(state, { group, window, range }, walk);
     // The dead run passed over groups without events in the window (its position records what it
     // checked; earlier runs' records name others), and groups it could not export (a name with a
     // dot segment, deleted since, failed), without touching them.
     const passable = async () => idleIn(group, window) || hasDotSegment(group.name)
       || (await engine.store.markers(walk.page, window)).recorded.has(group.name) || !(await this.listing.find(group.name));
-    if (found === 'untouched' && !(await passable())) return done(`${group.name} @ ${windowId(window)} was never touched`);
+    if (found === 'untouched' && !(await passable())) {
+      done(`${group.name} @ ${windowId(window)} was never touched`);
+      return undefined;
+    }
+    // The dead run's export of it still runs (a clipped one this run would not adopt as its own): the walk waits for it to end, and marks it.
+    if (found === 'touched' && engine.tasks.exportOf(await this.tasks.active(), group, walk.notBefore)?.window === window.start) {
+      log('INFO', "waiting for the dead run's export to end", { previousRun: walk.run, logGroupName: group.name, window: windowId(window) });
+      return this.backoff(state);
+    }
     next();
+    return undefined;
   }
 
   /**
@@ -783,7 +847,7 @@ export class Engine {
       // Recorded before the checkpoint moves past them: a run that dies in between records them again.
       const abandoned = await this.recordLeftBehind(state);
       const checkpointEnd = await this.advanceCheckpoint(state);
-      await this.switchCutWhenCaughtUp(state, checkpointEnd);
+      await this.switchCutWhenCaughtUp(state, checkpointEnd, abandoned);
       await this.reportFreshness(checkpointEnd);
       this.reportCapacity(state);
       await this.reportSelection(state, abandoned);
@@ -800,15 +864,35 @@ export class Engine {
       return { status: Status.SUCCEEDED, waitSeconds: 0, state, summary };
     }
     const listed = state.failures.map((f) => `${f.logGroupName} @ ${f.window}: ${f.reason}`).join('; ');
-    const more = state.failureCount > state.failures.length ? ` (and ${state.failureCount - state.failures.length} more)` : '';
+    const more = state.failureCount - state.failures.length;
+    const rest = more > 0 ? ` ${more} more failed than these inputs name: the handler's log names each (filter message = "export failed").` : '';
     return {
       status: Status.FAILED,
       waitSeconds: 0,
       state,
       summary,
       error: ErrorName.EXPORTS_FAILED,
-      cause: `${state.failureCount} export(s) failed after retries: ${listed}${more}`.slice(0, 32_000),
+      cause: (`${state.failureCount} export(s) failed after retries. To export them: redrive this execution, or start executions of this state machine ` +
+        `with these inputs (what was exported is skipped; do not add reexport): ${this.retryInputs(state.failures).map((i) => JSON.stringify(i)).join(' ')}.` +
+        `${rest} Failures: ${listed}`).slice(0, 32_000),
     };
+  }
+
+  /** Backfill inputs that export the failed (group, window) pairs again: one per window, naming its groups. */
+  private retryInputs(failures: Failure[]): Array<{ startDate: string; endDate: string; logGroupNames: string[] }> {
+    const byWindow = new Map<string, string[]>();
+    for (const f of failures) {
+      const label = windowLabel(this.window(Date.parse(f.window)), this.config.period, this.config.timeZone);
+      byWindow.set(label, [...new Set([...(byWindow.get(label) ?? []), f.logGroupName])]);
+    }
+    return [...byWindow.entries()].sort().flatMap(([label, names]) => {
+      const sorted = names.sort();
+      const chunks = [];
+      for (let i = 0; i < sorted.length; i += MAX_NAMES) {
+        chunks.push({ startDate: label, endDate: label, logGroupNames: sorted.slice(i, i + MAX_NAMES) });
+      }
+      return chunks;
+    });
   }
 
   private get cut(): Cut {
@@ -891,11 +975,13 @@ export class Engine {
       progress.done = true;
       return;
     }
-    const previous = this.window(state.previous);
+    // The window that ends at the checkpoint, as it was cut.
+    const cut = cutOf(state.previousCut);
+    const previous = cut ? windowAt(state.previous, cut.period, cut.timeZone) : this.window(state.previous);
     const first = this.window(state.windows[0]);
     const lastWindow = this.window(state.windows[state.windows.length - 1]);
     const recorded = (r: WindowRecords) => new Set([...r.exported.keys(), ...r.unexported.keys()]);
-    const before = await this.store.windowRecords(previous);
+    const before = await (cut ? this.forCut(cut).store : this.store).windowRecords(previous);
     const inFirst = recorded(await this.store.windowRecords(first));
     const inLast = lastWindow === first ? inFirst : recorded(await this.store.windowRecords(lastWindow));
     // Gone groups are recorded once: a window of theirs holds only a `deleted` record after that.
@@ -919,14 +1005,21 @@ export class Engine {
 
   /**
    * A scheduled run of windows cut the earlier way that leaves none of them unexported (no
-   * failure, the checkpoint at the latest settled window) switches the exporter to the cut as
-   * deployed: the next run starts there, exporting nothing before the checkpoint again.
+   * failure, the checkpoint at the latest settled window, no window left behind that a backfill
+   * has not exported) switches the exporter to the cut as deployed: the next run starts there,
+   * exporting nothing before the checkpoint again.
    */
-  private async switchCutWhenCaughtUp(state: RunState, checkpointEnd: number | undefined): Promise<void> {
+  private async switchCutWhenCaughtUp(state: RunState, checkpointEnd: number | undefined, abandoned: AbandonedRecord): Promise<void> {
     if (!this.deployed || state.failureCount > 0 || checkpointEnd === undefined) return;
     const latest = lastWindowEndedBy(this.clock.now() - this.config.settleSeconds * 1000, this.config.period, this.config.timeZone);
     if (checkpointEnd < latest.end) return;
-    await this.store.switchCut(this.deployed);
+    if (abandonedCount(abandoned, this.cut) > 0) {
+      log('WARN', 'windows left behind, cut the earlier way, wait for their backfill: the deployed cut takes effect after it', {
+        backfills: abandonedWindows(abandoned, this.cut).flatMap((a) => a.backfills),
+      });
+      return;
+    }
+    await this.store.switchCut(this.deployed, checkpointEnd);
     log('INFO', 'every window cut the earlier way is exported: windows are cut as deployed from the checkpoint on', {
       checkpoint: new Date(checkpointEnd).toISOString(), period: this.deployed.period, timeZone: this.deployed.timeZone,
     });

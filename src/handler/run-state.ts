@@ -146,7 +146,8 @@ export interface LeaseHeld {
  * - `notBefore`: nothing before this instant is exported (the checkpoint after a change of zone or period).
  * - `lock`: the bucket's default Object Lock mode (state objects are written with a day's retention of it).
  * - `leftBehind`: the time between the checkpoint and this scheduled run's first window, beyond `maxCatchUp`.
- * - `previous`: the window that ends at the checkpoint (the last one scheduled runs completed).
+ * - `previous`: the window that ends at the checkpoint (the last one scheduled runs completed), and
+ *   `previousCut`, how it was cut when a change of cut took effect at the checkpoint.
  * - `vanished`: how far this scheduled run has looked for groups recorded before that it no longer selects.
  */
 export interface RunState {
@@ -236,6 +237,8 @@ export interface RunState {
   readonly leftBehind?: { readonly from: number; readonly to: number };
   /** Start of the window that ends at the checkpoint, for a scheduled run that has one. */
   readonly previous?: number;
+  /** How that window was cut, when not as this run cuts windows (the cut changed at the checkpoint). */
+  readonly previousCut?: { readonly period: 'P1D' | 'PT1H'; readonly timeZone: string };
   /** The groups looked into so far (up to this name), and whether all were. */
   vanished?: { after?: string; done?: boolean };
   stats: Stats;

@@ -291,15 +291,23 @@ export class StateStore {
    * the earlier way has been exported. Undefined before the first run.
    */
   async ownerCut(): Promise<{ period: Period; timeZone: string } | undefined> {
-    const owner = (await this.readJson<OwnerRecord>(ownerKey(this.config.keyPrefix)))?.body;
-    if (owner?.exporterId !== this.config.exporterId || !['P1D', 'PT1H'].includes(owner.period) || typeof owner.timeZone !== 'string') return undefined;
-    return { period: owner.period, timeZone: owner.timeZone };
+    const owner = await this.owner();
+    return owner ? { period: owner.period, timeZone: owner.timeZone } : undefined;
   }
 
-  /** From now on, windows are cut as `to` says. */
-  async switchCut(to: { period: Period; timeZone: string }): Promise<void> {
-    const { exporterId, settleSeconds, scheduleIntervalSeconds } = this.config;
-    const record: OwnerRecord = { exporterId, period: to.period, timeZone: to.timeZone, settleSeconds, scheduleIntervalSeconds };
+  /** This exporter's owner.json, when it names a cut (undefined before the first run). */
+  async owner(): Promise<OwnerRecord | undefined> {
+    const owner = (await this.readJson<OwnerRecord>(ownerKey(this.config.keyPrefix)))?.body;
+    if (owner?.exporterId !== this.config.exporterId || !['P1D', 'PT1H'].includes(owner.period) || typeof owner.timeZone !== 'string') return undefined;
+    return owner;
+  }
+
+  /** From `until` on, windows are cut as `to` says; before it, they were cut as this store's configuration says. */
+  async switchCut(to: { period: Period; timeZone: string }, until: number): Promise<void> {
+    const { exporterId, settleSeconds, scheduleIntervalSeconds, period, timeZone } = this.config;
+    const record: OwnerRecord = {
+      exporterId, period: to.period, timeZone: to.timeZone, settleSeconds, scheduleIntervalSeconds, previous: { period, timeZone, until },
+    };
     await this.putJson(ownerKey(this.config.keyPrefix), record, {});
   }
 
@@ -316,7 +324,8 @@ export class StateStore {
       const owner = await this.readJson<OwnerRecord>(key);
       if (owner?.body.exporterId === mine) {
         // Settings changed by a deployment (but the cut): the coverage report reads them from here.
-        const wanted = { ...record, period: owner.body.period, timeZone: owner.body.timeZone };
+        const { period: p, timeZone: z, previous } = owner.body;
+        const wanted = { ...record, period: p, timeZone: z, ...(previous ? { previous } : {}) };
         if ((Object.keys(record) as (keyof OwnerRecord)[]).some((k) => owner.body[k] !== wanted[k])) {
           await this.putJson(key, wanted, { IfMatch: owner.etag }).catch((e) => {
             if (!isConditionalFailure(e)) throw e;

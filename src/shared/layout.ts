@@ -276,6 +276,11 @@ export interface OwnerRecord {
   readonly settleSeconds: number;
   /** The schedule's longest interval between runs. */
   readonly scheduleIntervalSeconds: number;
+  /**
+   * How windows were cut before the last change of cut, and the instant the cut above took effect
+   * (the checkpoint when it changed): windows before it were exported as cut then.
+   */
+  readonly previous?: { readonly period: Period; readonly timeZone: string; readonly until: number };
 }
 
 /**

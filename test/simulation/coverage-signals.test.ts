@@ -328,9 +328,9 @@ describe('what a review of these signals found', () => {
   });
 
   test.each<[string, CloudWatchLogsS3ExporterProps, string]>([
-    ['hourly', { exportPeriod: ExportPeriod.HOURLY, maxCatchUp: Duration.days(2), schedule: scheduler.ScheduleExpression.cron({ minute: '5' }) }, '2026-11-25T00'],
+    ['hourly', { exportPeriod: ExportPeriod.HOURLY, maxCatchUp: Duration.days(2), schedule: scheduler.ScheduleExpression.cron({ minute: '5' }) }, '2026-11-23'],
     ['in Asia/Tokyo', { maxCatchUp: Duration.days(2), timeZone: TimeZone.ASIA_TOKYO }, '2026-11-23'],
-  ])('a day left behind, then redeployed %s: still counted and reported, and the printed backfill clears it', async (_how, changed, to) => {
+  ])('a day left behind, then redeployed %s: still counted and reported as cut before (the new cut waits for it), and the printed backfill clears it', async (_how, changed, to) => {
     w = world({ props: { ...SETTLED, maxCatchUp: Duration.days(1) }, now: Date.parse('2026-11-22T01:00:00Z'), groups: ['/a'] });
     await scheduled('2026-11-22T01:00:00Z');
     await scheduled('2026-11-24T01:00:00Z');
@@ -339,6 +339,8 @@ describe('what a review of these signals found', () => {
     w.clock.now = Date.parse('2026-11-25T01:05:00Z');
     expect(last(await redeployed.loop.run({ scheduledTime: '2026-11-25T01:05:00Z' })).status).toBe('SUCCEEDED');
     expect(published[2].WindowsAbandoned).toBeGreaterThan(0);
+    const owner = () => JSON.parse(w.s3.objects.get(`${w.synthesized.bucket}/_state/exported-logs/owner.json`)!.body);
+    expect([owner().period, owner().timeZone]).toEqual(['P1D', 'Etc/UTC']);
     const r = await report('--to', to);
     expect(r.code).toBe(1);
     const inputs = r.out.filter((l) => l.startsWith('  {') && !l.includes('logGroupNames')).map((l) => JSON.parse(l));
@@ -347,6 +349,8 @@ describe('what a review of these signals found', () => {
     w.clock.now = Date.parse('2026-11-26T01:05:00Z');
     expect(last(await redeployed.loop.run({ scheduledTime: '2026-11-26T01:05:00Z' })).status).toBe('SUCCEEDED');
     expect(published[published.length - 1].WindowsAbandoned).toBe(0);
+    // Once it is backfilled, the next run switches to the cut as deployed.
+    expect([owner().period, owner().timeZone]).toEqual([changed.exportPeriod ? 'PT1H' : 'P1D', changed.timeZone ? 'Asia/Tokyo' : 'Etc/UTC']);
     // The 22nd (UTC) exported once, by the backfill.
     const day22 = w.logs.tasks.filter((t) => t.from < Date.parse('2026-11-23T00:00:00Z') && t.to >= Date.parse('2026-11-22T00:00:00Z'));
     expect(day22.length).toBeGreaterThan(0);

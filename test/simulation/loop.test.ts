@@ -173,11 +173,18 @@ describe('never lose a window', () => {
     w.logs.addForeignTask(3 * 3600_000);
     const [e] = await w.loop.run({});
     expect(e.status).toBe('FAILED');
-    expect(e.cause).toMatch(/^1 export\(s\) failed after retries: \/ecs\/c @ 2026-11-24T00:00:00.000Z: export task task-\d+ ended FAILED/);
+    expect(e.cause).toMatch(new RegExp('^1 export\\(s\\) failed after retries. To export them: redrive this execution, or start executions of this state machine with ' +
+      'these inputs \\(what was exported is skipped; do not add reexport\\): (\\{.*\\})\\. Failures: /ecs/c @ 2026-11-24T00:00:00.000Z: export task task-\\d+ ended FAILED'));
     expect(w.clock.now).toBeGreaterThan(Date.parse('2026-11-25T04:00:00Z'));
     expect([...w.logs.completedExports().keys()].map((k) => k.split('|')[0]).sort()).toEqual(['/aws/lambda/a', '/aws/lambda/b', 'plain']);
+    // The input the cause prints retries the failed window of the failed group, and nothing else.
+    const input = JSON.parse(/with these inputs [^:]*: (\{.*?\})\. Failures/.exec(e.cause!)![1]);
+    expect(input).toEqual({ startDate: '2026-11-24', endDate: '2026-11-24', logGroupNames: ['/ecs/c'] });
+    let created = w.logs.calls.CreateExportTask;
+    expect((await w.loop.run(input))[0].status).toBe('FAILED');
+    expect(w.logs.calls.CreateExportTask - created).toBe(3);
     // The failed window stays before the checkpoint: the next run tries /ecs/c again, and only it.
-    const created = w.logs.calls.CreateExportTask;
+    created = w.logs.calls.CreateExportTask;
     await w.loop.run({});
     expect(w.logs.calls.CreateExportTask - created).toBe(3);
   });
