@@ -1,6 +1,6 @@
 import { RemovalPolicy, Stack, Token, TokenComparison } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { CloudWatchLogsArchiveBucket, ICloudWatchLogsArchive } from './archive-bucket';
 import { archiveBucketProps } from './private/bucket-rules';
 import { BoundDestination, sameAccount } from './private/destination';
@@ -84,7 +84,16 @@ export class ExportDestination {
         ...archiveBucketProps('CloudWatchLogsS3Exporter', keyPrefix, options.lifecycleRules, options.objectLockRetention),
         removalPolicy: RemovalPolicy.RETAIN,
       });
-      return { bucket, keyPrefix, exportPrefix: keyPrefix, shared: false, crossAccount: false, created: true, grantedByArchive: false };
+      return {
+        bucket,
+        keyPrefix,
+        exportPrefix: keyPrefix,
+        shared: false,
+        crossAccount: false,
+        created: true,
+        grantedByArchive: false,
+        grantedInApp: () => false,
+      };
     });
   }
 
@@ -104,7 +113,9 @@ export class ExportDestination {
       const crossAccount = !sameAccount(bucket.env.account, Stack.of(scope).account);
       if (crossAccount) checkArchiveOfApp(scope, bucket, keyPrefix);
       const exportPrefix = crossAccount ? archivePrefix(keyPrefix, Stack.of(scope).account, Stack.of(scope).region) : keyPrefix;
-      return { bucket, keyPrefix, exportPrefix, shared: crossAccount, crossAccount, created: false, grantedByArchive: false };
+      return {
+        bucket, keyPrefix, exportPrefix, shared: crossAccount, crossAccount, created: false, grantedByArchive: false, grantedInApp: () => false,
+      };
     });
   }
 
@@ -138,6 +149,10 @@ export class ExportDestination {
         crossAccount,
         created: false,
         grantedByArchive: archive instanceof CloudWatchLogsArchiveBucket,
+        grantedInApp: (key) => {
+          const inApp = appArchiveOf(scope, bucket);
+          return archiveProblems(scope, inApp, keyPrefix)?.length === 0 && (!key || inApp?.encryptionKey !== undefined);
+        },
       };
     });
   }
@@ -192,27 +207,34 @@ function claimPrefix(scope: Construct, d: BoundDestination): void {
  * synthesized, whatever the order its stacks were built in.
  */
 function checkArchiveOfApp(scope: Construct, given: CloudWatchLogsArchiveBucket | s3.IBucket, keyPrefix: string): void {
-  const stack = Stack.of(scope);
   scope.node.addValidation({
-    validate: () => {
-      const name = given instanceof CloudWatchLogsArchiveBucket ? undefined : given.bucketName;
-      const archive = given instanceof CloudWatchLogsArchiveBucket ? given : Token.isUnresolved(name) ? undefined
-        : scope.node.root.node.findAll()
-          .find((c): c is CloudWatchLogsArchiveBucket => c instanceof CloudWatchLogsArchiveBucket && c._bucketName === name);
-      if (!archive) return [];
-      const where = `the archive ${archive.node.path}`;
-      const errors: string[] = [];
-      if (archive.keyPrefix !== keyPrefix) {
-        errors.push(`CloudWatchLogsS3Exporter: keyPrefix '${keyPrefix}' is not the key prefix of ${where} ('${archive.keyPrefix}'), which lets exporters write under it only`);
-      }
-      if (Token.compareStrings(Stack.of(archive).region, stack.region) === TokenComparison.DIFFERENT) {
-        errors.push(`CloudWatchLogsS3Exporter: ${where} is in ${Stack.of(archive).region}, this exporter in ${stack.region}: CloudWatch Logs exports only to a bucket of its region`);
-      }
-      if (!archive.sourceAccounts.includes(stack.account)) {
-        errors.push(`CloudWatchLogsS3Exporter: this exporter's account ${pasteable(stack.account, stack)} is not among the sourceAccounts of ${where}: ` +
-          'add it (addSourceAccount), so that the archive lets it write and its table reads it');
-      }
-      return errors;
-    },
+    validate: () => archiveProblems(scope, given instanceof CloudWatchLogsArchiveBucket ? given : appArchiveOf(scope, given), keyPrefix) ?? [],
   });
+}
+
+/** The CloudWatchLogsArchiveBucket of this app whose bucket has this name, if any. */
+function appArchiveOf(scope: Construct, bucket: s3.IBucket): CloudWatchLogsArchiveBucket | undefined {
+  const name = bucket.bucketName;
+  if (Token.isUnresolved(name)) return undefined;
+  const isArchive = (c: IConstruct): c is CloudWatchLogsArchiveBucket => c instanceof CloudWatchLogsArchiveBucket && c._bucketName === name;
+  return scope.node.root.node.findAll().find(isArchive);
+}
+
+/** What keeps an archive of this app from letting the exporter write with `keyPrefix` (none: it grants all); undefined without one. */
+function archiveProblems(scope: Construct, archive: CloudWatchLogsArchiveBucket | undefined, keyPrefix: string): string[] | undefined {
+  if (!archive) return undefined;
+  const stack = Stack.of(scope);
+  const where = `the archive ${archive.node.path}`;
+  const errors: string[] = [];
+  if (archive.keyPrefix !== keyPrefix) {
+    errors.push(`CloudWatchLogsS3Exporter: keyPrefix '${keyPrefix}' is not the key prefix of ${where} ('${archive.keyPrefix}'), which lets exporters write under it only`);
+  }
+  if (Token.compareStrings(Stack.of(archive).region, stack.region) === TokenComparison.DIFFERENT) {
+    errors.push(`CloudWatchLogsS3Exporter: ${where} is in ${Stack.of(archive).region}, this exporter in ${stack.region}: CloudWatch Logs exports only to a bucket of its region`);
+  }
+  if (!archive.sourceAccounts.includes(stack.account)) {
+    errors.push(`CloudWatchLogsS3Exporter: this exporter's account ${pasteable(stack.account, stack)} is not among the sourceAccounts of ${where}: ` +
+      'add it (addSourceAccount), so that the archive lets it write and its table reads it');
+  }
+  return errors;
 }

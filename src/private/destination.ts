@@ -19,6 +19,12 @@ export interface BoundDestination {
   readonly created: boolean;
   /** Whether a CloudWatchLogsArchiveBucket of this app, given as such, grants the exporter what it needs (nothing to add). */
   readonly grantedByArchive: boolean;
+  /**
+   * Whether a CloudWatchLogsArchiveBucket of this app, imported by its name, grants the exporter
+   * what it needs in its bucket policy (and, with `key`, in its key's policy): asked once the app
+   * is built, as the archive may be constructed after the exporter.
+   */
+  readonly grantedInApp: (key: boolean) => boolean;
 }
 
 /** Two account ids known to be the same (the same value, or the same reference). */

@@ -3,7 +3,7 @@
  * and key policies, or the warnings that print them where they cannot be added), and the
  * handler's role (the log groups it exports, the bucket it keeps its state in).
  */
-import { Annotations, ArnFormat, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Aspects, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
@@ -20,7 +20,8 @@ function logGroupArn(scope: Construct, name: string): string {
  * Bucket (and key) policy statements that let CloudWatch Logs write exports of the selected log
  * groups under the export prefix, and never into any state; in a bucket of another account also
  * the handler's access. Where they cannot be added (an imported bucket or key), a warning prints
- * them; for the bucket of a CloudWatchLogsArchiveBucket of this app, its policies have them.
+ * them, unless a CloudWatchLogsArchiveBucket of this app (given, or imported by its name) has
+ * them in its policies.
  */
 export function allowExports(scope: Construct, d: BoundDestination, selected: SelectedArns): void {
   if (d.grantedByArchive) return;
@@ -36,12 +37,16 @@ export function allowExports(scope: Construct, d: BoundDestination, selected: Se
   const statements = [...cloudWatchLogsStatements(writer), ...(d.crossAccount ? handlerStatements(writer, principal, true) : [])];
   const added = statements.map((s) => d.bucket.addToResourcePolicy(s).statementAdded);
   const printed = (ss: iam.PolicyStatement[]) => JSON.stringify(pasteable(ss.map((s) => s.toStatementJson()), stack), undefined, 2);
+  // An archive of this app that lists this account grants it all: warned of once the app is built, if none does.
+  const unlessGranted = (key: boolean, warn: () => void) => Aspects.of(scope).add({
+    visit: (node) => (node === scope && !d.grantedInApp(key) ? warn() : undefined),
+  });
   if (added.includes(false) && d.shared) {
     const owner = d.bucket.env.account;
-    Annotations.of(scope).addWarningV2(Warning.ARCHIVE_POLICY,
+    unlessGranted(false, () => Annotations.of(scope).addWarningV2(Warning.ARCHIVE_POLICY,
       `The bucket is a shared archive${d.crossAccount ? ` of account ${Token.isUnresolved(owner) ? '<bucket-account>' : owner}` : ''}: ` +
       `its policy must let this account write under ${pasteable(prefix, stack)}/, as a CloudWatchLogsArchiveBucket does for its sourceAccounts. ` +
-      'Exports and runs fail with AccessDenied until it has these statements:\n' + printed(statements));
+      'Exports and runs fail with AccessDenied until it has these statements:\n' + printed(statements)));
   } else if (added.includes(false)) {
     Annotations.of(scope).addWarningV2(Warning.BUCKET_POLICY,
       'The bucket is imported, so its policy cannot be changed here. Add these statements to its policy, or exports fail with AccessDenied:\n' +
@@ -51,8 +56,8 @@ export function allowExports(scope: Construct, d: BoundDestination, selected: Se
   if (key) {
     const keyStatements = [cloudWatchLogsKeyStatement(writer), ...(d.crossAccount ? [exporterKeyStatement(`ExporterState${suffix}`, [principal])] : [])];
     if (keyStatements.map((s) => key.addToResourcePolicy(s).statementAdded).includes(false)) {
-      Annotations.of(scope).addWarningV2(Warning.KEY_POLICY,
-        "The bucket's KMS key is imported, so its policy cannot be changed here. Add these statements to its key policy:\n" + printed(keyStatements));
+      unlessGranted(true, () => Annotations.of(scope).addWarningV2(Warning.KEY_POLICY,
+        "The bucket's KMS key is imported, so its policy cannot be changed here. Add these statements to its key policy:\n" + printed(keyStatements)));
     }
   }
 }

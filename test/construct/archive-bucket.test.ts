@@ -208,7 +208,7 @@ describe('CloudWatchLogsArchiveBucket', () => {
 
   test('an exporter of a source account asks for exactly the statements the archive gives that account, and writes where they allow', () => {
     const app = new App();
-    const { stack: archive } = archiveStack({}, app);
+    const { stack: archive } = archiveStack({ encryption: s3.BucketEncryption.KMS }, app);
     const { stack, exporter } = exporterStack(A, app, true);
     expect(exporter.keyPrefix).toBe('exported-logs');
     expect(exporter.exportPrefix).toBe(`exported-logs/${A}/${REGION}`);
@@ -227,8 +227,12 @@ describe('CloudWatchLogsArchiveBucket', () => {
       .toEqual({ StringLike: { 's3:prefix': [`exported-logs/${A}/${REGION}/*`, `_state/exported-logs/${A}/${REGION}/*`] } });
     expect(role.filter((s) => JSON.stringify(s.Action).includes('kms:')).map((s) => s.Resource)).toEqual([KEY_ARN]);
 
-    // The bucket belongs to the archive account: a warning of its own names the statements it must have, pasteable.
-    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp(`is a shared archive of account ${ARCHIVE_ACCOUNT}`));
+    // The archive of this app lists the account: its bucket and key policies grant it all, so nothing is warned of.
+    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+    // Deployed from an app without the archive, the bucket belongs to an account whose policy is not seen: a warning of its
+    // own names the statements it must have, pasteable (what the archive grants), and another the key's.
+    const { stack: alone } = exporterStack(A, new App(), true);
+    const warnings = Annotations.fromStack(alone).findWarning('*', Match.stringLikeRegexp(`is a shared archive of account ${ARCHIVE_ACCOUNT}`));
     expect(warnings.map((w) => String(w.entry.data))).toEqual([expect.stringContaining('[ack: cdk-cloudwatch-logs-s3-exporter:archivePolicy]')]);
     expect(warnings).toHaveLength(1);
     const text = String(warnings[0].entry.data);
@@ -242,7 +246,19 @@ describe('CloudWatchLogsArchiveBucket', () => {
       'ListExporterKeys', 'ReadWriteExporterObjects', 'ReadBucketSettings',
     ]);
     // The imported key's policy cannot be changed here either.
-    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('KMS key is imported'))).toHaveLength(1);
+    expect(Annotations.fromStack(alone).findWarning('*', Match.stringLikeRegexp('KMS key is imported'))).toHaveLength(1);
+  });
+
+  test('an archive of the app constructed after the exporter that imports it by name: no warning; without a key of its own, the key warning stays', () => {
+    const app = new App();
+    const { stack } = exporterStack(A, app, true);
+    archiveStack({ encryption: s3.BucketEncryption.KMS }, app);
+    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+    const other = new App();
+    const { stack: withKey } = exporterStack(A, other, true);
+    archiveStack({}, other);
+    expect(Annotations.fromStack(withKey).findWarning('*', Match.anyValue()).map((w) => String(w.entry.data).split('\n')[0]))
+      .toEqual(["The bucket's KMS key is imported, so its policy cannot be changed here. Add these statements to its key policy:"]);
   });
 
   test('an exporter of the archive account itself: the same layout, by the archive bucket or imported; it must be a source account', () => {
