@@ -97,7 +97,7 @@ project.gitignore.exclude('/test/bindings/java/target/');
 
 // The package holds the library and the handler asset only: not the local-run environment,
 // benchmark, examples or their outputs.
-project.npmignore?.exclude('/.demo/', '/.venv/', '/bench/', '/examples/', '/docs/', '/cdk.out/', '*.bench.json', '/rosetta/', '/.jsii.tabl.json');
+project.npmignore?.exclude('/.demo/', '/.venv/', '/.compat/', '/bench/', '/examples/', '/docs/', '/cdk.out/', '*.bench.json', '/rosetta/', '/.jsii.tabl.json');
 
 // Handlers and the CLI bundle their SDK clients (devDependencies): nothing in the published API imports them.
 project.eslint?.addOverride({
@@ -163,11 +163,19 @@ const testGo = project.addTask('test:go', {
   exec: 'bash test/bindings/go/run.sh',
 });
 
+// The examples synthesized with the npm package and the oldest and newest aws-cdk-lib 2.x (from the
+// npm registry): fails when the library calls an API aws-cdk-lib deprecates.
+const testCdkVersions = project.addTask('test:cdk-versions', {
+  description: 'Install the package from dist/js with the oldest and the newest aws-cdk-lib 2.x; synthesize the examples; fail on a deprecated call of this library',
+  exec: 'bash test/compat/run.sh',
+});
+project.gitignore.exclude('/.compat/');
+
 // `build` packages JavaScript, Java, Python and Go, then tests each binding as a user gets it, and
 // runs the demo test (the tests that need package registries).
 project.packageTask.reset();
 for (const target of ['js', 'java', 'python', 'go']) project.packageTask.spawn(project.tasks.tryFind(`package:${target}`)!);
-for (const test of [testPython, testJava, testGo]) project.packageTask.spawn(test);
+for (const test of [testCdkVersions, testPython, testJava, testGo]) project.packageTask.spawn(test);
 
 // The demo as a test: moto (from PyPI, installed on first use) on 127.0.0.1, the bundled handler.
 const testDemo = project.addTask('test:demo', {

@@ -262,8 +262,8 @@ export class ExportedLogsTable extends Construct {
       },
     });
     this.view.applyRemovalPolicy(RemovalPolicy.DESTROY);
-    this.view.addDependency(this.table);
-    if (database) this.table.addDependency(database);
+    this.view.node.addDependency(this.table);
+    if (database) this.table.node.addDependency(database);
 
     if (props.workGroup) {
       this.queryResultsBucket = props.queryResultsBucket ?? this.createResultsBucket(expiration);
@@ -290,8 +290,8 @@ export class ExportedLogsTable extends Construct {
           workGroup: this.workGroup.ref,
           queryString: q.sql(this.tableName, partitions),
         });
-        query.addDependency(this.workGroup);
-        query.addDependency(this.view);
+        query.node.addDependency(this.workGroup);
+        query.node.addDependency(this.view);
       }
     }
   }
