@@ -70,6 +70,27 @@ describe('CloudWatchLogsS3Exporter', () => {
     template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(30 13 * * ? *)', ScheduleExpressionTimezone: 'Asia/Tokyo', State: 'DISABLED' });
   });
 
+  test("the default bucket's lifecycle rules reach the exports, never the state: a rule that could is refused at synth, naming the prefix to give", () => {
+    const colder = {
+      prefix: 'exported-logs/',
+      transitions: [{ storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(30) }],
+      expiration: Duration.days(400),
+    };
+    const { template } = synth({ destination: ExportDestination.newBucket({ lifecycleRules: [colder] }) });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: [
+          { Id: 'ExporterStateOldVersions', Prefix: '_state/', NoncurrentVersionExpiration: { NoncurrentDays: 3 }, Status: 'Enabled' },
+          { Prefix: 'exported-logs/', Transitions: [{ StorageClass: 'GLACIER_IR', TransitionInDays: 30 }], ExpirationInDays: 400, Status: 'Enabled' },
+        ],
+      },
+    });
+    for (const prefix of [undefined, '', '_', '_state/', '_state/exported-logs/done/']) {
+      expect(() => synth({ destination: ExportDestination.newBucket({ lifecycleRules: [{ ...colder, prefix }] }) }))
+        .toThrow(/CloudWatchLogsS3Exporter: lifecycleRules\[0\] .*reaches the exporters' state under _state\/ .*give it the prefix of the exports, 'exported-logs\/'/);
+    }
+  });
+
   test('the default bucket is private, encrypted, TLS-only, versioned, retained, and lets CloudWatch Logs write exports of this account, never the state', () => {
     const { template } = synth();
     template.hasResource('AWS::S3::Bucket', {
