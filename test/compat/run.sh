@@ -7,7 +7,10 @@ cd "$(dirname "$0")/../.."
 tgz=$(ls dist/js/*.tgz 2>/dev/null | head -n 1 || true)
 [ -n "$tgz" ] || { echo "no package in dist/js: run 'npx projen package:js' first" >&2; exit 1; }
 oldest=$(node -p "require('./package.json').peerDependencies['aws-cdk-lib'].replace(/^\\^/, '')")
-newest=$(npm view 'aws-cdk-lib@^2' version --json | node -e "const v = JSON.parse(require('fs').readFileSync(0, 'utf8')); console.log([].concat(v).pop())")
+newest=$(npm view 'aws-cdk-lib@^2' version --json | node -e "
+  const key = (v) => v.split('.').map(Number);
+  const newer = (a, b) => { const [x, y] = [key(a), key(b)]; const i = x.findIndex((n, j) => n !== y[j]); return i >= 0 && x[i] > y[i]; };
+  console.log([].concat(JSON.parse(require('fs').readFileSync(0, 'utf8'))).filter((v) => !v.includes('-')).reduce((a, b) => (newer(b, a) ? b : a)));")
 constructs=$(node -p "require('./package.json').peerDependencies.constructs")
 for version in "$oldest" "$newest"; do
   dir=.compat/aws-cdk-lib-$version
