@@ -1,4 +1,4 @@
-import { ArnFormat, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { Source } from './shared/config';
@@ -29,8 +29,13 @@ export class LogGroupSelection {
     return new LogGroupSelection('prefixes', validate('prefixes', prefixes), []);
   }
 
-  /** Exactly these log groups, by name. */
+  /**
+   * Exactly these log groups, by name. A list known only at deploy time (a `CommaDelimitedList`
+   * parameter's `valueAsList`) is read by the handler; its role may then export any log group of
+   * the account and region, as IAM cannot name groups not known at synthesis.
+   */
   public static names(names: string[]): LogGroupSelection {
+    if (Token.isUnresolved(names)) return new LogGroupSelection('names', names, [], true);
     return new LogGroupSelection('names', validate('names', names), []);
   }
 
@@ -44,6 +49,8 @@ export class LogGroupSelection {
     private readonly kind: 'all' | 'prefixes' | 'names',
     private readonly values: string[],
     private readonly excluded: string[],
+    /** Whether `values` is a list known only at deploy time. */
+    private readonly deployTimeList = false,
   ) {}
 
   /** The same selection without the log groups whose name starts with one of these prefixes. */
@@ -51,11 +58,11 @@ export class LogGroupSelection {
     const excluded = [...this.excluded, ...validate('excluded prefixes', prefixes)];
     const known = (v: string) => !Token.isUnresolved(v);
     const removed = (v: string) => excluded.filter(known).some((p) => v.startsWith(p));
-    if (this.kind !== 'all' && this.values.every(known) && this.values.every(removed)) {
+    if (this.kind !== 'all' && !this.deployTimeList && this.values.every(known) && this.values.every(removed)) {
       throw new Error(`LogGroupSelection: the excluded prefixes ${JSON.stringify(excluded)} remove every selected log group ` +
         `(${this.kind} ${JSON.stringify(this.values)}): nothing would be exported`);
     }
-    return new LogGroupSelection(this.kind, this.values, excluded);
+    return new LogGroupSelection(this.kind, this.values, excluded, this.deployTimeList);
   }
 
   /** @internal */
@@ -71,6 +78,10 @@ export class LogGroupSelection {
       // A prefix inside another prefix would visit its groups twice: keep the outer one.
       const outer = [...new Set(this.values)].filter((p) => !this.values.some((q) => q !== p && p.startsWith(q))).sort();
       return { sources: outer.map((prefix) => ({ prefix })), excludePrefixes: this.excluded, explicit: false, arns: outer.map((p) => arn(`${p}*`)) };
+    }
+    if (this.deployTimeList) {
+      // The handler reads the names from one comma-separated list (a log group name has no comma).
+      return { sources: [{ names: Fn.join(',', this.values) }], excludePrefixes: this.excluded, explicit: true, arns: [arn('*')] };
     }
     const names = [...new Set(this.values)];
     return {

@@ -10,11 +10,19 @@ import {
   Period, Window, assertTimeZone, instantOf, lastWindowEndedBy, periodSeconds, windowAt, windowLabel, windowStarts, windowsBetween,
 } from './windows';
 
-/** One way of finding log groups: every group whose name starts with `prefix`, or exactly `prefix`. */
+/**
+ * One way of finding log groups: every group whose name starts with `prefix`, or exactly `prefix`;
+ * or (as the construct writes a list known only at deploy time) exactly each of the
+ * comma-separated `names`, read as exact sources by {@link parseConfig}.
+ */
 export interface Source {
   readonly prefix?: string;
   readonly exact?: boolean;
+  readonly names?: string;
 }
+
+/** The most characters of names a deploy-time list may hold: the configuration travels with every turn. */
+export const MAX_LISTED_NAMES_CHARS = 100_000;
 
 /**
  * Configuration the construct passes to the handler with every turn (the `config` field of the
@@ -257,5 +265,16 @@ export function parseConfig(raw: unknown): ExporterConfig {
   const unsafe = keyPrefixProblem(c.keyPrefix);
   if (unsafe) throw new Error(`the exporter's configuration has a keyPrefix that ${unsafe.replace(/^'[^']*' /, '')}`);
   // A copy: what the caller does with its object later does not change the exporter's configuration.
-  return JSON.parse(JSON.stringify(c)) as ExporterConfig;
+  const copy = JSON.parse(JSON.stringify(c)) as ExporterConfig;
+  return { ...copy, sources: copy.sources.flatMap(listedNames) };
+}
+
+/** A list of names known only at deploy time, as exact sources; any other source as it is. */
+function listedNames(source: Source): Source[] {
+  if (typeof source.names !== 'string') return [source];
+  if (source.names.length > MAX_LISTED_NAMES_CHARS) {
+    throw new Error(`the exporter's logGroups names more log groups than a run can carry (${source.names.length} characters of names, ` +
+      `at most ${MAX_LISTED_NAMES_CHARS}): select them by prefixes instead`);
+  }
+  return [...new Set(source.names.split(',').map((n) => n.trim()).filter((n) => n !== ''))].map((prefix) => ({ prefix, exact: true }));
 }

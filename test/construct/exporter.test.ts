@@ -643,6 +643,19 @@ describe('values known only at deploy time', () => {
     expect(config.keyPrefix).toBe('from-parameter');
   });
 
+  test('a list of names known only at deploy time (a CommaDelimitedList parameter) synthesizes; the handler reads each name; the role may export any group', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION } });
+    const names = new CfnParameter(stack, 'Names', { type: 'CommaDelimitedList' }).valueAsList;
+    new CloudWatchLogsS3Exporter(stack, 'Exporter', { logGroups: LogGroupSelection.names(names).excluding(['/aws/lambda/noisy-']) });
+    const resolved = resolve(Template.fromStack(stack).toJSON(), { Names: ['/aws/lambda/orders', 'app-audit', '/aws/lambda/orders'] });
+    const config = fromTemplate(resolved).config;
+    expect(config.sources).toEqual([{ prefix: '/aws/lambda/orders', exact: true }, { prefix: 'app-audit', exact: true }]);
+    expect(config.excludePrefixes).toEqual(['/aws/lambda/noisy-']);
+    const statements = Object.values<any>(resolved.Resources).filter((r) => r.Type === 'AWS::IAM::Policy').flatMap((r) => r.Properties.PolicyDocument.Statement);
+    expect(statements.find((st) => st.Sid === 'CreateExportTasks').Resource).toEqual(`arn:aws:logs:${REGION}:${ACCOUNT}:log-group:*`);
+  });
+
   test('45 log groups with generated names in a stack with a long name: synthesizes, and the handler environment stays small', () => {
     const app = new App();
     const stack = new Stack(app, 'Stack', { env: { account: ACCOUNT, region: REGION }, stackName: `a-stack-with-a-long-name-${'x'.repeat(90)}` });

@@ -95,3 +95,13 @@ test('the configuration a turn gets is validated', () => {
   expect(() => parseConfig({ ...config, timeZone: 'Nowhere/City' })).toThrow(/Unknown time zone 'Nowhere\/City'/);
   expect(parseConfig(config)).toEqual(config);
 });
+
+test('a list of names known only at deploy time is read as exact sources: trimmed, each once; one too long for a run fails at once', () => {
+  const listed = parseConfig({ ...config, sources: [{ prefix: '/ecs/' }, { names: '/aws/lambda/a, app-audit,,/aws/lambda/a' }] });
+  expect(listed.sources).toEqual([{ prefix: '/ecs/' }, { prefix: '/aws/lambda/a', exact: true }, { prefix: 'app-audit', exact: true }]);
+  // An empty list selects nothing (the run then says so).
+  expect(parseConfig({ ...config, sources: [{ names: '' }] }).sources).toEqual([]);
+  const many = Array.from({ length: 2_000 }, (_, i) => `/aws/lambda/a-function-with-a-rather-long-name-number-${i}`).join(',');
+  expect(() => parseConfig({ ...config, sources: [{ names: many }] }))
+    .toThrow(/the exporter's logGroups names more log groups than a run can carry \(\d+ characters of names, at most 100000\): select them by prefixes instead/);
+});

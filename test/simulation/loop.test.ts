@@ -86,6 +86,22 @@ describe('export loop', () => {
   });
 });
 
+test('a list of names known only at deploy time: each named group is exported, no other', async () => {
+  const w = world({
+    props: { settleTime: Duration.hours(0) },
+    config: { sources: [{ names: '/aws/lambda/a,app-audit,/aws/lambda/missing' }] },
+    groups: ['/aws/lambda/a', '/aws/lambda/b', 'app-audit'],
+  });
+  try {
+    expect((await w.loop.run({}))[0].status).toBe('SUCCEEDED');
+    expect([...w.logs.completedExports().keys()].map((k) => k.split('|')[0]).sort()).toEqual(['/aws/lambda/a', 'app-audit']);
+    const findings = JSON.parse(w.s3.objects.get(`${w.synthesized.bucket}/_state/exported-logs/last-run.json`)!.body);
+    expect([findings.groupsSelected, findings.groupsNotFound]).toEqual([2, ['/aws/lambda/missing']]);
+  } finally {
+    w.restore();
+  }
+});
+
 describe('never lose a window', () => {
   let w: World;
   afterEach(() => w.restore());

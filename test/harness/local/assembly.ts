@@ -12,7 +12,7 @@ export const REGION = 'us-east-1';
  * Resolves the intrinsic functions of a synthesized value with fixed names for references (and
  * `AWS::StackName` from `refs`, when given there).
  */
-export function resolve(value: any, refs: Record<string, string>): any {
+export function resolve(value: any, refs: Record<string, string | string[]>): any {
   if (Array.isArray(value)) return value.map((v) => resolve(v, refs));
   if (value && typeof value === 'object') {
     if ('Ref' in value) {
@@ -20,7 +20,7 @@ export function resolve(value: any, refs: Record<string, string>): any {
       return refs[value.Ref] ?? pseudo[value.Ref] ?? `ref-${value.Ref}`;
     }
     if ('Fn::GetAtt' in value) return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${value['Fn::GetAtt'][0]}`;
-    if ('Fn::Join' in value) return resolve(value['Fn::Join'][1], refs).join(value['Fn::Join'][0]);
+    if ('Fn::Join' in value) return [resolve(value['Fn::Join'][1], refs)].flat().join(value['Fn::Join'][0]);
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v, refs)]));
   }
   return value;
