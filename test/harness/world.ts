@@ -122,3 +122,22 @@ export function expectExactlyOnce(w: World, groups: string[], windows: Window[],
     }
   }
 }
+
+/** A group's completed exports, as `<from>..<to>` (ISO), sorted. */
+export function completedRanges(x: World, g: string): string[] {
+  return x.logs.tasks.filter((t) => t.logGroupName === g && x.logs.statusOf(t) === 'COMPLETED')
+    .map((t) => `${new Date(t.from).toISOString()}..${new Date(t.to).toISOString()}`).sort();
+}
+
+/** Where a group's completed exports overlap, with the tasks (none: no hour of it exported twice). */
+export function overlapsOf(x: World, g: string): string[] {
+  const spans = x.logs.tasks.filter((t) => t.logGroupName === g && x.logs.statusOf(t) === 'COMPLETED')
+    .map((t) => [t.from, t.to, t.taskId] as const).sort((a, b) => a[0] - b[0]);
+  const out: string[] = [];
+  for (let i = 1; i < spans.length; i++) {
+    if (spans[i][0] <= spans[i - 1][1]) {
+      out.push(`${g} ${spans[i][2]} from ${new Date(spans[i][0]).toISOString()} overlaps ${spans[i - 1][2]} ..${new Date(spans[i - 1][1]).toISOString()}`);
+    }
+  }
+  return out;
+}

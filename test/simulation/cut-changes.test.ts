@@ -7,27 +7,13 @@
 import { Duration } from 'aws-cdk-lib';
 import { Execution } from '../harness/loop';
 import { isCreateOf, isMarkerOf, last, once } from '../harness/rules';
-import { World, world } from '../harness/world';
+import { World, completedRanges, overlapsOf, world } from '../harness/world';
 
 let w: World;
 afterEach(() => w?.restore());
 
-/** A group's completed exports, as `<from>..<to>`, sorted. */
-function ranges(g: string): string[] {
-  return w.logs.tasks.filter((t) => t.logGroupName === g && w.logs.statusOf(t) === 'COMPLETED')
-    .map((t) => `${new Date(t.from).toISOString()}..${new Date(t.to).toISOString()}`).sort();
-}
-
-/** Where a group's completed exports overlap (none: nothing exported twice). */
-function overlaps(g: string): string[] {
-  const spans = w.logs.tasks.filter((t) => t.logGroupName === g && w.logs.statusOf(t) === 'COMPLETED')
-    .map((t) => [t.from, t.to]).sort((a, b) => a[0] - b[0]);
-  const out: string[] = [];
-  for (let i = 1; i < spans.length; i++) {
-    if (spans[i][0] <= spans[i - 1][1]) out.push(`${g} ${new Date(spans[i][0]).toISOString()} overlaps ..${new Date(spans[i - 1][1]).toISOString()}`);
-  }
-  return out;
-}
+const ranges = (g: string) => completedRanges(w, g);
+const overlaps = (g: string) => overlapsOf(w, g);
 
 test.each<[string, Record<string, unknown>]>([
   ['no change (control)', {}],

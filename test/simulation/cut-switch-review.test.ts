@@ -9,29 +9,13 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { Duration } from 'aws-cdk-lib';
 import { main } from '../../src/cli/main';
 import { isCreateOf, last, once } from '../harness/rules';
-import { World, world } from '../harness/world';
+import { World, completedRanges, overlapsOf, world } from '../harness/world';
 
 let w: World;
 afterEach(() => w?.restore());
 
-/** A group's completed exports, as `<from>..<to>`, sorted. */
-function ranges(g: string): string[] {
-  return w.logs.tasks.filter((t) => t.logGroupName === g && w.logs.statusOf(t) === 'COMPLETED')
-    .map((t) => `${new Date(t.from).toISOString()}..${new Date(t.to).toISOString()}`).sort();
-}
-
-/** Where a group's completed exports overlap (none: nothing exported twice). */
-function overlaps(g: string): string[] {
-  const spans = w.logs.tasks.filter((t) => t.logGroupName === g && w.logs.statusOf(t) === 'COMPLETED')
-    .map((t) => [t.from, t.to, t.taskId] as const).sort((a, b) => a[0] - b[0]);
-  const out: string[] = [];
-  for (let i = 1; i < spans.length; i++) {
-    if (spans[i][0] <= spans[i - 1][1]) {
-      out.push(`${g} ${spans[i][2]} from ${new Date(spans[i][0]).toISOString()} overlaps ${spans[i - 1][2]} ..${new Date(spans[i - 1][1]).toISOString()}`);
-    }
-  }
-  return out;
-}
+const ranges = (g: string) => completedRanges(w, g);
+const overlaps = (g: string) => overlapsOf(w, g);
 
 /** UTC daily exporter: exports the 23rd, then (deployed Berlin) the 24th, switching to Berlin windows. */
 async function switchedToBerlin(groups: string[], logs = {}): Promise<void> {
