@@ -221,8 +221,9 @@ export class Engine {
     const owner = await this.store.owner();
     if (!owner) return undefined;
     const previous = owner.previous;
-    if (previous && isObject(event.input) && ['startDate', 'endDate', 'logGroupNames', 'reexport'].some((k) => k in (event.input as object))) {
+    if (previous) {
       try {
+        // A scheduled run has no windows here: it cuts them as the exporter does now.
         const earlier = { ...this.config, period: previous.period, timeZone: previous.timeZone };
         const windows = parseRunInput(event.input, earlier, this.clock.now()).windows ?? [];
         if (windows.length > 0 && windows[windows.length - 1].end <= previous.until) return { period: previous.period, timeZone: previous.timeZone };
