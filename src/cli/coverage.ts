@@ -11,7 +11,8 @@ import { BucketAccess } from '../handler/bucket-access';
 import { readWindowRecords } from '../handler/window-records';
 import { MAX_NAMES, MAX_WINDOWS, parseEndDate, parseLocalDate } from '../shared/config';
 import {
-  ACCOUNT_ID, AbandonedRecord, OwnerRecord, RecordKind, RunFindings, VanishedRecord, abandonedKey, findingsKey, markerPrefix, ownerKey, stateRoot,
+  ACCOUNT_ID, AbandonedRecord, CutSpan, EarlierCut, OwnerRecord, RecordKind, RunFindings, VanishedRecord, abandonedKey, cutSpans, findingsKey, inSpan,
+  markerPrefix, ownerKey, stateRoot,
   vanishedPrefix,
 } from '../shared/layout';
 import { Period, Window, isTimeZone, lastWindowEndedBy, windowAt, windowLabel, windowsBetween } from '../shared/windows';
@@ -75,8 +76,8 @@ export interface Coverage {
   readonly prefix: string;
   readonly period: Period;
   readonly timeZone: string;
-  /** How windows were cut before the last change of cut, until when (windows before it are reported so). */
-  readonly previous?: { readonly period: Period; readonly timeZone: string; readonly until: string };
+  /** How windows were cut before each change of cut, oldest first, and until when (windows that end by then are reported so). */
+  readonly earlier?: Array<{ readonly period: Period; readonly timeZone: string; readonly until: string }>;
   readonly from: string;
   readonly to: string;
   readonly groups: GroupCoverage[];
@@ -88,6 +89,11 @@ export interface Coverage {
   readonly abandoned: Gap[];
   /** Execution inputs of the backfills (of every group) that export them. */
   readonly abandonedBackfills: BackfillInput[];
+  /**
+   * Missing windows no backfill can name: the last window of a cut whose date also names the
+   * first window of the next cut (a backfill's date names that one). Redrive the run that failed them.
+   */
+  readonly unnamed?: Array<{ readonly logGroupName: string; readonly window: string }>;
 }
 
 /** Whatever makes the archive incomplete, in a report: what exit code 1 says. */
@@ -142,61 +148,65 @@ function instantOfId(id: string): number {
   return m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) : NaN;
 }
 
-/** How windows are cut. */
-interface Cut {
-  readonly period: Period;
-  readonly timeZone: string;
-}
-
-/** A window of the report, with the cut it was exported in. */
+/** A window of the report, with the span of the cut it was exported in. */
 interface CutWindow {
   readonly w: Window;
-  readonly cut: Cut;
+  readonly span: CutSpan;
 }
 
 export async function coverage(s3: S3Client, req: CoverageRequest, now: number, progress: (line: string) => void = () => {}): Promise<Coverage> {
   const bucket = reportBucket(s3, req.bucket, req.prefix);
   const owner = await readOwner(bucket, req);
   const { period, timeZone } = owner;
-  const current: Cut = { period, timeZone };
-  // Windows that end by the time the last change of cut took effect were exported as cut before it.
-  const prev = owner.previous;
-  const cutAt = (t: number): Cut => (prev && windowAt(t, prev.period, prev.timeZone).end <= prev.until ? prev : current);
+  // Windows are reported as they were cut: each cut in its span of time (a deployment changed the cut).
+  const spans = cutSpans(owner);
+  const current = spans[spans.length - 1];
   const at = (t: number): CutWindow => {
-    const cut = cutAt(t);
-    return { w: windowAt(t, cut.period, cut.timeZone), cut };
+    const span = spans.find((s) => inSpan(s, windowAt(t, s.period, s.timeZone).end)) ?? current;
+    return { w: windowAt(t, span.period, span.timeZone), span };
   };
-  const label = (x: CutWindow) => windowLabel(x.w, x.cut.period, x.cut.timeZone);
+  const label = (x: CutWindow) => windowLabel(x.w, x.span.period, x.span.timeZone);
   const local = (field: string, value: string): CutWindow => {
-    const read = (cut: Cut) => (field === 'startDate' ? parseLocalDate(field, value, cut) : parseEndDate(field, value, cut));
-    try {
-      // A date that names a window of the earlier cut (one that ends by the change) means that window.
-      const before = prev ? windowAt(read(prev), prev.period, prev.timeZone) : undefined;
-      if (before && before.end <= prev!.until) return { w: before, cut: prev! };
-    } catch {
-      // Not a date of the earlier cut (an hour of a daily one): read as cut now.
+    const read = (span: CutSpan) => windowAt(field === 'startDate' ? parseLocalDate(field, value, span) : parseEndDate(field, value, span), span.period, span.timeZone);
+    // A date names a window of the latest cut whose span holds it (read in that cut's zone), as a backfill reads it.
+    let asNow: Window | undefined;
+    let refused: Error | undefined;
+    for (const span of [...spans].reverse()) {
+      try {
+        const w = read(span);
+        if (inSpan(span, w.end)) return { w, span };
+        if (span === current) asNow = w;
+      } catch (e) {
+        // Not a date of that cut (an hour of a daily one).
+        if (span === current) refused = e as Error;
+      }
     }
-    try {
-      return { w: windowAt(read(current), period, timeZone), cut: current };
-    } catch (e) {
-      throw new UsageError(`--${field === 'startDate' ? 'from' : 'to'}: ${(e as Error).message.replace(/'(startDate|endDate)'/, 'the date')}`);
-    }
+    // A window before every span that reads it (an hour of a day exported daily): the window then that holds it.
+    if (asNow) return at(field === 'startDate' ? asNow.start : asNow.end - 1);
+    throw new UsageError(`--${field === 'startDate' ? 'from' : 'to'}: ${refused!.message.replace(/'(startDate|endDate)'/, 'the date')}`);
   };
   const latest = lastWindowEndedBy(now - owner.settleSeconds * 1000, period, timeZone);
   // By default, up to the latest window the schedule has had time to export (it runs at most this far apart).
   const due = lastWindowEndedBy(now - (owner.settleSeconds + owner.scheduleIntervalSeconds) * 1000, period, timeZone);
-  let to = req.to !== undefined ? local('endDate', req.to) : { w: due, cut: current };
+  let to = req.to !== undefined ? local('endDate', req.to) : { w: due, span: current };
   if (to.w.start > latest.start) throw new UsageError(`--to ${req.to} has not settled yet: the latest settled window is ${windowLabel(latest, period, timeZone)}`);
   const lastRun = (await bucket.readJson<RunFindings>(findingsKey(req.prefix)).catch(unreadable))?.body;
   const left = abandonedWindows((await bucket.readJson<AbandonedRecord>(abandonedKey(req.prefix)).catch(unreadable))?.body, owner);
   const name = (t: number) => windowLabel(windowAt(t, period, timeZone), period, timeZone);
   const abandoned = left.map((a) => ({ first: name(a.first), last: name(a.last), windows: a.windows }));
   const abandonedBackfills = left.flatMap((a) => a.backfills);
-  const before = prev ? { previous: { period: prev.period, timeZone: prev.timeZone, until: new Date(prev.until).toISOString() } } : {};
+  const earlier = (owner.earlier ?? []).map((c) => ({ period: c.period, timeZone: c.timeZone, until: new Date(c.until).toISOString() }));
   const about = {
-    bucket: req.bucket, prefix: req.prefix, period, timeZone, ...before, ...(lastRun ? { lastRun } : {}), abandoned, abandonedBackfills,
+    bucket: req.bucket,
+    prefix: req.prefix,
+    period,
+    timeZone,
+    ...(earlier.length > 0 ? { earlier } : {}),
+    ...(lastRun ? { lastRun } : {}),
+    abandoned,
+    abandonedBackfills,
   };
-  const marked = await firstMarked(bucket, req, [...new Set([period, ...(prev ? [prev.period] : [])])]);
+  const marked = await firstMarked(bucket, req, [...new Set(spans.map((s) => s.period))]);
   const from = req.from !== undefined ? local('startDate', req.from) : marked === undefined ? undefined : at(marked);
   if (from === undefined) {
     // Nothing exported yet: the groups named are missing, from a start the report cannot know.
@@ -209,13 +219,18 @@ export async function coverage(s3: S3Client, req: CoverageRequest, now: number, 
   if (from.w.start > to.w.start) throw new UsageError(`--from ${label(from)} is after --to ${label(to)}`);
   let windows: CutWindow[];
   try {
-    windows = reportWindows(from, to, current, prev);
+    windows = reportWindows(from, to, spans);
   } catch {
     throw new UsageError(`--from..--to spans more than ${MAX_REPORT_WINDOWS} windows: report a shorter range`);
   }
 
-  // Each window as a backfill names it.
-  const labels = windows.map(label);
+  // Each window as a backfill names it; the last window of a cut whose date names the first (clipped) window of the next as
+  // a backfill reads it cannot be named so, and is told apart by its cut.
+  const nameable = windows.map((x) => {
+    const read = local('startDate', label(x));
+    return read.span === x.span && read.w.start === x.w.start;
+  });
+  const labels = windows.map((x, i) => (nameable[i] ? label(x) : `${label(x)} (${x.span.period} in ${x.span.timeZone})`));
   // What each window says of each group: exported (whole or partial), or recorded as not exported, and why.
   const states = new Map<string, Array<WindowState | undefined>>();
   const set = (group: string, i: number, state: WindowState) => {
@@ -225,8 +240,8 @@ export async function coverage(s3: S3Client, req: CoverageRequest, now: number, 
   };
   let listed = 0;
   let told = 0;
-  for (const [i, { w, cut }] of windows.entries()) {
-    const found = await readWindowRecords(bucket, markerPrefix(req.prefix, cut.period, w));
+  for (const [i, { w, span }] of windows.entries()) {
+    const found = await readWindowRecords(bucket, markerPrefix(req.prefix, span.period, w));
     for (const [group, partial] of found.exported) set(group, i, partial ? 'partial' : 'exported');
     for (const [group, kind] of found.unexported) set(group, i, kind);
     listed += found.exported.size + found.unexported.size;
@@ -251,25 +266,25 @@ export async function coverage(s3: S3Client, req: CoverageRequest, now: number, 
     groupCoverage(logGroupName, states.get(logGroupName) ?? new Array(windows.length), labels, req.from === undefined));
   // Abandoned windows are exported by the backfills of every group above; a backfill holds windows of one cut.
   const abandonedIn = ({ w }: CutWindow) => left.some((a) => a.first <= w.start && w.start <= a.last);
-  const cutStarts = windows.map((x, i) => i > 0 && x.cut !== windows[i - 1].cut);
-  const named = backfills(report, labels, windows.map(abandonedIn), cutStarts);
-  return { ...about, from: label(from), to: label(to), groups: report, backfills: named };
+  const cutStarts = windows.map((x, i) => i > 0 && x.span !== windows[i - 1].span);
+  const named = backfills(report, labels, windows.map((x, i) => abandonedIn(x) || !nameable[i]), cutStarts);
+  const unnamed = report.flatMap((g) => g.gaps.flatMap((gap) => {
+    const first = labels.indexOf(gap.first);
+    return labels.slice(first, first + gap.windows).filter((_, j) => !nameable[first + j])
+      .map((window) => ({ logGroupName: g.logGroupName, window }));
+  }));
+  return { ...about, from: label(from), to: label(to), groups: report, backfills: named, ...(unnamed.length > 0 ? { unnamed } : {}) };
 }
 
-/**
- * The windows from `from` to `to`: those that end by the time the last change of cut took
- * effect as cut before it, the rest (from the one that holds that time) as cut now.
- */
-function reportWindows(from: CutWindow, to: CutWindow, current: Cut, prev: OwnerRecord['previous']): CutWindow[] {
+/** The windows from `from` to `to`, each as its cut cut it (the first of a cut exported from its span's start). */
+function reportWindows(from: CutWindow, to: CutWindow, spans: CutSpan[]): CutWindow[] {
   const out: CutWindow[] = [];
-  if (prev && from.cut === prev) {
-    const last = Math.min(to.w.start, lastWindowEndedBy(prev.until, prev.period, prev.timeZone).start);
-    out.push(...windowsBetween(from.w.start, last, prev.period, prev.timeZone, MAX_REPORT_WINDOWS).map((w) => ({ w, cut: prev as Cut })));
-  }
-  if (to.cut === current) {
-    const first = prev && from.cut === prev ? prev.until : from.w.start;
-    const rest = windowsBetween(first, to.w.start, current.period, current.timeZone, MAX_REPORT_WINDOWS - out.length);
-    out.push(...rest.map((w) => ({ w, cut: current })));
+  for (const span of spans) {
+    // The span's first window holds its start (exported from there on).
+    const first = windowAt(Math.max(from.w.start, span.after ?? -Infinity), span.period, span.timeZone).start;
+    const last = span.until === undefined ? to.w.start : Math.min(to.w.start, lastWindowEndedBy(span.until, span.period, span.timeZone).start);
+    if (first > last || from.w.start >= (span.until ?? Infinity) || to.w.end <= (span.after ?? -Infinity)) continue;
+    out.push(...windowsBetween(first, last, span.period, span.timeZone, MAX_REPORT_WINDOWS - out.length).map((w) => ({ w, span })));
   }
   return out;
 }
@@ -381,9 +396,9 @@ async function readOwner(bucket: BucketAccess, req: CoverageRequest): Promise<Ow
     throw new UsageError(`s3://${req.bucket}/${ownerKey(req.prefix)} does not say how the exporter cuts windows: ` +
       'the exporter\'s next run rewrites it; run the report after that');
   }
-  const prev = owner.previous;
-  if (prev !== undefined && (typeof prev !== 'object' || !['P1D', 'PT1H'].includes(prev?.period ?? '') || !isTimeZone(prev?.timeZone) || typeof prev?.until !== 'number')) {
-    throw new UsageError(`s3://${req.bucket}/${ownerKey(req.prefix)} does not say how the exporter cut windows before its last change of cut`);
+  const cut = (c: Partial<EarlierCut>) => typeof c === 'object' && ['P1D', 'PT1H'].includes(c?.period ?? '') && isTimeZone(c?.timeZone) && typeof c?.until === 'number';
+  if (owner.earlier !== undefined && !(Array.isArray(owner.earlier) && owner.earlier.every(cut))) {
+    throw new UsageError(`s3://${req.bucket}/${ownerKey(req.prefix)} does not say how the exporter cut windows before its changes of cut`);
   }
   return owner as OwnerRecord;
 }

@@ -57,6 +57,9 @@ interface Args {
   readonly json: boolean;
 }
 
+/** The options that take a value. */
+const VALUED = ['--bucket', '--prefix', '--from', '--to', '--group', '--account', '--region'];
+
 const DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}(?::00(?:Z|[+-]\d{2}:\d{2}))?)?$/;
 
 /** A date the report cannot read is refused before anything is: its format, and whether the day exists. */
@@ -83,7 +86,7 @@ function parse(argv: string[]): Args {
       json = true;
       continue;
     }
-    if (!['--bucket', '--prefix', '--from', '--to', '--group', '--account', '--region'].includes(flag)) throw new UsageError(`unknown option '${flag}'`);
+    if (!VALUED.includes(flag)) throw new UsageError(`unknown option '${flag}'`);
     const value = rest[i + 1];
     if (value === undefined || value.startsWith('--')) throw new UsageError(`${flag} needs a value`);
     i += 1;
@@ -109,7 +112,7 @@ const range = (g: { first: string; last: string }) => (g.first === g.last ? g.fi
 function text(c: Coverage): string[] {
   const unit = (period: string) => (period === 'PT1H' ? 'hourly' : 'daily');
   const lines = [`s3://${c.bucket}/${c.prefix}/: ${unit(c.period)} windows in ${c.timeZone}, ${c.from || '(none exported)'} to ${c.to}`];
-  if (c.previous) lines.push(`(windows that end by ${c.previous.until} are ${unit(c.previous.period)} windows in ${c.previous.timeZone}, as the exporter cut them until then)`);
+  for (const e of c.earlier ?? []) lines.push(`(windows that end by ${e.until} are ${unit(e.period)} windows in ${e.timeZone}, as the exporter cut them until then)`);
   const width = Math.max(0, ...c.groups.map((g) => g.logGroupName.length));
   for (const g of c.groups) {
     if (g.neverExported) {
@@ -132,11 +135,16 @@ function text(c: Coverage): string[] {
   if (missing.length > 0 && !c.groups.some((g) => g.neverExported)) {
     const windows = missing.reduce((sum, g) => sum + g.missing, 0);
     if (c.backfills.length === 0) {
-      lines.push(`${windows} window(s) missing in ${missing.length} log group(s), all among the windows left behind.`);
+      lines.push(`${windows} window(s) missing in ${missing.length} log group(s), ${c.unnamed ? 'none a backfill can name (below)' : 'all among the windows left behind'}.`);
     } else {
       lines.push(`${windows} window(s) missing in ${missing.length} log group(s). To export them, start executions of the exporter's state machine with these inputs:`);
       for (const b of c.backfills) lines.push(`  ${JSON.stringify(b)}`);
     }
+  }
+  if (c.unnamed) {
+    lines.push(`${c.unnamed.length} missing window(s) cannot be named in a backfill: their date names the first window of the next cut ` +
+      '(clipped at the change of cut). Redrive the execution that failed them, if one did (within 14 days); no backfill exports them: ' +
+      `${c.unnamed.map((u) => `${u.logGroupName} @ ${u.window}`).join(', ')}`);
   }
   const lost = c.groups.flatMap((g) => g.lost);
   if (lost.length > 0) {
@@ -213,7 +221,8 @@ async function archiveReport(s3: S3Client, args: Args, own: Coverage | undefined
 export type ClientFactory = (region: string | undefined) => S3Client;
 
 export async function main(argv: string[], io: Io, client: ClientFactory, now = Date.now()): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h') || argv[0] === 'help') {
+  // --help or -h as an option, not as the value of one (a log group may be named '-h').
+  if (argv[0] === 'help' || argv.some((a, i) => (a === '--help' || a === '-h') && !VALUED.includes(argv[i - 1]))) {
     io.out(USAGE);
     return 0;
   }

@@ -23,7 +23,7 @@ import { LeaseOutcome, StateStore, handlerDenialHint, markersOf } from './state-
 import { count, flushMetrics, forExporter, log, percent, seconds } from './telemetry';
 import { WindowRecords } from './window-records';
 import { ExporterConfig, InvalidInputError, MAX_NAMES, catchUpFloor, isObject, parseRunInput, scheduledWindows } from '../shared/config';
-import { AbandonedRecord, RecordKind, exportPrefix, hasDotSegment, sha256 } from '../shared/layout';
+import { AbandonedRecord, CutSpan, RecordKind, cutSpans, exportPrefix, hasDotSegment, inSpan, sha256 } from '../shared/layout';
 import { ErrorName, MetricName, Status } from '../shared/protocol';
 import { Period, Window, isTimeZone, lastWindowEndedBy, periodSeconds, windowAt, windowId, windowLabel, windowsBetween } from '../shared/windows';
 
@@ -139,16 +139,18 @@ export class Engine {
     });
   }
 
-  async turn(event: TurnEvent, ctx: TurnContext): Promise<TurnResult> {
+  /** One turn of a run; `span`: the cut a new run's windows are in, and its bounds (from the engine that chose it). */
+  async turn(event: TurnEvent, ctx: TurnContext, span?: CutSpan): Promise<TurnResult> {
     // Windows are cut as the run started cutting them (a continuation after a deployment), or, for a new run, as the
     // exporter cuts them now: a deployment that cuts them otherwise takes effect once every window cut so is exported.
     const carried = isObject(event.input) && isObject(event.input.state) ? cutOf(event.input.state.cut) : undefined;
     const fresh = !(isObject(event.input) && 'state' in event.input);
-    const cut = carried ?? (fresh && !this.deployed ? await this.freshCut(event) : undefined);
-    if (cut && (cut.period !== this.config.period || cut.timeZone !== this.config.timeZone)) return this.forCut(cut).turn(event, ctx);
+    const chosen = fresh && !this.deployed ? await this.freshSpan(event) : undefined;
+    const cut = carried ?? chosen;
+    if (cut && (cut.period !== this.config.period || cut.timeZone !== this.config.timeZone)) return this.forCut(cut).turn(event, ctx, chosen);
     forExporter(this.config.exporterId);
     try {
-      const result = await this.turnOnce(event, ctx);
+      const result = await this.turnOnce(event, ctx, span ?? chosen);
       // The next page listed ahead is an optimisation: it goes when the state would grow too large with it.
       if (result.state.ahead && JSON.stringify(result.state).length > MAX_STATE_CHARS) {
         result.state.ahead = undefined;
@@ -160,10 +162,10 @@ export class Engine {
     }
   }
 
-  private async turnOnce(event: TurnEvent, ctx: TurnContext): Promise<TurnResult> {
+  private async turnOnce(event: TurnEvent, ctx: TurnContext, span: CutSpan | undefined): Promise<TurnResult> {
     const executionName = event.executionName ?? 'local';
     const executionArn = event.executionArn ?? `local:${executionName}`;
-    const state = await this.load(event, executionArn, executionName);
+    const state = await this.load(event, executionArn, executionName, span);
     this.store.useLock(state.lock);
     const previousExecution = state.execution;
     const redriveCount = event.redriveCount ?? 0;
@@ -213,44 +215,41 @@ export class Engine {
   }
 
   /**
-   * How a new run cuts its windows: as the exporter does now (owner.json); a backfill whose
-   * windows, cut as before the last change of cut, all end by the time it took effect, as before
-   * (what it exports is then cut as the windows around it were).
+   * How a new run cuts its windows, and the span of time that cut covers: as the exporter does
+   * now (owner.json); a backfill whose windows, cut as before a change of cut, all lie in the span
+   * of that cut, as then (what it exports is cut as the windows around it were). Where a date
+   * names a window of two cuts (the first window of a cut, clipped, and the last of the one
+   * before), it names the later one.
    */
-  private async freshCut(event: TurnEvent): Promise<Cut | undefined> {
+  private async freshSpan(event: TurnEvent): Promise<CutSpan | undefined> {
     const owner = await this.store.owner();
     if (!owner) return undefined;
-    const previous = owner.previous;
-    if (previous) {
+    const spans = cutSpans(owner).reverse();
+    for (const span of spans) {
       try {
         // A scheduled run has no windows here: it cuts them as the exporter does now.
-        const earlier = { ...this.config, period: previous.period, timeZone: previous.timeZone };
-        const windows = parseRunInput(event.input, earlier, this.clock.now()).windows ?? [];
-        if (windows.length > 0 && windows[windows.length - 1].end <= previous.until) return { period: previous.period, timeZone: previous.timeZone };
+        const windows = parseRunInput(event.input, { ...this.config, period: span.period, timeZone: span.timeZone }, this.clock.now()).windows ?? [];
+        if (windows.length > 0 && windows.every((w) => inSpan(span, w.end))) return span;
       } catch (e) {
         // Input the run refuses, with the message of the cut in effect.
         if (!(e instanceof InvalidInputError)) throw e;
       }
     }
-    return { period: owner.period, timeZone: owner.timeZone };
+    return spans[0];
   }
 
   /**
-   * Where a backfill of windows cut as now may start exporting: windows that end by the time the
-   * cut took effect were exported as cut before it (a backfill of them runs cut so), and one that
-   * holds that time is exported from it on.
+   * Where a backfill may start exporting: every window must be one its cut cut (in `span`: a
+   * backfill over a change of cut is refused), the first one exported from the span's start on.
    */
-  private async backfillFloor(windows: Window[]): Promise<number | undefined> {
-    const previous = (await this.store.owner())?.previous;
-    if (!previous || this.deployed) return undefined;
-    const until = previous.until;
-    if (windows.some((w) => w.end <= until)) {
-      const first = windowAt(until, this.config.period, this.config.timeZone);
-      throw new InvalidInputError(`windows before ${new Date(until).toISOString()} were cut as ${previous.period} windows in ${previous.timeZone} ` +
-        `(the exporter cuts ${this.config.period} windows in ${this.config.timeZone} from then on): a backfill exports either windows that end by then ` +
-        `(its dates read in ${previous.timeZone}), or windows from ${windowLabel(first, this.config.period, this.config.timeZone)} on; split this one`);
-    }
-    return windows[0].start < until ? until : undefined;
+  private backfillFloor(windows: Window[], span: CutSpan | undefined): number | undefined {
+    if (!span) return undefined;
+    if (windows.every((w) => inSpan(span, w.end))) return span.after !== undefined && windows[0].start < span.after ? span.after : undefined;
+    const at = (t: number) => new Date(t).toISOString();
+    const bounds = span.until === undefined ? `ending after ${at(span.after!)}` : `ending ${span.after === undefined ? '' : `after ${at(span.after)} and `}by ${at(span.until)}`;
+    throw new InvalidInputError(`the exporter cut ${span.period} windows in ${span.timeZone} ${bounds}, and windows on either side of that ` +
+      'otherwise (a deployment changed timeZone or exportPeriod): a backfill exports the windows of one cut, its dates read in that cut\'s ' +
+      `time zone; split this one at ${at(span.after !== undefined && windows[0].end <= span.after ? span.after : span.until!)}`);
   }
 
   /** The engine of runs whose windows are cut the earlier way `cut` says. */
@@ -268,7 +267,7 @@ export class Engine {
   // ---------------------------------------------------------------- run state
 
   /** The carried state of this run, or a new run's from the execution input. */
-  private async load(event: TurnEvent, executionArn: string, executionName: string): Promise<RunState> {
+  private async load(event: TurnEvent, executionArn: string, executionName: string, span: CutSpan | undefined): Promise<RunState> {
     const input = event.input;
     if (isObject(input) && 'state' in input) {
       const s = input.state;
@@ -297,7 +296,7 @@ export class Engine {
     const lock = await this.store.readLock();
     await this.store.claimPrefix();
     let windows = req.windows;
-    let notBefore = req.windows ? await this.backfillFloor(req.windows) : undefined;
+    let notBefore = req.windows ? this.backfillFloor(req.windows, span) : undefined;
     let leftBehind: RunState['leftBehind'];
     let previous: number | undefined;
     let previousCut: Cut | undefined;
@@ -312,15 +311,17 @@ export class Engine {
       // Settled windows further back than maxCatchUp: left behind, and recorded as such when the run ends.
       if (checkpoint && windows.length > 0 && checkpoint.end < windows[0].start) {
         leftBehind = { from: checkpoint.end, to: windows[0].start };
-        const span = { from: new Date(leftBehind.from).toISOString(), to: new Date(leftBehind.to).toISOString() };
+        const behind = { from: new Date(leftBehind.from).toISOString(), to: new Date(leftBehind.to).toISOString() };
         log('WARN', 'the checkpoint is further back than maxCatchUp: windows before this run\'s first are left behind (a backfill exports them)', {
-          checkpoint: span.from, backfills: abandonedWindows({ ranges: [span], backfilled: [] }, this.cut).flatMap((a) => a.backfills),
+          checkpoint: behind.from, backfills: abandonedWindows({ ranges: [behind], backfilled: [] }, this.cut).flatMap((a) => a.backfills),
         });
       }
       if (checkpoint && checkpoint.end <= now) {
         // The window that ends at the checkpoint, as it was cut (before a change of cut that took effect there).
-        const before = (await this.store.owner())?.previous;
-        previousCut = before && !this.deployed && checkpoint.end <= before.until ? { period: before.period, timeZone: before.timeZone } : undefined;
+        const owner = await this.store.owner();
+        const then = owner ? cutSpans(owner).find((s) => inSpan(s, checkpoint.end)) : undefined;
+        previousCut = then && (then.period !== this.config.period || then.timeZone !== this.config.timeZone)
+          ? { period: then.period, timeZone: then.timeZone } : undefined;
         const cut = previousCut ?? this.cut;
         previous = windowAt(checkpoint.end - 1, cut.period, cut.timeZone).start;
       }

@@ -27,8 +27,8 @@ import { Group, RunState, pageKey } from './run-state';
 import { WindowRecords, readWindowRecords } from './window-records';
 import { ExporterConfig } from '../shared/config';
 import {
-  AbandonedRecord, Marker, OwnerRecord, RecordKind, RunFindings, UnexportedRecord, VanishedRecord, abandonedKey, checkpointKey, findingsKey, leaseKey,
-  markerKey, markerName, markerPrefix, ownerKey, parseMarker, recordKey, recordKindOf, stateRoot, vanishedKey,
+  AbandonedRecord, EarlierCut, Marker, OwnerRecord, RecordKind, RunFindings, UnexportedRecord, VanishedRecord, abandonedKey, checkpointKey,
+  findingsKey, leaseKey, markerKey, markerName, markerPrefix, ownerKey, parseMarker, recordKey, recordKindOf, stateRoot, vanishedKey,
 } from '../shared/layout';
 import { ErrorName } from '../shared/protocol';
 import { Period, Window } from '../shared/windows';
@@ -299,14 +299,25 @@ export class StateStore {
   async owner(): Promise<OwnerRecord | undefined> {
     const owner = (await this.readJson<OwnerRecord>(ownerKey(this.config.keyPrefix)))?.body;
     if (owner?.exporterId !== this.config.exporterId || !['P1D', 'PT1H'].includes(owner.period) || typeof owner.timeZone !== 'string') return undefined;
-    return owner;
+    const cut = (c: Partial<EarlierCut>) => ['P1D', 'PT1H'].includes(c?.period ?? '') && typeof c?.timeZone === 'string' && typeof c?.until === 'number';
+    return { ...owner, earlier: Array.isArray(owner.earlier) ? owner.earlier.filter(cut) : [] };
   }
 
-  /** From `until` on, windows are cut as `to` says; before it, they were cut as this store's configuration says. */
+  /**
+   * From `until` on, windows are cut as `to` says; before it, as this store's configuration says
+   * (recorded unless it cut no window: it took effect at `until` itself).
+   */
   async switchCut(to: { period: Period; timeZone: string }, until: number): Promise<void> {
     const { exporterId, settleSeconds, scheduleIntervalSeconds, period, timeZone } = this.config;
+    const earlier = (await this.owner())?.earlier ?? [];
+    const since = earlier.length > 0 ? earlier[earlier.length - 1].until : -Infinity;
     const record: OwnerRecord = {
-      exporterId, period: to.period, timeZone: to.timeZone, settleSeconds, scheduleIntervalSeconds, previous: { period, timeZone, until },
+      exporterId,
+      period: to.period,
+      timeZone: to.timeZone,
+      settleSeconds,
+      scheduleIntervalSeconds,
+      earlier: since >= until ? earlier : [...earlier, { period, timeZone, until }],
     };
     await this.putJson(ownerKey(this.config.keyPrefix), record, {});
   }
@@ -324,8 +335,8 @@ export class StateStore {
       const owner = await this.readJson<OwnerRecord>(key);
       if (owner?.body.exporterId === mine) {
         // Settings changed by a deployment (but the cut): the coverage report reads them from here.
-        const { period: p, timeZone: z, previous } = owner.body;
-        const wanted = { ...record, period: p, timeZone: z, ...(previous ? { previous } : {}) };
+        const { period: p, timeZone: z, earlier } = owner.body;
+        const wanted = { ...record, period: p, timeZone: z, ...(earlier ? { earlier } : {}) };
         if ((Object.keys(record) as (keyof OwnerRecord)[]).some((k) => owner.body[k] !== wanted[k])) {
           await this.putJson(key, wanted, { IfMatch: owner.etag }).catch((e) => {
             if (!isConditionalFailure(e)) throw e;

@@ -277,10 +277,42 @@ export interface OwnerRecord {
   /** The schedule's longest interval between runs. */
   readonly scheduleIntervalSeconds: number;
   /**
-   * How windows were cut before the last change of cut, and the instant the cut above took effect
-   * (the checkpoint when it changed): windows before it were exported as cut then.
+   * How windows were cut before each change of cut, oldest first, each with the instant it ended
+   * (the checkpoint when the cut changed): windows that end by then were exported as cut then.
    */
-  readonly previous?: { readonly period: Period; readonly timeZone: string; readonly until: number };
+  readonly earlier?: readonly EarlierCut[];
+}
+
+/** A way windows were cut, until an instant (ms). */
+export interface EarlierCut {
+  readonly period: Period;
+  readonly timeZone: string;
+  readonly until: number;
+}
+
+/**
+ * The span of time a cut cut windows in: windows that end after `after` (the first one is
+ * exported from `after` on) and by `until`. The current cut has no `until`; the first, no `after`.
+ */
+export interface CutSpan {
+  readonly period: Period;
+  readonly timeZone: string;
+  readonly after?: number;
+  readonly until?: number;
+}
+
+/** Each cut of an exporter and its span, oldest first, the current one last. */
+export function cutSpans(owner: Pick<OwnerRecord, 'period' | 'timeZone' | 'earlier'>): CutSpan[] {
+  const earlier = owner.earlier ?? [];
+  return [
+    ...earlier.map((c, i) => ({ period: c.period, timeZone: c.timeZone, ...(i > 0 ? { after: earlier[i - 1].until } : {}), until: c.until })),
+    { period: owner.period, timeZone: owner.timeZone, ...(earlier.length > 0 ? { after: earlier[earlier.length - 1].until } : {}) },
+  ];
+}
+
+/** Whether a window that ends at `end` is one the span's cut cut. */
+export function inSpan(span: CutSpan, end: number): boolean {
+  return (span.after === undefined || end > span.after) && (span.until === undefined || end <= span.until);
 }
 
 /**
