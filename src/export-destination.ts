@@ -114,7 +114,14 @@ export class ExportDestination {
       if (crossAccount) checkArchiveOfApp(scope, bucket, keyPrefix);
       const exportPrefix = crossAccount ? archivePrefix(keyPrefix, Stack.of(scope).account, Stack.of(scope).region) : keyPrefix;
       return {
-        bucket, keyPrefix, exportPrefix, shared: crossAccount, crossAccount, created: false, grantedByArchive: false, grantedInApp: () => false,
+        bucket,
+        keyPrefix,
+        exportPrefix,
+        shared: crossAccount,
+        crossAccount,
+        created: false,
+        grantedByArchive: false,
+        grantedInApp: grantedInApp(scope, bucket, keyPrefix),
       };
     });
   }
@@ -149,10 +156,7 @@ export class ExportDestination {
         crossAccount,
         created: false,
         grantedByArchive: archive instanceof CloudWatchLogsArchiveBucket,
-        grantedInApp: (key) => {
-          const inApp = appArchiveOf(scope, bucket);
-          return archiveProblems(scope, inApp, keyPrefix)?.length === 0 && (!key || inApp?.encryptionKey !== undefined);
-        },
+        grantedInApp: grantedInApp(scope, bucket, keyPrefix),
       };
     });
   }
@@ -210,6 +214,14 @@ function checkArchiveOfApp(scope: Construct, given: CloudWatchLogsArchiveBucket 
   scope.node.addValidation({
     validate: () => archiveProblems(scope, given instanceof CloudWatchLogsArchiveBucket ? given : appArchiveOf(scope, given), keyPrefix) ?? [],
   });
+}
+
+/** Whether a CloudWatchLogsArchiveBucket of this app with the bucket's name lets the exporter write (and use its own key, with `key`). */
+function grantedInApp(scope: Construct, bucket: s3.IBucket, keyPrefix: string): (key: boolean) => boolean {
+  return (key) => {
+    const inApp = appArchiveOf(scope, bucket);
+    return archiveProblems(scope, inApp, keyPrefix)?.length === 0 && (!key || inApp?.encryptionKey !== undefined);
+  };
 }
 
 /** The CloudWatchLogsArchiveBucket of this app whose bucket has this name, if any. */

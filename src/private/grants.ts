@@ -37,10 +37,18 @@ export function allowExports(scope: Construct, d: BoundDestination, selected: Se
   const statements = [...cloudWatchLogsStatements(writer), ...(d.crossAccount ? handlerStatements(writer, principal, true) : [])];
   const added = statements.map((s) => d.bucket.addToResourcePolicy(s).statementAdded);
   const printed = (ss: iam.PolicyStatement[]) => JSON.stringify(pasteable(ss.map((s) => s.toStatementJson()), stack), undefined, 2);
-  // An archive of this app that lists this account grants it all: warned of once the app is built, if none does.
-  const unlessGranted = (key: boolean, warn: () => void) => Aspects.of(scope).add({
-    visit: (node) => (node === scope && !d.grantedInApp(key) ? warn() : undefined),
-  });
+  // An archive of this app that lists this account grants it all: the warning goes once the app is built (the archive
+  // may be constructed after the exporter), as an acknowledgement saying so.
+  const unlessGranted = (key: boolean, warn: () => void) => {
+    warn();
+    Aspects.of(scope).add({
+      visit: (node) => {
+        if (node === scope && d.grantedInApp(key)) {
+          Annotations.of(scope).acknowledgeWarning(key ? Warning.KEY_POLICY : Warning.ARCHIVE_POLICY, 'a CloudWatchLogsArchiveBucket of this app grants these statements');
+        }
+      },
+    });
+  };
   if (added.includes(false) && d.shared) {
     const owner = d.bucket.env.account;
     unlessGranted(false, () => Annotations.of(scope).addWarningV2(Warning.ARCHIVE_POLICY,

@@ -12,7 +12,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { IConstruct } from 'constructs';
 import { MAX_LOG_GROUP_NAME, deployedLength } from './deployed-length';
-import { ScheduleError, WindowsBetweenRuns, recurrence, windowsBetweenRuns } from './schedule-gaps';
+import { ScheduleError, WindowsBetweenRuns, mostRunsWithin, recurrence, windowsBetweenRuns } from './schedule-gaps';
 import { ExportDestination } from '../export-destination';
 import { ExportPeriod } from '../export-period';
 import type { CloudWatchLogsS3ExporterProps } from '../exporter-props';
@@ -213,7 +213,7 @@ function scheduleInterval(scope: IConstruct, expression: scheduler.ScheduleExpre
   if (zone !== undefined) checkZone("schedule's time zone", zone);
   if (Token.isUnresolved(text)) return 86_400;
   // A cron expression without a time zone runs in UTC (CDK gives it Etc/UTC).
-  const utc = (z: string) => (['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT'].includes(z) ? 'UTC' : z);
+  const utc = (z: string) => (isTimeZone(z) && new Intl.DateTimeFormat('en-US', { timeZone: z }).resolvedOptions().timeZone === 'UTC' ? 'UTC' : z);
   const exportZone = p.timeZone.timezoneName;
   const cronZone = zone ?? 'UTC';
   const known = !Token.isUnresolved(exportZone) && !Token.isUnresolved(cronZone);
@@ -251,11 +251,11 @@ function scheduleInterval(scope: IConstruct, expression: scheduler.ScheduleExpre
       `schedule '${text}' runs less often than the export period (every ${Duration.seconds(gap).toHumanString()}, ${p.period.name} windows): ` +
       `each run exports the windows settled since the last, so windows reach S3 later than they could.${silent} Acknowledge this warning if that is meant.`);
   }
-  const perWindow = runsPerDay * p.period.seconds / 86_400;
+  const perWindow = mostRunsWithin(text, known ? cronZone : 'UTC', p.period.seconds);
   if (perWindow > MAX_RUNS_PER_WINDOW) {
     const round = (n: number) => (n >= 10 ? Math.round(n).toLocaleString('en-US') : String(Math.round(n * 10) / 10));
     Annotations.of(scope).addWarningV2(Warning.SCHEDULE_FREQUENCY,
-      `schedule '${text}' runs ${round(runsPerDay)} times a day, ${round(perWindow)} times per ${p.period.name} window: every run after the one that ` +
+      `schedule '${text}' runs ${round(runsPerDay)} times a day, up to ${round(perWindow)} times per ${p.period.name} window: every run after the one that ` +
       `exports a window finds nothing to do, and is still a Step Functions execution and a Lambda invocation, about $${round(runsPerDay * 30 * RUN_DOLLARS)} ` +
       `a month in all ($${RUN_DOLLARS} a run, us-east-1). The default schedule runs once per window, when it has settled; acknowledge this warning if that is meant.`);
   }

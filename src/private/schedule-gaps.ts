@@ -12,7 +12,7 @@ export interface Recurrence {
   readonly maxGapSeconds: number;
   /** The shortest, in seconds. */
   readonly minGapSeconds: number;
-  /** Runs a day, on average. */
+  /** Runs a day, on average over the days from its first run to its last. */
   readonly runsPerDay: number;
 }
 
@@ -54,7 +54,7 @@ export function recurrence(expression: string, timeZone = 'UTC'): Recurrence {
   if (parsed.kind === 'rate') return { maxGapSeconds: parsed.gapSeconds, minGapSeconds: parsed.gapSeconds, runsPerDay: 86_400 / parsed.gapSeconds };
   if (parsed.kind === 'at') return { maxGapSeconds: Infinity, minGapSeconds: Infinity, runsPerDay: 0 };
   const runs = cronRuns(parsed.body, timeZone);
-  const runsPerDay = runs.length / SPAN_DAYS;
+  const runsPerDay = runs.length < 2 ? runs.length : runs.length / Math.max(1, Math.ceil((runs[runs.length - 1] - runs[0]) / DAY_MS));
   let [maxGap, minGap] = [0, Infinity];
   for (let i = 1; i < runs.length; i++) {
     maxGap = Math.max(maxGap, runs[i] - runs[i - 1]);
@@ -64,6 +64,20 @@ export function recurrence(expression: string, timeZone = 'UTC'): Recurrence {
   const stops = runs.length === 0 || END - runs[runs.length - 1] > maxGap + DAY_MS;
   if (stops) return { maxGapSeconds: Infinity, minGapSeconds: minGap / 1000, runsPerDay };
   return { maxGapSeconds: maxGap / 1000, minGapSeconds: minGap / 1000, runsPerDay };
+}
+
+/** The most runs of the schedule within any span of `seconds`. */
+export function mostRunsWithin(expression: string, timeZone: string, seconds: number): number {
+  const parsed = parse(expression);
+  if (parsed.kind === 'rate') return Math.floor(seconds / parsed.gapSeconds);
+  if (parsed.kind === 'at') return 1;
+  const runs = cronRuns(parsed.body, timeZone);
+  let most = 0;
+  for (let i = 0, j = 0; i < runs.length; i++) {
+    while (j < runs.length && runs[j] < runs[i] + seconds * 1000) j++;
+    most = Math.max(most, j - i);
+  }
+  return most;
 }
 
 /** How export windows are cut and when they settle. */
@@ -221,6 +235,10 @@ function expandCron(body: string, timeZone: string): number[] {
   const hours = [...values(hourF, 0, 23)].sort((a, b) => a - b);
   const months = values(monthF, 1, 12, MONTHS, 1);
   const years = values(yearF, 1970, 2199);
+  // A cron that starts after the span runs in it as it will then (its calendar is the span's).
+  const spanYears = [new Date(START).getUTCFullYear(), new Date(END - 1).getUTCFullYear()];
+  const later = ![...years].some((y) => y <= spanYears[1]) && [...years].some((y) => y > spanYears[1]);
+  const yearOk = (y: number) => later || years.has(y);
   const dom = dayOfMonthMatcher(domF);
   const dow = dayOfWeekMatcher(dowF);
   // The runs of one matching day, in minutes after local midnight.
@@ -232,7 +250,7 @@ function expandCron(body: string, timeZone: string): number[] {
   for (let i = 0; i < SPAN_DAYS; i++) {
     const d = new Date(START + i * DAY_MS);
     const nextStart = midnight(new Date(START + (i + 1) * DAY_MS));
-    if (years.has(d.getUTCFullYear()) && months.has(d.getUTCMonth() + 1) && dom(d) && dow(d)) {
+    if (yearOk(d.getUTCFullYear()) && months.has(d.getUTCMonth() + 1) && dom(d) && dow(d)) {
       const regular = nextStart - dayStart === DAY_MS && localTime(dayStart, timeZone).hour === 0;
       for (const m of inDay) {
         if (regular) {

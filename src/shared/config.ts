@@ -276,5 +276,8 @@ function listedNames(source: Source): Source[] {
     throw new Error(`the exporter's logGroups names more log groups than a run can carry (${source.names.length} characters of names, ` +
       `at most ${MAX_LISTED_NAMES_CHARS}): select them by prefixes instead`);
   }
-  return [...new Set(source.names.split(',').map((n) => n.trim()).filter((n) => n !== ''))].map((prefix) => ({ prefix, exact: true }));
+  const names = [...new Set(source.names.split(',').map((n) => n.trim()).filter((n) => n !== ''))];
+  const bad = names.find((n) => !LOG_GROUP_NAME.test(n));
+  if (bad !== undefined) throw new Error(`the exporter's logGroups names '${bad}', which is not a log group name (1-512 of A-Z a-z 0-9 . - _ / #)`);
+  return names.map((prefix) => ({ prefix, exact: true }));
 }

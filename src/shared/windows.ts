@@ -66,8 +66,12 @@ export function isTimeZone(timeZone: unknown): timeZone is string {
  * (EventBridge Scheduler) may not.
  */
 export function databaseSpelling(timeZone: string): string | undefined {
-  const named = isTimeZone(timeZone) ? formatter(timeZone).resolvedOptions().timeZone : undefined;
-  return named !== undefined && named !== timeZone && named.toLowerCase() === timeZone.toLowerCase() ? named : undefined;
+  if (!isTimeZone(timeZone)) return undefined;
+  const lower = timeZone.toLowerCase();
+  const named = [formatter(timeZone).resolvedOptions().timeZone, ...Intl.supportedValuesOf('timeZone')].find((z) => z.toLowerCase() === lower);
+  if (named !== undefined) return named === timeZone ? undefined : named;
+  // An alias this runtime knows by another name: every name of the database has a capital letter.
+  return timeZone === lower ? formatter(timeZone).resolvedOptions().timeZone : undefined;
 }
 
 /** Throws a clear error when the zone is not an IANA time zone this runtime knows. */
