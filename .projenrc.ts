@@ -180,7 +180,8 @@ for (const test of [testCdkVersions, testPython, testJava, testGo]) project.pack
 // The demo as a test: moto (from PyPI, installed on first use) on 127.0.0.1, the bundled handler.
 const testDemo = project.addTask('test:demo', {
   description: 'Run the demo as a test against moto on 127.0.0.1 (installs moto from PyPI into .demo/venv on first use)',
-  steps: [{ spawn: 'bundle' }, { exec: "jest --coverage=false --testPathIgnorePatterns='/node_modules/' test/demo" }],
+  // The path first: every value after --testPathIgnorePatterns would be read as another pattern to ignore.
+  steps: [{ spawn: 'bundle' }, { exec: 'jest test/demo --coverage=false --testPathIgnorePatterns=/node_modules/' }],
 });
 project.packageTask.spawn(testDemo);
 
