@@ -286,16 +286,10 @@ export class StateStore {
   // ---------------------------------------------------------------- owner
 
   /**
-   * How the exporter's windows are cut now (owner.json): a deployment that changes the period or
-   * the time zone takes effect when a run switches it ({@link switchCut}), once every window cut
-   * the earlier way has been exported. Undefined before the first run.
+   * This exporter's owner.json, when it names a cut (undefined before the first run): how windows
+   * are cut now, and were before. A deployment that changes the period or the time zone takes
+   * effect when a run switches it ({@link switchCut}), once every window cut the earlier way is exported.
    */
-  async ownerCut(): Promise<{ period: Period; timeZone: string } | undefined> {
-    const owner = await this.owner();
-    return owner ? { period: owner.period, timeZone: owner.timeZone } : undefined;
-  }
-
-  /** This exporter's owner.json, when it names a cut (undefined before the first run). */
   async owner(): Promise<OwnerRecord | undefined> {
     const owner = (await this.readJson<OwnerRecord>(ownerKey(this.config.keyPrefix)))?.body;
     if (owner?.exporterId !== this.config.exporterId || !['P1D', 'PT1H'].includes(owner.period) || typeof owner.timeZone !== 'string') return undefined;
