@@ -147,6 +147,28 @@ export interface CloudWatchLogsS3ExporterProps {
   readonly logRetention?: logs.RetentionDays;
 
   /**
+   * Offload: let the exporter manage the CloudWatch Logs retention of the log groups it selects,
+   * so that CloudWatch keeps only what the archive does not hold yet. A group's retention comes
+   * down to the smallest value CloudWatch Logs allows that is at least this, once every window
+   * from its oldest event on is confirmed in the bucket; it goes up (never above what the group
+   * had before) while windows are not archived. At least `maxArchiveLag` + one export period + 2
+   * days; needs `alarmTopic` and an enabled schedule.
+   *
+   * @see https://github.com/cdk-cloudwatch-logs-s3-exporter/cdk-cloudwatch-logs-s3-exporter#offload-cloudwatch-storage
+   * @default - the exporter never changes a log group's retention
+   */
+  readonly cloudWatchRetention?: Duration;
+
+  /**
+   * Offload: events with timestamps before this date (`YYYY-MM-DD`, UTC) count as archived whether
+   * they are or not, so that a group's history from before the exporter's first run may expire
+   * without a backfill. Only with `cloudWatchRetention`.
+   *
+   * @default - history counts as archived only once a run or a backfill has exported it
+   */
+  readonly offloadHistoryBefore?: string;
+
+  /**
    * Whether to trace the state machine and the handler with AWS X-Ray.
    *
    * @default false

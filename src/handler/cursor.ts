@@ -8,6 +8,7 @@
  */
 import { CloudWatchLogsClient, DescribeLogGroupsCommand, DescribeLogGroupsCommandOutput } from '@aws-sdk/client-cloudwatch-logs';
 import { ActivityChecks, idleIn, needsCheck } from './activity';
+import { Offload } from './offload';
 import { CursorState, Group, MAX_NAMES_KEPT, Marks, RunState } from './run-state';
 import { Listed, StateStore, markersOf } from './state-store';
 import { log } from './telemetry';
@@ -155,6 +156,8 @@ export interface CursorDeps {
   /** Told of a log group named exactly (a backfill's `logGroupNames`, a selection by names) that the listing did not return. */
   readonly missing: (state: RunState, name: string) => void;
   readonly store: StateStore;
+  /** Offload: raises retention on entering a page, sets it once the page is done. */
+  readonly offload: Offload;
   /** The window starting at an instant (memoised by the caller). */
   readonly window: (start: number) => Window;
   /** The window before a window. */
@@ -223,11 +226,16 @@ export class Cursor {
         this.entered(state, c.page!);
         continue;
       }
+      if (this.deps.offload.enabled && !c.raised) {
+        await this.deps.offload.raise(state);
+        continue;
+      }
       if (!c.surveyed) {
         if (!(await this.survey(state, c, deadline, (marks) => (state.marks = marks)))) return LATER;
         continue;
       }
       if (c.window >= state.windows.length) {
+        if (!(await this.deps.offload.settle(state, state.windows.map((start) => this.deps.window(start)), deadline))) return LATER;
         // On to the next page: listed and checked while exports of this one ran, or to be listed now.
         const from = state.ahead ? undefined : this.following(state);
         if (state.ahead) {

@@ -17,6 +17,7 @@ import { ActivityChecks, idleIn } from './activity';
 import { BucketAccess, errorName } from './bucket-access';
 import { Cursor, GroupListing, Item, LATER, MAX_STATE_CHARS, exportRange } from './cursor';
 import { ExportTasks } from './export-tasks';
+import { Offload } from './offload';
 import { HAND_BACK_MS, backoffSeconds, firstLookMs, nextLookMs, waitSeconds } from './poll-timing';
 import { Active, Failure, Group, MAX_NAMES_KEPT, RunState, Snapshot, pageKey } from './run-state';
 import { LeaseOutcome, StateStore, handlerDenialHint, markersOf } from './state-store';
@@ -113,6 +114,7 @@ export class Engine {
   private readonly tasks: ExportTasks;
   private readonly cursor: Cursor;
   private readonly listing: GroupListing;
+  private readonly offload: Offload;
   private readonly clock: Clock;
   private readonly windowCache = new Map<number, Window>();
   /** Engines for runs whose windows were cut by an earlier configuration, by cut. */
@@ -128,7 +130,9 @@ export class Engine {
     this.store = new StateStore(bucket, config, () => this.clock.now());
     this.tasks = new ExportTasks(clients.logs, bucket, config);
     this.listing = new GroupListing(clients.logs, config);
+    this.offload = new Offload(config, clients.logs, bucket, this.store, clients.clock);
     this.cursor = new Cursor(config, {
+      offload: this.offload,
       activity: new ActivityChecks(clients.logs, clients.clock),
       missing: (state, name) => this.notSelected(state, name),
       listing: this.listing,
@@ -853,6 +857,7 @@ export class Engine {
       await this.reportFreshness(checkpointEnd);
       this.reportCapacity(state);
       await this.reportSelection(state, abandoned);
+      this.offload.report(state);
     } else {
       await this.backfilled(state);
       await this.reportFreshness();

@@ -38,6 +38,13 @@ export interface CursorState {
   toCheck?: number[];
   /** Set when the page after this one is not to be listed ahead (the last page, or the state would grow too large). */
   noAhead?: boolean;
+  /**
+   * Offload: groups of the page whose retention was raised where it had to be when the page was
+   * entered (true: all), and whose archived windows were confirmed and retention set once every
+   * window of the page was done (a count: how many so far).
+   */
+  raised?: boolean;
+  settled?: number;
   /** Index of the current window in the run's windows, and of the current group in the page. */
   window: number;
   group: number;
@@ -121,6 +128,8 @@ export interface Selection {
   /** Groups whose retention removes events before the schedule exports them, with their retention. */
   atRisk: Array<{ logGroupName: string; retentionInDays: number }>;
   atRiskCount: number;
+  /** Offload: bytes the managed groups of the pages settled so far store. */
+  managedBytes?: number;
 }
 
 export interface LeaseHeld {

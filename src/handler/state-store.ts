@@ -28,9 +28,11 @@ import { WindowRecords, readWindowRecords } from './window-records';
 import { ExporterConfig } from '../shared/config';
 import {
   AbandonedRecord, EarlierCut, Marker, OwnerRecord, RecordKind, RunFindings, UnexportedRecord, VanishedRecord, abandonedKey, checkpointKey,
-  findingsKey, leaseKey, markerKey, markerName, markerPrefix, ownerKey, parseMarker, recordKey, recordKindOf, stateRoot, vanishedKey,
+  findingsKey, leaseKey, markerKey, markerName, markerPrefix, ownerKey, parseMarker, recordKey, recordKindOf, retentionKey, stateRoot,
+  vanishedKey,
 } from '../shared/layout';
 import { ErrorName } from '../shared/protocol';
+import { RetentionLedger } from '../shared/retention';
 import { Period, Window } from '../shared/windows';
 
 /** How long a state object written into a bucket with Object Lock is locked: the shortest explicit retention. */
@@ -354,6 +356,17 @@ export class StateStore {
   }
 
   // ---------------------------------------------------------------- objects
+
+  /** Offload's retention ledger, with its ETag (undefined: none yet). */
+  async retentionLedger(): Promise<{ body: RetentionLedger; etag: string } | undefined> {
+    const read = await this.readJson<RetentionLedger>(retentionKey(this.config.keyPrefix));
+    return read && read.body?.v === 1 && typeof read.body.groups === 'object' ? read : undefined;
+  }
+
+  /** Writes the retention ledger if it is still the one read (`etag`; undefined: there was none). */
+  async writeRetentionLedger(ledger: RetentionLedger, etag: string | undefined): Promise<string> {
+    return this.putJson(retentionKey(this.config.keyPrefix), ledger, etag ? { IfMatch: etag } : { IfNoneMatch: '*' });
+  }
 
   /**
    * Reads the mode of the bucket's default Object Lock retention, once per run (the run carries

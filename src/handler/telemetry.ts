@@ -41,6 +41,11 @@ export function percent(name: MetricName, value: number): void {
   pending = true;
 }
 
+export function bytes(name: MetricName, value: number): void {
+  metrics.addMetric(name, MetricUnit.Bytes, value);
+  pending = true;
+}
+
 /** Publishes the metrics of this turn, if any. */
 export function flushMetrics(): void {
   if (pending) metrics.publishStoredMetrics();

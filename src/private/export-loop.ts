@@ -65,6 +65,12 @@ export function createExportLoop(scope: Construct, parts: LoopParts): ExportLoop
     scheduleIntervalSeconds: p.runsEvery,
     // A turn renews the lease when the next turn could otherwise find it expired (after 14.5 minutes by default).
     leaseSeconds: 1_800,
+    ...(p.offload ? {
+      retentionDays: p.offload.retentionDays,
+      retentionHeadroomSeconds: p.offload.headroomSeconds,
+      retentionLagSeconds: p.offload.lagSeconds,
+      ...(p.offload.archivedBefore !== undefined ? { retentionArchivedBefore: p.offload.archivedBefore } : {}),
+    } : {}),
   };
 
   // The handler writes its own log group and nothing else (no AWSLambdaBasicExecutionRole: logs:* on *).
@@ -88,7 +94,10 @@ export function createExportLoop(scope: Construct, parts: LoopParts): ExportLoop
       POWERTOOLS_LOG_LEVEL: 'INFO',
     },
   });
-  grantHandler(scope, handler, d, p.selected);
+  grantHandler(scope, handler, d, p.selected, p.offload ? {
+    ownGroups: [parts.handlerLogs.logGroupName, parts.stateMachineLogs.logGroupName],
+    excludePrefixes: selection.excludePrefixes,
+  } : undefined);
 
   const stateMachine = stateMachineOf(scope, handler, config, lambdaTimeout, p, parts.stateMachineLogs);
 

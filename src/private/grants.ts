@@ -74,14 +74,15 @@ export function allowExports(scope: Construct, d: BoundDestination, selected: Se
  * The handler's role: the read APIs without resource-level permissions, CreateExportTask and
  * DescribeLogStreams on the selected log groups, the bucket under its prefixes, its key.
  */
-export function grantHandler(scope: Construct, fn: lambda.IFunction, d: BoundDestination, selected: SelectedArns): void {
+export function grantHandler(scope: Construct, fn: lambda.IFunction, d: BoundDestination, selected: SelectedArns, offload?: OffloadScope): void {
   fn.addToRolePolicy(new iam.PolicyStatement({
     sid: 'ReadLogGroupsAndExportTasks',
     // These read APIs do not support resource-level permissions.
     actions: ['logs:DescribeLogGroups', 'logs:DescribeExportTasks'],
     resources: ['*'],
   }));
-  grantCreateExportTask(scope, fn, selected);
+  grantCreateExportTask(scope, fn, selected, offload ? RETENTION_ACTIONS : []);
+  if (offload) denyRetention(scope, fn, offload);
   handlerStatements({ bucket: d.bucket, prefix: d.exportPrefix, sid: (name) => name }, undefined, d.crossAccount)
     .forEach((s) => fn.addToRolePolicy(s));
   // Writing and reading its state objects in an SSE-KMS bucket (not kms:ReEncrypt*, not GenerateDataKey*).
@@ -93,8 +94,9 @@ export function grantHandler(scope: Construct, fn: lambda.IFunction, d: BoundDes
  * groups: in the function's policy when the ARNs fit there, otherwise in as many managed
  * policies as they need (a long list of names).
  */
-function grantCreateExportTask(scope: Construct, fn: lambda.IFunction, { arns, inline, chunks }: SelectedArns): void {
-  const statement = (resources: string[], sid: string) => new iam.PolicyStatement({ sid, actions: ['logs:CreateExportTask', 'logs:DescribeLogStreams'], resources });
+function grantCreateExportTask(scope: Construct, fn: lambda.IFunction, { arns, inline, chunks }: SelectedArns, more: string[]): void {
+  const actions = ['logs:CreateExportTask', 'logs:DescribeLogStreams', ...more];
+  const statement = (resources: string[], sid: string) => new iam.PolicyStatement({ sid, actions, resources });
   if (inline) {
     fn.addToRolePolicy(statement(arns, 'CreateExportTasks'));
     return;
@@ -103,5 +105,32 @@ function grantCreateExportTask(scope: Construct, fn: lambda.IFunction, { arns, i
     description: `Lets the exporter's handler export these log groups (part ${i + 1} of ${chunks.length})`,
     statements: [statement(resources, 'CreateExportTasks')],
     roles: [fn.role!],
+  }));
+}
+
+/** Offload: what the handler may do to the selected groups besides exporting them (FilterLogEvents: does a window without files hold events?). */
+const RETENTION_ACTIONS = ['logs:PutRetentionPolicy', 'logs:DeleteRetentionPolicy', 'logs:FilterLogEvents'];
+
+/** Groups whose retention the handler must never change, whatever the selection's wildcard allows. */
+export interface OffloadScope {
+  /** Names of the construct's own log groups. */
+  readonly ownGroups: string[];
+  /** The selection's excluded prefixes. */
+  readonly excludePrefixes: string[];
+}
+
+/**
+ * Offload: denies changing the retention of the construct's own log groups and of the groups the
+ * selection excludes (a selection of all groups, or by prefixes, is allowed by a wildcard).
+ */
+function denyRetention(scope: Construct, fn: lambda.IFunction, o: OffloadScope): void {
+  const stack = Stack.of(scope);
+  const arn = (resourceName: string) => stack.formatArn({ service: 'logs', resource: 'log-group', resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  const own = o.ownGroups.flatMap((g) => [arn(g), arn(`${g}:*`)]);
+  fn.addToRolePolicy(new iam.PolicyStatement({
+    sid: 'NeverChangeRetentionOfUnselectedGroups',
+    effect: iam.Effect.DENY,
+    actions: ['logs:PutRetentionPolicy', 'logs:DeleteRetentionPolicy'],
+    resources: [...own, ...o.excludePrefixes.flatMap((p) => [arn(`${p}*`)])],
   }));
 }

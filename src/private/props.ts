@@ -19,6 +19,7 @@ import type { CloudWatchLogsS3ExporterProps } from '../exporter-props';
 import { BoundSelection, LogGroupSelection } from '../log-group-selection';
 import { unreadableByAthena } from './table-layout';
 import { catchUpWindows } from '../shared/config';
+import { allowedRetention } from '../shared/retention';
 import { Period, databaseSpelling, isTimeZone } from '../shared/windows';
 
 
@@ -58,6 +59,7 @@ function checkKinds(props: CloudWatchLogsS3ExporterProps): void {
     ['timeout', Duration, 'Duration.hours(24)'],
     ['settleTime', Duration, 'Duration.hours(12)'],
     ['maxCatchUp', Duration, 'Duration.days(14)'],
+    ['cloudWatchRetention', Duration, 'Duration.days(7)'],
     ['maxPollDuration', Duration, 'Duration.seconds(60)'],
     ['maxArchiveLag', Duration, 'Duration.hours(66)'],
   ];
@@ -103,6 +105,16 @@ export interface ResolvedProps {
   readonly logLevel: sfn.LogLevel;
   readonly logRetention: logs.RetentionDays;
   readonly tracing: boolean;
+  /** Offload, when on: the retention groups come down to (an allowed value), the headroom, and the history that counts as archived. */
+  readonly offload?: Offload;
+}
+
+export interface Offload {
+  readonly retentionDays: number;
+  readonly headroomSeconds: number;
+  /** The freshness alarm's threshold (seconds). */
+  readonly lagSeconds: number;
+  readonly archivedBefore?: number;
 }
 
 type Ranges = Pick<ResolvedProps, 'timeZone' | 'period' | 'timeout' | 'settleTime' | 'maxCatchUp' | 'maxAttempts' | 'maxPoll'>;
@@ -126,6 +138,7 @@ export function resolveProps(scope: IConstruct, props: CloudWatchLogsS3ExporterP
   const schedule = props.schedule ?? defaultSchedule(period, timeZone, settleTime);
   const selection = boundSelection(scope, props.logGroups ?? LogGroupSelection.all());
   const runsEvery = scheduleInterval(scope, schedule, ranges);
+  const maxArchiveLagSeconds = maxArchiveLag(props.maxArchiveLag, period, settleTime, runsEvery);
   return {
     ...ranges,
     destination: props.destination ?? ExportDestination.newBucket(),
@@ -136,7 +149,8 @@ export function resolveProps(scope: IConstruct, props: CloudWatchLogsS3ExporterP
     scheduleEnabled: props.scheduleEnabled ?? true,
     runsEvery,
     alarmTopic: props.alarmTopic,
-    maxArchiveLagSeconds: maxArchiveLag(props.maxArchiveLag, period, settleTime, runsEvery),
+    maxArchiveLagSeconds,
+    offload: offload(props, period, runsEvery, maxArchiveLagSeconds),
     dashboard: props.dashboard ?? false,
     logLevel: props.logLevel ?? sfn.LogLevel.ERROR,
     logRetention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
@@ -157,6 +171,47 @@ function maxArchiveLag(given: Duration | undefined, period: ExportPeriod, settle
       'runs see that lag when they start, when all is well');
   }
   return seconds ?? least + runsEvery + Math.max(3_600, period.seconds / 4);
+}
+
+/**
+ * Offload's retention, checked: if runs stop, the retention already set must outlast the time
+ * until the freshness alarm fires and a person acts (`maxArchiveLag` + one export period + two
+ * days), and someone must be told (an alarm topic, a schedule that runs and that the alarm can watch).
+ */
+function offload(props: CloudWatchLogsS3ExporterProps, period: ExportPeriod, runsEvery: number, maxArchiveLagSeconds: number): Offload | undefined {
+  const given = props.cloudWatchRetention;
+  if (given === undefined) {
+    if (props.offloadHistoryBefore !== undefined) fail('offloadHistoryBefore is only read with cloudWatchRetention: set both, or neither');
+    return undefined;
+  }
+  const seconds = given.toSeconds();
+  if (Token.isUnresolved(seconds) || Token.isUnresolved(maxArchiveLagSeconds)) fail('cloudWatchRetention and maxArchiveLag must be known at synth time with offload');
+  const least = maxArchiveLagSeconds + period.seconds + 2 * 86_400;
+  const days = (s: number) => `${Math.round((s / 86_400) * 100) / 100} days`;
+  if (seconds < least) {
+    fail(`cloudWatchRetention (${given.toHumanString()}) must be at least maxArchiveLag + one export period + 2 days (${days(least)}): ` +
+      'if runs stop, what the retention still keeps must outlast the freshness alarm and the time to act on it');
+  }
+  const retentionDays = allowedRetention(Math.ceil(seconds / 86_400 - 1e-9));
+  if (retentionDays === undefined) fail(`cloudWatchRetention (${given.toHumanString()}) is longer than CloudWatch Logs allows (3653 days): leave it unset to keep the retention groups have`);
+  if (!props.alarmTopic) fail('cloudWatchRetention needs alarmTopic: the exporter lowers retention only while someone is told when the archive falls behind');
+  if (props.scheduleEnabled === false) fail('cloudWatchRetention needs scheduleEnabled: the exporter raises retention from its runs, and a schedule that does not run raises nothing');
+  if (2 * runsEvery + 3_600 > MAX_ALARM_RANGE_SECONDS) {
+    fail(`cloudWatchRetention needs a schedule the freshness alarm can watch: this one runs up to ${days(runsEvery)} apart, and the alarm ` +
+      'tells a schedule that stopped from one that runs this rarely only when runs are at most about 3.5 days apart');
+  }
+  const before = props.offloadHistoryBefore;
+  let archivedBefore: number | undefined;
+  if (before !== undefined) {
+    archivedBefore = /^\d{4}-\d{2}-\d{2}$/.test(String(before)) ? Date.parse(`${before}T00:00:00Z`) : NaN;
+    if (Number.isNaN(archivedBefore) || new Date(archivedBefore).toISOString().slice(0, 10) !== before) fail(`offloadHistoryBefore must be a date written YYYY-MM-DD (UTC), got '${before}'`);
+  }
+  return {
+    retentionDays,
+    headroomSeconds: period.seconds + runsEvery + 2 * 86_400,
+    lagSeconds: maxArchiveLagSeconds,
+    ...(archivedBefore !== undefined ? { archivedBefore } : {}),
+  };
 }
 
 /** A time zone is one of the IANA database, spelled as the database spells it. */

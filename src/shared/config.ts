@@ -6,6 +6,7 @@
  */
 import { keyPrefixProblem } from './layout';
 import { ErrorName } from './protocol';
+import { RETENTION_DAYS } from './retention';
 import {
   Period, Window, assertTimeZone, instantOf, lastWindowEndedBy, periodSeconds, windowAt, windowLabel, windowStarts, windowsBetween,
 } from './windows';
@@ -59,6 +60,17 @@ export interface ExporterConfig {
   /** The schedule's longest interval between runs (the coverage report allows for it). */
   readonly scheduleIntervalSeconds: number;
   readonly leaseSeconds: number;
+  /**
+   * Offload: the retention (an allowed value, days) the exporter keeps its groups at once their
+   * windows are confirmed archived; absent: the exporter never changes a group's retention.
+   */
+  readonly retentionDays?: number;
+  /** Offload: time added to the age of a group's oldest event not archived when its retention is set (seconds). */
+  readonly retentionHeadroomSeconds?: number;
+  /** Offload: how old a group's oldest event not archived may be for its retention to follow (the freshness alarm's threshold, seconds). */
+  readonly retentionLagSeconds?: number;
+  /** Offload: events before this instant (ms) count as archived, whether or not they are. */
+  readonly retentionArchivedBefore?: number;
 }
 
 /** Thrown for execution input that cannot be run: the execution fails at once with this error. */
@@ -261,6 +273,10 @@ export function parseConfig(raw: unknown): ExporterConfig {
     && typeof c.exportEmptyWindows === 'boolean' && typeof c.keyPrefix === 'string' && ['P1D', 'PT1H'].includes(c.period) && Array.isArray(c.sources)
     && Array.isArray(c.excludePrefixes) && Array.isArray(c.excludeNames) && numbers.every((k) => typeof c[k] === 'number');
   if (!complete) throw new Error(`the exporter's configuration is incomplete: ${JSON.stringify(raw)}`);
+  const allowed = (RETENTION_DAYS as readonly number[]).includes(c.retentionDays!);
+  if (c.retentionDays !== undefined && (!allowed || !(Number(c.retentionHeadroomSeconds) > 0) || !(Number(c.retentionLagSeconds) > 0))) {
+    throw new Error(`the exporter's configuration has a retention CloudWatch Logs does not allow: ${JSON.stringify({ retentionDays: c.retentionDays })}`);
+  }
   assertTimeZone(c.timeZone);
   const unsafe = keyPrefixProblem(c.keyPrefix);
   if (unsafe) throw new Error(`the exporter's configuration has a keyPrefix that ${unsafe.replace(/^'[^']*' /, '')}`);

@@ -8,8 +8,8 @@
  *   - records of groups not exported: `_state/<keyPrefix>/done/<period>/<window id>/<marker name of a page's first group>!<kind>!<run>-<hash>`,
  *     listing the groups of a page that had no event in the window (`empty`), or were deleted (`deleted`)
  *     or had lost the window to their retention (`expired`) before it was exported
- *   - lease, checkpoint, owner, the last scheduled run's findings and the windows scheduled runs
- *     left behind, under `_state/<keyPrefix>/`.
+ *   - lease, checkpoint, owner, the last scheduled run's findings, the windows scheduled runs
+ *     left behind and (with offload) the retention ledger, under `_state/<keyPrefix>/`.
  *
  * No export lands in the state: a key prefix has no `_state` segment, so no destination under it
  * starts with `_state/`. CloudWatch Logs writes only below a task's destination prefix, and always
@@ -258,6 +258,11 @@ export interface Span {
 export interface AbandonedRecord {
   readonly ranges: Span[];
   readonly backfilled: Span[];
+}
+
+/** The retention ledger of offload (see `retention.ts`): each managed group's original retention and what of it is archived. */
+export function retentionKey(keyPrefix: string): string {
+  return join(stateRoot(keyPrefix), 'retention.json');
 }
 
 /** Names the exporter that keeps its state under the key prefix. */

@@ -87,5 +87,11 @@ export const MetricName = {
   GROUPS_RETENTION_AT_RISK: 'GroupsRetentionAtRisk',
   /** Settled windows scheduled runs left behind (beyond maxCatchUp) and no backfill has exported yet, per scheduled run. */
   WINDOWS_ABANDONED: 'WindowsAbandoned',
+  /** Offload: PutRetentionPolicy (or DeleteRetentionPolicy) calls that changed a selected group's retention (count). */
+  RETENTION_CHANGED: 'RetentionChanged',
+  /** Offload: retention changes that failed after retries (count): the group keeps the retention it had, which may be too short or too long. */
+  RETENTION_NOT_CHANGED: 'RetentionNotChanged',
+  /** Offload: bytes stored in CloudWatch Logs by the groups whose retention the exporter manages, per scheduled run. */
+  MANAGED_STORED_BYTES: 'ManagedStoredBytes',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];

@@ -2,13 +2,15 @@
  * Stateful fakes of CloudWatch Logs and S3 behind the real AWS SDK v3 clients (via
  * aws-sdk-client-mock), on a virtual clock. They model what the exporter depends on: one active
  * export task per account, PENDING -> RUNNING -> COMPLETED over time, FAILED tasks, throttling,
- * sorted and paginated DescribeLogGroups, S3 conditional writes and listing.
+ * sorted and paginated DescribeLogGroups, S3 conditional writes and listing; retention that
+ * expires events for good (PutRetentionPolicy's allowed values and quota), and what of them was archived.
  */
 import { AsyncLocalStorage } from 'async_hooks';
 import {
-  CloudWatchLogsClient, CreateExportTaskCommand, CreateExportTaskCommandInput, DescribeExportTasksCommand,
-  DescribeExportTasksCommandInput, DescribeLogGroupsCommand, DescribeLogGroupsCommandInput, DescribeLogStreamsCommand,
-  DescribeLogStreamsCommandInput, ExportTask,
+  CloudWatchLogsClient, CreateExportTaskCommand, CreateExportTaskCommandInput, DeleteRetentionPolicyCommand, DeleteRetentionPolicyCommandInput,
+  DescribeExportTasksCommand, DescribeExportTasksCommandInput, DescribeLogGroupsCommand, DescribeLogGroupsCommandInput, DescribeLogStreamsCommand,
+  DescribeLogStreamsCommandInput, ExportTask, FilterLogEventsCommand, FilterLogEventsCommandInput, PutRetentionPolicyCommand,
+  PutRetentionPolicyCommandInput,
 } from '@aws-sdk/client-cloudwatch-logs';
 import {
   DeleteObjectCommand, GetObjectCommand, GetObjectCommandInput, GetObjectLockConfigurationCommand, ListObjectsV2Command, ListObjectsV2CommandInput,
@@ -156,9 +158,15 @@ export interface FakeGroup {
   eventsAgainFrom?: number;
   /** Bytes one day of events takes (`storedBytes`; default 1 MB). */
   bytesPerDay?: number;
+  /** Events before this instant are gone for good: the furthest any retention the group had has reached. */
+  lostBefore?: number;
+  /** Spans [from, to] of events an export wrote into the bucket while the group held them. */
+  archived?: Array<[number, number]>;
 }
 
 const DAY_MS = 86_400_000;
+/** The retention values CloudWatch Logs accepts (days), as documented. */
+const RETENTION_VALUES = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 /** How long a DescribeLogGroups token stays valid: 24 hours, as documented. */
 const TOKEN_TTL_MS = DAY_MS;
 
@@ -181,6 +189,10 @@ export interface LogsOptions {
    * than 1/tps seconds after the one before is throttled.
    */
   describeLogStreamsTps?: number;
+  /** PutRetentionPolicy and DeleteRetentionPolicy calls allowed per second (default 5). */
+  retentionTps?: number;
+  /** Called on each retention call before it takes effect (a test may change the world there). */
+  onRetention?: (logGroupName: string) => void;
 }
 
 export class FakeLogs {
@@ -195,6 +207,8 @@ export class FakeLogs {
   private callCount = 0;
   /** When the last DescribeLogStreams call went through (its quota). */
   private lastStreamCall = -Infinity;
+  /** When the last retention call went through (its quota). */
+  private lastRetentionCall = -Infinity;
   /** Called after CreateExportTask succeeded, before the answer returns (to simulate a crash). */
   afterCreate?: (task: FakeTask) => void;
 
@@ -210,12 +224,77 @@ export class FakeLogs {
     this.sortedNames = undefined;
   }
 
-  /** The spans [first, last] of event timestamps the group holds now (within its retention). */
-  private spans(g: FakeGroup, upTo = this.vclock.now): Array<[number, number]> {
-    const retained = g.retentionInDays ? this.vclock.now - g.retentionInDays * DAY_MS : -Infinity;
+  /** The spans [first, last] of event timestamps the group took in (before any retention). */
+  private ingested(g: FakeGroup, upTo = this.vclock.now): Array<[number, number]> {
     const spans: Array<[number, number]> = [[g.creationTime, Math.min(g.eventsUntil ?? Infinity, upTo)]];
     if (g.eventsAgainFrom !== undefined) spans.push([g.eventsAgainFrom, upTo]);
-    return spans.map(([a, b]): [number, number] => [Math.max(a, retained), b]).filter(([a, b]) => a <= b);
+    return spans;
+  }
+
+  /** Events before this instant are gone: expired by the group's retention now or by any it had before (never back). */
+  expiredBefore(g: FakeGroup): number {
+    return Math.max(g.lostBefore ?? -Infinity, g.retentionInDays ? this.vclock.now - g.retentionInDays * DAY_MS : -Infinity);
+  }
+
+  /** The spans [first, last] of event timestamps the group holds now (within its retention). */
+  private spans(g: FakeGroup, upTo = this.vclock.now): Array<[number, number]> {
+    const retained = this.expiredBefore(g);
+    return this.ingested(g, upTo).map(([a, b]): [number, number] => [Math.max(a, retained), b]).filter(([a, b]) => a <= b);
+  }
+
+  /**
+   * Spans of events the group took in after `since` that expired without ever being in the
+   * bucket: what offload must never cause (ms precision; spans under a second are rounding).
+   */
+  lostUnarchived(name: string, since = -Infinity): Array<[number, number]> {
+    const g = this.groups.get(name)!;
+    const gone = this.expiredBefore(g);
+    let lost = this.ingested(g).map(([a, b]): [number, number] => [Math.max(a, since), Math.min(b, gone)]).filter(([a, b]) => a < b);
+    for (const [x, y] of g.archived ?? []) {
+      lost = lost.flatMap(([a, b]): Array<[number, number]> => [[a, Math.min(b, x)], [Math.max(a, y), b]]).filter(([a, b]) => a < b);
+    }
+    return lost.filter(([a, b]) => b - a > 1_000);
+  }
+
+  /** PutRetentionPolicy: the allowed values only; a quota of `retentionTps` calls a second. */
+  putRetentionPolicy(input: PutRetentionPolicyCommandInput) {
+    this.retentionCall('PutRetentionPolicy', input.logGroupName!);
+    if (!(RETENTION_VALUES as readonly number[]).includes(input.retentionInDays!)) {
+      throw awsError('InvalidParameterException', `1 validation error detected: Value '${input.retentionInDays}' at 'retentionInDays' failed to satisfy constraint`);
+    }
+    const g = this.groups.get(input.logGroupName!)!;
+    g.lostBefore = this.expiredBefore(g);
+    g.retentionInDays = input.retentionInDays;
+    return {};
+  }
+
+  deleteRetentionPolicy(input: DeleteRetentionPolicyCommandInput) {
+    this.retentionCall('DeleteRetentionPolicy', input.logGroupName!);
+    const g = this.groups.get(input.logGroupName!)!;
+    g.lostBefore = this.expiredBefore(g);
+    g.retentionInDays = undefined;
+    return {};
+  }
+
+  private retentionCall(op: string, name: string): void {
+    this.count(op);
+    const now = this.vclock.now;
+    if (now - this.lastRetentionCall < 1_000 / (this.opts.retentionTps ?? 5)) {
+      this.calls.retentionThrottled = (this.calls.retentionThrottled ?? 0) + 1;
+      throw awsError('ThrottlingException', 'Rate exceeded');
+    }
+    this.lastRetentionCall = now;
+    this.opts.onRetention?.(name);
+    if (!this.groups.has(name)) throw awsError('ResourceNotFoundException', 'The specified log group does not exist.');
+  }
+
+  /** FilterLogEvents with `limit: 1`, as the exporter calls it: the first event in [startTime, endTime], if any. */
+  filterLogEvents(input: FilterLogEventsCommandInput) {
+    this.count('FilterLogEvents');
+    const g = this.groups.get(input.logGroupName!);
+    if (!g) throw awsError('ResourceNotFoundException', 'The specified log group does not exist.');
+    const first = this.spans(g).filter(([a, b]) => a <= input.endTime! && b >= input.startTime!).map(([a]) => Math.max(a, input.startTime!))[0];
+    return { events: first === undefined ? [] : [{ timestamp: first, message: 'event' }] };
   }
 
   /** Whether the group holds events with timestamps in [from, to]. */
@@ -262,6 +341,7 @@ export class FakeLogs {
       // An export of a range without events writes no file.
       const g = this.groups.get(t.logGroupName);
       if (!g || this.hasEvents(g, t.from, t.to)) this.s3.put(t.destination, `${t.destinationPrefix}/${t.taskId}/stream-1/000000.gz`, `${t.logGroupName} ${t.from}..${t.to}`);
+      if (g && t.destination !== 'other-bucket') (g.archived ??= []).push([Math.max(t.from, this.expiredBefore(g)), t.to + 1]);
     }
     return 'COMPLETED';
   }
@@ -600,6 +680,9 @@ export function installFakes(installed: FakeLogs, s3: FakeS3): () => void {
   logsMock.on(CreateExportTaskCommand).callsFake((i) => guarded('CreateExportTask', i, () => logs().createExportTask(i)));
   logsMock.on(DescribeExportTasksCommand).callsFake((i) => guarded('DescribeExportTasks', i, () => logs().describeExportTasks(i)));
   logsMock.on(DescribeLogStreamsCommand).callsFake((i) => guarded('DescribeLogStreams', i, () => logs().describeLogStreams(i)));
+  logsMock.on(PutRetentionPolicyCommand).callsFake((i) => guarded('PutRetentionPolicy', i, () => logs().putRetentionPolicy(i)));
+  logsMock.on(DeleteRetentionPolicyCommand).callsFake((i) => guarded('DeleteRetentionPolicy', i, () => logs().deleteRetentionPolicy(i)));
+  logsMock.on(FilterLogEventsCommand).callsFake((i) => guarded('FilterLogEvents', i, () => logs().filterLogEvents(i)));
   const s3Mock = mockClient(S3Client);
   s3Mock.on(PutObjectCommand).callsFake((i) => guarded('PutObject', i, () => (touch(i.Key), s3.putObject(i))));
   s3Mock.on(GetObjectCommand).callsFake((i) => guarded('GetObject', i, () => (touch(i.Key), s3.getObject(i))));

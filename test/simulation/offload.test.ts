@@ -1,0 +1,211 @@
+/**
+ * Offload (the exporter manages the CloudWatch Logs retention of its groups): the synthesized
+ * state machine with the real handler, day after day, on fakes whose retention expires events
+ * for good. Every test ends with the guarantee: no event expired before it was in the bucket.
+ */
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { CloudWatchLogsS3ExporterProps, LogGroupSelection } from '../../src';
+import { logger, metrics } from '../../src/handler/telemetry';
+import { markerKey, markerPrefix, retentionKey } from '../../src/shared/layout';
+import { RetentionLedger } from '../../src/shared/retention';
+import { windowAt } from '../../src/shared/windows';
+import { Call, KillPoint } from '../harness/fakes';
+import { InvocationInfo } from '../harness/loop';
+import { last } from '../harness/rules';
+import { World, WorldOptions, world } from '../harness/world';
+
+const DAY = 86_400_000;
+/** The first run: 01:00 UTC, when the default schedule runs; it exports the 23rd (settled at 12:00 on the 24th). */
+const START = Date.parse('2026-11-25T01:00:00Z');
+const FIRST_WINDOW = Date.parse('2026-11-23T00:00:00Z');
+const topic = sns.Topic.fromTopicArn(new Stack(new App(), 'Topics'), 'Alerts', 'arn:aws:sns:eu-west-1:123456789012:alerts');
+const OFFLOAD: CloudWatchLogsS3ExporterProps = { cloudWatchRetention: Duration.days(7), alarmTopic: topic };
+
+let w: World;
+afterEach(() => w?.restore());
+
+function offloadWorld(o: WorldOptions = {}): World {
+  return world({ now: START, ...o, props: { ...OFFLOAD, ...o.props } });
+}
+
+const iso = (t: number) => new Date(t).toISOString().replace('.000', '');
+
+/** Runs the schedule's run of each day from `from` (days after START) up to `to`; asserts after each that nothing unarchived expired. */
+async function days(x: World, from: number, to: number, groups: string[],
+  options: { each?: (day: number) => void; status?: string } = {}): Promise<void> {
+  for (let d = from; d <= to; d++) {
+    x.clock.now = START + d * DAY;
+    options.each?.(d);
+    const chain = await x.loop.run({ scheduledTime: iso(START + d * DAY) }, `day-${d}`);
+    if (options.status) expect(last(chain).status).toBe(options.status);
+    for (const g of groups) expect([g, d, retention(x, g), x.logs.lostUnarchived(g)]).toEqual([g, d, retention(x, g), []]);
+  }
+}
+
+const retention = (x: World, g: string) => x.logs.groups.get(g)!.retentionInDays;
+
+function ledger(x: World): RetentionLedger {
+  return JSON.parse(x.s3.objects.get(`${x.synthesized.bucket}/${retentionKey(x.synthesized.config.keyPrefix)}`)!.body);
+}
+
+test('steady state: once every window since its first event is archived, a group keeps 7 days; nothing expires unarchived', async () => {
+  w = offloadWorld();
+  w.logs.addGroup('/app/a', FIRST_WINDOW);
+  w.logs.addGroup('/app/b', FIRST_WINDOW, 30);
+  await days(w, 0, 12, ['/app/a', '/app/b']);
+  expect([retention(w, '/app/a'), retention(w, '/app/b')]).toEqual([7, 7]);
+  // The ledger keeps what each group had before.
+  expect(ledger(w).groups['/app/a'].original).toBeNull();
+  expect(ledger(w).groups['/app/b'].original).toBe(30);
+  // In steady state, a retention call only when the value changes: none on the last days.
+  const puts = w.logs.calls.PutRetentionPolicy;
+  await days(w, 13, 16, ['/app/a', '/app/b']);
+  expect(w.logs.calls.PutRetentionPolicy).toBe(puts);
+  // The events CloudWatch still holds go back at most 7 days and a window.
+  expect(w.logs.expiredBefore(w.logs.groups.get('/app/a')!)).toBeGreaterThan(w.clock.now - 8 * DAY);
+});
+
+test('a group with history from before the first run keeps it; a backfill of the history lets it come down', async () => {
+  w = offloadWorld();
+  const created = FIRST_WINDOW - 20 * DAY;
+  w.logs.addGroup('/app/old', created);
+  await days(w, 0, 10, ['/app/old']);
+  // Nothing before the first run's window is archived: never expire, as before.
+  expect(retention(w, '/app/old')).toBeUndefined();
+  const [backfill] = await w.loop.run({ startDate: '2026-11-03', endDate: '2026-11-22' }, 'history');
+  expect(backfill.status).toBe('SUCCEEDED');
+  await days(w, 11, 11, ['/app/old']);
+  expect(retention(w, '/app/old')).toBe(7);
+  expect(w.logs.lostUnarchived('/app/old')).toEqual([]);
+});
+
+test('a group with a retention of its own never gets a longer one than it had', async () => {
+  w = offloadWorld();
+  w.logs.addGroup('/app/short', FIRST_WINDOW - 40 * DAY, 14);
+  await days(w, 0, 6, []);
+  // History before the first run is not archived: 14 days, as it had (never more).
+  expect(retention(w, '/app/short')).toBe(14);
+  expect(w.logs.calls.PutRetentionPolicy ?? 0).toBe(0);
+  // What expired is what the group's own retention removed before the exporter ran.
+  expect(w.logs.lostUnarchived('/app/short', FIRST_WINDOW)).toEqual([]);
+});
+
+test('an archive that falls behind: retention goes up before the oldest unexported event reaches it, and comes down once caught up', async () => {
+  const failures: Record<string, number> = {};
+  w = offloadWorld({ logs: { failures } });
+  w.logs.addGroup('/app/flaky', FIRST_WINDOW);
+  w.logs.addGroup('/app/fine', FIRST_WINDOW);
+  await days(w, 0, 1, ['/app/flaky', '/app/fine']);
+  // From the third day, the group's exports fail for 8 runs (3 attempts a run), then succeed.
+  failures['/app/flaky'] = 24;
+  const highest: number[] = [];
+  await days(w, 2, 20, ['/app/flaky', '/app/fine'], { each: () => highest.push(retention(w, '/app/flaky') ?? Infinity) });
+  // It went above 7 days while windows were not archived, and is back at 7 once they are.
+  expect(Math.max(...highest.filter(Number.isFinite))).toBeGreaterThan(7);
+  expect(retention(w, '/app/flaky')).toBe(7);
+  expect(retention(w, '/app/fine')).toBe(7);
+});
+
+test('a forged done-marker without files does not let retention come down past its window', async () => {
+  w = offloadWorld();
+  w.logs.addGroup('/app/a', FIRST_WINDOW);
+  await days(w, 0, 9, ['/app/a']);
+  expect(retention(w, '/app/a')).toBe(7);
+  // Someone writes the marker of the next window before the run: the run takes it as exported, and no file is in the bucket.
+  const { config, bucket } = w.synthesized;
+  const next = windowAt(FIRST_WINDOW + 10 * DAY, 'P1D', 'UTC');
+  w.s3.put(bucket, markerKey(markerPrefix(config.keyPrefix, 'P1D', next), '/app/a', 1000, 'forged-task'), '{}');
+  await days(w, 10, 24, ['/app/a']);
+  // The window is not archived: once it is older than the freshness alarm watches, the group is back at what it had (never expire).
+  expect(retention(w, '/app/a')).toBeUndefined();
+  expect(ledger(w).groups['/app/a'].spans.map(([a, b]) => [iso(a), iso(b)])).toEqual([
+    ['2026-11-23T00:00:00Z', '2026-12-03T00:00:00Z'], ['2026-12-04T00:00:00Z', '2026-12-18T00:00:00Z'],
+  ]);
+  expect(w.logs.tasks.some((t) => t.logGroupName === '/app/a' && t.from === next.start)).toBe(false);
+});
+
+test('groups outside the selection, and the construct\'s own, are never touched', async () => {
+  const touched: string[] = [];
+  w = offloadWorld({ props: { logGroups: LogGroupSelection.all().excluding(['/excluded/']) }, logs: { onRetention: (g) => touched.push(g) } });
+  w.logs.addGroup('/app/a', FIRST_WINDOW);
+  w.logs.addGroup('/excluded/x', FIRST_WINDOW, 30);
+  for (const own of w.synthesized.config.excludeNames) w.logs.addGroup(own, FIRST_WINDOW);
+  await days(w, 0, 10, ['/app/a']);
+  expect(retention(w, '/app/a')).toBe(7);
+  expect(new Set(touched)).toEqual(new Set(['/app/a']));
+  expect(retention(w, '/excluded/x')).toBe(30);
+});
+
+test('throttled and refused retention calls: retried, then a metric and a warning, and the next run sets it', async () => {
+  let refuse = true;
+  w = offloadWorld({
+    logs: {
+      retentionTps: 1,
+      onRetention: () => {
+        if (refuse) throw Object.assign(new Error('denied'), { name: 'AccessDeniedException' });
+      },
+    },
+  });
+  for (const g of ['/app/a', '/app/b', '/app/c']) w.logs.addGroup(g, FIRST_WINDOW);
+  const failed: number[] = [];
+  const metric = jest.spyOn(metrics, 'addMetric').mockImplementation((name, _unit, value) => {
+    if (name === 'RetentionNotChanged') failed.push(value);
+    return metrics;
+  });
+  const warn = jest.spyOn(logger, 'warn');
+  await days(w, 0, 9, ['/app/a', '/app/b', '/app/c'], { status: 'SUCCEEDED' });
+  const warned = warn.mock.calls.filter((c) => String(c[0]).startsWith("a log group's retention could not be changed"));
+  metric.mockRestore();
+  warn.mockRestore();
+  expect(failed.length).toBeGreaterThan(0);
+  expect(warned).toHaveLength(failed.length);
+  expect(retention(w, '/app/a')).toBeUndefined();
+  refuse = false;
+  await days(w, 10, 10, ['/app/a', '/app/b', '/app/c']);
+  expect(['/app/a', '/app/b', '/app/c'].map((g) => retention(w, g))).toEqual([7, 7, 7]);
+});
+
+describe('killed at any SDK call of a run that lowers or raises retention, and retried with the old input', () => {
+  /** Both groups at 7 days; /app/b's exports of the 2nd fail on days 9 and 10 (raised to 14); day 11's run, which catches up and lowers it, is killed. */
+  async function steady(): Promise<World> {
+    const failures: Record<string, number> = {};
+    const x = offloadWorld({ logs: { failures } });
+    for (const g of ['/app/a', '/app/b']) x.logs.addGroup(g, FIRST_WINDOW);
+    await days(x, 0, 8, ['/app/a', '/app/b']);
+    failures['/app/b'] = 6;
+    await days(x, 9, 10, ['/app/a', '/app/b']);
+    expect([retention(x, '/app/a'), retention(x, '/app/b')]).toEqual([7, 14]);
+    return x;
+  }
+  const all = (rule: (c: Call) => KillPoint | undefined) => (_inv: InvocationInfo) => rule;
+
+  /** The calls offload's guarantee rests on: retention changes, checks for events, writes (markers, ledger, lease), exports, and listings of export files. */
+  const counts = (c: Call) => ['PutRetentionPolicy', 'DeleteRetentionPolicy', 'FilterLogEvents', 'PutObject', 'CreateExportTask'].includes(c.op)
+    || (c.op === 'ListObjectsV2' && !String(c.input.Prefix).startsWith('_state/'));
+
+  test('before and after each call that writes, exports, changes retention or confirms files', async () => {
+    w = await steady();
+    let calls = 0;
+    w.clock.now = START + 11 * DAY;
+    await w.loop.run({ scheduledTime: iso(w.clock.now) }, 'count', { kill: all((c) => { if (counts(c)) calls += 1; return undefined; }) });
+    w.restore();
+    expect(calls).toBeGreaterThan(5);
+    for (let n = 1; n <= calls; n++) {
+      for (const point of ['before', 'after'] as const) {
+        w = await steady();
+        w.clock.now = START + 11 * DAY;
+        let seen = 0;
+        await w.loop.run({ scheduledTime: iso(w.clock.now) }, 'killed', { kill: all((c) => (counts(c) && ++seen === n ? point : undefined)) });
+        try {
+          await days(w, 12, 13, ['/app/a', '/app/b']);
+          expect([retention(w, '/app/a'), retention(w, '/app/b')]).toEqual([7, 7]);
+        } catch (e) {
+          throw new Error(`killed ${point} call ${n}: ${(e as Error).message}`);
+        } finally {
+          w.restore();
+        }
+      }
+    }
+  });
+});
