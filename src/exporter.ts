@@ -167,6 +167,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
       freshnessAlarm: this.freshnessAlarm,
       coverageAlarm: this.coverageAlarm,
       maxArchiveLagSeconds: this.props.maxArchiveLagSeconds,
+      offload: this.props.offload !== undefined,
     });
     return this.dashboardOf;
   }

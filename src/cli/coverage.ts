@@ -12,9 +12,10 @@ import { readWindowRecords } from '../handler/window-records';
 import { MAX_NAMES, MAX_WINDOWS, parseEndDate, parseLocalDate } from '../shared/config';
 import {
   ACCOUNT_ID, AbandonedRecord, CutSpan, EarlierCut, OwnerRecord, RecordKind, RunFindings, VanishedRecord, abandonedKey, cutSpans, findingsKey, inSpan,
-  markerPrefix, ownerKey, stateRoot,
+  markerPrefix, ownerKey, retentionKey, stateRoot,
   vanishedPrefix,
 } from '../shared/layout';
+import { RetentionLedger } from '../shared/retention';
 import { Period, Window, isTimeZone, lastWindowEndedBy, windowAt, windowLabel, windowsBetween } from '../shared/windows';
 
 /** Windows a report covers at most: ten years of days, a year of hours. */
@@ -85,6 +86,11 @@ export interface Coverage {
   readonly backfills: BackfillInput[];
   /** What the last scheduled run found about the selection (absent before one ended). */
   readonly lastRun?: RunFindings;
+  /**
+   * Offload: the retention the exporter last set on each group it manages (days; null: never
+   * expire), and the one the group had before (absent: the exporter manages no group's retention).
+   */
+  readonly retention?: Record<string, { readonly retentionInDays?: number | null; readonly originalInDays: number | null }>;
   /** Windows scheduled runs left behind (beyond maxCatchUp), as a backfill names them, until a backfill exports them. */
   readonly abandoned: Gap[];
   /** Execution inputs of the backfills (of every group) that export them. */
@@ -191,6 +197,9 @@ export async function coverage(s3: S3Client, req: CoverageRequest, now: number, 
   let to = req.to !== undefined ? local('endDate', req.to) : { w: due, span: current };
   if (to.w.start > latest.start) throw new UsageError(`--to ${req.to} has not settled yet: the latest settled window is ${windowLabel(latest, period, timeZone)}`);
   const lastRun = (await bucket.readJson<RunFindings>(findingsKey(req.prefix)).catch(unreadable))?.body;
+  const ledger = (await bucket.readJson<RetentionLedger>(retentionKey(req.prefix)).catch(unreadable))?.body;
+  const retention = ledger?.v === 1 && typeof ledger.groups === 'object' ? Object.fromEntries(Object.entries(ledger.groups)
+    .map(([g, e]) => [g, { ...(e.set !== undefined ? { retentionInDays: e.set } : {}), originalInDays: e.original }])) : undefined;
   const left = abandonedWindows((await bucket.readJson<AbandonedRecord>(abandonedKey(req.prefix)).catch(unreadable))?.body, owner);
   const name = (t: number) => windowLabel(windowAt(t, period, timeZone), period, timeZone);
   const abandoned = left.map((a) => ({ first: name(a.first), last: name(a.last), windows: a.windows }));
@@ -203,6 +212,7 @@ export async function coverage(s3: S3Client, req: CoverageRequest, now: number, 
     timeZone,
     ...(earlier.length > 0 ? { earlier } : {}),
     ...(lastRun ? { lastRun } : {}),
+    ...(retention ? { retention } : {}),
     abandoned,
     abandonedBackfills,
   };

@@ -1,19 +1,27 @@
 /**
  * `npx cdk-cloudwatch-logs-s3-exporter coverage --bucket B [--prefix P] [--from D] [--to D] [--group NAME ...] [--region R] [--json]`
+ * `npx cdk-cloudwatch-logs-s3-exporter restore-retention --bucket B [--prefix P] [--group NAME ...] [--region R] [--dry-run] [--json]`
  *
  * Reads an exporter's state with the caller's AWS credentials (and `AWS_ENDPOINT_URL` when set)
  * and prints, per log group, the windows exported, those without events, those lost before export
  * (partial, expired, deleted), and the gaps, with the backfill inputs that fill the gaps; and what
  * the last scheduled run found about the selection, and the windows scheduled runs left behind.
  * Exit code 0: the archive is complete; 1: it is not; 2: a usage error; 3: the bucket could not be read.
+ *
+ * `restore-retention` puts back the retention each log group had before offload (the exporter's
+ * `cloudWatchRetention`) first changed it, as the exporter recorded it.
  */
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Coverage, NoExporterError, UsageError, coverage, exportersUnder, findings, reportBucket } from './coverage';
+import { Restored, restoreRetention } from './restore';
 import { parseLocalDate } from '../shared/config';
 import { ACCOUNT_ID, DEFAULT_KEY_PREFIX, keyPrefixProblem } from '../shared/layout';
 
 const USAGE = `Usage: cdk-cloudwatch-logs-s3-exporter coverage --bucket BUCKET [--prefix KEY_PREFIX] [--from DATE] [--to DATE] [--group NAME ...]
          [--account ACCOUNT ...] [--region REGION] [--json]
+       cdk-cloudwatch-logs-s3-exporter restore-retention --bucket BUCKET [--prefix KEY_PREFIX] [--group NAME ...]
+         [--region REGION] [--dry-run] [--json]
        cdk-cloudwatch-logs-s3-exporter --help
 
   --bucket   the exporter's bucket
@@ -39,7 +47,14 @@ log group, names it gives that no group has, groups whose retention is shorter t
 until their export; and the windows scheduled runs left behind (further back than maxCatchUp).
 
 Exit code: 0 when the archive is complete, 1 when anything above says it is not, 2 on a usage
-error, 3 when the bucket could not be read (credentials, permissions).`;
+error, 3 when the bucket could not be read (credentials, permissions).
+
+restore-retention puts back the CloudWatch Logs retention each log group had before the
+exporter's offload (cloudWatchRetention) first changed it, as the exporter recorded it in
+s3://BUCKET/_state/KEY_PREFIX/retention.json; --group only those groups; --dry-run prints what it
+would do. Unset cloudWatchRetention (or remove the exporter) first: while offload is on, the next
+run sets its own values again. Exit code 0 when every group was restored (a group deleted since
+counts), 1 when a call failed, 2 on a usage error, 3 when the bucket could not be read.`;
 
 export interface Io {
   out(line: string): void;
@@ -59,6 +74,8 @@ interface Args {
 
 /** The options that take a value. */
 const VALUED = ['--bucket', '--prefix', '--from', '--to', '--group', '--account', '--region'];
+/** The options of restore-retention. */
+const RESTORE_VALUED = ['--bucket', '--prefix', '--group', '--region'];
 
 const DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}(?::00(?:Z|[+-]\d{2}:\d{2}))?)?$/;
 
@@ -73,20 +90,26 @@ function checkDate(flag: string, value: string | undefined): void {
   }
 }
 
-function parse(argv: string[]): Args {
+function parse(argv: string[]): Args & { readonly command: string; readonly dryRun: boolean } {
   const [command, ...rest] = argv;
-  if (command !== 'coverage') throw new UsageError(command === undefined ? 'no command given' : `unknown command '${command}'`);
+  if (command !== 'coverage' && command !== 'restore-retention') throw new UsageError(command === undefined ? 'no command given' : `unknown command '${command}'`);
+  const valued = command === 'coverage' ? VALUED : RESTORE_VALUED;
   const values: Record<string, string | undefined> = {};
   const groups: string[] = [];
   const accounts: string[] = [];
   let json = false;
+  let dryRun = false;
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i];
     if (flag === '--json') {
       json = true;
       continue;
     }
-    if (!VALUED.includes(flag)) throw new UsageError(`unknown option '${flag}'`);
+    if (flag === '--dry-run' && command === 'restore-retention') {
+      dryRun = true;
+      continue;
+    }
+    if (!valued.includes(flag)) throw new UsageError(`unknown option '${flag}'${command === 'coverage' ? '' : ` of ${command}`}`);
     const value = rest[i + 1];
     if (value === undefined || value.startsWith('--')) throw new UsageError(`${flag} needs a value`);
     i += 1;
@@ -102,10 +125,12 @@ function parse(argv: string[]): Args {
   if (unsafe) throw new UsageError(`--prefix ${unsafe}`);
   checkDate('--from', values['--from']);
   checkDate('--to', values['--to']);
-  return { bucket: values['--bucket'], prefix, from: values['--from'], to: values['--to'], groups, accounts, region: values['--region'], json };
+  return { command, dryRun, bucket: values['--bucket'], prefix, from: values['--from'], to: values['--to'], groups, accounts, region: values['--region'], json };
 }
 
 const LOST = { partial: 'partial (retention removed the rest before export)', expired: 'expired before export', deleted: 'deleted before export' } as const;
+
+const days = (d: number | null) => (d === null ? 'never expire' : `${d} day(s)`);
 
 const range = (g: { first: string; last: string }) => (g.first === g.last ? g.first : `${g.first}..${g.last}`);
 
@@ -121,7 +146,9 @@ function text(c: Coverage): string[] {
     }
     const gaps = g.gaps.map(range).join(', ');
     const counts = `${String(g.exported).padStart(5)} exported  ${String(g.empty).padStart(5)} empty  ${String(g.missing).padStart(5)} missing`;
-    lines.push(`${g.logGroupName.padEnd(width)}  ${counts}${gaps ? `: ${gaps}` : ''}`);
+    const managed = c.retention?.[g.logGroupName];
+    const kept = managed ? `  [retention ${days(managed.retentionInDays ?? managed.originalInDays)} as offload last set it; ${days(managed.originalInDays)} before]` : '';
+    lines.push(`${g.logGroupName.padEnd(width)}  ${counts}${kept}${gaps ? `: ${gaps}` : ''}`);
     for (const l of g.lost) lines.push(`${' '.repeat(width)}  ${String(l.windows).padStart(5)} ${LOST[l.kind]}: ${range(l)}`);
   }
   if (c.groups.length === 0) lines.push('No log group has been exported in this range.');
@@ -219,8 +246,26 @@ async function archiveReport(s3: S3Client, args: Args, own: Coverage | undefined
 
 /** The S3 client the report reads with, in the region given (or the SDK's default). */
 export type ClientFactory = (region: string | undefined) => S3Client;
+/** The CloudWatch Logs client restore-retention calls, in the region given (or the SDK's default). */
+export type LogsClientFactory = (region: string | undefined) => CloudWatchLogsClient;
 
-export async function main(argv: string[], io: Io, client: ClientFactory, now = Date.now()): Promise<number> {
+/** restore-retention: exit 0 when every group is restored (or would be), 1 when a call failed. */
+async function restore(s3: S3Client, logs: CloudWatchLogsClient, args: Args & { dryRun: boolean }, io: Io): Promise<number> {
+  const done: Restored[] = await restoreRetention(s3, logs, { bucket: args.bucket, prefix: args.prefix, groups: args.groups, dryRun: args.dryRun });
+  if (args.json) {
+    io.out(JSON.stringify({ groups: done }, undefined, 2));
+  } else {
+    const width = Math.max(0, ...done.map((r) => r.logGroupName.length));
+    for (const r of done) io.out(`${r.logGroupName.padEnd(width)}  ${days(r.retentionInDays).padEnd(14)}  ${r.outcome}${r.error ? `: ${r.error}` : ''}`);
+    const failed = done.filter((r) => r.outcome === 'failed').length;
+    io.out(args.dryRun ? `${done.length} log group(s) would get back the retention they had before offload.`
+      : `${done.length - failed} of ${done.length} log group(s) have the retention they had before offload${failed ? `; ${failed} failed (above)` : ''}.`);
+  }
+  return done.some((r) => r.outcome === 'failed') ? 1 : 0;
+}
+
+export async function main(argv: string[], io: Io, client: ClientFactory, now = Date.now(),
+  logsClient: LogsClientFactory = (region) => new CloudWatchLogsClient(region ? { region } : {})): Promise<number> {
   // --help or -h as an option, not as the value of one (a log group may be named '-h').
   if (argv[0] === 'help' || argv.some((a, i) => (a === '--help' || a === '-h') && !VALUED.includes(argv[i - 1]))) {
     io.out(USAGE);
@@ -233,7 +278,7 @@ export async function main(argv: string[], io: Io, client: ClientFactory, now = 
     else io.err(usage ? `${message}\n\n${USAGE}` : message);
     return code;
   };
-  let args: Args;
+  let args: ReturnType<typeof parse>;
   try {
     args = parse(argv);
   } catch (e) {
@@ -246,6 +291,7 @@ export async function main(argv: string[], io: Io, client: ClientFactory, now = 
     return fail(2, 'no AWS region is set: set AWS_REGION (or a region in your AWS profile), or pass --region');
   }
   try {
+    if (args.command === 'restore-retention') return await restore(s3, logsClient(args.region), args, io);
     const progress = (line: string) => io.err(line);
     let own: Coverage | undefined;
     let ownError: UsageError | undefined;

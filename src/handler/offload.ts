@@ -108,14 +108,32 @@ export class Offload {
       return wanted !== current ? [{ i, g: page[i], entry, wanted }] : [];
     });
     await this.apply(state, updated, changes, recorded);
-    if (state.mode === 'scheduled') state.selection.managedBytes = (state.selection.managedBytes ?? 0) + done.reduce((n, i) => n + (page[i].bytes ?? 0), 0);
+    if (state.mode === 'scheduled') {
+      const s = state.selection;
+      s.managedBytes = (s.managedBytes ?? 0) + done.reduce((n, i) => n + (page[i].bytes ?? 0), 0);
+      s.offloadedBytes = (s.offloadedBytes ?? 0) + done.reduce((n, i) => n + this.offloaded(page[i], groups[page[i].name]), 0);
+    }
     c.settled = (c.settled ?? 0) + done.length;
     return c.settled >= page.length;
   }
 
-  /** Publishes the bytes under management of a scheduled run's pages. */
+  /** Publishes the bytes under management of a scheduled run's pages, and those offload spares them. */
   report(state: RunState): void {
-    if (this.enabled && state.selection.managedBytes !== undefined) bytes(MetricName.MANAGED_STORED_BYTES, state.selection.managedBytes);
+    if (!this.enabled || state.selection.managedBytes === undefined) return;
+    bytes(MetricName.MANAGED_STORED_BYTES, state.selection.managedBytes);
+    bytes(MetricName.OFFLOADED_BYTES, state.selection.offloadedBytes ?? 0);
+  }
+
+  /**
+   * An estimate of what a group would store beyond what it does at the retention it had before
+   * offload: its bytes a day (what it stores over the days it keeps) times the days of difference
+   * (up to its age, for a group that kept everything).
+   */
+  private offloaded(g: Group, entry: RetentionEntry): number {
+    const ageDays = (this.clock.now() - g.created) / 86_400_000;
+    const kept = Math.min(g.retentionDays ?? Infinity, ageDays);
+    const before = Math.min(entry.original ?? Infinity, ageDays);
+    return kept > 0 && before > kept ? ((g.bytes ?? 0) / kept) * (before - kept) : 0;
   }
 
   private async ledger(): Promise<{ body: RetentionLedger; etag?: string }> {

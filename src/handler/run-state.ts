@@ -128,8 +128,9 @@ export interface Selection {
   /** Groups whose retention removes events before the schedule exports them, with their retention. */
   atRisk: Array<{ logGroupName: string; retentionInDays: number }>;
   atRiskCount: number;
-  /** Offload: bytes the managed groups of the pages settled so far store. */
+  /** Offload: bytes the managed groups of the pages settled so far store, and an estimate of those their retention before offload would keep besides. */
   managedBytes?: number;
+  offloadedBytes?: number;
 }
 
 export interface LeaseHeld {

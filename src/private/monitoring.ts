@@ -109,6 +109,9 @@ export function createAlarms(scope: Construct, stateMachine: sfn.IStateMachine, 
   return { failureAlarm, freshnessAlarm, coverageAlarm };
 }
 
+/** What CloudWatch Logs charges to store a GB for a month (us-east-1). */
+const LOGS_STORAGE_DOLLARS_PER_GB_MONTH = 0.03;
+
 /** What the dashboard shows. */
 export interface Watched {
   readonly failureAlarm: cloudwatch.IAlarm;
@@ -117,6 +120,8 @@ export interface Watched {
   readonly stateMachine: sfn.IStateMachine;
   readonly exporterId: string;
   readonly maxArchiveLagSeconds: number;
+  /** Whether the exporter manages its groups' retention (the dashboard then shows what that saves). */
+  readonly offload: boolean;
 }
 
 /**
@@ -181,5 +186,20 @@ export function createDashboard(scope: Construct, w: Watched): cloudwatch.Dashbo
     ].map(([name, label]) => metric(name, { statistic: 'Maximum', period: hour, label })),
     right: [metric(MetricName.GROUPS_SELECTED, { statistic: 'Minimum', period: hour, label: 'log groups selected' })],
   }));
+  if (w.offload) {
+    // CloudWatch Logs storage, us-east-1: $0.03 per GB-month.
+    const dollars = (id: string, name: string, label: string) => new cloudwatch.MathExpression({
+      expression: `${id} / 1000000000 * ${LOGS_STORAGE_DOLLARS_PER_GB_MONTH}`, usingMetrics: { [id]: metric(name, { statistic: 'Maximum', period: day }) }, label, period: day,
+    });
+    dashboard.addWidgets(new cloudwatch.GraphWidget({
+      title: 'Offload: CloudWatch Logs storage of the managed log groups ($ a month)',
+      width: 24,
+      left: [
+        dollars('stored', MetricName.MANAGED_STORED_BYTES, 'stored now'),
+        dollars('avoided', MetricName.OFFLOADED_BYTES, 'avoided (estimate: what their retention before offload would keep)'),
+      ],
+      right: [metric(MetricName.RETENTION_NOT_CHANGED, { statistic: 'Sum', period: day, label: 'retention changes that failed' })],
+    }));
+  }
   return dashboard;
 }

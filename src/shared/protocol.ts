@@ -93,5 +93,10 @@ export const MetricName = {
   RETENTION_NOT_CHANGED: 'RetentionNotChanged',
   /** Offload: bytes stored in CloudWatch Logs by the groups whose retention the exporter manages, per scheduled run. */
   MANAGED_STORED_BYTES: 'ManagedStoredBytes',
+  /**
+   * Offload: an estimate of the bytes the managed groups would store beyond what they do, at the
+   * retention they had before offload (their bytes a day, times the days of difference), per scheduled run.
+   */
+  OFFLOADED_BYTES: 'OffloadedBytes',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];

@@ -50,6 +50,15 @@ describe('IAM', () => {
   });
 });
 
+test('the dashboard shows what the managed groups store and what offload spares, in dollars a month, and failed retention changes', () => {
+  const body = (props: CloudWatchLogsS3ExporterProps) => JSON.stringify(synth({ ...props, dashboard: true }).template.findResources('AWS::CloudWatch::Dashboard'));
+  const offload = body(OFFLOAD);
+  for (const m of ['ManagedStoredBytes', 'OffloadedBytes', 'RetentionNotChanged']) expect(offload).toContain(m);
+  expect(offload).toContain('stored / 1000000000 * 0.03');
+  expect(offload).toContain('avoided / 1000000000 * 0.03');
+  expect(body({})).not.toContain('ManagedStoredBytes');
+});
+
 describe('refused at synthesis', () => {
   test.each([
     ['a retention shorter than maxArchiveLag + one period + 2 days', { ...OFFLOAD, cloudWatchRetention: Duration.days(6) },

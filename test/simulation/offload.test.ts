@@ -3,9 +3,12 @@
  * state machine with the real handler, day after day, on fakes whose retention expires events
  * for good. Every test ends with the guarantee: no event expired before it was in the bucket.
  */
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { S3Client } from '@aws-sdk/client-s3';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { CloudWatchLogsS3ExporterProps, LogGroupSelection } from '../../src';
+import { main } from '../../src/cli/main';
 import { logger, metrics } from '../../src/handler/telemetry';
 import { markerKey, markerPrefix, retentionKey } from '../../src/shared/layout';
 import { RetentionLedger } from '../../src/shared/retention';
@@ -64,6 +67,19 @@ test('steady state: once every window since its first event is archived, a group
   expect(w.logs.calls.PutRetentionPolicy).toBe(puts);
   // The events CloudWatch still holds go back at most 7 days and a window.
   expect(w.logs.expiredBefore(w.logs.groups.get('/app/a')!)).toBeGreaterThan(w.clock.now - 8 * DAY);
+  // What the managed groups store, and an estimate of what they would store besides at their retention before.
+  const published: Record<string, number> = {};
+  const metric = jest.spyOn(metrics, 'addMetric').mockImplementation((name, _unit, value) => {
+    published[name] = value;
+    return metrics;
+  });
+  await days(w, 17, 17, ['/app/a', '/app/b']);
+  metric.mockRestore();
+  const stored = ['/app/a', '/app/b'].reduce((n, g) => n + w.logs.storedBytes(w.logs.groups.get(g)!), 0);
+  expect(published.ManagedStoredBytes).toBeGreaterThan(0.9 * stored);
+  expect(published.ManagedStoredBytes).toBeLessThanOrEqual(stored);
+  // Both are 19 days old: /app/a (never expire before) would keep 12 days more than its 7, /app/b (30 days before) too.
+  expect(published.OffloadedBytes / published.ManagedStoredBytes).toBeCloseTo(12 / 7, 1);
 });
 
 test('a group with history from before the first run keeps it; a backfill of the history lets it come down', async () => {
@@ -166,15 +182,55 @@ test('throttled and refused retention calls: retried, then a metric and a warnin
   expect(['/app/a', '/app/b', '/app/c'].map((g) => retention(w, g))).toEqual([7, 7, 7]);
 });
 
+test('the coverage report shows each managed group\'s retention; restore-retention puts back what each had before', async () => {
+  // (The command paces its calls in real time, which the virtual clock of the fakes does not see.)
+  w = offloadWorld({ logs: { retentionTps: Infinity } });
+  w.logs.addGroup('/app/a', FIRST_WINDOW);
+  w.logs.addGroup('/app/b', FIRST_WINDOW, 30);
+  w.logs.addGroup('/app/gone', FIRST_WINDOW, 60);
+  await days(w, 0, 6, ['/app/a', '/app/b', '/app/gone']);
+  expect(['/app/a', '/app/b', '/app/gone'].map((g) => retention(w, g))).toEqual([7, 7, 7]);
+  const cli = async (...argv: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) }, () => new S3Client({ region: 'eu-west-1' }), w.clock.now,
+      () => new CloudWatchLogsClient({ region: 'eu-west-1' }));
+    return { code, out, err };
+  };
+  const report = await cli('coverage', '--bucket', w.synthesized.bucket);
+  expect(report.out.find((l) => l.startsWith('/app/b '))).toMatch(/\[retention 7 day\(s\) as offload last set it; 30 day\(s\) before\]/);
+  expect(report.out.find((l) => l.startsWith('/app/a '))).toMatch(/\[retention 7 day\(s\) as offload last set it; never expire before\]/);
+
+  const dry = await cli('restore-retention', '--bucket', w.synthesized.bucket, '--dry-run');
+  expect(dry.code).toBe(0);
+  expect(dry.out.at(-1)).toBe('3 log group(s) would get back the retention they had before offload.');
+  expect(retention(w, '/app/b')).toBe(7);
+
+  w.logs.deleteGroup('/app/gone');
+  const restored = await cli('restore-retention', '--bucket', w.synthesized.bucket, '--json');
+  expect(restored.code).toBe(0);
+  expect(JSON.parse(restored.out.join('\n')).groups).toEqual([
+    { logGroupName: '/app/a', retentionInDays: null, outcome: 'restored' },
+    { logGroupName: '/app/b', retentionInDays: 30, outcome: 'restored' },
+    { logGroupName: '/app/gone', retentionInDays: 60, outcome: 'not found' },
+  ]);
+  expect([retention(w, '/app/a'), retention(w, '/app/b')]).toEqual([undefined, 30]);
+  expect((await cli('restore-retention', '--bucket', w.synthesized.bucket, '--group', '/app/other')).err[0])
+    .toBe('the ledger records no retention of /app/other: the exporter never changed it');
+  expect((await cli('restore-retention', '--bucket', w.synthesized.bucket, '--prefix', 'elsewhere')).code).toBe(2);
+  expect((await cli('restore-retention', '--bucket', w.synthesized.bucket, '--from', '2026-11-01')).err[0]).toMatch(/^unknown option '--from' of restore-retention/);
+});
+
 describe('killed at any SDK call of a run that lowers or raises retention, and retried with the old input', () => {
-  /** Both groups at 7 days; /app/b's exports of the 2nd fail on days 9 and 10 (raised to 14); day 11's run, which catches up and lowers it, is killed. */
+  /** Both groups at 7 days; /app/b's exports fail on days 4 and 5 (raised to 14); day 6's run, which catches up and lowers it, is killed. */
   async function steady(): Promise<World> {
     const failures: Record<string, number> = {};
     const x = offloadWorld({ logs: { failures } });
     for (const g of ['/app/a', '/app/b']) x.logs.addGroup(g, FIRST_WINDOW);
-    await days(x, 0, 8, ['/app/a', '/app/b']);
+    await days(x, 0, 3, ['/app/a', '/app/b']);
+    expect([retention(x, '/app/a'), retention(x, '/app/b')]).toEqual([7, 7]);
     failures['/app/b'] = 6;
-    await days(x, 9, 10, ['/app/a', '/app/b']);
+    await days(x, 4, 5, ['/app/a', '/app/b']);
     expect([retention(x, '/app/a'), retention(x, '/app/b')]).toEqual([7, 14]);
     return x;
   }
@@ -187,18 +243,18 @@ describe('killed at any SDK call of a run that lowers or raises retention, and r
   test('before and after each call that writes, exports, changes retention or confirms files', async () => {
     w = await steady();
     let calls = 0;
-    w.clock.now = START + 11 * DAY;
+    w.clock.now = START + 6 * DAY;
     await w.loop.run({ scheduledTime: iso(w.clock.now) }, 'count', { kill: all((c) => { if (counts(c)) calls += 1; return undefined; }) });
     w.restore();
     expect(calls).toBeGreaterThan(5);
     for (let n = 1; n <= calls; n++) {
       for (const point of ['before', 'after'] as const) {
         w = await steady();
-        w.clock.now = START + 11 * DAY;
+        w.clock.now = START + 6 * DAY;
         let seen = 0;
         await w.loop.run({ scheduledTime: iso(w.clock.now) }, 'killed', { kill: all((c) => (counts(c) && ++seen === n ? point : undefined)) });
         try {
-          await days(w, 12, 13, ['/app/a', '/app/b']);
+          await days(w, 7, 8, ['/app/a', '/app/b']);
           expect([retention(w, '/app/a'), retention(w, '/app/b')]).toEqual([7, 7]);
         } catch (e) {
           throw new Error(`killed ${point} call ${n}: ${(e as Error).message}`);
