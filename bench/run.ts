@@ -337,10 +337,12 @@ async function main() {
 
   // Offload: the same days of the largest N with cloudWatchRetention, against the runs without it.
   const offloadLines = ['| run | extra Logs calls / group | extra S3 requests / group | retention changes |', '|---|---|---|---|'];
-  const offloaded = await exporter(mixN, 0, { cloudWatchRetention: Duration.days(7), alarmTopic: sns.Topic.fromTopicArn(new Stack(new App(), 'Topics'), 'T', TOPIC) });
+  const alarmTopic = sns.Topic.fromTopicArn(new Stack(new App(), 'Topics'), 'T', TOPIC);
+  const offloaded = await exporter(mixN, 0, { cloudWatchRetention: Duration.days(7), alarmTopic });
   offloaded.forEach((f, i) => {
     const plain = largest[i];
-    const extra = (a: Record<string, number>, b: Record<string, number>, ops: string[]) => (perGroup(a, mixN, ops) - perGroup(b, mixN, ops)).toFixed(3);
+    const extra = (a: Record<string, number>, b: Record<string, number>, ops: string[]) =>
+      (perGroup(a, mixN, ops) - perGroup(b, mixN, ops)).toFixed(3);
     offloadLines.push(`| ${f.label} | ${extra(f.logsCalls, plain.logsCalls, [...LOGS_OPS, ...RETENTION_OPS])} | ${extra(f.s3Calls, plain.s3Calls, S3_OPS)} | ` +
       `${(f.logsCalls.PutRetentionPolicy ?? 0) + (f.logsCalls.DeleteRetentionPolicy ?? 0)} |`);
     console.log(offloadLines[offloadLines.length - 1], `(${(f.ms / 1000).toFixed(1)} s)`);

@@ -58,6 +58,11 @@ export class CloudWatchLogsS3Exporter extends Construct {
    * events before their export, or windows were left behind (further back than `maxCatchUp`).
    */
   public readonly coverageAlarm: cloudwatch.IAlarm;
+  /**
+   * With `cloudWatchRetention`: alarm when the exporter could not set a log group's retention, or
+   * cannot read its record of them (the group keeps the retention it had).
+   */
+  public readonly offloadAlarm?: cloudwatch.IAlarm;
   private readonly props: ResolvedProps;
   private dashboardOf?: cloudwatch.Dashboard;
 
@@ -90,6 +95,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
     this.failureAlarm = alarms.failureAlarm;
     this.freshnessAlarm = alarms.freshnessAlarm;
     this.coverageAlarm = alarms.coverageAlarm;
+    this.offloadAlarm = alarms.offloadAlarm;
     if (p.dashboard) this.addDashboard();
 
     explainExporterFindings(this, {
@@ -166,6 +172,7 @@ export class CloudWatchLogsS3Exporter extends Construct {
       failureAlarm: this.failureAlarm,
       freshnessAlarm: this.freshnessAlarm,
       coverageAlarm: this.coverageAlarm,
+      offloadAlarm: this.offloadAlarm,
       maxArchiveLagSeconds: this.props.maxArchiveLagSeconds,
       offload: this.props.offload !== undefined,
     });

@@ -130,7 +130,7 @@ export class Engine {
     this.store = new StateStore(bucket, config, () => this.clock.now());
     this.tasks = new ExportTasks(clients.logs, bucket, config);
     this.listing = new GroupListing(clients.logs, config);
-    this.offload = new Offload(config, clients.logs, bucket, this.store, clients.clock);
+    this.offload = new Offload(config, clients.logs, bucket, this.store, clients.clock, this.listing);
     this.cursor = new Cursor(config, {
       offload: this.offload,
       activity: new ActivityChecks(clients.logs, clients.clock),

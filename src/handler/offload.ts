@@ -11,14 +11,15 @@ import {
   CloudWatchLogsClient, DeleteRetentionPolicyCommand, FilterLogEventsCommand, PutRetentionPolicyCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { BucketAccess, errorName, isConditionalFailure } from './bucket-access';
+import type { GroupListing } from './cursor';
 import { Group, RunState } from './run-state';
 import { Listed, StateStore, markersOf } from './state-store';
 import { bytes, count, log } from './telemetry';
-import { ExporterConfig } from '../shared/config';
-import { RecordKind, exportPrefix } from '../shared/layout';
+import { ExporterConfig, isSelected } from '../shared/config';
+import { RecordKind, exportFolder } from '../shared/layout';
 import { MetricName } from '../shared/protocol';
-import { RetentionEntry, RetentionLedger, addSpan, shorter, wantedRetention } from '../shared/retention';
-import { Window } from '../shared/windows';
+import { RetentionEntry, RetentionLedger, addSpan, firstUncovered, shorter, wantedRetention } from '../shared/retention';
+import { Window, windowPath } from '../shared/windows';
 
 const THROTTLING = ['ThrottlingException', 'TooManyRequestsException', 'ServiceUnavailableException'];
 /** PutRetentionPolicy calls are spaced this far apart (its quota is a few per second per account). */
@@ -30,13 +31,29 @@ const FILTER_CALLS = 5;
 
 type Retention = number | null;
 
+/** An entry of the ledger as this release writes it (one edited by hand may not be). */
+function isEntry(e: unknown): e is RetentionEntry {
+  const x = e as RetentionEntry;
+  const retention = (r: unknown) => r === null || (typeof r === 'number' && r > 0);
+  return typeof x === 'object' && x !== null && retention(x.original) && typeof x.created === 'number' && Array.isArray(x.spans)
+    && x.spans.every((s) => Array.isArray(s) && s.length === 2 && s.every((t) => typeof t === 'number') && s[0] < s[1])
+    && (x.set === undefined || retention(x.set)) && (x.pending === undefined || Array.isArray(x.pending));
+}
+
 /** The longer of two retentions (null: never expire). */
 function longer(a: Retention, b: Retention): Retention {
   return shorter(a, b) ? b : a;
 }
 
-/** What the listing says of a (group, window): confirmed if exported with files, recorded without events, or with its events expired. */
-type Evidence = 'archived' | 'marker' | 'none';
+/** Pending windows a group keeps at most before they are confirmed whether that lowers its retention or not. */
+const MAX_PENDING = 30;
+
+/** A group's record, the retention it should have, and the one it was listed with. */
+interface Plan {
+  readonly entry: RetentionEntry;
+  readonly wanted: Retention;
+  readonly current: Retention;
+}
 
 /** A retention to set: the group (at index `i` of the page), its record, and the retention wanted. */
 interface Change {
@@ -55,6 +72,7 @@ export class Offload {
     private readonly bucket: BucketAccess,
     private readonly store: StateStore,
     private readonly clock: { now(): number; sleep(ms: number): Promise<void> },
+    private readonly listing: GroupListing,
   ) {}
 
   get enabled(): boolean {
@@ -69,11 +87,14 @@ export class Offload {
     const c = state.cursor;
     if (!this.enabled || c.raised || !c.page) return;
     const ledger = await this.ledger();
-    const changes = c.page.flatMap((g, i) => {
-      const { entry, wanted, current } = this.plan(g, ledger.body.groups[g.name]);
-      return shorter(current, wanted) ? [{ i, g, entry, wanted }] : [];
-    });
-    await this.apply(state, ledger, changes);
+    if (ledger) {
+      const changes = c.page.flatMap((g, i) => {
+        if (!isSelected(this.config, g.name)) return [];
+        const { entry, wanted, current } = this.plan(g, ledger.body.groups[g.name]);
+        return shorter(current, wanted) ? [{ i, g, entry, wanted }] : [];
+      });
+      await this.apply(state, ledger, changes);
+    }
     c.raised = true;
   }
 
@@ -86,35 +107,53 @@ export class Offload {
     const c = state.cursor;
     const page = c.page!;
     if (!this.enabled || (c.settled ?? 0) >= page.length) return true;
+    const ledger = await this.ledger();
+    if (!ledger) {
+      c.settled = page.length;
+      return true;
+    }
     const listings: Listed[] = [];
     for (const w of windows) listings.push(await this.store.markers(page, w, false));
-    const ledger = await this.ledger();
     const groups = { ...ledger.body.groups };
     const done: number[] = [];
-    for (let i = c.settled ?? 0; i < page.length && this.clock.now() < deadline; i++) {
+    let i = c.settled ?? 0;
+    for (; i < page.length && this.clock.now() < deadline; i++) {
       const g = page[i];
+      // Only the configured selection is managed: a backfill may name a group outside it, which no scheduled run exports.
+      if (!isSelected(this.config, g.name)) continue;
       let entry = this.entryOf(g, groups[g.name]);
+      const pending = [...(entry.pending ?? [])];
       for (const [k, w] of windows.entries()) {
         const from = Math.max(w.start, state.notBefore ?? -Infinity);
-        if (from < w.end && (await this.archived(g, w, listings[k], from))) entry = { ...entry, spans: addSpan(entry.spans, from, w.end) };
+        if (from >= w.end || firstUncovered(entry.spans, from) >= w.end || pending.some((p) => p[0] === from)) continue;
+        const kind = listings[k].recorded.get(g.name);
+        const markers = markersOf(listings[k], g.name);
+        // Recorded without events, or with its events expired or its group deleted: nothing of it to keep.
+        if (kind === RecordKind.EMPTY || kind === RecordKind.EXPIRED || kind === RecordKind.DELETED) {
+          entry = { ...entry, spans: addSpan(entry.spans, from, w.end) };
+        } else if (markers.length > 0) {
+          pending.push([from, w.end, windowPath(w, this.config.period, this.config.timeZone), markers.map((m) => m.taskId)]);
+        }
       }
+      entry = { ...entry, pending };
+      if (pending.length > 0 && (pending.length >= MAX_PENDING || this.confirmingLowers(g, entry))) entry = await this.confirm(g, entry);
       groups[g.name] = entry;
       done.push(i);
     }
     const updated = { body: { v: 1 as const, groups }, etag: ledger.etag };
     const recorded = JSON.stringify(groups) !== JSON.stringify(ledger.body.groups);
-    const changes = done.flatMap((i) => {
-      const { entry, wanted, current } = this.plan(page[i], groups[page[i].name]);
-      return wanted !== current ? [{ i, g: page[i], entry, wanted }] : [];
+    const changes = done.flatMap((j) => {
+      const { entry, wanted, current } = this.plan(page[j], groups[page[j].name]);
+      return wanted !== current ? [{ i: j, g: page[j], entry, wanted }] : [];
     });
     await this.apply(state, updated, changes, recorded);
     if (state.mode === 'scheduled') {
       const s = state.selection;
-      s.managedBytes = (s.managedBytes ?? 0) + done.reduce((n, i) => n + (page[i].bytes ?? 0), 0);
-      s.offloadedBytes = (s.offloadedBytes ?? 0) + done.reduce((n, i) => n + this.offloaded(page[i], groups[page[i].name]), 0);
+      s.managedBytes = (s.managedBytes ?? 0) + done.reduce((n, j) => n + (page[j].bytes ?? 0), 0);
+      s.offloadedBytes = (s.offloadedBytes ?? 0) + done.reduce((n, j) => n + this.offloaded(page[j], groups[page[j].name]), 0);
     }
-    c.settled = (c.settled ?? 0) + done.length;
-    return c.settled >= page.length;
+    c.settled = i;
+    return i >= page.length;
   }
 
   /** Publishes the bytes under management of a scheduled run's pages, and those offload spares them. */
@@ -136,21 +175,41 @@ export class Offload {
     return kept > 0 && before > kept ? ((g.bytes ?? 0) / kept) * (before - kept) : 0;
   }
 
-  private async ledger(): Promise<{ body: RetentionLedger; etag?: string }> {
-    return (await this.store.retentionLedger()) ?? { body: { v: 1, groups: {} } };
+  /**
+   * The ledger (a new one when there is none); undefined when it cannot be read as one: offload
+   * then changes no retention (what it would record as a group's original could be its own
+   * value), says so, and the exports go on.
+   */
+  private async ledger(): Promise<{ body: RetentionLedger; etag?: string } | undefined> {
+    try {
+      const read = await this.store.retentionLedger();
+      if (!read) return { body: { v: 1, groups: {} } };
+      const bad = Object.entries(read.body.groups).find(([, e]) => !isEntry(e));
+      if (read.body.v !== 1 || bad) throw new Error(bad ? `the entry of ${bad[0]} is not one this release wrote` : 'not a retention ledger');
+      return read;
+    } catch (e) {
+      if (errorName(e) === 'PermissionDenied' || THROTTLING.includes(errorName(e))) throw e;
+      count(MetricName.RETENTION_NOT_CHANGED);
+      log('WARN', "the retention ledger cannot be read: offload changes no log group's retention until it is repaired or restored " +
+        '(a previous version of it, or delete it after restoring each group\'s retention by hand)', { key: 'retention.json', error: (e as Error).message });
+      return undefined;
+    }
   }
 
   /** The group's record: a new one when it has none, or when the group was deleted and created again since. */
   private entryOf(g: Group, entry: RetentionEntry | undefined): RetentionEntry {
     if (entry && entry.created === g.created) return entry;
-    return { original: g.retentionDays ?? null, created: g.created, spans: [] };
+    // A group first seen at exactly the retention offload sets may have been set so by it (a ledger lost): its events are
+    // kept as long as they need, whatever the group had (never expire, the longest, is the safe guess).
+    const listed = g.retentionDays ?? null;
+    return { original: listed === this.config.retentionDays ? null : listed, created: g.created, spans: [] };
   }
 
   /**
    * The retention a group should have, and the one it has: the longer of what the listing said
    * and what the exporter last set (a replayed turn may carry a listing older than its own change).
    */
-  private plan(g: Group, recorded: RetentionEntry | undefined): { entry: RetentionEntry; wanted: Retention; current: Retention } {
+  private plan(g: Group, recorded: RetentionEntry | undefined, now = this.clock.now()): Plan {
     const entry = this.entryOf(g, recorded);
     const listed = g.retentionDays ?? null;
     const current = entry.set === undefined ? listed : longer(listed, entry.set);
@@ -161,8 +220,10 @@ export class Offload {
       currentDays: current ?? undefined,
       created: g.created,
       entry,
-      now: this.clock.now(),
-      archivedBefore: this.config.retentionArchivedBefore,
+      now,
+      // History the user gave up is history before the group's first archived window: never what the exporter has not exported since.
+      archivedBefore: entry.spans.length > 0 && this.config.retentionArchivedBefore !== undefined
+        ? Math.min(this.config.retentionArchivedBefore, entry.spans[0][0]) : undefined,
     });
     return { entry, wanted, current: listed };
   }
@@ -179,7 +240,7 @@ export class Offload {
     await this.writeLedger({ v: 1, groups }, ledger.etag);
     const page = state.cursor.page!;
     for (const ch of changes) {
-      if (await this.change(ch.g.name, ch.g.retentionDays ?? null, ch.wanted)) {
+      if (await this.change(ch.g.name, ch.g.created, ch.g.retentionDays ?? null, ch.wanted)) {
         page[ch.i] = { ...ch.g, ...(ch.wanted === null ? { retentionDays: undefined } : { retentionDays: ch.wanted }) };
       }
     }
@@ -195,8 +256,16 @@ export class Offload {
     }
   }
 
-  /** Sets a group's retention (null: never expire). Returns whether it took effect. */
-  private async change(logGroupName: string, from: Retention, to: Retention): Promise<boolean> {
+  /**
+   * Sets a group's retention (null: never expire), if the group is still the one listed (not
+   * deleted, or deleted and created again, since). Returns whether it took effect.
+   */
+  private async change(logGroupName: string, created: number, from: Retention, to: Retention): Promise<boolean> {
+    const now = await this.listing.find(logGroupName);
+    if (!now || now.created !== created) {
+      log('INFO', 'log group deleted (or created again) since it was listed: its retention is left to the next run', { logGroupName });
+      return false;
+    }
     for (let attempt = 1; ; attempt++) {
       // (At most one gap: a clock set back must not stall the calls.)
       const gap = PUT_GAP_MS * 2 ** (attempt - 1);
@@ -222,25 +291,38 @@ export class Offload {
     }
   }
 
-  /** Whether the group's window is archived from `from` on, by what the bucket holds (not by its marker alone). */
-  private async archived(g: Group, w: Window, listed: Listed, from: number): Promise<boolean> {
-    const kind = listed.recorded.get(g.name);
-    if (kind === RecordKind.EMPTY || kind === RecordKind.EXPIRED || kind === RecordKind.DELETED) return true;
-    const evidence = await this.evidence(g, w, listed);
-    if (evidence === 'archived') return true;
-    // A marker whose export wrote no file: archived only if CloudWatch holds no event of the window (nothing to keep).
-    return evidence === 'marker' && !(await this.hasEvents(g.name, from, w.end - 1));
+  /**
+   * Whether the group's pending windows must be confirmed now: confirmed, its retention would be
+   * shorter than unconfirmed, now or when the next run enters its page (a schedule interval on).
+   */
+  private confirmingLowers(g: Group, entry: RetentionEntry): boolean {
+    const confirmed = { ...entry, spans: entry.pending!.reduce((spans, [from, to]) => addSpan(spans, from, to), entry.spans), pending: [] };
+    return shorter(this.plan(g, confirmed).wanted, this.plan(g, entry, this.clock.now() + this.config.scheduleIntervalSeconds * 1000).wanted);
   }
 
-  private async evidence(g: Group, w: Window, listed: Listed): Promise<Evidence> {
-    const markers = markersOf(listed, g.name);
-    if (markers.length === 0) return 'none';
-    const prefix = exportPrefix(this.config.keyPrefix, g.name, w, this.config.period, this.config.timeZone);
-    for (const m of [...markers].reverse()) {
-      const res = await this.bucket.list({ Prefix: `${prefix}/${m.taskId}/`, MaxKeys: 1 });
-      if ((res.Contents ?? []).length > 0) return 'archived';
+  /**
+   * Confirms the group's pending windows by what the bucket holds, not by their markers alone: one
+   * listing of the group's folder from the oldest of them on finds the files of each export (a
+   * window it does not reach is listed on its own). A window whose export wrote no file is
+   * archived only if CloudWatch holds no event of it (nothing to keep); one with events and no
+   * file (a forged marker, deleted files) stays not archived.
+   */
+  private async confirm(g: Group, entry: RetentionEntry): Promise<RetentionEntry> {
+    const folder = `${exportFolder(this.config.keyPrefix, g.name)}/`;
+    const pending = [...entry.pending!].sort((a, b) => (a[2] < b[2] ? -1 : 1));
+    const listed = await this.bucket.list({ Prefix: folder, StartAfter: `${folder}${pending[0][2]}`, MaxKeys: 1000 });
+    const keys = (listed.Contents ?? []).map((o) => o.Key!);
+    const reached = listed.IsTruncated ? keys[keys.length - 1] : undefined;
+    let spans = entry.spans;
+    for (const [from, to, path, tasks] of pending) {
+      const prefixes = tasks.map((t) => `${folder}${path}/${t}/`);
+      let files = keys.some((k) => prefixes.some((p) => k.startsWith(p)));
+      if (!files && reached !== undefined && `${folder}${path}/` > reached) {
+        for (const p of prefixes) files = files || ((await this.bucket.list({ Prefix: p, MaxKeys: 1 })).Contents ?? []).length > 0;
+      }
+      if (files || !(await this.hasEvents(g.name, from, to - 1))) spans = addSpan(spans, from, to);
     }
-    return 'marker';
+    return { ...entry, spans, pending: [] };
   }
 
   /** Whether the group holds an event in [from, to]; true when CloudWatch does not say within a few calls. */
@@ -253,8 +335,13 @@ export class Offload {
         nextToken = res.nextToken;
         if (!nextToken) return false;
       } catch (e) {
-        if (errorName(e) === 'ResourceNotFoundException') return false;
-        throw e;
+        const name = errorName(e);
+        if (name === 'ResourceNotFoundException') return false;
+        if (THROTTLING.includes(name)) throw e;
+        // Refused (an SCP, a permissions boundary): the window counts as not archived, and nothing is lowered for it.
+        count(MetricName.RETENTION_NOT_CHANGED);
+        log('WARN', 'FilterLogEvents failed: a window whose export wrote no file counts as not archived', { logGroupName, error: name, message: (e as Error).message });
+        return true;
       }
     }
     return true;

@@ -24,6 +24,8 @@ export interface Alarms {
   readonly failureAlarm: cloudwatch.Alarm;
   readonly freshnessAlarm: cloudwatch.Alarm;
   readonly coverageAlarm: cloudwatch.Alarm;
+  /** With offload: a retention change (or the check it rests on) failed, or the ledger cannot be read. */
+  readonly offloadAlarm?: cloudwatch.Alarm;
 }
 
 /**
@@ -99,14 +101,23 @@ export function createAlarms(scope: Construct, stateMachine: sfn.IStateMachine, 
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
     treatMissingData: cloudwatch.TreatMissingData.IGNORE,
   });
+  const offloadAlarm = p.offload && exporterMetric(exporterId, MetricName.RETENTION_NOT_CHANGED, { statistic: 'Sum', period: Duration.hours(1) })
+    .createAlarm(scope, 'OffloadAlarm', {
+      alarmDescription: 'The exporter could not set a log group\'s CloudWatch Logs retention (offload), or cannot read its retention ledger: the group ' +
+        'keeps the retention it had, which may be shorter than its events not yet archived need. The handler\'s log says which (filter: level = "WARN").',
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
   if (p.alarmTopic) {
     const action = new cloudwatchActions.SnsAction(p.alarmTopic);
-    for (const a of [failureAlarm, freshnessAlarm, coverageAlarm]) {
+    for (const a of [failureAlarm, freshnessAlarm, coverageAlarm, ...(offloadAlarm ? [offloadAlarm] : [])]) {
       a.addAlarmAction(action);
       a.addOkAction(action);
     }
   }
-  return { failureAlarm, freshnessAlarm, coverageAlarm };
+  return { failureAlarm, freshnessAlarm, coverageAlarm, ...(offloadAlarm ? { offloadAlarm } : {}) };
 }
 
 /** What CloudWatch Logs charges to store a GB for a month (us-east-1). */
@@ -117,6 +128,7 @@ export interface Watched {
   readonly failureAlarm: cloudwatch.IAlarm;
   readonly freshnessAlarm: cloudwatch.IAlarm;
   readonly coverageAlarm: cloudwatch.IAlarm;
+  readonly offloadAlarm?: cloudwatch.IAlarm;
   readonly stateMachine: sfn.IStateMachine;
   readonly exporterId: string;
   readonly maxArchiveLagSeconds: number;
@@ -136,7 +148,9 @@ export function createDashboard(scope: Construct, w: Watched): cloudwatch.Dashbo
   const sm = w.stateMachine;
   const dashboard = new cloudwatch.Dashboard(scope, 'Dashboard', { defaultInterval: Duration.days(14) });
   dashboard.addWidgets(
-    new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [w.failureAlarm, w.freshnessAlarm, w.coverageAlarm], width: 6, height: 6 }),
+    new cloudwatch.AlarmStatusWidget({
+      title: 'Alarms', alarms: [w.failureAlarm, w.freshnessAlarm, w.coverageAlarm, ...(w.offloadAlarm ? [w.offloadAlarm] : [])], width: 6, height: 6,
+    }),
     new cloudwatch.GraphWidget({
       title: 'Exports per day',
       width: 9,

@@ -204,7 +204,12 @@ function offload(props: CloudWatchLogsS3ExporterProps, period: ExportPeriod, run
   let archivedBefore: number | undefined;
   if (before !== undefined) {
     archivedBefore = /^\d{4}-\d{2}-\d{2}$/.test(String(before)) ? Date.parse(`${before}T00:00:00Z`) : NaN;
-    if (Number.isNaN(archivedBefore) || new Date(archivedBefore).toISOString().slice(0, 10) !== before) fail(`offloadHistoryBefore must be a date written YYYY-MM-DD (UTC), got '${before}'`);
+    if (Number.isNaN(archivedBefore) || new Date(archivedBefore).toISOString().slice(0, 10) !== before) {
+      fail(`offloadHistoryBefore must be a date written YYYY-MM-DD (UTC), got '${before}'`);
+    }
+    if (archivedBefore > Date.now()) {
+      fail(`offloadHistoryBefore (${before}) is in the future: it gives up history from before the exporter's first run, never what it has not exported since`);
+    }
   }
   return {
     retentionDays,

@@ -73,6 +73,12 @@ export interface ExporterConfig {
   readonly retentionArchivedBefore?: number;
 }
 
+/** Whether the exporter's configured selection holds a log group (a backfill may name others). */
+export function isSelected(config: Pick<ExporterConfig, 'sources' | 'excludePrefixes' | 'excludeNames'>, name: string): boolean {
+  if (config.excludeNames.includes(name) || config.excludePrefixes.some((p) => name.startsWith(p))) return false;
+  return config.sources.some((s) => s.prefix === undefined || (s.exact ? name === s.prefix : name.startsWith(s.prefix)));
+}
+
 /** Thrown for execution input that cannot be run: the execution fails at once with this error. */
 export class InvalidInputError extends Error {
   constructor(message: string) {

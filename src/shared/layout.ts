@@ -44,7 +44,12 @@ function groupFolder(group: string): string {
 
 /** The `destinationPrefix` of a group's export for a window. */
 export function exportPrefix(keyPrefix: string, group: string, w: Window, period: Period, timeZone: string): string {
-  return join(keyPrefix, groupFolder(group), windowPath(w, period, timeZone));
+  return join(exportFolder(keyPrefix, group), windowPath(w, period, timeZone));
+}
+
+/** The folder of all of a group's exports (`<keyPrefix>/<group name without leading '/'>`). */
+export function exportFolder(keyPrefix: string, group: string): string {
+  return join(keyPrefix, groupFolder(group));
 }
 
 /**

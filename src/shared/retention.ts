@@ -33,6 +33,13 @@ export interface RetentionEntry {
   readonly spans: Array<[number, number]>;
   /** The retention the exporter last set (days; null: never expire), recorded before it set it. */
   readonly set?: number | null;
+  /**
+   * Windows exported (done-markers) whose files are not confirmed in the bucket yet: [from, to
+   * (ms), the window's folder below the group's (`yyyy/mm/dd[/hh]`), the export task ids]. They
+   * count as not archived until one listing of the group's folder confirms them, which a run
+   * makes only when that would let the retention come down (or too many wait).
+   */
+  readonly pending?: Array<[number, number, string, string[]]>;
 }
 
 export interface RetentionLedger {

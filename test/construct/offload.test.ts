@@ -74,13 +74,18 @@ describe('refused at synthesis', () => {
     }, /cloudWatchRetention needs a schedule the freshness alarm can watch/],
     ['longer than CloudWatch Logs allows', { ...OFFLOAD, cloudWatchRetention: Duration.days(4000) }, /longer than CloudWatch Logs allows/],
     ['a history date without the retention', { offloadHistoryBefore: '2026-01-01' }, /offloadHistoryBefore is only read with cloudWatchRetention/],
+    ['a history date in the future', { ...OFFLOAD, offloadHistoryBefore: '2999-01-01' }, /offloadHistoryBefore \(2999-01-01\) is in the future/],
     ['a history date that is not one', { ...OFFLOAD, offloadHistoryBefore: '2026-02-30' }, /offloadHistoryBefore must be a date written YYYY-MM-DD \(UTC\), got '2026-02-30'/],
     ['a retention that is not a Duration', { ...OFFLOAD, cloudWatchRetention: 7 as any }, /cloudWatchRetention must be a Duration such as Duration.days\(7\), got the number 7/],
   ])('%s', (_name, props, message) => {
     expect(() => synth(props as CloudWatchLogsS3ExporterProps)).toThrow(message);
   });
 
-  test('the smallest retention the defaults allow is accepted', () => {
-    expect(() => synth(OFFLOAD)).not.toThrow();
+  test('the smallest retention the defaults allow is accepted, with an alarm on failed retention changes that notifies the topic', () => {
+    const { template } = synth(OFFLOAD);
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a: any) => a.Properties.MetricName === 'RetentionNotChanged');
+    expect(alarms).toHaveLength(1);
+    expect(JSON.stringify((alarms[0] as any).Properties.AlarmActions)).toContain('alerts');
+    expect(Object.values(synth({}).template.findResources('AWS::CloudWatch::Alarm')).some((a: any) => a.Properties.MetricName === 'RetentionNotChanged')).toBe(false);
   });
 });
