@@ -11,7 +11,6 @@ import {
   CloudWatchLogsClient, DeleteRetentionPolicyCommand, FilterLogEventsCommand, PutRetentionPolicyCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { BucketAccess, errorName, isConditionalFailure } from './bucket-access';
-import type { GroupListing } from './cursor';
 import { Group, RunState } from './run-state';
 import { Listed, StateStore, markersOf } from './state-store';
 import { bytes, count, log } from './telemetry';
@@ -72,7 +71,8 @@ export class Offload {
     private readonly bucket: BucketAccess,
     private readonly store: StateStore,
     private readonly clock: { now(): number; sleep(ms: number): Promise<void> },
-    private readonly listing: GroupListing,
+    /** Looks a group up by name (DescribeLogGroups): the one there now, if any. */
+    private readonly listing: { find(name: string): Promise<Group | undefined> },
   ) {}
 
   get enabled(): boolean {
@@ -116,8 +116,11 @@ export class Offload {
     for (const w of windows) listings.push(await this.store.markers(page, w, false));
     const groups = { ...ledger.body.groups };
     const done: number[] = [];
+    const changes: Change[] = [];
+    // Each change takes a lookup and a paced call: the turn keeps time for those it plans.
+    const left = () => deadline - this.clock.now() - changes.length * 2 * PUT_GAP_MS;
     let i = c.settled ?? 0;
-    for (; i < page.length && this.clock.now() < deadline; i++) {
+    for (; i < page.length && left() > 0; i++) {
       const g = page[i];
       // Only the configured selection is managed: a backfill may name a group outside it, which no scheduled run exports.
       if (!isSelected(this.config, g.name)) continue;
@@ -139,13 +142,11 @@ export class Offload {
       if (pending.length > 0 && (pending.length >= MAX_PENDING || this.confirmingLowers(g, entry))) entry = await this.confirm(g, entry);
       groups[g.name] = entry;
       done.push(i);
+      const { wanted, current } = this.plan(g, entry);
+      if (wanted !== current) changes.push({ i, g, entry, wanted });
     }
     const updated = { body: { v: 1 as const, groups }, etag: ledger.etag };
     const recorded = JSON.stringify(groups) !== JSON.stringify(ledger.body.groups);
-    const changes = done.flatMap((j) => {
-      const { entry, wanted, current } = this.plan(page[j], groups[page[j].name]);
-      return wanted !== current ? [{ i: j, g: page[j], entry, wanted }] : [];
-    });
     await this.apply(state, updated, changes, recorded);
     if (state.mode === 'scheduled') {
       const s = state.selection;

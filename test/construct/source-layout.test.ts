@@ -55,5 +55,5 @@ test('src/shared/ imports no AWS SDK and no construct library; the construct sid
     }
   }
   expect(offending).toEqual([]);
-  expect([...graph.keys()].filter((f) => f.startsWith('shared/')).sort()).toEqual(['shared/config.ts', 'shared/layout.ts', 'shared/protocol.ts', 'shared/windows.ts']);
+  expect([...graph.keys()].filter((f) => f.startsWith('shared/')).sort()).toEqual(['shared/config.ts', 'shared/layout.ts', 'shared/protocol.ts', 'shared/retention.ts', 'shared/windows.ts']);
 });
