@@ -198,8 +198,9 @@ export async function coverage(s3: S3Client, req: CoverageRequest, now: number, 
   if (to.w.start > latest.start) throw new UsageError(`--to ${req.to} has not settled yet: the latest settled window is ${windowLabel(latest, period, timeZone)}`);
   const lastRun = (await bucket.readJson<RunFindings>(findingsKey(req.prefix)).catch(unreadable))?.body;
   const ledger = (await bucket.readJson<RetentionLedger>(retentionKey(req.prefix)).catch(unreadable))?.body;
-  const retention = ledger?.v === 1 && typeof ledger.groups === 'object' ? Object.fromEntries(Object.entries(ledger.groups)
-    .map(([g, e]) => [g, { ...(e.set !== undefined ? { retentionInDays: e.set } : {}), originalInDays: e.original }])) : undefined;
+  const retention = ledger?.v === 1 && typeof ledger.groups === 'object' && ledger.groups !== null ? Object.fromEntries(Object.entries(ledger.groups)
+    .filter(([, e]) => typeof e === 'object' && e !== null)
+    .map(([g, e]) => [g, { ...(e.set !== undefined ? { retentionInDays: e.set } : {}), originalInDays: e.original ?? null }])) : undefined;
   const left = abandonedWindows((await bucket.readJson<AbandonedRecord>(abandonedKey(req.prefix)).catch(unreadable))?.body, owner);
   const name = (t: number) => windowLabel(windowAt(t, period, timeZone), period, timeZone);
   const abandoned = left.map((a) => ({ first: name(a.first), last: name(a.last), windows: a.windows }));

@@ -53,8 +53,9 @@ restore-retention puts back the CloudWatch Logs retention each log group had bef
 exporter's offload (cloudWatchRetention) first changed it, as the exporter recorded it in
 s3://BUCKET/_state/KEY_PREFIX/retention.json; --group only those groups; --dry-run prints what it
 would do. Unset cloudWatchRetention (or remove the exporter) first: while offload is on, the next
-run sets its own values again. Exit code 0 when every group was restored (a group deleted since
-counts), 1 when a call failed, 2 on a usage error, 3 when the bucket could not be read.`;
+run sets its own values again. A group deleted since, or created again under its name, is left
+alone. Exit code 0 when every group was restored (or left alone so), 1 when a call failed, 2 on
+a usage error, 3 when the bucket could not be read.`;
 
 export interface Io {
   out(line: string): void;
@@ -258,8 +259,9 @@ async function restore(s3: S3Client, logs: CloudWatchLogsClient, args: Args & { 
     const width = Math.max(0, ...done.map((r) => r.logGroupName.length));
     for (const r of done) io.out(`${r.logGroupName.padEnd(width)}  ${days(r.retentionInDays).padEnd(14)}  ${r.outcome}${r.error ? `: ${r.error}` : ''}`);
     const failed = done.filter((r) => r.outcome === 'failed').length;
-    io.out(args.dryRun ? `${done.length} log group(s) would get back the retention they had before offload.`
-      : `${done.length - failed} of ${done.length} log group(s) have the retention they had before offload${failed ? `; ${failed} failed (above)` : ''}.`);
+    const restored = done.filter((r) => r.outcome === 'restored' || r.outcome === 'would restore').length;
+    io.out(args.dryRun ? `${restored} log group(s) would get back the retention they had before offload.`
+      : `${restored} log group(s) have the retention they had before offload back${failed ? `; ${failed} failed (above)` : ''}.`);
   }
   return done.some((r) => r.outcome === 'failed') ? 1 : 0;
 }

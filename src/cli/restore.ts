@@ -4,7 +4,7 @@
  * (`_state/<keyPrefix>/retention.json`). Run after unsetting `cloudWatchRetention` (or removing
  * the exporter): while offload is on, the next run sets its own values again.
  */
-import { CloudWatchLogsClient, DeleteRetentionPolicyCommand, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CloudWatchLogsClient, DeleteRetentionPolicyCommand, DescribeLogGroupsCommand, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { UsageError } from './coverage';
 import { retentionKey } from '../shared/layout';
@@ -15,7 +15,8 @@ export interface Restored {
   readonly logGroupName: string;
   /** The retention it is given back (days; null: never expire). */
   readonly retentionInDays: number | null;
-  readonly outcome: 'restored' | 'would restore' | 'not found' | 'failed';
+  /** `created again`: the group of that name was deleted and created again since the exporter changed it; it is left alone. */
+  readonly outcome: 'restored' | 'would restore' | 'not found' | 'created again' | 'failed';
   readonly error?: string;
 }
 
@@ -49,17 +50,29 @@ async function readLedger(s3: S3Client, req: RestoreRequest): Promise<RetentionL
 export async function restoreRetention(s3: S3Client, logs: CloudWatchLogsClient, req: RestoreRequest,
   sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))): Promise<Restored[]> {
   const ledger = await readLedger(s3, req);
-  const unknown = req.groups.filter((g) => !(g in ledger.groups));
+  // Groups the exporter changed: it records every group it manages, and the retention it set on those it changed.
+  const changed = (g: string) => ledger.groups[g]?.set !== undefined;
+  const unknown = req.groups.filter((g) => !changed(g));
   if (unknown.length > 0) throw new UsageError(`the ledger records no retention of ${unknown.join(', ')}: the exporter never changed it`);
-  const names = (req.groups.length > 0 ? req.groups : Object.keys(ledger.groups)).sort();
+  const names = (req.groups.length > 0 ? req.groups : Object.keys(ledger.groups).filter(changed)).sort();
   const out: Restored[] = [];
   for (const [i, logGroupName] of names.entries()) {
-    const retentionInDays = ledger.groups[logGroupName].original;
+    const { original: retentionInDays, created } = ledger.groups[logGroupName];
+    if (i > 0) await sleep(GAP_MS);
+    // The group of that name now: the one the exporter changed, or one created since (left alone).
+    const found = (await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: logGroupName, limit: 1 }))).logGroups?.[0];
+    if (found?.logGroupName !== logGroupName) {
+      out.push({ logGroupName, retentionInDays, outcome: 'not found' });
+      continue;
+    }
+    if (found.creationTime !== created) {
+      out.push({ logGroupName, retentionInDays, outcome: 'created again' });
+      continue;
+    }
     if (req.dryRun) {
       out.push({ logGroupName, retentionInDays, outcome: 'would restore' });
       continue;
     }
-    if (i > 0) await sleep(GAP_MS);
     try {
       if (retentionInDays === null) await logs.send(new DeleteRetentionPolicyCommand({ logGroupName }));
       else await logs.send(new PutRetentionPolicyCommand({ logGroupName, retentionInDays }));

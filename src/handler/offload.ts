@@ -17,8 +17,8 @@ import { bytes, count, log } from './telemetry';
 import { ExporterConfig, isSelected } from '../shared/config';
 import { RecordKind, exportFolder } from '../shared/layout';
 import { MetricName } from '../shared/protocol';
-import { RetentionEntry, RetentionLedger, addSpan, firstUncovered, shorter, wantedRetention } from '../shared/retention';
-import { Window, windowPath } from '../shared/windows';
+import { RetentionEntry, RetentionLedger, addSpan, allowedRetention, firstUncovered, shorter, wantedRetention } from '../shared/retention';
+import { Window, periodSeconds, windowPath } from '../shared/windows';
 
 const THROTTLING = ['ThrottlingException', 'TooManyRequestsException', 'ServiceUnavailableException'];
 /** PutRetentionPolicy calls are spaced this far apart (its quota is a few per second per account). */
@@ -64,6 +64,8 @@ interface Change {
 
 export class Offload {
   private lastPut = -Infinity;
+  /** Whether the ledger last read was begun again after it was lost. */
+  private rebuilt = false;
 
   constructor(
     private readonly config: ExporterConfig,
@@ -77,6 +79,11 @@ export class Offload {
 
   get enabled(): boolean {
     return this.config.retentionDays !== undefined;
+  }
+
+  /** The longest retention offload sets below a group's original: its oldest event not archived as old as the lag allows. */
+  private get highestSet(): number {
+    return allowedRetention((this.config.retentionLagSeconds! + this.config.retentionHeadroomSeconds!) / 86_400) ?? Infinity;
   }
 
   /**
@@ -145,7 +152,7 @@ export class Offload {
       const { wanted, current } = this.plan(g, entry);
       if (wanted !== current) changes.push({ i, g, entry, wanted });
     }
-    const updated = { body: { v: 1 as const, groups }, etag: ledger.etag };
+    const updated = { body: { ...ledger.body, groups }, etag: ledger.etag };
     const recorded = JSON.stringify(groups) !== JSON.stringify(ledger.body.groups);
     await this.apply(state, updated, changes, recorded);
     if (state.mode === 'scheduled') {
@@ -182,28 +189,46 @@ export class Offload {
    * value), says so, and the exports go on.
    */
   private async ledger(): Promise<{ body: RetentionLedger; etag?: string } | undefined> {
+    let problem: string;
     try {
       const read = await this.store.retentionLedger();
-      if (!read) return { body: { v: 1, groups: {} } };
-      const bad = Object.entries(read.body.groups).find(([, e]) => !isEntry(e));
-      if (read.body.v !== 1 || bad) throw new Error(bad ? `the entry of ${bad[0]} is not one this release wrote` : 'not a retention ledger');
-      return read;
+      if (!read) {
+        if (!(await this.store.retentionStarted())) return { body: { v: 1, groups: {} } };
+        count(MetricName.RETENTION_NOT_CHANGED);
+        log('WARN', 'the retention ledger was lost: what each group had before offload is not known any more; a group found at a retention offload ' +
+          'could have set is taken to have kept its events for ever (restore-retention cannot put back what the lost ledger held)', {});
+        this.rebuilt = true;
+        return { body: { v: 1, groups: {}, rebuilt: true } };
+      }
+      const body: unknown = read.body;
+      const groups = typeof body === 'object' && body !== null && (body as RetentionLedger).v === 1 ? (body as RetentionLedger).groups : undefined;
+      const bad = typeof groups === 'object' && groups !== null ? Object.entries(groups).find(([, e]) => !isEntry(e)) : ['(all)'];
+      if (!bad) {
+        this.rebuilt = read.body.rebuilt === true;
+        return read;
+      }
+      problem = bad[0] === '(all)' ? 'not a retention ledger' : `the entry of ${bad[0]} is not one this release wrote`;
     } catch (e) {
-      if (errorName(e) === 'PermissionDenied' || THROTTLING.includes(errorName(e))) throw e;
-      count(MetricName.RETENTION_NOT_CHANGED);
-      log('WARN', "the retention ledger cannot be read: offload changes no log group's retention until it is repaired or restored " +
-        '(a previous version of it, or delete it after restoring each group\'s retention by hand)', { key: 'retention.json', error: (e as Error).message });
-      return undefined;
+      // Only a ledger that is not JSON is unreadable; any other error (S3, the network) fails the turn, which is tried again.
+      if (!(e instanceof SyntaxError)) throw e;
+      problem = e.message;
     }
+    count(MetricName.RETENTION_NOT_CHANGED);
+    log('WARN', "the retention ledger cannot be read: offload changes no log group's retention until it is repaired or restored " +
+      '(a previous version of it, or delete it after restoring each group\'s retention by hand)', { key: 'retention.json', error: problem });
+    return undefined;
   }
 
   /** The group's record: a new one when it has none, or when the group was deleted and created again since. */
   private entryOf(g: Group, entry: RetentionEntry | undefined): RetentionEntry {
     if (entry && entry.created === g.created) return entry;
-    // A group first seen at exactly the retention offload sets may have been set so by it (a ledger lost): its events are
-    // kept as long as they need, whatever the group had (never expire, the longest, is the safe guess).
+    // After the ledger was lost, a group found at a retention offload could have set may have been set so by it: its events
+    // are kept as long as they need, whatever the group had (never expire, the longest, is the safe guess).
     const listed = g.retentionDays ?? null;
-    return { original: listed === this.config.retentionDays ? null : listed, created: g.created, spans: [] };
+    // So is one created again under the name of a group it changed, found at the retention it set last (the call may have landed on it).
+    const ours = (this.rebuilt && listed !== null && listed >= this.config.retentionDays! && listed <= this.highestSet)
+      || (entry !== undefined && entry.set !== undefined && listed === entry.set);
+    return { original: ours ? null : listed, created: g.created, spans: [] };
   }
 
   /**
@@ -238,7 +263,7 @@ export class Offload {
     if (changes.length === 0 && !write) return;
     const groups = { ...ledger.body.groups };
     for (const ch of changes) groups[ch.g.name] = { ...ch.entry, set: ch.wanted };
-    await this.writeLedger({ v: 1, groups }, ledger.etag);
+    await this.writeLedger({ ...ledger.body, groups }, ledger.etag);
     const page = state.cursor.page!;
     for (const ch of changes) {
       if (await this.change(ch.g.name, ch.g.created, ch.g.retentionDays ?? null, ch.wanted)) {
@@ -294,11 +319,13 @@ export class Offload {
 
   /**
    * Whether the group's pending windows must be confirmed now: confirmed, its retention would be
-   * shorter than unconfirmed, now or when the next run enters its page (a schedule interval on).
+   * shorter than unconfirmed, now or when the next run with a window to export enters its page (a
+   * schedule interval or an export period on, whichever is longer).
    */
   private confirmingLowers(g: Group, entry: RetentionEntry): boolean {
     const confirmed = { ...entry, spans: entry.pending!.reduce((spans, [from, to]) => addSpan(spans, from, to), entry.spans), pending: [] };
-    return shorter(this.plan(g, confirmed).wanted, this.plan(g, entry, this.clock.now() + this.config.scheduleIntervalSeconds * 1000).wanted);
+    const next = this.clock.now() + Math.max(this.config.scheduleIntervalSeconds, periodSeconds(this.config.period)) * 1000;
+    return shorter(this.plan(g, confirmed).wanted, this.plan(g, entry, next).wanted);
   }
 
   /**

@@ -28,8 +28,8 @@ import { WindowRecords, readWindowRecords } from './window-records';
 import { ExporterConfig } from '../shared/config';
 import {
   AbandonedRecord, EarlierCut, Marker, OwnerRecord, RecordKind, RunFindings, UnexportedRecord, VanishedRecord, abandonedKey, checkpointKey,
-  findingsKey, leaseKey, markerKey, markerName, markerPrefix, ownerKey, parseMarker, recordKey, recordKindOf, retentionKey, stateRoot,
-  vanishedKey,
+  findingsKey, leaseKey, markerKey, markerName, markerPrefix, ownerKey, parseMarker, recordKey, recordKindOf, retentionKey, retentionStartedKey,
+  stateRoot, vanishedKey,
 } from '../shared/layout';
 import { ErrorName } from '../shared/protocol';
 import { RetentionLedger } from '../shared/retention';
@@ -357,15 +357,20 @@ export class StateStore {
 
   // ---------------------------------------------------------------- objects
 
-  /** Offload's retention ledger, with its ETag (undefined: none yet). */
+  /** Offload's retention ledger as stored (its shape unchecked), with its ETag (undefined: none yet). */
   async retentionLedger(): Promise<{ body: RetentionLedger; etag: string } | undefined> {
-    const read = await this.readJson<RetentionLedger>(retentionKey(this.config.keyPrefix));
-    return read && read.body?.v === 1 && typeof read.body.groups === 'object' ? read : undefined;
+    return this.readJson<RetentionLedger>(retentionKey(this.config.keyPrefix));
   }
 
-  /** Writes the retention ledger if it is still the one read (`etag`; undefined: there was none). */
+  /** Writes the retention ledger if it is still the one read (`etag`; undefined: there was none, and offload is recorded as started first). */
   async writeRetentionLedger(ledger: RetentionLedger, etag: string | undefined): Promise<string> {
+    if (!etag) await this.putJson(retentionStartedKey(this.config.keyPrefix), { startedAt: new Date(this.now()).toISOString() }, {});
     return this.putJson(retentionKey(this.config.keyPrefix), ledger, etag ? { IfMatch: etag } : { IfNoneMatch: '*' });
+  }
+
+  /** Whether a retention ledger was ever written (a missing one was lost). */
+  async retentionStarted(): Promise<boolean> {
+    return (await this.readJson<unknown>(retentionStartedKey(this.config.keyPrefix))) !== undefined;
   }
 
   /**

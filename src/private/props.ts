@@ -139,6 +139,9 @@ export function resolveProps(scope: IConstruct, props: CloudWatchLogsS3ExporterP
   const selection = boundSelection(scope, props.logGroups ?? LogGroupSelection.all());
   const runsEvery = scheduleInterval(scope, schedule, ranges);
   const maxArchiveLagSeconds = maxArchiveLag(props.maxArchiveLag, period, settleTime, runsEvery);
+  if (props.cloudWatchRetention !== undefined && Token.isUnresolved(schedule.expressionString)) {
+    fail('cloudWatchRetention needs a schedule known at synth time: how long retention must keep events rests on its longest interval');
+  }
   return {
     ...ranges,
     destination: props.destination ?? ExportDestination.newBucket(),

@@ -270,6 +270,11 @@ export function retentionKey(keyPrefix: string): string {
   return join(stateRoot(keyPrefix), 'retention.json');
 }
 
+/** Written before the first retention ledger: a ledger missing after it was lost, not never written. */
+export function retentionStartedKey(keyPrefix: string): string {
+  return join(stateRoot(keyPrefix), 'retention-started.json');
+}
+
 /** Names the exporter that keeps its state under the key prefix. */
 export function ownerKey(keyPrefix: string): string {
   return join(stateRoot(keyPrefix), 'owner.json');

@@ -45,6 +45,11 @@ export interface RetentionEntry {
 export interface RetentionLedger {
   readonly v: 1;
   readonly groups: Record<string, RetentionEntry>;
+  /**
+   * Set when the ledger was lost after offload had started and begun again: a group's retention
+   * then may be one offload set, not the group's own (see the handler's record of new groups).
+   */
+  readonly rebuilt?: boolean;
 }
 
 /** Adds the span [from, to) to `spans`, merged with those it overlaps or touches. */
