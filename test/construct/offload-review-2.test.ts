@@ -10,7 +10,7 @@ import { synth } from '../harness/stack';
 const topic = sns.Topic.fromTopicArn(new Stack(new App(), 'Topics'), 'Alerts', 'arn:aws:sns:eu-west-1:123456789012:alerts');
 const OFFLOAD: CloudWatchLogsS3ExporterProps = { cloudWatchRetention: Duration.days(7), alarmTopic: topic };
 
-test('a schedule known only at deploy time (a token) is taken to run daily: offload accepts a schedule every 5 days, with the headroom and lag of a daily one', () => {
+test('a schedule known only at deploy time (a token) is refused with offload: its headroom and lag rest on the schedule\'s longest interval', () => {
   const props = { ...OFFLOAD, maxCatchUp: Duration.days(30) };
   // Known at synth time, a schedule every 5 days is refused: offload's headroom, lag and minimum retention rest on its longest interval.
   expect(() => synth({ ...props, schedule: scheduler.ScheduleExpression.rate(Duration.days(5)) })).toThrow(/cloudWatchRetention/);

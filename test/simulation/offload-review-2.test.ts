@@ -1,5 +1,5 @@
 /**
- * What a second review of offload found: each test shows one way a guarantee breaks.
+ * What a second review of offload found: each test is one way a guarantee broke, now held.
  */
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -43,7 +43,7 @@ async function days(x: World, from: number, to: number, groups: string[], each?:
   }
 }
 
-test('a transient S3 error reading the ledger at settle drops the page\'s windows for good: the group goes back to never expire and stays there', async () => {
+test('a transient S3 error reading the ledger at settle: the turn is tried again and the group\'s retention comes back to 7 days', async () => {
   w = offloadWorld();
   w.logs.addGroup('/app/a', FIRST_WINDOW);
   await days(w, 0, 3, ['/app/a']);
@@ -71,7 +71,7 @@ async function cli(x: World, ...argv: string[]) {
   return { code, out, err };
 }
 
-test('restore-retention sets a retention on a group the exporter never changed: its own 5 days, over the 90 its owner gave it since', async () => {
+test('restore-retention leaves alone a group the exporter never changed (its owner gave it 90 days since)', async () => {
   w = offloadWorld({ logs: { retentionTps: Infinity } });
   w.logs.addGroup('/app/a', FIRST_WINDOW);
   // Shorter than the offload retention: the exporter never changes it.
@@ -89,7 +89,7 @@ test('restore-retention sets a retention on a group the exporter never changed: 
   expect(retention(w, '/app/short')).toBe(90);
 });
 
-test('restore-retention sets the retention of a deleted group on the group created since under its name', async () => {
+test('restore-retention leaves alone a group created again under the name of one the exporter changed', async () => {
   w = offloadWorld({ logs: { retentionTps: Infinity } });
   w.logs.addGroup('/app/a', FIRST_WINDOW);
   await days(w, 0, 6, ['/app/a']);
@@ -104,7 +104,7 @@ test('restore-retention sets the retention of a deleted group on the group creat
 });
 
 // (With the ledger kept, the same runs lose nothing: the group goes to never expire once its oldest unarchived window is older than maxArchiveLag.)
-test('the retention ledger deleted while a group is raised to 14 days for failing exports: the exporter takes 14 for its original, and events expire unarchived', async () => {
+test('the retention ledger deleted while a group is raised to 14 days for failing exports: nothing expires unarchived', async () => {
   const failures: Record<string, number> = {};
   w = offloadWorld({ logs: { failures } });
   for (const g of ['/app/a', '/app/b']) w.logs.addGroup(g, FIRST_WINDOW);
@@ -123,7 +123,7 @@ test('the retention ledger deleted while a group is raised to 14 days for failin
   await days(w, 27, 30, ['/app/a', '/app/b']);
 });
 
-test('a schedule every 6 hours (daily windows): every other day the run deletes the retention on entering the page and puts 7 days back at settle, though every export succeeds', async () => {
+test('a schedule every 6 hours (daily windows): in steady state the retention stays at 7 days, with no retention call', async () => {
   w = offloadWorld({ props: { schedule: scheduler.ScheduleExpression.cron({ minute: '0', hour: '*/6' }) } });
   w.logs.addGroup('/app/a', FIRST_WINDOW);
   const start = Date.parse('2026-11-25T00:00:00Z');
