@@ -3,45 +3,20 @@
  */
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { S3Client } from '@aws-sdk/client-s3';
-import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import { CloudWatchLogsS3ExporterProps } from '../../src';
 import { main } from '../../src/cli/main';
 import { retentionKey } from '../../src/shared/layout';
-import { RetentionLedger } from '../../src/shared/retention';
+import * as shared from '../harness/offload';
+import { DAY, FIRST_WINDOW, START, iso, ledger, offloadWorld, retention } from '../harness/offload';
 import { last } from '../harness/rules';
-import { World, WorldOptions, world } from '../harness/world';
-
-const DAY = 86_400_000;
-const START = Date.parse('2026-11-25T01:00:00Z');
-const FIRST_WINDOW = Date.parse('2026-11-23T00:00:00Z');
-const topic = sns.Topic.fromTopicArn(new Stack(new App(), 'Topics'), 'Alerts', 'arn:aws:sns:eu-west-1:123456789012:alerts');
-const OFFLOAD: CloudWatchLogsS3ExporterProps = { cloudWatchRetention: Duration.days(7), alarmTopic: topic };
+import { World } from '../harness/world';
 
 let w: World;
 afterEach(() => w?.restore());
 
-function offloadWorld(o: WorldOptions = {}): World {
-  return world({ now: START, ...o, props: { ...OFFLOAD, ...o.props } });
-}
-
-const iso = (t: number) => new Date(t).toISOString().replace('.000', '');
-const retention = (x: World, g: string) => x.logs.groups.get(g)!.retentionInDays;
-
-function ledger(x: World): RetentionLedger {
-  return JSON.parse(x.s3.objects.get(`${x.synthesized.bucket}/${retentionKey(x.synthesized.config.keyPrefix)}`)!.body);
-}
-
-async function days(x: World, from: number, to: number, groups: string[], each?: (day: number) => void, status: string | null = 'SUCCEEDED'): Promise<void> {
-  for (let d = from; d <= to; d++) {
-    x.clock.now = START + d * DAY;
-    each?.(d);
-    const chain = await x.loop.run({ scheduledTime: iso(START + d * DAY) }, `day-${d}`);
-    if (status) expect([d, last(chain).status]).toEqual([d, status]);
-    for (const g of groups) expect([g, d, retention(x, g), x.logs.lostUnarchived(g)]).toEqual([g, d, retention(x, g), []]);
-  }
-}
+/** The days' runs, each expected to succeed unless `status` is null. */
+const days = (x: World, from: number, to: number, groups: string[], each?: (day: number) => void, status: string | null = 'SUCCEEDED') =>
+  shared.days(x, from, to, groups, { each, status: status ?? undefined });
 
 test('a transient S3 error reading the ledger at settle: the turn is tried again and the group\'s retention comes back to 7 days', async () => {
   w = offloadWorld();

@@ -2,44 +2,14 @@
  * What a review of offload (the exporter manages the CloudWatch Logs retention of its groups)
  * found: each test is one way the guarantee broke, now held. Same world as offload.test.ts.
  */
-import { App, Duration, Stack } from 'aws-cdk-lib';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import { CloudWatchLogsS3ExporterProps, LogGroupSelection } from '../../src';
+import { LogGroupSelection } from '../../src';
 import { retentionKey } from '../../src/shared/layout';
-import { RetentionLedger } from '../../src/shared/retention';
+import { DAY, FIRST_WINDOW, START, days, iso, ledger, offloadWorld, retention } from '../harness/offload';
 import { last } from '../harness/rules';
-import { World, WorldOptions, world } from '../harness/world';
-
-const DAY = 86_400_000;
-const START = Date.parse('2026-11-25T01:00:00Z');
-const FIRST_WINDOW = Date.parse('2026-11-23T00:00:00Z');
-const topic = sns.Topic.fromTopicArn(new Stack(new App(), 'Topics'), 'Alerts', 'arn:aws:sns:eu-west-1:123456789012:alerts');
-const OFFLOAD: CloudWatchLogsS3ExporterProps = { cloudWatchRetention: Duration.days(7), alarmTopic: topic };
+import { World } from '../harness/world';
 
 let w: World;
 afterEach(() => w?.restore());
-
-function offloadWorld(o: WorldOptions = {}): World {
-  return world({ now: START, ...o, props: { ...OFFLOAD, ...o.props } });
-}
-
-const iso = (t: number) => new Date(t).toISOString().replace('.000', '');
-const retention = (x: World, g: string) => x.logs.groups.get(g)!.retentionInDays;
-
-function ledger(x: World): RetentionLedger {
-  return JSON.parse(x.s3.objects.get(`${x.synthesized.bucket}/${retentionKey(x.synthesized.config.keyPrefix)}`)!.body);
-}
-
-/** Runs the schedule's run of each day from `from` to `to` (days after START); asserts after each that nothing unarchived expired. */
-async function days(x: World, from: number, to: number, groups: string[], each?: (day: number) => void, status?: string): Promise<void> {
-  for (let d = from; d <= to; d++) {
-    x.clock.now = START + d * DAY;
-    each?.(d);
-    const chain = await x.loop.run({ scheduledTime: iso(START + d * DAY) }, `day-${d}`);
-    if (status) expect([d, last(chain).status]).toEqual([d, status]);
-    for (const g of groups) expect([g, d, retention(x, g), x.logs.lostUnarchived(g)]).toEqual([g, d, retention(x, g), []]);
-  }
-}
 
 test('a backfill naming a log group outside the selection (not excluded) leaves its retention alone', async () => {
   const touched: string[] = [];
@@ -123,7 +93,7 @@ test('an entry of the ledger without spans (hand-edited: only the original): no 
   const edited = ledger(w);
   w.s3.put(w.synthesized.bucket, retentionKey(w.synthesized.config.keyPrefix),
     JSON.stringify({ ...edited, groups: { ...edited.groups, '/app/a': { original: null, created: FIRST_WINDOW } } }));
-  await days(w, 9, 10, ['/app/a', '/app/b'], undefined, 'SUCCEEDED');
+  await days(w, 9, 10, ['/app/a', '/app/b'], { status: 'SUCCEEDED' });
 });
 
 test('an entry of the ledger whose pending windows are not as written (hand-edited) changes nothing, and no run fails', async () => {
@@ -133,7 +103,7 @@ test('an entry of the ledger whose pending windows are not as written (hand-edit
   const edited = ledger(w);
   w.s3.put(w.synthesized.bucket, retentionKey(w.synthesized.config.keyPrefix),
     JSON.stringify({ ...edited, groups: { ...edited.groups, '/app/a': { ...edited.groups['/app/a'], pending: [['x']] } } }));
-  await days(w, 9, 10, ['/app/a', '/app/b'], undefined, 'SUCCEEDED');
+  await days(w, 9, 10, ['/app/a', '/app/b'], { status: 'SUCCEEDED' });
 });
 
 test('FilterLogEvents refused on one group (AccessDenied: an SCP, a permissions boundary): no run fails', async () => {

@@ -5,52 +5,18 @@
  */
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { S3Client } from '@aws-sdk/client-s3';
-import { App, Duration, Stack } from 'aws-cdk-lib';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import { CloudWatchLogsS3ExporterProps, LogGroupSelection } from '../../src';
+import { LogGroupSelection } from '../../src';
 import { main } from '../../src/cli/main';
 import { logger, metrics } from '../../src/handler/telemetry';
-import { markerKey, markerPrefix, retentionKey } from '../../src/shared/layout';
-import { RetentionLedger } from '../../src/shared/retention';
+import { markerKey, markerPrefix } from '../../src/shared/layout';
 import { windowAt } from '../../src/shared/windows';
 import { Call, KillPoint } from '../harness/fakes';
 import { InvocationInfo } from '../harness/loop';
-import { last } from '../harness/rules';
-import { World, WorldOptions, world } from '../harness/world';
-
-const DAY = 86_400_000;
-/** The first run: 01:00 UTC, when the default schedule runs; it exports the 23rd (settled at 12:00 on the 24th). */
-const START = Date.parse('2026-11-25T01:00:00Z');
-const FIRST_WINDOW = Date.parse('2026-11-23T00:00:00Z');
-const topic = sns.Topic.fromTopicArn(new Stack(new App(), 'Topics'), 'Alerts', 'arn:aws:sns:eu-west-1:123456789012:alerts');
-const OFFLOAD: CloudWatchLogsS3ExporterProps = { cloudWatchRetention: Duration.days(7), alarmTopic: topic };
+import { DAY, FIRST_WINDOW, START, days, iso, ledger, offloadWorld, retention } from '../harness/offload';
+import { World } from '../harness/world';
 
 let w: World;
 afterEach(() => w?.restore());
-
-function offloadWorld(o: WorldOptions = {}): World {
-  return world({ now: START, ...o, props: { ...OFFLOAD, ...o.props } });
-}
-
-const iso = (t: number) => new Date(t).toISOString().replace('.000', '');
-
-/** Runs the schedule's run of each day from `from` (days after START) up to `to`; asserts after each that nothing unarchived expired. */
-async function days(x: World, from: number, to: number, groups: string[],
-  options: { each?: (day: number) => void; status?: string } = {}): Promise<void> {
-  for (let d = from; d <= to; d++) {
-    x.clock.now = START + d * DAY;
-    options.each?.(d);
-    const chain = await x.loop.run({ scheduledTime: iso(START + d * DAY) }, `day-${d}`);
-    if (options.status) expect(last(chain).status).toBe(options.status);
-    for (const g of groups) expect([g, d, retention(x, g), x.logs.lostUnarchived(g)]).toEqual([g, d, retention(x, g), []]);
-  }
-}
-
-const retention = (x: World, g: string) => x.logs.groups.get(g)!.retentionInDays;
-
-function ledger(x: World): RetentionLedger {
-  return JSON.parse(x.s3.objects.get(`${x.synthesized.bucket}/${retentionKey(x.synthesized.config.keyPrefix)}`)!.body);
-}
 
 test('steady state: once every window since its first event is archived, a group keeps 7 days; nothing expires unarchived', async () => {
   w = offloadWorld();
