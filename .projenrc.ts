@@ -52,6 +52,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-cdk/integ-tests-alpha@2.239.0-alpha.0',
     '@aws-lambda-powertools/logger@^2',
     '@aws-lambda-powertools/metrics@^2',
+    '@aws-sdk/client-cloudwatch@^3',
     '@aws-sdk/client-cloudwatch-logs@^3',
     '@aws-sdk/client-s3@^3',
     // A SQL engine reading the exports the way the Athena table defines them (tests and the demo).

@@ -9,10 +9,16 @@
  * long after that hour. A window is skipped only on that evidence: when in doubt, it is exported.
  *
  * One check per group per run covers all the run's windows. A group that took in data since the
- * export of the window before (its stored bytes grew) is exported without a check.
+ * export of the window before (its stored bytes grew) is exported without a check. So is a group
+ * with a retention that was exported in the window before and whose `IncomingBytes` metric shows
+ * data taken in during the run's windows: its retention removes old events as new ones arrive,
+ * so its stored bytes may not grow while it takes in data. Neither signal ever skips a window:
+ * at worst a group that took in nothing is exported, and its export is recorded empty.
  */
+import { CloudWatchClient, GetMetricDataCommand, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, DescribeLogStreamsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { Group } from './run-state';
+import { log } from './telemetry';
 import { Window } from '../shared/windows';
 
 /** How long `lastEventTimestamp` may lag ingestion (as AWS documents it: typically within an hour). */
@@ -53,6 +59,38 @@ export function needsCheck(group: Group, bytesBefore: number | undefined): boole
 }
 
 /**
+ * Whether the `IncomingBytes` metric is asked before a check: for a group that needs one, was
+ * exported in the window before (`bytesBefore` known) and has a retention. Without a retention,
+ * stored bytes that did not grow mean no data came in; a group not exported in the window before
+ * was most likely idle: both are checked without asking.
+ */
+export function asksIncomingBytes(group: Group, bytesBefore: number | undefined): boolean {
+  return bytesBefore !== undefined && group.retentionDays !== undefined && needsCheck(group, bytesBefore);
+}
+
+/** Queries of one GetMetricData call (its documented maximum). */
+const QUERIES_PER_CALL = 500;
+/** After GetMetricData failed, how long the checks go on without it. */
+const METRIC_PAUSE_MS = 3_600_000;
+
+/**
+ * The GetMetricData queries of the groups' `IncomingBytes` sums over [start, end): one datapoint
+ * per group (the period covers the span, in whole hours, as CloudWatch accepts for data of any age).
+ */
+export function incomingBytesQueries(names: string[], start: number, end: number): MetricDataQuery[] {
+  const period = Math.max(1, Math.ceil((end - start) / 3_600_000)) * 3600;
+  return names.map((name, i) => ({
+    Id: `g${i}`,
+    MetricStat: {
+      Metric: { Namespace: 'AWS/Logs', MetricName: 'IncomingBytes', Dimensions: [{ Name: 'LogGroupName', Value: name }] },
+      Period: period,
+      Stat: 'Sum',
+    },
+    ReturnData: true,
+  }));
+}
+
+/**
  * DescribeLogStreams, paced to stay within the account's quota: a gap between calls that doubles
  * when a call is throttled and shrinks back as calls go through.
  */
@@ -62,7 +100,51 @@ export class ActivityChecks {
   /** Calls throttled so far. */
   throttled = 0;
 
-  constructor(private readonly logs: CloudWatchLogsClient, private readonly clock: { now(): number; sleep(ms: number): Promise<void> }) {}
+  /** When GetMetricData last failed. */
+  private metricFailedAt = -Infinity;
+
+  constructor(
+    private readonly logs: CloudWatchLogsClient,
+    private readonly cloudWatch: CloudWatchClient,
+    private readonly clock: { now(): number; sleep(ms: number): Promise<void> },
+  ) {}
+
+  /**
+   * The groups whose `IncomingBytes` metric shows data taken in during [start, end): one
+   * GetMetricData call per 500 groups. A call that fails (denied, throttled past the SDK's
+   * retries) is a warning, and none of its groups is said to have taken in data: they are
+   * checked. After a failure, the metric is not asked again for an hour.
+   */
+  async tookIn(names: string[], start: number, end: number): Promise<Set<string>> {
+    const found = new Set<string>();
+    if (names.length === 0 || this.clock.now() - this.metricFailedAt < METRIC_PAUSE_MS) return found;
+    try {
+      for (let from = 0; from < names.length; from += QUERIES_PER_CALL) {
+        const chunk = names.slice(from, from + QUERIES_PER_CALL);
+        let NextToken: string | undefined;
+        do {
+          const res = await this.cloudWatch.send(new GetMetricDataCommand({
+            MetricDataQueries: incomingBytesQueries(chunk, start, end),
+            StartTime: new Date(start),
+            EndTime: new Date(end),
+            NextToken,
+          }));
+          for (const r of res.MetricDataResults ?? []) {
+            const name = chunk[Number(r.Id?.slice(1))];
+            if (name !== undefined && (r.Values ?? []).some((v) => v > 0)) found.add(name);
+          }
+          NextToken = res.NextToken;
+        } while (NextToken);
+      }
+    } catch (e) {
+      this.metricFailedAt = this.clock.now();
+      log('WARN', "reading the log groups' IncomingBytes metric failed: they are checked with DescribeLogStreams instead, for an hour", {
+        error: (e as Error).message,
+      });
+      return new Set();
+    }
+    return found;
+  }
 
   /**
    * The group's newest event; undefined when the next call would start after `deadline` (the

@@ -7,7 +7,7 @@
  * anything on its page is exported (see `activity.ts`).
  */
 import { CloudWatchLogsClient, DescribeLogGroupsCommand, DescribeLogGroupsCommandOutput } from '@aws-sdk/client-cloudwatch-logs';
-import { ActivityChecks, idleIn, needsCheck } from './activity';
+import { ActivityChecks, asksIncomingBytes, idleIn, needsCheck } from './activity';
 import { Offload } from './offload';
 import { CursorState, Group, MAX_NAMES_KEPT, Marks, RunState } from './run-state';
 import { Listed, StateStore, markersOf } from './state-store';
@@ -340,8 +340,9 @@ export class Cursor {
   /**
    * Checks a page's groups for events, once per run, before anything on the page is exported or
    * skipped: the groups that are not done in every window of the run and have not taken in data
-   * since their last export. What the markers say of the run's first window goes to `keep`.
-   * Returns false when the checks must go on later (`deadline`).
+   * since their last export (their stored bytes, or their metric: see `activity.ts`). What the
+   * markers say of the run's first window goes to `keep`. Returns false when the checks must go
+   * on later (`deadline`).
    */
   private async survey(state: RunState, c: CursorState, deadline: number, keep: (marks: Marks) => void): Promise<boolean> {
     const page = c.page!;
@@ -358,7 +359,11 @@ export class Cursor {
       const now = this.deps.now();
       const open = (g: Group) => state.windows.some((start, i) =>
         !(i < done.length && isDone(done[i], g)) && exportRange(g, this.deps.window(start), now, state.notBefore));
-      c.toCheck = page.flatMap((g, i) => (open(g) && needsCheck(g, first.bytesBefore[i]) ? [i] : []));
+      const toCheck = page.flatMap((g, i) => (open(g) && needsCheck(g, first.bytesBefore[i]) ? [i] : []));
+      const asked = toCheck.filter((i) => asksIncomingBytes(page[i], first.bytesBefore[i])).map((i) => page[i].name);
+      const windows = state.windows.map((start) => this.deps.window(start));
+      const tookIn = await this.deps.activity.tookIn(asked, Math.min(...windows.map((w) => w.start)), Math.max(...windows.map((w) => w.end)));
+      c.toCheck = toCheck.filter((i) => !tookIn.has(page[i].name));
     }
     while (c.toCheck.length > 0) {
       const i = c.toCheck[0];

@@ -10,6 +10,7 @@
  * attempts did. A run that takes the lease over from a dead one first walks on from the dead
  * run's last recorded position and finishes the export it left without a marker.
  */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, ExportTask } from '@aws-sdk/client-cloudwatch-logs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Cut, abandonedCount, abandonedWindows, addAbandoned, removeAbandoned } from './abandoned';
@@ -37,6 +38,7 @@ export interface Clock {
 export interface Clients {
   readonly logs: CloudWatchLogsClient;
   readonly s3: S3Client;
+  readonly cloudWatch: CloudWatchClient;
   readonly clock: Clock;
 }
 
@@ -133,7 +135,7 @@ export class Engine {
     this.offload = new Offload(config, clients.logs, bucket, this.store, clients.clock, this.listing);
     this.cursor = new Cursor(config, {
       offload: this.offload,
-      activity: new ActivityChecks(clients.logs, clients.clock),
+      activity: new ActivityChecks(clients.logs, clients.cloudWatch, clients.clock),
       missing: (state, name) => this.notSelected(state, name),
       listing: this.listing,
       store: this.store,

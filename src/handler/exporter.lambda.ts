@@ -3,7 +3,7 @@
  * configuration comes with every turn, from the state machine definition.
  */
 import type { Context } from 'aws-lambda';
-import { logs, s3 } from './aws';
+import { cloudWatch, logs, s3 } from './aws';
 import { clock } from './clock';
 import { Engine, TurnEvent, TurnResult } from './engine';
 import { parseConfig } from '../shared/config';
@@ -15,7 +15,7 @@ export async function handler(event: TurnEvent, context?: Pick<Context, 'getRema
   const key = JSON.stringify(event.config ?? null);
   let engine = engines.get(key);
   if (!engine) {
-    engine = new Engine(parseConfig(event.config), { logs, s3, clock });
+    engine = new Engine(parseConfig(event.config), { logs, s3, cloudWatch, clock });
     engines.set(key, engine);
   }
   return engine.turn(event, { remainingMs: () => context?.getRemainingTimeInMillis() ?? 900_000 });

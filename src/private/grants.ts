@@ -71,7 +71,8 @@ export function allowExports(scope: Construct, d: BoundDestination, selected: Se
 }
 
 /**
- * The handler's role: the read APIs without resource-level permissions, CreateExportTask and
+ * The handler's role: the read APIs without resource-level permissions (log groups, export tasks,
+ * the log groups' IncomingBytes metric), CreateExportTask and
  * DescribeLogStreams on the selected log groups, the bucket under its prefixes, its key.
  */
 export function grantHandler(scope: Construct, fn: lambda.IFunction, d: BoundDestination, selected: SelectedArns, offload?: OffloadScope): void {
@@ -79,6 +80,13 @@ export function grantHandler(scope: Construct, fn: lambda.IFunction, d: BoundDes
     sid: 'ReadLogGroupsAndExportTasks',
     // These read APIs do not support resource-level permissions.
     actions: ['logs:DescribeLogGroups', 'logs:DescribeExportTasks'],
+    resources: ['*'],
+  }));
+  fn.addToRolePolicy(new iam.PolicyStatement({
+    sid: 'ReadIncomingBytes',
+    // The log groups' IncomingBytes metric: did a group with a retention take in data? (GetMetricData
+    // does not support resource-level permissions.)
+    actions: ['cloudwatch:GetMetricData'],
     resources: ['*'],
   }));
   grantCreateExportTask(scope, fn, selected, offload ? RETENTION_ACTIONS : []);

@@ -53,7 +53,7 @@ export function explainExporterFindings(scope: IConstruct, parts: ExporterParts)
     }]);
   }
   suppress(fn.role?.node.tryFindChild('DefaultPolicy'), [
-    { id: 'AwsSolutions-IAM5', reason: 'logs:DescribeLogGroups and logs:DescribeExportTasks do not support resource-level permissions.', appliesTo: ['Resource::*'] },
+    { id: 'AwsSolutions-IAM5', reason: 'logs:DescribeLogGroups, logs:DescribeExportTasks and cloudwatch:GetMetricData do not support resource-level permissions.', appliesTo: ['Resource::*'] },
     ...(parts.allGroups ? [{
       id: 'AwsSolutions-IAM5',
       reason: 'The selection is every log group of the account and region, so CreateExportTask must be allowed on every log group.',

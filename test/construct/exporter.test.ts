@@ -213,8 +213,10 @@ describe('CloudWatchLogsS3Exporter', () => {
     // Its own bucket is of its account: it writes its state only (CloudWatch Logs writes the exports), and reads the bucket's Object Lock configuration.
     expect(JSON.stringify(bySid.ReadWriteExporterObjects.Resource)).not.toMatch(/"\/logs\/raw\/\*"/);
     expect(bySid.ReadBucketSettings.Action).toEqual('s3:GetBucketObjectLockConfiguration');
+    // The log groups' IncomingBytes metric (GetMetricData has no resource-level permissions).
+    expect(bySid.ReadIncomingBytes).toMatchObject({ Action: 'cloudwatch:GetMetricData', Resource: '*' });
     const wildcards = statements.filter((s: any) => s.Resource === '*');
-    expect(wildcards).toHaveLength(1);
+    expect(wildcards.map((s: any) => s.Sid)).toEqual(['ReadLogGroupsAndExportTasks', 'ReadIncomingBytes']);
   });
 
   test('exact names and ILogGroups scope CreateExportTask to those groups, and are passed to the handler', () => {

@@ -2,9 +2,10 @@
  * When a window is known to hold no event, from what DescribeLogStreams said, and how the checks
  * are paced.
  */
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, DescribeLogStreamsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ActivityChecks, CHECK_GAP_MS, LAST_EVENT_LAG_MS, idleIn, needsCheck } from '../../src/handler/activity';
+import { ActivityChecks, CHECK_GAP_MS, LAST_EVENT_LAG_MS, asksIncomingBytes, idleIn, incomingBytesQueries, needsCheck } from '../../src/handler/activity';
 import { awsError } from '../harness/fakes';
 
 const HOUR = 3_600_000;
@@ -36,6 +37,64 @@ test('needsCheck: not when the stored bytes grew since the export of the window 
     .toEqual([false, true, true, true, true]);
 });
 
+test('asksIncomingBytes: only a group with a retention, exported in the window before, whose stored bytes did not grow', () => {
+  const g = (bytes: number, retentionDays?: number) => ({ name: 'g', created: 0, bytes, retentionDays });
+  const cases: Array<[number, number | undefined, number | undefined]> = [[1, 7, 1], [0, 7, 1], [2, 7, 1], [1, 7, undefined], [1, undefined, 1]];
+  expect(cases.map(([bytes, retentionDays, before]) => asksIncomingBytes(g(bytes, retentionDays), before)))
+    .toEqual([true, true, false, false, false]);
+});
+
+test("incomingBytesQueries: each group's IncomingBytes sum over the whole span, in whole hours", () => {
+  const queries = incomingBytesQueries(['/a', '/b'], window.start, window.end + HOUR + 1);
+  const shown = queries.map(({ Id, MetricStat: m }) => [Id, m!.Metric!.Dimensions, m!.Period, m!.Stat, m!.Metric!.MetricName]);
+  expect(shown).toEqual([
+    ['g0', [{ Name: 'LogGroupName', Value: '/a' }], 26 * 3600, 'Sum', 'IncomingBytes'],
+    ['g1', [{ Name: 'LogGroupName', Value: '/b' }], 26 * 3600, 'Sum', 'IncomingBytes'],
+  ]);
+  expect(queries.every((q) => q.MetricStat!.Metric!.Namespace === 'AWS/Logs')).toBe(true);
+});
+
+describe('ActivityChecks.tookIn', () => {
+  const cloudWatch = mockClient(CloudWatchClient);
+  let now = 0;
+  const clock = { now: () => now, sleep: async (ms: number) => { now += ms; } };
+  const checks = () => new ActivityChecks(new CloudWatchLogsClient({}), new CloudWatchClient({}), clock);
+  const names = Array.from({ length: 1201 }, (_, i) => `/g/${i}`);
+  beforeEach(() => {
+    cloudWatch.reset();
+    now = window.end + 12 * HOUR;
+  });
+
+  test('the groups with bytes taken in: 500 queries a call, every page of datapoints read', async () => {
+    cloudWatch.on(GetMetricDataCommand).callsFake((input) => {
+      const values = (id: string) => (Number(id.slice(1)) % 3 === 0 ? [0, 5] : Number(id.slice(1)) % 3 === 1 ? [0] : []);
+      const results = input.MetricDataQueries.map((q: { Id: string }) => ({ Id: q.Id, Values: input.NextToken ? [] : values(q.Id) }));
+      return { MetricDataResults: results, NextToken: input.NextToken ? undefined : 'more' };
+    });
+    const found = await checks().tookIn(names, window.start, window.end);
+    const calls = cloudWatch.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input);
+    expect(calls.map((c) => [c.MetricDataQueries!.length, c.NextToken])).toEqual([[500, undefined], [500, 'more'], [500, undefined], [500, 'more'], [201, undefined], [201, 'more']]);
+    expect(calls.every((c) => c.StartTime!.getTime() === window.start && c.EndTime!.getTime() === window.end)).toBe(true);
+    const expected = names.filter((_, i) => (i % 500) % 3 === 0);
+    expect([...found].sort()).toEqual(expected.sort());
+  });
+
+  test('a failed call: no group is said to have taken in data, and the metric is not asked for an hour', async () => {
+    cloudWatch.on(GetMetricDataCommand).rejectsOnce(awsError('AccessDeniedException', 'not allowed'))
+      .resolves({ MetricDataResults: [{ Id: 'g0', Values: [1] }] });
+    const c = checks();
+    expect([...await c.tookIn(['/a'], window.start, window.end)]).toEqual([]);
+    now += HOUR - 1;
+    expect([...await c.tookIn(['/a'], window.start, window.end)]).toEqual([]);
+    expect(cloudWatch.commandCalls(GetMetricDataCommand)).toHaveLength(1);
+    now += 1;
+    expect([...await c.tookIn(['/a'], window.start, window.end)]).toEqual(['/a']);
+    // Nothing to ask, no call.
+    expect([...await c.tookIn([], window.start, window.end)]).toEqual([]);
+    expect(cloudWatch.commandCalls(GetMetricDataCommand)).toHaveLength(2);
+  });
+});
+
 describe('ActivityChecks', () => {
   const logs = mockClient(CloudWatchLogsClient);
   let now = 0;
@@ -50,7 +109,7 @@ describe('ActivityChecks', () => {
       .on(DescribeLogStreamsCommand, { logGroupName: 'b' }).resolves({ logStreams: [] })
       .on(DescribeLogStreamsCommand, { logGroupName: 'c' }).rejects(awsError('ResourceNotFoundException', 'gone'))
       .on(DescribeLogStreamsCommand, { logGroupName: 'd' }).resolves({ logStreams: [{ logStreamName: 'new' }] });
-    const checks = new ActivityChecks(new CloudWatchLogsClient({}), clock);
+    const checks = new ActivityChecks(new CloudWatchLogsClient({}), new CloudWatchClient({}), clock);
     const found = [];
     for (const name of ['a', 'b', 'c', 'd']) {
       const { lastEvent, checkedAt } = (await checks.newestEvent(name, Infinity))!;
@@ -67,7 +126,7 @@ describe('ActivityChecks', () => {
       if (calls === 3 || calls === 4) throw awsError('ThrottlingException', 'Rate exceeded');
       return { logStreams: [] };
     });
-    const checks = new ActivityChecks(new CloudWatchLogsClient({}), clock);
+    const checks = new ActivityChecks(new CloudWatchLogsClient({}), new CloudWatchClient({}), clock);
     const times: number[] = [];
     for (const name of ['a', 'b', 'c']) times.push((await checks.newestEvent(name, Infinity))!.checkedAt);
     // b a gap after a; c's first call a gap after b is throttled, and so is the next, each doubling the gap.
@@ -76,11 +135,11 @@ describe('ActivityChecks', () => {
     // The next call would start after the deadline: nothing is asked.
     expect(await checks.newestEvent('d', now + 1)).toBeUndefined();
     expect(calls).toBe(5);
-    await expect(new ActivityChecks(new CloudWatchLogsClient({}), clock).newestEvent('x', Infinity)).resolves.toBeDefined();
+    await expect(new ActivityChecks(new CloudWatchLogsClient({}), new CloudWatchClient({}), clock).newestEvent('x', Infinity)).resolves.toBeDefined();
   });
 
   test('other errors are not swallowed', async () => {
     logs.on(DescribeLogStreamsCommand).rejects(awsError('AccessDeniedException', 'not allowed'));
-    await expect(new ActivityChecks(new CloudWatchLogsClient({}), clock).newestEvent('a', Infinity)).rejects.toThrow('not allowed');
+    await expect(new ActivityChecks(new CloudWatchLogsClient({}), new CloudWatchClient({}), clock).newestEvent('a', Infinity)).rejects.toThrow('not allowed');
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Handler turns against aws-sdk-client-mock, asserting the calls it makes.
  */
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   CloudWatchLogsClient, CreateExportTaskCommand, DescribeExportTasksCommand, DescribeLogGroupsCommand, DescribeLogStreamsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
@@ -20,12 +21,15 @@ const logs = mockClient(CloudWatchLogsClient);
 const s3 = mockClient(S3Client);
 let now = NOW;
 const clock: Clock = { now: () => now, sleep: async (ms) => { now += ms; } };
-const engine = () => new Engine(config, { logs: new CloudWatchLogsClient({}), s3: new S3Client({}), clock });
+const cloudWatch = mockClient(CloudWatchClient);
+const engine = () => new Engine(config, { logs: new CloudWatchLogsClient({}), s3: new S3Client({}), cloudWatch: new CloudWatchClient({}), clock });
 const FIRST_TURN = { input: {}, executionName: 'exec-1', executionArn: 'arn:aws:states:us-east-1:123456789012:execution:sm:exec-1' };
 
 beforeEach(() => {
   logs.reset();
   s3.reset();
+  cloudWatch.reset();
+  cloudWatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
   now = NOW;
   s3.on(GetObjectCommand).rejects(awsError('NoSuchKey', 'no such key', 404));
   s3.on(GetObjectLockConfigurationCommand).rejects(awsError('ObjectLockConfigurationNotFoundError', 'Object Lock configuration does not exist for this bucket', 404));

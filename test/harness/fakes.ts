@@ -3,9 +3,11 @@
  * aws-sdk-client-mock), on a virtual clock. They model what the exporter depends on: one active
  * export task per account, PENDING -> RUNNING -> COMPLETED over time, FAILED tasks, throttling,
  * sorted and paginated DescribeLogGroups, S3 conditional writes and listing; retention that
- * expires events for good (PutRetentionPolicy's allowed values and quota), and what of them was archived.
+ * expires events for good (PutRetentionPolicy's allowed values and quota), and what of them was archived;
+ * the log groups' IncomingBytes metric (CloudWatch GetMetricData).
  */
 import { AsyncLocalStorage } from 'async_hooks';
+import { CloudWatchClient, GetMetricDataCommand, GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 import {
   CloudWatchLogsClient, CreateExportTaskCommand, CreateExportTaskCommandInput, DeleteRetentionPolicyCommand, DeleteRetentionPolicyCommandInput,
   DescribeExportTasksCommand, DescribeExportTasksCommandInput, DescribeLogGroupsCommand, DescribeLogGroupsCommandInput, DescribeLogStreamsCommand,
@@ -295,6 +297,25 @@ export class FakeLogs {
     if (!g) throw awsError('ResourceNotFoundException', 'The specified log group does not exist.');
     const first = this.spans(g).filter(([a, b]) => a <= input.endTime! && b >= input.startTime!).map(([a]) => Math.max(a, input.startTime!))[0];
     return { events: first === undefined ? [] : [{ timestamp: first, message: 'event' }] };
+  }
+
+  /**
+   * GetMetricData of the exporter's queries, each a log group's IncomingBytes sum: the bytes it
+   * took in during [StartTime, EndTime) (events arrive at their timestamps), as one datapoint, or
+   * none when it took in nothing or does not exist (CloudWatch returns no datapoint then).
+   */
+  getMetricData(input: GetMetricDataCommandInput) {
+    this.count('GetMetricData');
+    const [from, to] = [input.StartTime!.getTime(), Math.min(input.EndTime!.getTime(), this.vclock.now)];
+    return {
+      MetricDataResults: input.MetricDataQueries!.map((q) => {
+        const dimension = q.MetricStat?.Metric?.Dimensions?.find((d) => d.Name === 'LogGroupName');
+        const g = q.MetricStat?.Metric?.MetricName === 'IncomingBytes' ? this.groups.get(dimension?.Value ?? '') : undefined;
+        const ms = g ? this.ingested(g, to).reduce((sum, [a, b]) => sum + Math.max(0, Math.min(b, to) - Math.max(a, from)), 0) : 0;
+        const bytes = Math.round(((g?.bytesPerDay ?? 1_000_000) * ms) / DAY_MS);
+        return { Id: q.Id, Label: 'IncomingBytes', StatusCode: 'Complete' as const, Timestamps: bytes ? [new Date(from)] : [], Values: bytes ? [bytes] : [] };
+      }),
+    };
   }
 
   /** Whether the group holds events with timestamps in [from, to]. */
@@ -683,6 +704,8 @@ export function installFakes(installed: FakeLogs, s3: FakeS3): () => void {
   logsMock.on(PutRetentionPolicyCommand).callsFake((i) => guarded('PutRetentionPolicy', i, () => logs().putRetentionPolicy(i)));
   logsMock.on(DeleteRetentionPolicyCommand).callsFake((i) => guarded('DeleteRetentionPolicy', i, () => logs().deleteRetentionPolicy(i)));
   logsMock.on(FilterLogEventsCommand).callsFake((i) => guarded('FilterLogEvents', i, () => logs().filterLogEvents(i)));
+  const cloudWatchMock = mockClient(CloudWatchClient);
+  cloudWatchMock.on(GetMetricDataCommand).callsFake((i) => guarded('GetMetricData', i, () => logs().getMetricData(i)));
   const s3Mock = mockClient(S3Client);
   s3Mock.on(PutObjectCommand).callsFake((i) => guarded('PutObject', i, () => (touch(i.Key), s3.putObject(i))));
   s3Mock.on(GetObjectCommand).callsFake((i) => guarded('GetObject', i, () => (touch(i.Key), s3.getObject(i))));
@@ -695,6 +718,7 @@ export function installFakes(installed: FakeLogs, s3: FakeS3): () => void {
   s3Mock.on(DeleteObjectCommand).rejects(new Error('the exporter never deletes'));
   return () => {
     logsMock.restore();
+    cloudWatchMock.restore();
     s3Mock.restore();
   };
 }
