@@ -11,9 +11,9 @@
  * One check per group per run covers all the run's windows. A group that took in data since the
  * export of the window before (its stored bytes grew) is exported without a check. So is a group
  * with a retention that was exported in the window before and whose `IncomingBytes` metric shows
- * data taken in during the run's windows: its retention removes old events as new ones arrive,
- * so its stored bytes may not grow while it takes in data. Neither signal ever skips a window:
- * at worst a group that took in nothing is exported, and its export is recorded empty.
+ * data taken in during each of the run's windows: its retention removes old events as new ones
+ * arrive, so its stored bytes may not grow while it takes in data. Neither signal ever skips a
+ * window: at worst a group that took in nothing is exported, and its export is recorded empty.
  */
 import { CloudWatchClient, GetMetricDataCommand, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, DescribeLogStreamsCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -70,15 +70,17 @@ export function asksIncomingBytes(group: Group, bytesBefore: number | undefined)
 
 /** Queries of one GetMetricData call (its documented maximum). */
 const QUERIES_PER_CALL = 500;
+/** A run with more windows than this (a long catch-up or backfill) checks its groups instead. */
+export const MAX_METRIC_WINDOWS = 31;
 /** After GetMetricData failed, how long the checks go on without it. */
 const METRIC_PAUSE_MS = 3_600_000;
 
 /**
- * The GetMetricData queries of the groups' `IncomingBytes` sums over [start, end): one datapoint
- * per group (the period covers the span, in whole hours, as CloudWatch accepts for data of any age).
+ * The GetMetricData queries of the groups' `IncomingBytes` sums over a window: one datapoint per
+ * group (the period covers the window, in whole hours, as CloudWatch accepts for data of any age).
  */
-export function incomingBytesQueries(names: string[], start: number, end: number): MetricDataQuery[] {
-  const period = Math.max(1, Math.ceil((end - start) / 3_600_000)) * 3600;
+export function incomingBytesQueries(names: string[], window: Window): MetricDataQuery[] {
+  const period = Math.max(1, Math.ceil((window.end - window.start) / 3_600_000)) * 3600;
   return names.map((name, i) => ({
     Id: `g${i}`,
     MetricStat: {
@@ -110,31 +112,26 @@ export class ActivityChecks {
   ) {}
 
   /**
-   * The groups whose `IncomingBytes` metric shows data taken in during [start, end): one
-   * GetMetricData call per 500 groups. A call that fails (denied, throttled past the SDK's
-   * retries) is a warning, and none of its groups is said to have taken in data: they are
-   * checked. After a failure, the metric is not asked again for an hour.
+   * The groups whose `IncomingBytes` metric shows data taken in during each of the windows (a
+   * group idle in one of them is checked, so that the check can skip that window): one
+   * GetMetricData call per window and 500 groups, each window asked only for the groups found
+   * busy in those before. Runs of more than `MAX_METRIC_WINDOWS` windows are not asked. A call
+   * that fails (denied, throttled past the SDK's retries) is a warning, and no group is said to
+   * have taken in data: they are checked. After a failure, the metric is not asked again for an
+   * hour.
    */
-  async tookIn(names: string[], start: number, end: number): Promise<Set<string>> {
-    const found = new Set<string>();
-    if (names.length === 0 || this.clock.now() - this.metricFailedAt < METRIC_PAUSE_MS) return found;
+  async tookIn(names: string[], windows: Window[]): Promise<Set<string>> {
+    const now = this.clock.now();
+    // (A clock set back ends the pause: it must not stretch it.)
+    const paused = now >= this.metricFailedAt && now - this.metricFailedAt < METRIC_PAUSE_MS;
+    if (names.length === 0 || windows.length > MAX_METRIC_WINDOWS || paused) return new Set();
+    let busy = names;
     try {
-      for (let from = 0; from < names.length; from += QUERIES_PER_CALL) {
-        const chunk = names.slice(from, from + QUERIES_PER_CALL);
-        let NextToken: string | undefined;
-        do {
-          const res = await this.cloudWatch.send(new GetMetricDataCommand({
-            MetricDataQueries: incomingBytesQueries(chunk, start, end),
-            StartTime: new Date(start),
-            EndTime: new Date(end),
-            NextToken,
-          }));
-          for (const r of res.MetricDataResults ?? []) {
-            const name = chunk[Number(r.Id?.slice(1))];
-            if (name !== undefined && (r.Values ?? []).some((v) => v > 0)) found.add(name);
-          }
-          NextToken = res.NextToken;
-        } while (NextToken);
+      for (const window of windows) {
+        const found: string[] = [];
+        for (let from = 0; from < busy.length; from += QUERIES_PER_CALL) found.push(...await this.busyIn(busy.slice(from, from + QUERIES_PER_CALL), window));
+        busy = found;
+        if (busy.length === 0) break;
       }
     } catch (e) {
       this.metricFailedAt = this.clock.now();
@@ -143,7 +140,27 @@ export class ActivityChecks {
       });
       return new Set();
     }
-    return found;
+    return new Set(busy);
+  }
+
+  /** Those of (at most 500) groups whose `IncomingBytes` metric shows data taken in during the window. */
+  private async busyIn(names: string[], window: Window): Promise<string[]> {
+    const found = new Set<string>();
+    let NextToken: string | undefined;
+    do {
+      const res = await this.cloudWatch.send(new GetMetricDataCommand({
+        MetricDataQueries: incomingBytesQueries(names, window),
+        StartTime: new Date(window.start),
+        EndTime: new Date(window.end),
+        NextToken,
+      }));
+      for (const r of res.MetricDataResults ?? []) {
+        const name = names[Number(r.Id?.slice(1))];
+        if (name !== undefined && (r.Values ?? []).some((v) => v > 0)) found.add(name);
+      }
+      NextToken = res.NextToken;
+    } while (NextToken);
+    return names.filter((n) => found.has(n));
   }
 
   /**

@@ -5,10 +5,11 @@
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, DescribeLogStreamsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ActivityChecks, CHECK_GAP_MS, LAST_EVENT_LAG_MS, asksIncomingBytes, idleIn, incomingBytesQueries, needsCheck } from '../../src/handler/activity';
+import { ActivityChecks, CHECK_GAP_MS, LAST_EVENT_LAG_MS, MAX_METRIC_WINDOWS, asksIncomingBytes, idleIn, incomingBytesQueries, needsCheck } from '../../src/handler/activity';
 import { awsError } from '../harness/fakes';
 
 const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 const window = { start: Date.parse('2026-11-24T00:00:00Z'), end: Date.parse('2026-11-25T00:00:00Z') };
 const group = (lastEvent: number | null | undefined, checkedAt?: number) => ({ name: 'g', created: 0, lastEvent, checkedAt });
 
@@ -44,8 +45,8 @@ test('asksIncomingBytes: only a group with a retention, exported in the window b
     .toEqual([true, true, false, false, false]);
 });
 
-test("incomingBytesQueries: each group's IncomingBytes sum over the whole span, in whole hours", () => {
-  const queries = incomingBytesQueries(['/a', '/b'], window.start, window.end + HOUR + 1);
+test("incomingBytesQueries: each group's IncomingBytes sum over the window, in whole hours", () => {
+  const queries = incomingBytesQueries(['/a', '/b'], { start: window.start, end: window.end + HOUR + 1 });
   const shown = queries.map(({ Id, MetricStat: m }) => [Id, m!.Metric!.Dimensions, m!.Period, m!.Stat, m!.Metric!.MetricName]);
   expect(shown).toEqual([
     ['g0', [{ Name: 'LogGroupName', Value: '/a' }], 26 * 3600, 'Sum', 'IncomingBytes'],
@@ -71,7 +72,7 @@ describe('ActivityChecks.tookIn', () => {
       const results = input.MetricDataQueries.map((q: { Id: string }) => ({ Id: q.Id, Values: input.NextToken ? [] : values(q.Id) }));
       return { MetricDataResults: results, NextToken: input.NextToken ? undefined : 'more' };
     });
-    const found = await checks().tookIn(names, window.start, window.end);
+    const found = await checks().tookIn(names, [window]);
     const calls = cloudWatch.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input);
     expect(calls.map((c) => [c.MetricDataQueries!.length, c.NextToken])).toEqual([[500, undefined], [500, 'more'], [500, undefined], [500, 'more'], [201, undefined], [201, 'more']]);
     expect(calls.every((c) => c.StartTime!.getTime() === window.start && c.EndTime!.getTime() === window.end)).toBe(true);
@@ -79,19 +80,47 @@ describe('ActivityChecks.tookIn', () => {
     expect([...found].sort()).toEqual(expected.sort());
   });
 
-  test('a failed call: no group is said to have taken in data, and the metric is not asked for an hour', async () => {
-    cloudWatch.on(GetMetricDataCommand).rejectsOnce(awsError('AccessDeniedException', 'not allowed'))
-      .resolves({ MetricDataResults: [{ Id: 'g0', Values: [1] }] });
+  test('several windows: busy in each of them, asked window by window for the groups busy so far; a long catch-up is not asked', async () => {
+    const days = [0, 1, 2].map((d) => ({ start: window.start + d * DAY, end: window.end + d * DAY }));
+    // /a is busy every day, /b on the first day only, /c never.
+    const busy: Record<string, number[]> = { '/a': [0, 1, 2], '/b': [0], '/c': [] };
+    cloudWatch.on(GetMetricDataCommand).callsFake((input) => {
+      const day = days.findIndex((d) => d.start === input.StartTime.getTime() && d.end === input.EndTime.getTime());
+      return {
+        MetricDataResults: input.MetricDataQueries.map((q: any) => ({ Id: q.Id, Values: busy[q.MetricStat.Metric.Dimensions[0].Value].includes(day) ? [7] : [] })),
+      };
+    });
+    expect([...await checks().tookIn(['/a', '/b', '/c'], days)]).toEqual(['/a']);
+    const asked = cloudWatch.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input.MetricDataQueries!.map((q) => q.MetricStat!.Metric!.Dimensions![0].Value));
+    expect(asked).toEqual([['/a', '/b', '/c'], ['/a', '/b'], ['/a']]);
+    const long = Array.from({ length: MAX_METRIC_WINDOWS + 1 }, (_, d) => ({ start: window.start + d * DAY, end: window.end + d * DAY }));
+    expect([...await checks().tookIn(['/a'], long)]).toEqual([]);
+    expect(cloudWatch.commandCalls(GetMetricDataCommand)).toHaveLength(3);
+  });
+
+  test('a failed call: no group is said to have taken in data, and the metric is not asked for an hour (a clock set back ends the pause)', async () => {
+    let fail: string | undefined = 'AccessDeniedException';
+    cloudWatch.on(GetMetricDataCommand).callsFake(() => {
+      if (fail) throw awsError(fail, 'no');
+      return { MetricDataResults: [{ Id: 'g0', Values: [1] }] };
+    });
     const c = checks();
-    expect([...await c.tookIn(['/a'], window.start, window.end)]).toEqual([]);
+    expect([...await c.tookIn(['/a'], [window])]).toEqual([]);
+    fail = undefined;
     now += HOUR - 1;
-    expect([...await c.tookIn(['/a'], window.start, window.end)]).toEqual([]);
+    expect([...await c.tookIn(['/a'], [window])]).toEqual([]);
     expect(cloudWatch.commandCalls(GetMetricDataCommand)).toHaveLength(1);
     now += 1;
-    expect([...await c.tookIn(['/a'], window.start, window.end)]).toEqual(['/a']);
+    expect([...await c.tookIn(['/a'], [window])]).toEqual(['/a']);
     // Nothing to ask, no call.
-    expect([...await c.tookIn([], window.start, window.end)]).toEqual([]);
+    expect([...await c.tookIn([], [window])]).toEqual([]);
     expect(cloudWatch.commandCalls(GetMetricDataCommand)).toHaveLength(2);
+    // Failed again, then the clock is set back 2 hours: asked at once.
+    fail = 'ThrottlingException';
+    expect([...await c.tookIn(['/a'], [window])]).toEqual([]);
+    fail = undefined;
+    now -= 2 * HOUR;
+    expect([...await c.tookIn(['/a'], [window])]).toEqual(['/a']);
   });
 });
 

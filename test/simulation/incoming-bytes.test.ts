@@ -4,6 +4,7 @@
  * call per page) does, and spares the DescribeLogStreams check of each active group. The
  * synthesized state machine with the real handler, day after day, on the fakes.
  */
+import { LogGroupSelection } from '../../src';
 import { logger } from '../../src/handler/telemetry';
 import { awsError } from '../harness/fakes';
 import { DAY, FIRST_WINDOW, START, days as offloadDays, iso, offloadWorld, retention } from '../harness/offload';
@@ -97,4 +98,26 @@ test('offload in steady state: the managed groups are exported every day without
   expect(counts().map((n, i) => n - before[i]))
     .toEqual([0, 4, 0, 4 * groups.length]);
   for (const g of groups) expect([13, 14, 15, 16].map((d) => exported(w, g, d))).toEqual([1, 1, 1, 1]);
+});
+
+test('a run that catches up several windows asks the metric window by window: a group busy in the first only is checked, and its idle windows skipped', async () => {
+  w = world({ now: START });
+  w.logs.addGroup('/app/kept', FIRST_WINDOW - 30 * DAY, 7, { eventsUntil: windowOf(3).start - 60_000 });
+  await daily(w, 1);
+  const [queries, checks] = [w.logs.calls.GetMetricData, w.logs.calls.DescribeLogStreams];
+  // No run on days 2-4 (an outage, a paused schedule): day 5's run catches up windows 2-5.
+  w.clock.now = START + 5 * DAY;
+  expect(last(await w.loop.run({ scheduledTime: iso(w.clock.now) }, 'day-5')).status).toBe('SUCCEEDED');
+  // Window 2 showed data, window 3 none: no further window asked; the check finds the newest event in window 2.
+  expect([w.logs.calls.GetMetricData - queries, w.logs.calls.DescribeLogStreams - checks]).toEqual([2, 1]);
+  expect([2, 3, 4, 5].map((d) => exported(w, '/app/kept', d))).toEqual([1, 0, 0, 0]);
+  expect([3, 4, 5].map((d) => recordedEmpty(w, windowOf(d)).has('/app/kept'))).toEqual([true, true, true]);
+});
+
+test('a selection by names pages each name on its own: one GetMetricData call per busy group with a retention, and no DescribeLogStreams', async () => {
+  const names = Array.from({ length: 20 }, (_, i) => `/app/svc-${String(i).padStart(2, '0')}`);
+  w = world({ now: START, props: { logGroups: LogGroupSelection.names(names) } });
+  names.forEach((n) => w.logs.addGroup(n, FIRST_WINDOW - 30 * DAY, 7));
+  expect(await daily(w, 3)).toEqual([[20, 0], [0, 20], [0, 20], [0, 20]]);
+  for (const n of names) expect([0, 1, 2, 3].map((d) => exported(w, n, d))).toEqual([1, 1, 1, 1]);
 });
