@@ -344,16 +344,16 @@ async function main() {
   const offloaded = await exporter(mixN, 0, { cloudWatchRetention: Duration.days(7), alarmTopic, offloadHistoryBefore: '2026-11-24' });
   offloaded.forEach((f, i) => {
     const plain = largest[i];
-    const diff = (a: Record<string, number>, b: Record<string, number>, ops: string[]) => perGroup(a, mixN, ops) - perGroup(b, mixN, ops);
-    const extra = (a: Record<string, number>, b: Record<string, number>, ops: string[]) => diff(a, b, ops).toFixed(3);
+    const added = (a: Record<string, number>, b: Record<string, number>, ops: string[]) => perGroup(a, mixN, ops) - perGroup(b, mixN, ops);
+    const extra = (a: Record<string, number>, b: Record<string, number>, ops: string[]) => added(a, b, ops).toFixed(3);
     const which = [...LOGS_OPS, ...RETENTION_OPS].map((op) => [op, extra(f.logsCalls, plain.logsCalls, [op])]).filter(([, v]) => Number(v) !== 0);
     offloadLines.push(`| ${f.label} | ${extra(f.logsCalls, plain.logsCalls, [...LOGS_OPS, ...RETENTION_OPS])} | ${which.map(([op, v]) => `${op} ${v}`).join(', ')} | ` +
       `${extra(f.s3Calls, plain.s3Calls, S3_OPS)} | ${((f.logsCalls.GetMetricData ?? 0) / mixN).toFixed(3)} | ` +
       `${(f.logsCalls.PutRetentionPolicy ?? 0) + (f.logsCalls.DeleteRetentionPolicy ?? 0)} |`);
     // Steady state: the days after the one each group came down.
     if (i > 0) {
-      offloadTargets.push(`| ${f.label} | ${check(diff(f.logsCalls, plain.logsCalls, [...LOGS_OPS, ...RETENTION_OPS]), 0.01, (x) => x.toFixed(3))} | ` +
-        `${check(diff(f.s3Calls, plain.s3Calls, S3_OPS), 1, (x) => x.toFixed(3))} |`);
+      offloadTargets.push(`| ${f.label} | ${check(added(f.logsCalls, plain.logsCalls, [...LOGS_OPS, ...RETENTION_OPS]), 0.01, (x) => x.toFixed(3))} | ` +
+        `${check(added(f.s3Calls, plain.s3Calls, S3_OPS), 1, (x) => x.toFixed(3))} |`);
     }
     console.log(offloadLines[offloadLines.length - 1], `(${(f.ms / 1000).toFixed(1)} s)`);
   });

@@ -129,7 +129,9 @@ export class ActivityChecks {
     try {
       for (const window of windows) {
         const found: string[] = [];
-        for (let from = 0; from < busy.length; from += QUERIES_PER_CALL) found.push(...await this.busyIn(busy.slice(from, from + QUERIES_PER_CALL), window));
+        for (let from = 0; from < busy.length; from += QUERIES_PER_CALL) {
+          found.push(...await this.busyIn(busy.slice(from, from + QUERIES_PER_CALL), window));
+        }
         busy = found;
         if (busy.length === 0) break;
       }

@@ -87,11 +87,15 @@ describe('ActivityChecks.tookIn', () => {
     cloudWatch.on(GetMetricDataCommand).callsFake((input) => {
       const day = days.findIndex((d) => d.start === input.StartTime.getTime() && d.end === input.EndTime.getTime());
       return {
-        MetricDataResults: input.MetricDataQueries.map((q: any) => ({ Id: q.Id, Values: busy[q.MetricStat.Metric.Dimensions[0].Value].includes(day) ? [7] : [] })),
+        MetricDataResults: input.MetricDataQueries.map((q: any) => ({
+          Id: q.Id,
+          Values: busy[q.MetricStat.Metric.Dimensions[0].Value].includes(day) ? [7] : [],
+        })),
       };
     });
     expect([...await checks().tookIn(['/a', '/b', '/c'], days)]).toEqual(['/a']);
-    const asked = cloudWatch.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input.MetricDataQueries!.map((q) => q.MetricStat!.Metric!.Dimensions![0].Value));
+    const asked = cloudWatch.commandCalls(GetMetricDataCommand)
+      .map((c) => c.args[0].input.MetricDataQueries!.map((q) => q.MetricStat!.Metric!.Dimensions![0].Value));
     expect(asked).toEqual([['/a', '/b', '/c'], ['/a', '/b'], ['/a']]);
     const long = Array.from({ length: MAX_METRIC_WINDOWS + 1 }, (_, d) => ({ start: window.start + d * DAY, end: window.end + d * DAY }));
     expect([...await checks().tookIn(['/a'], long)]).toEqual([]);
