@@ -17,6 +17,7 @@
  */
 import { CloudWatchClient, GetMetricDataCommand, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, DescribeLogStreamsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { errorName, isThrottling } from './bucket-access';
 import { Group } from './run-state';
 import { log } from './telemetry';
 import { Window } from '../shared/windows';
@@ -32,7 +33,6 @@ export const CHECK_GAP_MS = 250;
 /** The gap doubles after each throttled call (other tools use the quota too), up to this. */
 const MAX_GAP_MS = 8_000;
 
-const THROTTLING = ['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'ServiceUnavailableException'];
 
 /** What DescribeLogStreams said about a group. */
 interface Activity {
@@ -187,9 +187,8 @@ export class ActivityChecks {
         // A stream without a last event time yet may hold events of any time up to now.
         return { lastEvent: newest.lastEventTimestamp ?? checkedAt, checkedAt };
       } catch (e) {
-        const name = (e as { name?: string }).name ?? '';
-        if (name === 'ResourceNotFoundException') return { lastEvent: checkedAt, checkedAt };
-        if (!THROTTLING.includes(name)) throw e;
+        if (errorName(e) === 'ResourceNotFoundException') return { lastEvent: checkedAt, checkedAt };
+        if (!isThrottling(e)) throw e;
         this.throttled += 1;
         this.gap = Math.min(MAX_GAP_MS, this.gap * 2);
       }

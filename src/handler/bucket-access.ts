@@ -18,6 +18,14 @@ export function errorName(e: unknown): string {
   return (e as { name?: string })?.name ?? 'Error';
 }
 
+/** What CloudWatch Logs, CloudWatch and S3 answer when throttled (past the SDK's own retries). */
+const THROTTLING = new Set(['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'SlowDown', 'ServiceUnavailable', 'ServiceUnavailableException']);
+
+/** The call was throttled: it may be tried again later. */
+export function isThrottling(e: unknown): boolean {
+  return THROTTLING.has(errorName(e));
+}
+
 function statusOf(e: unknown): number | undefined {
   return (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 }

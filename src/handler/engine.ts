@@ -15,7 +15,7 @@ import { CloudWatchLogsClient, ExportTask } from '@aws-sdk/client-cloudwatch-log
 import { S3Client } from '@aws-sdk/client-s3';
 import { Cut, abandonedCount, abandonedWindows, addAbandoned, removeAbandoned } from './abandoned';
 import { ActivityChecks, idleIn } from './activity';
-import { BucketAccess, errorName } from './bucket-access';
+import { BucketAccess, errorName, isThrottling } from './bucket-access';
 import { Cursor, GroupListing, Item, LATER, MAX_STATE_CHARS, exportRange } from './cursor';
 import { ExportTasks } from './export-tasks';
 import { Offload } from './offload';
@@ -87,7 +87,6 @@ interface Scope {
 /** What the bucket and the account's tasks say about one (log group, window). */
 type Found = 'done' | 'touched' | 'untouched';
 
-const THROTTLING = ['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'SlowDown', 'ServiceUnavailable', 'ServiceUnavailableException'];
 const MAX_FAILURES_KEPT = 50;
 /** Windows behind counted at most (a backfill is the way past that many). */
 const MAX_BEHIND = 1000;
@@ -212,7 +211,7 @@ export class Engine {
       return capped(await this.work(state, scope));
     } catch (e) {
       // Throttled past the SDK's retries: keep the progress made so far and try again after a wait.
-      if (!THROTTLING.includes(errorName(e))) throw e;
+      if (!isThrottling(e)) throw e;
       state.waited += 1;
       count(MetricName.THROTTLED);
       log('WARN', 'throttled; waiting', { error: errorName(e) });

@@ -10,7 +10,7 @@
 import {
   CloudWatchLogsClient, DeleteRetentionPolicyCommand, FilterLogEventsCommand, PutRetentionPolicyCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { BucketAccess, errorName, isConditionalFailure } from './bucket-access';
+import { BucketAccess, errorName, isConditionalFailure, isThrottling } from './bucket-access';
 import { Group, RunState } from './run-state';
 import { Listed, StateStore, markersOf } from './state-store';
 import { bytes, count, log } from './telemetry';
@@ -20,7 +20,6 @@ import { MetricName } from '../shared/protocol';
 import { RetentionEntry, RetentionLedger, addSpan, allowedRetention, firstUncovered, shorter, wantedRetention } from '../shared/retention';
 import { Window, periodSeconds, windowPath } from '../shared/windows';
 
-const THROTTLING = ['ThrottlingException', 'TooManyRequestsException', 'ServiceUnavailableException'];
 /** PutRetentionPolicy calls are spaced this far apart (its quota is a few per second per account). */
 const PUT_GAP_MS = 250;
 /** Tries of one retention change before it counts as failed. */
@@ -310,7 +309,7 @@ export class Offload {
       } catch (e) {
         const name = errorName(e);
         if (name === 'ResourceNotFoundException') return false;
-        if (THROTTLING.includes(name) && attempt < PUT_TRIES) continue;
+        if (isThrottling(e) && attempt < PUT_TRIES) continue;
         count(MetricName.RETENTION_NOT_CHANGED);
         log('WARN', "a log group's retention could not be changed: it keeps the one it has (the next run tries again)",
           { logGroupName, fromDays: from ?? 'never expire', toDays: to ?? 'never expire', error: name, message: (e as Error).message });
@@ -367,7 +366,7 @@ export class Offload {
       } catch (e) {
         const name = errorName(e);
         if (name === 'ResourceNotFoundException') return false;
-        if (THROTTLING.includes(name)) throw e;
+        if (isThrottling(e)) throw e;
         // Refused (an SCP, a permissions boundary): the window counts as not archived, and nothing is lowered for it.
         count(MetricName.RETENTION_NOT_CHANGED);
         log('WARN', 'FilterLogEvents failed: a window whose export wrote no file counts as not archived', { logGroupName, error: name, message: (e as Error).message });
