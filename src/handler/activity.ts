@@ -10,10 +10,11 @@
  *
  * One check per group per run covers all the run's windows. A group that took in data since the
  * export of the window before (its stored bytes grew) is exported without a check. So is a group
- * with a retention that was exported in the window before and whose `IncomingBytes` metric shows
- * data taken in during each of the run's windows: its retention removes old events as new ones
- * arrive, so its stored bytes may not grow while it takes in data. Neither signal ever skips a
- * window: at worst a group that took in nothing is exported, and its export is recorded empty.
+ * with a retention that was exported in the window before and whose `IncomingBytes` metric (one
+ * metric per group and run, read hourly) shows data taken in during each of the run's windows: its
+ * retention removes old events as new ones arrive, so its stored bytes may not grow while it takes
+ * in data. Neither signal ever skips a window: at worst a group that took in nothing is exported,
+ * and its export is recorded empty.
  */
 import { CloudWatchClient, GetMetricDataCommand, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, DescribeLogStreamsCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -68,28 +69,35 @@ export function asksIncomingBytes(group: Group, bytesBefore: number | undefined)
   return bytesBefore !== undefined && group.retentionDays !== undefined && needsCheck(group, bytesBefore);
 }
 
-/** Queries of one GetMetricData call (its documented maximum). */
+/** Queries of one GetMetricData call, and datapoints it returns at most (as documented). */
 const QUERIES_PER_CALL = 500;
-/** A run with more windows than this (a long catch-up or backfill) checks its groups instead. */
-export const MAX_METRIC_WINDOWS = 31;
+const DATAPOINTS_PER_CALL = 100_800;
+/** The metric's period: hourly datapoints are kept 455 days, and any start time takes them. */
+const HOUR_MS = 3_600_000;
+/** A run whose windows span more than this (a long catch-up or backfill) checks its groups instead. */
+export const MAX_METRIC_SPAN_MS = 31 * 86_400_000;
 /** After GetMetricData failed, how long the checks go on without it. */
 const METRIC_PAUSE_MS = 3_600_000;
 
-/**
- * The GetMetricData queries of the groups' `IncomingBytes` sums over a window: one datapoint per
- * group (the period covers the window, in whole hours, as CloudWatch accepts for data of any age).
- */
-export function incomingBytesQueries(names: string[], window: Window): MetricDataQuery[] {
-  const period = Math.max(1, Math.ceil((window.end - window.start) / 3_600_000)) * 3600;
+/** The GetMetricData queries of the groups' hourly `IncomingBytes` sums: one metric per group. */
+export function incomingBytesQueries(names: string[]): MetricDataQuery[] {
   return names.map((name, i) => ({
     Id: `g${i}`,
     MetricStat: {
       Metric: { Namespace: 'AWS/Logs', MetricName: 'IncomingBytes', Dimensions: [{ Name: 'LogGroupName', Value: name }] },
-      Period: period,
+      Period: HOUR_MS / 1000,
       Stat: 'Sum',
     },
     ReturnData: true,
   }));
+}
+
+/**
+ * Whether hours with data taken in (the start of each hourly datapoint with bytes) meet every
+ * window: an hour that overlaps a window counts for it (hours and windows need not align).
+ */
+export function busyInEach(hours: number[], windows: Window[]): boolean {
+  return windows.every((w) => hours.some((h) => h < w.end && h + HOUR_MS > w.start));
 }
 
 /**
@@ -113,27 +121,30 @@ export class ActivityChecks {
 
   /**
    * The groups whose `IncomingBytes` metric shows data taken in during each of the windows (a
-   * group idle in one of them is checked, so that the check can skip that window): one
-   * GetMetricData call per window and 500 groups, each window asked only for the groups found
-   * busy in those before. Runs of more than `MAX_METRIC_WINDOWS` windows are not asked. A call
-   * that fails (denied, throttled past the SDK's retries) is a warning, and no group is said to
-   * have taken in data: they are checked. After a failure, the metric is not asked again for an
-   * hour.
+   * group idle in one of them is checked, so that the check can skip that window): hourly sums
+   * over the windows' span, one metric per group, in as few GetMetricData calls as the API's
+   * limits allow (one per page of groups for a day's windows). Runs spanning more than
+   * `MAX_METRIC_SPAN_MS` are not asked. Undefined when a call would start after `deadline` (the
+   * caller hands back and asks again later). A call that fails (denied, throttled past the SDK's
+   * retries) is a warning, and no group is said to have taken in data: they are checked. After a
+   * failure, the metric is not asked again for an hour.
    */
-  async tookIn(names: string[], windows: Window[]): Promise<Set<string>> {
+  async tookIn(names: string[], windows: Window[], deadline: number): Promise<Set<string> | undefined> {
+    const busy = new Set<string>();
     const now = this.clock.now();
     // (A clock set back ends the pause: it must not stretch it.)
     const paused = now >= this.metricFailedAt && now - this.metricFailedAt < METRIC_PAUSE_MS;
-    if (names.length === 0 || windows.length > MAX_METRIC_WINDOWS || paused) return new Set();
-    let busy = names;
+    if (names.length === 0 || windows.length === 0 || paused) return busy;
+    const start = Math.min(...windows.map((w) => w.start));
+    const end = Math.max(...windows.map((w) => w.end));
+    if (end - start > MAX_METRIC_SPAN_MS) return busy;
+    const perCall = Math.max(1, Math.min(QUERIES_PER_CALL, Math.floor(DATAPOINTS_PER_CALL / Math.ceil((end - start) / HOUR_MS))));
     try {
-      for (const window of windows) {
-        const found: string[] = [];
-        for (let from = 0; from < busy.length; from += QUERIES_PER_CALL) {
-          found.push(...await this.busyIn(busy.slice(from, from + QUERIES_PER_CALL), window));
-        }
-        busy = found;
-        if (busy.length === 0) break;
+      for (let from = 0; from < names.length; from += perCall) {
+        if (this.clock.now() >= deadline) return undefined;
+        const chunk = names.slice(from, from + perCall);
+        const hours = await this.busyHours(chunk, start, end);
+        for (const name of chunk) if (busyInEach(hours.get(name) ?? [], windows)) busy.add(name);
       }
     } catch (e) {
       this.metricFailedAt = this.clock.now();
@@ -142,27 +153,30 @@ export class ActivityChecks {
       });
       return new Set();
     }
-    return new Set(busy);
+    return busy;
   }
 
-  /** Those of (at most 500) groups whose `IncomingBytes` metric shows data taken in during the window. */
-  private async busyIn(names: string[], window: Window): Promise<string[]> {
-    const found = new Set<string>();
+  /** Of (a call's worth of) groups, the hours in [start, end) in which each took in data. */
+  private async busyHours(names: string[], start: number, end: number): Promise<Map<string, number[]>> {
+    const hours = new Map<string, number[]>();
     let NextToken: string | undefined;
     do {
       const res = await this.cloudWatch.send(new GetMetricDataCommand({
-        MetricDataQueries: incomingBytesQueries(names, window),
-        StartTime: new Date(window.start),
-        EndTime: new Date(window.end),
+        MetricDataQueries: incomingBytesQueries(names),
+        StartTime: new Date(start),
+        EndTime: new Date(end),
         NextToken,
       }));
       for (const r of res.MetricDataResults ?? []) {
         const name = names[Number(r.Id?.slice(1))];
-        if (name !== undefined && (r.Values ?? []).some((v) => v > 0)) found.add(name);
+        if (name === undefined) continue;
+        const values = r.Values ?? [];
+        const found = (r.Timestamps ?? []).flatMap((t, i) => ((values[i] ?? 0) > 0 ? [t.getTime()] : []));
+        hours.set(name, [...(hours.get(name) ?? []), ...found]);
       }
       NextToken = res.NextToken;
     } while (NextToken);
-    return names.filter((n) => found.has(n));
+    return hours;
   }
 
   /**

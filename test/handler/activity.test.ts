@@ -5,7 +5,7 @@
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, DescribeLogStreamsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ActivityChecks, CHECK_GAP_MS, LAST_EVENT_LAG_MS, MAX_METRIC_WINDOWS, asksIncomingBytes, idleIn, incomingBytesQueries, needsCheck } from '../../src/handler/activity';
+import { ActivityChecks, CHECK_GAP_MS, LAST_EVENT_LAG_MS, asksIncomingBytes, busyInEach, idleIn, incomingBytesQueries, needsCheck } from '../../src/handler/activity';
 import { awsError } from '../harness/fakes';
 
 const HOUR = 3_600_000;
@@ -45,14 +45,25 @@ test('asksIncomingBytes: only a group with a retention, exported in the window b
     .toEqual([true, true, false, false, false]);
 });
 
-test("incomingBytesQueries: each group's IncomingBytes sum over the window, in whole hours", () => {
-  const queries = incomingBytesQueries(['/a', '/b'], { start: window.start, end: window.end + HOUR + 1 });
-  const shown = queries.map(({ Id, MetricStat: m }) => [Id, m!.Metric!.Dimensions, m!.Period, m!.Stat, m!.Metric!.MetricName]);
+test("incomingBytesQueries: each group's hourly IncomingBytes sums, one metric per group", () => {
+  const queries = incomingBytesQueries(['/a', '/b']);
+  const shown = queries.map(({ Id, MetricStat: m }) => [Id, m!.Metric!.Namespace, m!.Metric!.MetricName, m!.Metric!.Dimensions, m!.Period, m!.Stat]);
   expect(shown).toEqual([
-    ['g0', [{ Name: 'LogGroupName', Value: '/a' }], 26 * 3600, 'Sum', 'IncomingBytes'],
-    ['g1', [{ Name: 'LogGroupName', Value: '/b' }], 26 * 3600, 'Sum', 'IncomingBytes'],
+    ['g0', 'AWS/Logs', 'IncomingBytes', [{ Name: 'LogGroupName', Value: '/a' }], 3600, 'Sum'],
+    ['g1', 'AWS/Logs', 'IncomingBytes', [{ Name: 'LogGroupName', Value: '/b' }], 3600, 'Sum'],
   ]);
-  expect(queries.every((q) => q.MetricStat!.Metric!.Namespace === 'AWS/Logs')).toBe(true);
+});
+
+test('busyInEach: an hour with data must overlap each window (hours and windows need not align)', () => {
+  const days = [window, { start: window.end, end: window.end + DAY }];
+  expect([
+    busyInEach([window.start, window.end + 5 * HOUR], days),
+    busyInEach([window.start], days),
+    // Half-hour offsets: the hour from 23:30 overlaps both days.
+    busyInEach([window.end - HOUR / 2], days),
+    busyInEach([window.end - HOUR], days),
+    busyInEach([], [window]),
+  ]).toEqual([true, false, true, false, false]);
 });
 
 describe('ActivityChecks.tookIn', () => {
@@ -60,71 +71,90 @@ describe('ActivityChecks.tookIn', () => {
   let now = 0;
   const clock = { now: () => now, sleep: async (ms: number) => { now += ms; } };
   const checks = () => new ActivityChecks(new CloudWatchLogsClient({}), new CloudWatchClient({}), clock);
-  const names = Array.from({ length: 1201 }, (_, i) => `/g/${i}`);
+  const days = (n: number) => Array.from({ length: n }, (_, d) => ({ start: window.start + d * DAY, end: window.end + d * DAY }));
+  const asked = () => cloudWatch.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input);
   beforeEach(() => {
     cloudWatch.reset();
     now = window.end + 12 * HOUR;
   });
 
-  test('the groups with bytes taken in: 500 queries a call, every page of datapoints read', async () => {
+  /** Answers as CloudWatch would for groups busy in the given hours (ms), `pageSize` datapoints a page. */
+  function answer(busyHours: (name: string) => number[], pageSize = Infinity): void {
     cloudWatch.on(GetMetricDataCommand).callsFake((input) => {
-      const values = (id: string) => (Number(id.slice(1)) % 3 === 0 ? [0, 5] : Number(id.slice(1)) % 3 === 1 ? [0] : []);
-      const results = input.MetricDataQueries.map((q: { Id: string }) => ({ Id: q.Id, Values: input.NextToken ? [] : values(q.Id) }));
-      return { MetricDataResults: results, NextToken: input.NextToken ? undefined : 'more' };
+      const all = input.MetricDataQueries.flatMap((q: any) => busyHours(q.MetricStat.Metric.Dimensions[0].Value)
+        .filter((t) => t >= input.StartTime.getTime() && t < input.EndTime.getTime()).map((t) => [q.Id, t]));
+      const skip = Number(input.NextToken ?? 0);
+      const page = all.slice(skip, skip + pageSize);
+      const results = input.MetricDataQueries.map((q: any) => {
+        const mine = page.filter(([id]: [string]) => id === q.Id);
+        return { Id: q.Id, Timestamps: mine.map(([, t]: [string, number]) => new Date(t)), Values: mine.map(() => 7) };
+      });
+      return { MetricDataResults: results, NextToken: skip + pageSize < all.length ? String(skip + pageSize) : undefined };
     });
-    const found = await checks().tookIn(names, [window]);
-    const calls = cloudWatch.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input);
-    expect(calls.map((c) => [c.MetricDataQueries!.length, c.NextToken])).toEqual([[500, undefined], [500, 'more'], [500, undefined], [500, 'more'], [201, undefined], [201, 'more']]);
-    expect(calls.every((c) => c.StartTime!.getTime() === window.start && c.EndTime!.getTime() === window.end)).toBe(true);
-    const expected = names.filter((_, i) => (i % 500) % 3 === 0);
-    expect([...found].sort()).toEqual(expected.sort());
+  }
+
+  test('one metric per group over the span of the run, as few calls as the limits allow, every page of datapoints read', async () => {
+    const names = Array.from({ length: 1201 }, (_, i) => `/g/${i}`);
+    // A third of the groups busy every day, a third on the first day only, a third never.
+    const index = (n: string) => Number(n.split('/')[2]);
+    answer((n) => (index(n) % 3 === 0 ? [0, 1, 2].map((d) => window.start + d * DAY + 5 * HOUR) : index(n) % 3 === 1 ? [window.start] : []), 400);
+    const found = await checks().tookIn(names, days(3), Infinity);
+    expect([...found!].sort()).toEqual(names.filter((n) => index(n) % 3 === 0).sort());
+    // 72 hourly datapoints a group at most: 500 groups a call (100,800 datapoints at most).
+    const calls = asked();
+    expect(calls.map((c) => [c.MetricDataQueries!.length, c.NextToken !== undefined])).toEqual([
+      [500, false], [500, true], [500, false], [500, true], [201, false],
+    ]);
+    expect(calls.every((c) => c.StartTime!.getTime() === window.start && c.EndTime!.getTime() === window.start + 3 * DAY)).toBe(true);
   });
 
-  test('several windows: busy in each of them, asked window by window for the groups busy so far; a long catch-up is not asked', async () => {
-    const days = [0, 1, 2].map((d) => ({ start: window.start + d * DAY, end: window.end + d * DAY }));
-    // /a is busy every day, /b on the first day only, /c never.
-    const busy: Record<string, number[]> = { '/a': [0, 1, 2], '/b': [0], '/c': [] };
-    cloudWatch.on(GetMetricDataCommand).callsFake((input) => {
-      const day = days.findIndex((d) => d.start === input.StartTime.getTime() && d.end === input.EndTime.getTime());
-      return {
-        MetricDataResults: input.MetricDataQueries.map((q: any) => ({
-          Id: q.Id,
-          Values: busy[q.MetricStat.Metric.Dimensions[0].Value].includes(day) ? [7] : [],
-        })),
-      };
+  test('a 31-day catch-up: as many groups a call as 100,800 hourly datapoints allow; a longer span is not asked', async () => {
+    answer(() => []);
+    await checks().tookIn(Array.from({ length: 300 }, (_, i) => `/g/${i}`), days(31), Infinity);
+    expect(asked().map((c) => c.MetricDataQueries!.length)).toEqual([135, 135, 30]);
+    expect(await checks().tookIn(['/a'], days(32), Infinity)).toEqual(new Set());
+    expect(asked()).toHaveLength(3);
+  });
+
+  test('the deadline: no call starts after it (undefined: ask again later)', async () => {
+    answer(() => []);
+    expect(await checks().tookIn(['/a'], days(1), now)).toBeUndefined();
+    expect(asked()).toHaveLength(0);
+    expect(await checks().tookIn(['/a'], days(1), now + 1)).toEqual(new Set());
+    // 300 groups over 31 days take 3 calls; each takes 10 s, and the deadline comes after the second starts.
+    cloudWatch.reset();
+    cloudWatch.on(GetMetricDataCommand).callsFake(async () => {
+      now += 10_000;
+      return { MetricDataResults: [] };
     });
-    expect([...await checks().tookIn(['/a', '/b', '/c'], days)]).toEqual(['/a']);
-    const asked = cloudWatch.commandCalls(GetMetricDataCommand)
-      .map((c) => c.args[0].input.MetricDataQueries!.map((q) => q.MetricStat!.Metric!.Dimensions![0].Value));
-    expect(asked).toEqual([['/a', '/b', '/c'], ['/a', '/b'], ['/a']]);
-    const long = Array.from({ length: MAX_METRIC_WINDOWS + 1 }, (_, d) => ({ start: window.start + d * DAY, end: window.end + d * DAY }));
-    expect([...await checks().tookIn(['/a'], long)]).toEqual([]);
-    expect(cloudWatch.commandCalls(GetMetricDataCommand)).toHaveLength(3);
+    expect(await checks().tookIn(Array.from({ length: 300 }, (_, i) => `/g/${i}`), days(31), now + 15_000)).toBeUndefined();
+    expect(asked()).toHaveLength(2);
   });
 
   test('a failed call: no group is said to have taken in data, and the metric is not asked for an hour (a clock set back ends the pause)', async () => {
     let fail: string | undefined = 'AccessDeniedException';
     cloudWatch.on(GetMetricDataCommand).callsFake(() => {
       if (fail) throw awsError(fail, 'no');
-      return { MetricDataResults: [{ Id: 'g0', Values: [1] }] };
+      return { MetricDataResults: [{ Id: 'g0', Timestamps: [new Date(window.start)], Values: [1] }] };
     });
     const c = checks();
-    expect([...await c.tookIn(['/a'], [window])]).toEqual([]);
+    const tookIn = async (names: string[]) => [...(await c.tookIn(names, [window], Infinity))!];
+    expect(await tookIn(['/a'])).toEqual([]);
     fail = undefined;
     now += HOUR - 1;
-    expect([...await c.tookIn(['/a'], [window])]).toEqual([]);
-    expect(cloudWatch.commandCalls(GetMetricDataCommand)).toHaveLength(1);
+    expect(await tookIn(['/a'])).toEqual([]);
+    expect(asked()).toHaveLength(1);
     now += 1;
-    expect([...await c.tookIn(['/a'], [window])]).toEqual(['/a']);
+    expect(await tookIn(['/a'])).toEqual(['/a']);
     // Nothing to ask, no call.
-    expect([...await c.tookIn([], [window])]).toEqual([]);
-    expect(cloudWatch.commandCalls(GetMetricDataCommand)).toHaveLength(2);
+    expect(await tookIn([])).toEqual([]);
+    expect(asked()).toHaveLength(2);
     // Failed again, then the clock is set back 2 hours: asked at once.
     fail = 'ThrottlingException';
-    expect([...await c.tookIn(['/a'], [window])]).toEqual([]);
+    expect(await tookIn(['/a'])).toEqual([]);
     fail = undefined;
     now -= 2 * HOUR;
-    expect([...await c.tookIn(['/a'], [window])]).toEqual(['/a']);
+    expect(await tookIn(['/a'])).toEqual(['/a']);
   });
 });
 

@@ -300,9 +300,10 @@ export class FakeLogs {
   }
 
   /**
-   * GetMetricData of the exporter's queries, each a log group's IncomingBytes sum: the bytes it
-   * took in during [StartTime, EndTime) (events arrive at their timestamps), as one datapoint, or
-   * none when it took in nothing or does not exist (CloudWatch returns no datapoint then).
+   * GetMetricData of the exporter's queries, each a log group's IncomingBytes sums: the bytes it
+   * took in (events arrive at their timestamps) in each period from StartTime to EndTime, a
+   * datapoint per period with bytes (CloudWatch returns none for a period without data, or for a
+   * group that does not exist).
    */
   getMetricData(input: GetMetricDataCommandInput) {
     this.count('GetMetricData');
@@ -311,9 +312,14 @@ export class FakeLogs {
       MetricDataResults: input.MetricDataQueries!.map((q) => {
         const dimension = q.MetricStat?.Metric?.Dimensions?.find((d) => d.Name === 'LogGroupName');
         const g = q.MetricStat?.Metric?.MetricName === 'IncomingBytes' ? this.groups.get(dimension?.Value ?? '') : undefined;
-        const ms = g ? this.ingested(g, to).reduce((sum, [a, b]) => sum + Math.max(0, Math.min(b, to) - Math.max(a, from)), 0) : 0;
-        const bytes = Math.round(((g?.bytesPerDay ?? 1_000_000) * ms) / DAY_MS);
-        return { Id: q.Id, Label: 'IncomingBytes', StatusCode: 'Complete' as const, Timestamps: bytes ? [new Date(from)] : [], Values: bytes ? [bytes] : [] };
+        const period = q.MetricStat!.Period! * 1000;
+        const points: Array<[number, number]> = [];
+        for (let t = from; g && t < to; t += period) {
+          const ms = this.ingested(g, to).reduce((sum, [a, b]) => sum + Math.max(0, Math.min(b, t + period, to) - Math.max(a, t)), 0);
+          const bytes = Math.round(((g.bytesPerDay ?? 1_000_000) * ms) / DAY_MS);
+          if (bytes > 0) points.push([t, bytes]);
+        }
+        return { Id: q.Id, Label: 'IncomingBytes', StatusCode: 'Complete' as const, Timestamps: points.map(([t]) => new Date(t)), Values: points.map(([, v]) => v) };
       }),
     };
   }

@@ -4,9 +4,11 @@
  * call per page) does, and spares the DescribeLogStreams check of each active group. The
  * synthesized state machine with the real handler, day after day, on the fakes.
  */
+import { Duration } from 'aws-cdk-lib';
 import { LogGroupSelection } from '../../src';
 import { logger } from '../../src/handler/telemetry';
-import { awsError } from '../harness/fakes';
+import { Call, KillPoint, awsError } from '../harness/fakes';
+import { InvocationInfo } from '../harness/loop';
 import { DAY, FIRST_WINDOW, START, days as offloadDays, iso, offloadWorld, retention } from '../harness/offload';
 import { last } from '../harness/rules';
 import { World, completedInto, recordedEmpty, world } from '../harness/world';
@@ -100,7 +102,7 @@ test('offload in steady state: the managed groups are exported every day without
   for (const g of groups) expect([13, 14, 15, 16].map((d) => exported(w, g, d))).toEqual([1, 1, 1, 1]);
 });
 
-test('a run that catches up several windows asks the metric window by window: a group busy in the first only is checked, and its idle windows skipped', async () => {
+test('a run that catches up several windows reads the metric hour by hour: a group busy in the first only is checked, and its idle windows skipped', async () => {
   w = world({ now: START });
   w.logs.addGroup('/app/kept', FIRST_WINDOW - 30 * DAY, 7, { eventsUntil: windowOf(3).start - 60_000 });
   await daily(w, 1);
@@ -108,8 +110,8 @@ test('a run that catches up several windows asks the metric window by window: a 
   // No run on days 2-4 (an outage, a paused schedule): day 5's run catches up windows 2-5.
   w.clock.now = START + 5 * DAY;
   expect(last(await w.loop.run({ scheduledTime: iso(w.clock.now) }, 'day-5')).status).toBe('SUCCEEDED');
-  // Window 2 showed data, window 3 none: no further window asked; the check finds the newest event in window 2.
-  expect([w.logs.calls.GetMetricData - queries, w.logs.calls.DescribeLogStreams - checks]).toEqual([2, 1]);
+  // One call: data in window 2, none in window 3; the check finds the newest event in window 2.
+  expect([w.logs.calls.GetMetricData - queries, w.logs.calls.DescribeLogStreams - checks]).toEqual([1, 1]);
   expect([2, 3, 4, 5].map((d) => exported(w, '/app/kept', d))).toEqual([1, 0, 0, 0]);
   expect([3, 4, 5].map((d) => recordedEmpty(w, windowOf(d)).has('/app/kept'))).toEqual([true, true, true]);
 });
@@ -120,4 +122,31 @@ test('a selection by names pages each name on its own: one GetMetricData call pe
   names.forEach((n) => w.logs.addGroup(n, FIRST_WINDOW - 30 * DAY, 7));
   expect(await daily(w, 3)).toEqual([[20, 0], [0, 20], [0, 20], [0, 20]]);
   for (const n of names) expect([0, 1, 2, 3].map((d) => exported(w, n, d))).toEqual([1, 1, 1, 1]);
+});
+
+test('a 31-window catch-up with slow GetMetricData calls (one per page, pages listed ahead too): no invocation past its timeout, nothing twice', async () => {
+  // Busy groups kept 7 days, each its own page (a selection by names); exports of 19 s; a run catching up 31 windows.
+  const names = ['/app/a', '/app/b', '/app/c', '/app/d', '/app/e', '/app/f'];
+  w = world({ now: START, props: { logGroups: LogGroupSelection.names(names), maxCatchUp: Duration.days(31) }, logs: { duration: () => 19_000 } });
+  names.forEach((n) => w.logs.addGroup(n, FIRST_WINDOW - 30 * DAY, 7));
+  await daily(w, 1);
+  const timeout = w.synthesized.lambdaTimeoutSeconds * 1000;
+  let t0 = 0;
+  const overran: string[] = [];
+  // Each GetMetricData call takes 10 s (a call the SDK retried after throttling); the handler keeps 20 s spare.
+  const slow = (inv: InvocationInfo) => (c: Call): KillPoint | undefined => {
+    const ends = w.clock.now - t0 + (c.op === 'GetMetricData' ? 10_000 : 0);
+    if (ends > timeout) overran.push(`invocation ${inv.number}: ${c.op} ends ${(ends / 1000).toFixed(1)} s into a ${timeout / 1000} s timeout`);
+    return c.op === 'GetMetricData' ? { pauseMs: 10_000 } : undefined;
+  };
+  w.clock.now = START + 32 * DAY;
+  const queries = w.logs.calls.GetMetricData;
+  const chain = await w.loop.run({ scheduledTime: iso(w.clock.now) }, 'day-32', { kill: slow, beforeInvocation: () => { t0 = w.clock.now; } });
+  expect(last(chain).status).toBe('SUCCEEDED');
+  expect(overran).toEqual([]);
+  // One metric per group for the 31 windows (a page listed ahead and not finished may be asked again by the cursor).
+  expect(w.logs.calls.GetMetricData - queries).toBeGreaterThanOrEqual(names.length);
+  // Nothing exported twice; the windows the 7-day retention still holds (28 to 32) exported.
+  expect([...completedInto(w, w.synthesized.bucket).values()].filter((x) => x !== 1)).toEqual([]);
+  for (const n of names) expect([28, 29, 30, 31, 32].map((d) => exported(w, n, d))).toEqual([1, 1, 1, 1, 1]);
 });
