@@ -124,12 +124,13 @@ export class ActivityChecks {
    * group idle in one of them is checked, so that the check can skip that window): hourly sums
    * over the windows' span, one metric per group, in as few GetMetricData calls as the API's
    * limits allow (one per page of groups for a day's windows). Runs spanning more than
-   * `MAX_METRIC_SPAN_MS` are not asked. Undefined when a call would start after `deadline` (the
-   * caller hands back and asks again later). A call that fails (denied, throttled past the SDK's
-   * retries) is a warning, and no group is said to have taken in data: they are checked. After a
-   * failure, the metric is not asked again for an hour.
+   * `MAX_METRIC_SPAN_MS` are not asked. No call starts after `deadline`: the groups not asked by
+   * then are checked (the checks go on where they stopped, turn after turn; asking again would
+   * start over). A call that fails (denied, throttled past the SDK's retries) is a warning, and no
+   * group is said to have taken in data: they are checked. After a failure, the metric is not
+   * asked again for an hour.
    */
-  async tookIn(names: string[], windows: Window[], deadline: number): Promise<Set<string> | undefined> {
+  async tookIn(names: string[], windows: Window[], deadline: number): Promise<Set<string>> {
     const busy = new Set<string>();
     const now = this.clock.now();
     // (A clock set back ends the pause: it must not stretch it.)
@@ -141,7 +142,7 @@ export class ActivityChecks {
     const perCall = Math.max(1, Math.min(QUERIES_PER_CALL, Math.floor(DATAPOINTS_PER_CALL / Math.ceil((end - start) / HOUR_MS))));
     try {
       for (let from = 0; from < names.length; from += perCall) {
-        if (this.clock.now() >= deadline) return undefined;
+        if (this.clock.now() >= deadline) break;
         const chunk = names.slice(from, from + perCall);
         const hours = await this.busyHours(chunk, start, end);
         for (const name of chunk) if (busyInEach(hours.get(name) ?? [], windows)) busy.add(name);

@@ -362,7 +362,6 @@ export class Cursor {
       const toCheck = page.flatMap((g, i) => (open(g) && needsCheck(g, first.bytesBefore[i]) ? [i] : []));
       const asked = toCheck.filter((i) => asksIncomingBytes(page[i], first.bytesBefore[i])).map((i) => page[i].name);
       const tookIn = await this.deps.activity.tookIn(asked, state.windows.map((start) => this.deps.window(start)), deadline);
-      if (!tookIn) return false;
       c.toCheck = toCheck.filter((i) => !tookIn.has(page[i].name));
     }
     while (c.toCheck.length > 0) {

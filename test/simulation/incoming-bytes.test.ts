@@ -150,3 +150,23 @@ test('a 31-window catch-up with slow GetMetricData calls (one per page, pages li
   expect([...completedInto(w, w.synthesized.bucket).values()].filter((x) => x !== 1)).toEqual([]);
   for (const n of names) expect([28, 29, 30, 31, 32].map((d) => exported(w, n, d))).toEqual([1, 1, 1, 1, 1]);
 });
+
+test('a 31-window catch-up whose page listed ahead takes two GetMetricData calls: each metric read about once per run, not once per poll', async () => {
+  const a = Array.from({ length: 20 }, (_, i) => `/a/svc-${String(i).padStart(3, '0')}`);
+  const b = Array.from({ length: 140 }, (_, i) => `/b/svc-${String(i).padStart(3, '0')}`);
+  w = world({ now: START, props: { logGroups: LogGroupSelection.prefixes(['/a/', '/b/']), maxCatchUp: Duration.days(31) } });
+  [...a, ...b].forEach((n) => w.logs.addGroup(n, FIRST_WINDOW - 30 * DAY, 7));
+  await daily(w, 1);
+  // Day 32 catches up windows 2-32: 744 hours, 135 groups a call: page /b/ (140 groups) takes two calls, of 3 s each,
+  // longer than the gap between two looks at a running export of page /a/ (the time the page ahead is surveyed in).
+  const metrics: number[] = [];
+  const slow = () => (c: Call): KillPoint | undefined => {
+    if (c.op !== 'GetMetricData') return undefined;
+    metrics.push(c.input.MetricDataQueries.length);
+    return { pauseMs: 3_000 };
+  };
+  w.clock.now = START + 32 * DAY;
+  expect(last(await w.loop.run({ scheduledTime: iso(w.clock.now) }, 'day-32', { kill: slow })).status).toBe('SUCCEEDED');
+  expect([...completedInto(w, w.synthesized.bucket).values()].filter((x) => x !== 1)).toEqual([]);
+  expect(metrics.reduce((sum, n) => sum + n, 0)).toBeLessThanOrEqual(a.length + b.length);
+});
