@@ -125,7 +125,8 @@ describe('ActivityChecks.tookIn', () => {
     cloudWatch.reset();
     cloudWatch.on(GetMetricDataCommand).callsFake(async (input) => {
       now += 10_000;
-      return { MetricDataResults: input.MetricDataQueries.map((q: any) => ({ Id: q.Id, Timestamps: days(31).map((d) => new Date(d.start)), Values: days(31).map(() => 1) })) };
+      const everyDay = { Timestamps: days(31).map((d) => new Date(d.start)), Values: days(31).map(() => 1) };
+      return { MetricDataResults: input.MetricDataQueries.map((q: any) => ({ Id: q.Id, ...everyDay })) };
     });
     const names = Array.from({ length: 300 }, (_, i) => `/g/${i}`);
     expect(await checks().tookIn(names, days(31), now + 15_000)).toEqual(new Set(names.slice(0, 270)));
