@@ -34,7 +34,6 @@ export const CHECK_GAP_MS = 250;
 /** The gap doubles after each throttled call (other tools use the quota too), up to this. */
 const MAX_GAP_MS = 8_000;
 
-
 /** What DescribeLogStreams said about a group. */
 interface Activity {
   /** The newest event it knew of (ms); null: the group has no event. */

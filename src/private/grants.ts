@@ -72,8 +72,8 @@ export function allowExports(scope: Construct, d: BoundDestination, selected: Se
 
 /**
  * The handler's role: the read APIs without resource-level permissions (log groups, export tasks,
- * the log groups' IncomingBytes metric), CreateExportTask and
- * DescribeLogStreams on the selected log groups, the bucket under its prefixes, its key.
+ * the log groups' IncomingBytes metric), CreateExportTask and DescribeLogStreams on the selected
+ * log groups, the bucket under its prefixes, its key.
  */
 export function grantHandler(scope: Construct, fn: lambda.IFunction, d: BoundDestination, selected: SelectedArns, offload?: OffloadScope): void {
   fn.addToRolePolicy(new iam.PolicyStatement({
