@@ -33,11 +33,12 @@ type Retention = number | null;
 function isEntry(e: unknown): e is RetentionEntry {
   const x = e as RetentionEntry;
   const retention = (r: unknown) => r === null || (typeof r === 'number' && r > 0);
-  return typeof x === 'object' && x !== null && retention(x.original) && typeof x.created === 'number' && Array.isArray(x.spans)
-    && x.spans.every((s) => Array.isArray(s) && s.length === 2 && s.every((t) => typeof t === 'number') && s[0] < s[1])
-    && (x.set === undefined || retention(x.set)) && (x.pending === undefined || (Array.isArray(x.pending) && x.pending.every((p) => Array.isArray(p)
-      && typeof p[0] === 'number' && typeof p[1] === 'number' && p[0] < p[1] && typeof p[2] === 'string' && Array.isArray(p[3])
-      && p[3].every((t) => typeof t === 'string'))));
+  const span = (s: unknown[]) => typeof s[0] === 'number' && typeof s[1] === 'number' && s[0] < s[1];
+  // A pending window: [from, to, folder, export task ids].
+  const pending = (p: unknown) => Array.isArray(p) && span(p) && typeof p[2] === 'string' && Array.isArray(p[3]) && p[3].every((t) => typeof t === 'string');
+  return typeof x === 'object' && x !== null && retention(x.original) && typeof x.created === 'number'
+    && Array.isArray(x.spans) && x.spans.every((s) => Array.isArray(s) && s.length === 2 && span(s))
+    && (x.set === undefined || retention(x.set)) && (x.pending === undefined || (Array.isArray(x.pending) && x.pending.every(pending)));
 }
 
 /** The longer of two retentions (null: never expire). */

@@ -316,7 +316,7 @@ export class FakeLogs {
         const points: Array<[number, number]> = [];
         for (let t = from; g && t < to; t += period) {
           const ms = this.ingested(g, to).reduce((sum, [a, b]) => sum + Math.max(0, Math.min(b, t + period, to) - Math.max(a, t)), 0);
-          const bytes = Math.round(((g.bytesPerDay ?? 1_000_000) * ms) / DAY_MS);
+          const bytes = this.bytesOf(g, ms);
           if (bytes > 0) points.push([t, bytes]);
         }
         return { Id: q.Id, Label: 'IncomingBytes', StatusCode: 'Complete' as const, Timestamps: points.map(([t]) => new Date(t)), Values: points.map(([, v]) => v) };
@@ -332,7 +332,12 @@ export class FakeLogs {
   /** Bytes the group stores now. */
   storedBytes(g: FakeGroup): number {
     const span = this.spans(g).reduce((sum, [a, b]) => sum + b - a, 0);
-    return Math.round(((g.bytesPerDay ?? 1_000_000) * span) / DAY_MS);
+    return this.bytesOf(g, span);
+  }
+
+  /** Bytes the group's events of `ms` milliseconds take. */
+  private bytesOf(g: FakeGroup, ms: number): number {
+    return Math.round(((g.bytesPerDay ?? 1_000_000) * ms) / DAY_MS);
   }
 
   private add(task: FakeTask): void {
